@@ -1,0 +1,113 @@
+"""Schema of the taxonomy data files (``skill_taxonomy/data``) and of a user's overlay file.
+
+Occupations follow the 2021 national occupational technical-skill standards and the 2022
+classification; skills carry aliases and weighted links to occupations and directions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["初级", "中级", "高级"]
+LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
+SkillType = Literal[
+    "language", "framework", "tool", "database", "protocol", "method", "knowledge"
+]
+
+
+def normalize_term(text: str) -> str:
+    """The key every name and alias is matched on: NFKC, case-folded, whitespace removed."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Provenance(_Strict):
+    """Where an item comes from: a standard and its section, or ``unverified``."""
+
+    source: str = Field(description="e.g. '人工智能工程技术人员国家职业技术技能标准（2021年版）'")
+    section: str | None = None
+    verified: bool = True
+
+
+class Competency(_Strict):
+    """One competency statement (技能要求) of a work content at one level."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    function: str = Field(description="职业功能")
+    work_content: str = Field(description="工作内容")
+    text: str = Field(description="The competency, in the project's own words.")
+    direction: str | None = Field(default=None, description="Direction id, or None for all.")
+    provenance: Provenance
+
+
+class Direction(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name_zh: str
+    name_en: str
+    title_patterns: list[str] = Field(
+        default_factory=list, description="Regular expressions over the posting title."
+    )
+    provenance: Provenance | None = None
+
+
+class Occupation(_Strict):
+    code: str = Field(description="2022 classification code, e.g. 2-02-38-01.")
+    code_2015: str | None = Field(default=None, description="Code printed on the 2021 standard.")
+    name_zh: str
+    name_en: str
+    core: bool = Field(description="True for the standard-backed digital occupations.")
+    definition: str
+    directions: list[Direction] = Field(default_factory=list)
+    levels: dict[Level, list[Competency]] = Field(default_factory=dict)
+    title_patterns: list[str] = Field(default_factory=list)
+    majors: list[str] = Field(default_factory=list, description="教育部 major names.")
+    industries: list[str] = Field(default_factory=list, description="GB/T 4754 industry names.")
+    provenance: Provenance
+
+
+class OccupationLink(_Strict):
+    occupation: str = Field(description="Occupation code.")
+    direction: str | None = None
+    weight: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class Skill(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.+#-]*$")
+    name_zh: str
+    name_en: str
+    type: SkillType
+    aliases: list[str] = Field(default_factory=list)
+    occupations: list[OccupationLink] = Field(default_factory=list)
+    ambiguous: bool = Field(
+        default=False, description="Its aliases may be shared with another skill on purpose."
+    )
+
+    def surface_forms(self) -> list[str]:
+        """Name and aliases, de-duplicated, in order."""
+        return list(dict.fromkeys([self.name_en, self.name_zh, *self.aliases]))
+
+
+class SkillFile(_Strict):
+    """One file under ``data/skills/``."""
+
+    skills: list[Skill]
+
+
+class Overlay(_Strict):
+    """A user's file that extends the taxonomy without editing the package.
+
+    ``skills`` with a new id are added; with an existing id they replace that skill.
+    ``aliases`` adds surface forms to existing skills; ``remove_aliases`` takes some away.
+    """
+
+    version: str = Field(description="The overlay's own version, appended to the taxonomy's.")
+    skills: list[Skill] = Field(default_factory=list)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    remove_aliases: dict[str, list[str]] = Field(default_factory=dict)

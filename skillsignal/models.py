@@ -1,0 +1,152 @@
+"""The posting model: what every stage passes on.
+
+Shaped after schema.org ``JobPosting`` and the fields Chinese boards give (BOSS直聘, 51job,
+Zhaopin, Liepin). A :class:`Posting` is what a crawler or importer produces; the extractor
+attaches an :class:`Extraction`; the store keeps both and answers counts over them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Level = Literal["初级", "中级", "高级"]
+SalaryPeriod = Literal["hour", "day", "week", "month", "year"]
+Region = Literal["east", "central", "west", "northeast"]
+
+#: Longest description kept; longer text is cut (and flagged) rather than rejected.
+MAX_DESCRIPTION_CHARS = 1_000_000
+
+
+class Location(BaseModel):
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    region: Region | None = None
+
+
+class Salary(BaseModel):
+    """Salary as written, and parsed into monthly CNY (``min``/``max``) where it can be."""
+
+    text: str | None = None
+    min: float | None = Field(default=None, description="Monthly CNY, lower bound.")
+    max: float | None = Field(default=None, description="Monthly CNY, upper bound.")
+    period: SalaryPeriod | None = Field(default=None, description="Period the text was written in.")
+    months: float | None = Field(default=None, description="Months paid per year (13薪 → 13).")
+    negotiable: bool = False
+
+
+class Experience(BaseModel):
+    text: str | None = None
+    years_min: float | None = None
+    years_max: float | None = None
+
+
+class Education(BaseModel):
+    text: str | None = None
+    level: str | None = Field(
+        default=None, description="Normalised: 不限, 初中, 高中, 中专, 大专, 本科, 硕士, 博士."
+    )
+
+
+class OccupationMatch(BaseModel):
+    code: str = Field(description="2022 classification code, or 'other'.")
+    name: str
+    direction: str | None = None
+    score: float = 0.0
+    other_hint: str | None = Field(
+        default=None, description="For 'other': the adjacent digital occupation's code."
+    )
+
+
+class SkillMatch(BaseModel):
+    id: str
+    name: str
+    mentions: list[str] = Field(default_factory=list, description="Surface strings in the text.")
+    score: float = 1.0
+    required: bool = True
+
+
+class CompetencyMatch(BaseModel):
+    id: str
+    text: str
+    level: Level | None = None
+    score: float = 0.0
+    evidence: str | None = None
+
+
+class NewTerm(BaseModel):
+    term: str
+    count: int = 1
+
+
+class Extraction(BaseModel):
+    """Facts extracted from one posting against one taxonomy version."""
+
+    occupation: OccupationMatch
+    level: Level
+    skills: list[SkillMatch] = Field(default_factory=list)
+    competencies: list[CompetencyMatch] = Field(default_factory=list)
+    new_terms: list[NewTerm] = Field(default_factory=list)
+    taxonomy_version: str
+    extractor_version: str
+    extracted_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def _norm_for_fingerprint(text: str | None) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return re.sub(r"\s+", "", text)
+
+
+class Posting(BaseModel):
+    """One job posting, as fetched, with its parsed fields and (once extracted) its facts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=100)
+    url: str | None = None
+    title: str = Field(min_length=1, max_length=500)
+    company: str | None = None
+    location: Location = Field(default_factory=Location)
+    salary: Salary = Field(default_factory=Salary)
+    experience: Experience = Field(default_factory=Experience)
+    education: Education = Field(default_factory=Education)
+    industry: str | None = None
+    company_size: str | None = None
+    employment_type: str | None = None
+    description: str = ""
+    tags: list[str] = Field(default_factory=list, description="Employer-chosen skill/welfare tags.")
+    posted_at: date | None = None
+    crawled_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    fingerprint: str = ""
+    extraction: Extraction | None = None
+    extraction_error: str | None = None
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _cap_description(cls, value: object) -> str:
+        text = "" if value is None else str(value)
+        return text[:MAX_DESCRIPTION_CHARS]
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _strip_title(cls, value: object) -> str:
+        return " ".join(str(value or "").split())
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.fingerprint:
+            self.fingerprint = self.compute_fingerprint()
+
+    def compute_fingerprint(self) -> str:
+        """Content hash over normalised title + company + description (exact-duplicate key)."""
+        h = hashlib.sha1()
+        for part in (self.title, self.company, self.description):
+            h.update(_norm_for_fingerprint(part).encode("utf-8"))
+            h.update(b"\x1f")
+        return h.hexdigest()
