@@ -1,0 +1,55 @@
+"""The FastAPI application: ``create_app(settings)`` wires the store and the routers."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from skillsignal import __version__
+from skillsignal.config import Settings, get_settings
+from storage import StoreError, open_store
+
+from .routers import counts, health
+
+log = logging.getLogger(__name__)
+
+
+def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 whose message names each bad parameter."""
+    problems = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("query", "body", "path")]
+        problems.append({"parameter": ".".join(loc) or "request", "message": err.get("msg", "invalid")})
+    summary = "; ".join(f"{p['parameter']}: {p['message']}" for p in problems)
+    return JSONResponse(status_code=422, content={"detail": summary, "errors": problems})
+
+
+def _store_error(_: Request, exc: StoreError) -> JSONResponse:
+    return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.store.close()
+
+    app = FastAPI(
+        title="SkillSignal",
+        version=__version__,
+        summary="Demand for China's digital occupations, levels and skills, read from job postings.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = open_store(settings)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.include_router(health.router)
+    app.include_router(counts.router)
+    return app

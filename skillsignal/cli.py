@@ -1,0 +1,201 @@
+"""The ``skillsignal`` command line. Heavy modules are imported inside each command so that
+``--help`` answers at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .config import get_settings
+
+app = typer.Typer(
+    help=(
+        "SkillSignal: crawl job postings, extract skills / national occupation / level, index them, "
+        "and serve demand signals. Settings come from SKILLSIGNAL_* environment variables "
+        "(e.g. SKILLSIGNAL_DATA_DIR=./data)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("skillsignal")
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), logging.INFO)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    for noisy in ("jieba", "httpx", "urllib3", "filelock", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", help="Where the database, crawl state and models live (SKILLSIGNAL_DATA_DIR)."
+    ),
+) -> None:
+    if data_dir is not None:
+        import os
+
+        os.environ["SKILLSIGNAL_DATA_DIR"] = str(data_dir)
+        get_settings.cache_clear()
+    _setup_logging(verbose)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    detach: bool = typer.Option(
+        True,
+        "--detach/--foreground",
+        help="Leave the API running in the background and return (default), or serve in the foreground.",
+    ),
+    port: int = typer.Option(None, help="API port (default SKILLSIGNAL_API_PORT, 8000)."),
+) -> None:
+    """Run the whole pipeline on the bundled demo job board: serve the board on 127.0.0.1, crawl it
+    with the Scrapy spider, extract, index into SQLite, start the API and print the URLs to open.
+    Re-running it updates the same records (no double counting)."""
+    from .demo_job import run_demo
+
+    try:
+        run_demo(get_settings(), detach=detach, port=port)
+    except RuntimeError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def crawl(
+    urls: list[str] = typer.Argument(..., help="Start URLs: list pages or sitemap.xml of JobPosting sites."),
+    polite: bool = typer.Option(
+        True, "--polite/--no-polite", help="Delays, AutoThrottle and robots.txt (turn off only for your own sites)."
+    ),
+    max_requests: Optional[int] = typer.Option(None, help="Request budget for this run."),
+) -> None:
+    """Crawl JobPosting sites with the Scrapy spider; every posting is stored, extracted and indexed.
+    State is kept under <data_dir>/crawl, so an interrupted crawl resumes."""
+    from crawlers.runner import run_crawl
+
+    stats = run_crawl(urls, settings=get_settings(), polite=polite, max_requests=max_requests)
+    typer.echo(stats.model_dump_json(indent=2))
+
+
+@app.command()
+def ingest(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or XLSX file (UTF-8 or GBK)."),
+    mapping: Optional[str] = typer.Option(
+        None, help="Column mapping: a YAML/JSON file, or 'file_col=field,...' pairs onto the posting fields."
+    ),
+    source: Optional[str] = typer.Option(None, help="Source name for records that carry none."),
+    extract: bool = typer.Option(True, "--extract/--no-extract", help="Extract facts while ingesting."),
+) -> None:
+    """Import a file of postings other scrapers left. Records are upserted by id: importing the
+    same file twice leaves each posting once."""
+    from crawlers.importers import import_file
+
+    from .pipeline import IngestPipeline
+
+    pipeline = IngestPipeline(get_settings(), extract=extract)
+    bad = 0
+
+    def good_postings():
+        nonlocal bad
+        for item in import_file(path, mapping, source=source):
+            if isinstance(item, Exception):
+                bad += 1
+                log.warning("%s", item)
+            else:
+                yield item
+
+    stats = pipeline.process(good_postings())
+    pipeline.close()
+    result = stats.model_dump()
+    result["rejected_records"] = bad
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def extract(
+    input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of postings (flat records)."),
+    output: Path = typer.Option(..., "-o", "--output", help="JSONL to write: one line per input line."),
+    embeddings: bool = typer.Option(
+        True, "--embeddings/--no-embeddings", help="Use the sentence-embedding model (slower, better recall)."
+    ),
+) -> None:
+    """Extract occupation, level, skills, competencies and new terms from a JSONL file, without storing.
+    A line that cannot be processed gets an "error" field and the run goes on."""
+    from nlp.batch import extract_jsonl
+
+    stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings)
+    typer.echo(json.dumps(stats, ensure_ascii=False, default=str))
+
+
+@app.command()
+def reprocess(
+    only_missing: bool = typer.Option(False, help="Only postings never extracted (e.g. after a crash)."),
+) -> None:
+    """Re-run extraction over the stored postings (after a taxonomy or extractor change)."""
+    from .pipeline import IngestPipeline
+
+    pipeline = IngestPipeline(get_settings())
+    stats = pipeline.reprocess(only_unextracted=only_missing)
+    pipeline.close()
+    typer.echo(stats.model_dump_json(indent=2))
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Bind address (default SKILLSIGNAL_API_HOST, 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
+) -> None:
+    """Serve the query API (OpenAPI docs at /docs) in the foreground."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                log_level="warning")
+
+
+@app.command()
+def stop() -> None:
+    """Stop an API server that `skillsignal demo` left running in the background."""
+    from .daemon import stop_background_server
+
+    stopped = stop_background_server(get_settings())
+    typer.echo("stopped the background API server" if stopped else "no background API server was running")
+
+
+@app.command()
+def stats() -> None:
+    """Print what the store holds: postings, extracted, errors, duplicates."""
+    from storage import open_store
+
+    typer.echo(json.dumps(open_store(get_settings()).stats(), ensure_ascii=False, indent=2))
+
+
+def _mount_taxonomy() -> None:
+    try:
+        from skill_taxonomy.cli import app as taxonomy_app
+    except ImportError:  # pragma: no cover - the taxonomy CLI ships with the package
+        return
+    app.add_typer(taxonomy_app, name="taxonomy", help="Validate, inspect and search the skill taxonomy.")
+
+
+_mount_taxonomy()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

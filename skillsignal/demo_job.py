@@ -1,0 +1,61 @@
+"""``skillsignal demo``: the whole pipeline, crawl → extract → index → serve, on the demo board."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+#: The demo board always listens on this port so that its URLs (and so posting ids) are
+#: the same on every run; override with SKILLSIGNAL_DEMO_BOARD_PORT.
+DEMO_BOARD_PORT = int(os.environ.get("SKILLSIGNAL_DEMO_BOARD_PORT", "8765"))
+
+
+def run_demo(settings: Settings, *, detach: bool = True, port: int | None = None) -> None:
+    from crawlers.runner import run_crawl
+    from storage import open_store
+
+    from .daemon import start_background_server, stop_background_server
+    from .demo.board import DemoBoard
+
+    settings.ensure_dirs()
+    port = port or settings.api_port
+    stop_background_server(settings)  # a previous demo's server; it is restarted below
+
+    with DemoBoard(port=DEMO_BOARD_PORT) as board:
+        log.info("demo board with %d postings at %s", len(board.postings), board.url)
+        stats = run_crawl([board.list_url], settings=settings, polite=False)
+    log.info("crawl finished: %s", stats.model_dump())
+
+    store = open_store(settings)
+    occupations = store.count_by("occupations", limit=100)
+    levels = store.count_by("levels")
+    total = store.count_postings()
+    store.close()
+
+    print(f"\nSkillSignal demo: {total} postings in {settings.db_path}")
+    print("  by occupation: " + ", ".join(f"{k} {n}" for k, n in occupations))
+    print("  by level:      " + ", ".join(f"{k} {n}" for k, n in levels))
+
+    if detach:
+        url = start_background_server(settings, settings.api_host, port)
+        _print_urls(url)
+        print("\nThe API keeps running in the background; stop it with: skillsignal stop")
+    else:
+        import uvicorn
+
+        from api.app import create_app
+
+        _print_urls(f"http://{settings.api_host}:{port}")
+        uvicorn.run(create_app(settings), host=settings.api_host, port=port, log_level="warning")
+
+
+def _print_urls(url: str) -> None:
+    print("\nOpen:")
+    print(f"  {url}/health")
+    print(f"  {url}/v1/counts/occupations")
+    print(f"  {url}/v1/counts/levels")
+    print(f"  {url}/docs                (OpenAPI)")

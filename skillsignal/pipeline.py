@@ -1,0 +1,148 @@
+"""The ingest pipeline every source feeds: normalise → persist raw → extract → index.
+
+Crawlers (the Scrapy item pipeline), file importers and ``POST /v1/postings`` all hand
+:class:`~skillsignal.models.Posting` objects to :class:`IngestPipeline`. The raw posting is
+stored before extraction runs, so an extraction failure never loses it (``skillsignal
+reprocess`` re-runs extraction later). Upserts are by posting id and a posting whose content
+fingerprint and taxonomy version are unchanged is not extracted again, so re-running any job
+neither double-counts nor redoes work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from itertools import islice
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from pydantic import BaseModel
+
+from .config import Settings, get_settings
+from .models import Posting
+
+if TYPE_CHECKING:
+    from nlp.extractor import Extractor
+    from storage import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+
+class IngestStats(BaseModel):
+    received: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    extracted: int = 0
+    extraction_errors: int = 0
+    seconds: float = 0.0
+
+    def merge(self, other: "IngestStats") -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def batched(items: Iterable[Posting], size: int) -> Iterator[list[Posting]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class IngestPipeline:
+    """Normalises, stores and extracts postings in batches; safe to call repeatedly."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: "SQLiteStore | None" = None,
+        extractor: "Extractor | None" = None,
+        extract: bool = True,
+        batch_size: int = 200,
+    ):
+        from storage import open_store
+
+        self.settings = settings or get_settings()
+        self.store = store or open_store(self.settings)
+        self._extractor = extractor
+        self.extract = extract
+        self.batch_size = batch_size
+        self.totals = IngestStats()
+
+    @property
+    def extractor(self) -> "Extractor":
+        if self._extractor is None:
+            from nlp.extractor import Extractor
+
+            self._extractor = Extractor.from_settings(self.settings)
+        return self._extractor
+
+    def process(self, postings: Iterable[Posting]) -> IngestStats:
+        stats = IngestStats()
+        started = time.perf_counter()
+        for batch in batched(postings, self.batch_size):
+            stats.merge(self._process_batch(batch))
+        stats.seconds = time.perf_counter() - started
+        self.totals.merge(stats)
+        return stats
+
+    def _process_batch(self, batch: list[Posting]) -> IngestStats:
+        from nlp.fields import normalise_posting
+
+        stats = IngestStats(received=len(batch))
+        # The last of several postings with one id wins, as a later upsert would.
+        by_id = {p.id: p for p in batch}
+        normalised: list[Posting] = []
+        for posting in by_id.values():
+            try:
+                normalised.append(normalise_posting(posting))
+            except Exception as exc:  # a bad value must not lose the posting
+                log.warning("posting %s: normalisation failed (%s); stored as given", posting.id, exc)
+                normalised.append(posting)
+
+        taxonomy_version = self.extractor.taxonomy_version if self.extract else None
+        known = self.store.fingerprints([p.id for p in normalised])
+        changed: list[Posting] = []
+        for posting in normalised:
+            before = known.get(posting.id)
+            if before and before[0] == posting.fingerprint and (
+                not self.extract or before[1] == taxonomy_version
+            ):
+                stats.unchanged += 1
+            else:
+                changed.append(posting.model_copy(update={"extraction": None, "extraction_error": None}))
+        stats.stored = self.store.upsert_postings(changed)
+        if self.extract and changed:
+            results = self.extract_postings(changed)
+            self.store.save_extractions(results)
+            stats.extracted = sum(1 for _, ext, _ in results if ext is not None)
+            stats.extraction_errors = sum(1 for _, ext, _ in results if ext is None)
+        return stats
+
+    def extract_postings(self, postings: list[Posting]):
+        """(posting, extraction or None, error or None) for each posting."""
+        from nlp.extractor import ExtractionError
+
+        out = []
+        for posting, result in zip(postings, self.extractor.extract_many(postings)):
+            if isinstance(result, ExtractionError):
+                log.warning("posting %s: extraction failed: %s", posting.id, result)
+                out.append((posting, None, str(result)))
+            else:
+                out.append((posting, result, None))
+        return out
+
+    def reprocess(self, only_unextracted: bool = False) -> IngestStats:
+        """Re-run extraction over stored postings (after a taxonomy or extractor change)."""
+        stats = IngestStats()
+        started = time.perf_counter()
+        for batch in batched(self.store.iter_postings(only_unextracted=only_unextracted), self.batch_size):
+            results = self.extract_postings(batch)
+            self.store.save_extractions(results)
+            stats.received += len(batch)
+            stats.extracted += sum(1 for _, ext, _ in results if ext is not None)
+            stats.extraction_errors += sum(1 for _, ext, _ in results if ext is None)
+            log.info("reprocessed %d postings", stats.received)
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def close(self) -> None:
+        self.store.close()

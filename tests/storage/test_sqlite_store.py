@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date
+
+import pytest
+
+from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from storage import PostingFilter, SQLiteStore, StoreError
+
+
+def make_posting(pid: str, *, posted: date, occ: str | None = None, level: str = "中级",
+                 skills: tuple[str, ...] = (), province: str = "江苏", description: str = "d") -> Posting:
+    p = Posting(id=pid, source="test", title=f"工程师 {pid}", company="示例科技", description=description,
+                posted_at=posted)
+    p.location.province = province
+    if occ:
+        p.extraction = Extraction(
+            occupation=OccupationMatch(code=occ, name=occ),
+            level=level,
+            skills=[SkillMatch(id=s, name=s) for s in skills],
+            taxonomy_version="t1",
+            extractor_version="e1",
+        )
+    return p
+
+
+def test_creates_versioned_wal_database(tmp_path):
+    path = tmp_path / "sub" / "s.sqlite3"
+    store = SQLiteStore(path)
+    assert path.exists()
+    assert store.schema_version == 1
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_upsert_by_id_never_double_counts(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    batch = [make_posting(f"p{i}", posted=date(2026, 9, 1 + i), occ="2-02-38-01", skills=("python",))
+             for i in range(5)]
+    store.upsert_postings(batch)
+    store.upsert_postings(batch)
+    # a reopened store (a second run) upserts again
+    SQLiteStore(tmp_path / "s.sqlite3").upsert_postings(batch)
+    assert store.count_postings() == 5
+    assert store.count_by("skills") == [("python", 5)]
+
+
+def test_extraction_replaces_skills_and_raw_posting_survives(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    raw = make_posting("p1", posted=date(2026, 9, 1))
+    store.upsert_postings([raw])
+    assert store.get_posting("p1").extraction is None
+    done = make_posting("p1", posted=date(2026, 9, 1), occ="2-02-38-03", skills=("spark", "hive"))
+    store.save_extractions([(raw, done.extraction, None)])
+    assert sorted(k for k, _ in store.count_by("skills")) == ["hive", "spark"]
+    store.save_extractions([(raw, None, "boom")])
+    assert store.count_by("skills") == []
+    kept = store.get_posting("p1")
+    assert kept.title == raw.title and kept.extraction_error == "boom"
+
+
+def test_counts_respect_time_window_and_facets(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.upsert_postings([
+        make_posting("a", posted=date(2026, 8, 31), occ="2-02-38-01", level="高级"),
+        make_posting("b", posted=date(2026, 9, 1), occ="2-02-38-01", level="初级", province="浙江"),
+        make_posting("c", posted=date(2026, 9, 30), occ="2-02-38-09", level="初级"),
+        make_posting("d", posted=date(2026, 10, 1), occ="2-02-38-09", level="中级"),
+    ])
+    sept = PostingFilter(start=date(2026, 9, 1), end=date(2026, 9, 30))
+    assert store.count_postings(sept) == 2
+    assert dict(store.count_by("occupations", sept)) == {"2-02-38-01": 1, "2-02-38-09": 1}
+    assert store.count_by("levels", sept) == [("初级", 2)]
+    assert store.count_postings(PostingFilter(provinces=["浙江"])) == 1
+    with pytest.raises(StoreError, match="unknown facet"):
+        store.count_by("colours")
+
+
+def test_filter_rejects_reversed_window():
+    with pytest.raises(ValueError, match="after end"):
+        PostingFilter(start=date(2026, 10, 1), end=date(2026, 9, 1))
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    SQLiteStore(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    conn.commit()
+    with pytest.raises(StoreError, match="newer than this SkillSignal"):
+        SQLiteStore(path)
+
+
+def test_concurrent_writers_from_threads(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+
+    def write(offset: int) -> None:
+        store.upsert_postings([make_posting(f"t{offset}-{i}", posted=date(2026, 9, 1)) for i in range(50)])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count_postings() == 200
+
+
+def test_iter_postings_and_unextracted(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.upsert_postings([make_posting(f"p{i:03d}", posted=date(2026, 9, 1), occ="other" if i % 2 else None)
+                           for i in range(25)])
+    assert len(list(store.iter_postings(batch_size=7))) == 25
+    assert len(list(store.iter_postings(batch_size=7, only_unextracted=True))) == 13
