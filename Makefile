@@ -1,0 +1,19 @@
+# The two commands a fresh clone needs (see README.md):
+#   make demo   set up, then crawl → extract → index → serve the demo job board
+#   make test   set up (with test extras), then run the whole test suite
+.PHONY: demo test setup setup-test stop
+
+setup:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+demo: setup
+	@.venv/bin/skillsignal demo
+
+stop:
+	@.venv/bin/skillsignal stop
+
+test: setup-test
+	@scripts/run-tests.sh

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets SkillSignal up in ./.venv, idempotently: `scripts/setup.sh` for running it,
+# `scripts/setup.sh test` for running the test suite as well. Needs only Python 3.11 and the
+# package registries (PyPI; Debian for the dashboard's browser tests). Re-running it when nothing
+# changed takes a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want="${1:-run}"
+case "$want" in run|test) ;; *) echo "usage: scripts/setup.sh [run|test]" >&2; exit 2 ;; esac
+
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      py="$candidate"; break
+    fi
+  done
+fi
+[ -n "$py" ] || { echo "setup: Python 3.11 is needed (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($py --version)"
+  "$py" -m venv .venv
+fi
+
+extras=""; [ "$want" = test ] && extras="[test]"
+stamp=".venv/.skillsignal-$want"
+digest="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo "setup: installing SkillSignal$extras into .venv (first time: a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  # torch first, pinned: the CPU build. An unpinned torch would pull a multi-GB CUDA build.
+  .venv/bin/python -m pip install -q "torch==2.13.0"
+  .venv/bin/python -m pip install -q -e ".$extras"
+  echo "$digest" > "$stamp"
+else
+  echo "setup: .venv is up to date"
+fi
