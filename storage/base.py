@@ -1,0 +1,196 @@
+"""The backend-neutral query interface (:class:`PostingIndex`) and the semantics every backend shares.
+
+Both the embedded SQLite store and the Elasticsearch/OpenSearch backend implement
+:class:`PostingIndex`; ``tests/storage/conformance`` demands identical answers from both on the
+same postings. The helpers below define the derived values each backend must index, so the
+two agree by construction:
+
+* **posting date** – :func:`posted_date`: ``posted_at``, else the crawl date (UTC).
+* **unique / duplicate** – a posting is a duplicate when ``dup_of`` is set (a near-duplicate of
+  another posting); unique otherwise.
+* **posting intensity** – total postings / unique postings (0 when no unique posting).
+* **salary** – :func:`salary_mid`: the monthly CNY midpoint ((min+max)/2, or whichever bound is
+  known); ``median_salary`` is the ordinary median (mean of the two middle values for an even count)
+  over the *unique* postings with a midpoint.
+* **experience facet** – :func:`experience_band` of ``experience.years_min``.
+* **periods** – :func:`period_start`: the day itself, the Monday of its ISO week, or the first of
+  its month. A series covers every period from ``flt.start`` (else the earliest stored posting
+  date) to ``flt.end`` (else the latest), zero-filled; an empty store gives an empty series.
+* **rankings** – buckets sorted by the metric's value descending, then key ascending; postings
+  whose facet value is missing are left out (``experience`` has the band 不限 instead). For
+  ``skills`` a posting counts once in each skill it names. ``median_salary`` is filled on buckets
+  only when it is the ranked metric (buckets without salaries rank last).
+* **skills filter** – a posting matches when it names any of the listed skills.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Iterable, Iterator, Protocol, Sequence, runtime_checkable
+
+from skillsignal.models import Posting
+
+from .filters import PostingFilter
+from .results import (
+    DEFAULT_EXPORT_DIMENSIONS,
+    CooccurrencePair,
+    Interval,
+    Metric,
+    Page,
+    Point,
+    Ranking,
+    RankingSeries,
+    SeriesRow,
+    Totals,
+)
+
+#: (label, lower bound inclusive, upper bound exclusive) in years; ``None`` years → 不限
+EXPERIENCE_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("1年以下", 0.0, 1.0),
+    ("1-3年", 1.0, 3.0),
+    ("3-5年", 3.0, 5.0),
+    ("5-10年", 5.0, 10.0),
+    ("10年以上", 10.0, float("inf")),
+)
+EXPERIENCE_ANY = "不限"
+
+
+def posted_date(posting: Posting) -> date:
+    return posting.posted_at or posting.crawled_at.date()
+
+
+def salary_mid(posting: Posting) -> float | None:
+    lo, hi = posting.salary.min, posting.salary.max
+    if lo is not None and hi is not None:
+        return (lo + hi) / 2
+    return lo if lo is not None else hi
+
+
+def experience_band(years_min: float | None) -> str:
+    if years_min is None:
+        return EXPERIENCE_ANY
+    for label, lo, hi in EXPERIENCE_BANDS:
+        if lo <= years_min < hi:
+            return label
+    return EXPERIENCE_ANY
+
+
+def period_start(day: date, interval: Interval) -> date:
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown interval {interval!r}; one of day, week, month")
+
+
+def next_period(start: date, interval: Interval) -> date:
+    if interval == "day":
+        return start + timedelta(days=1)
+    if interval == "week":
+        return start + timedelta(days=7)
+    return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+
+
+def periods(first: date, last: date, interval: Interval) -> list[date]:
+    """Start of every period from the one holding ``first`` to the one holding ``last``."""
+    out: list[date] = []
+    cur = period_start(first, interval)
+    while cur <= last:
+        out.append(cur)
+        cur = next_period(cur, interval)
+    return out
+
+
+def median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def intensity(total: int, unique: int) -> float:
+    return round(total / unique, 6) if unique else 0.0
+
+
+@runtime_checkable
+class PostingIndex(Protocol):
+    """What the API queries. Every method takes the one :class:`PostingFilter` (None = everything).
+
+    Writes are visible to the next read (a backend with a refresh interval refreshes on write
+    or in :meth:`refresh`).
+    """
+
+    backend_name: str
+
+    def index_postings(self, postings: Sequence[Posting]) -> int:
+        """Insert or replace postings by id (with their extraction and ``dup_of``); returns how many."""
+        ...
+
+    def set_duplicates(self, dup_of: dict[str, str | None]) -> None:
+        """Mark postings as near-duplicates of another (``None`` clears the mark)."""
+        ...
+
+    def refresh(self) -> None:
+        """Make every write so far visible to queries."""
+        ...
+
+    def get_posting(self, posting_id: str) -> Posting | None: ...
+
+    def totals(self, flt: PostingFilter | None = None) -> Totals: ...
+
+    def timeseries(self, flt: PostingFilter | None = None, interval: Interval = "month") -> list[Point]:
+        """Zero-filled counts per period (see the module doc for the window)."""
+        ...
+
+    def ranking(
+        self,
+        facet: str,
+        flt: PostingFilter | None = None,
+        metric: Metric = "unique_postings",
+        limit: int = 10,
+    ) -> Ranking: ...
+
+    def ranking_timeseries(
+        self,
+        facet: str,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        keys: Sequence[str] | None = None,
+        limit: int = 5,
+    ) -> RankingSeries:
+        """A series per facet value: ``keys`` if given, else the ``limit`` top values by unique postings."""
+        ...
+
+    def search_postings(
+        self,
+        query: str | None,
+        flt: PostingFilter | None = None,
+        cursor: str | None = None,
+        size: int = 20,
+    ) -> Page:
+        """Full-text search (Chinese-aware) over title + description, best match first; no query =
+        newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+        ...
+
+    def skill_cooccurrence(
+        self, flt: PostingFilter | None = None, limit: int = 100, min_count: int = 1
+    ) -> list[CooccurrencePair]:
+        """Skill pairs named together in unique postings, most frequent first (then skill ids)."""
+        ...
+
+    def export_series(
+        self,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+    ) -> Iterator[SeriesRow]:
+        """Long-format counts per period × dimension values, zero-filled per series over the window,
+        ordered by dimensions then period."""
+        ...
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this query did not issue."""

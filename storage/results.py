@@ -1,0 +1,154 @@
+"""Result models every backend returns (``storage.base.PostingIndex``); the API serves them as is."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Interval = Literal["day", "week", "month"]
+Metric = Literal[
+    "unique_postings", "duplicate_postings", "total_postings", "posting_intensity", "median_salary"
+]
+Facet = Literal[
+    "skills",
+    "occupations",
+    "directions",
+    "levels",
+    "provinces",
+    "cities",
+    "regions",
+    "companies",
+    "industries",
+    "education",
+    "experience",
+    "sources",
+]
+FACETS: tuple[str, ...] = Facet.__args__  # type: ignore[attr-defined]
+METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]
+INTERVALS: tuple[str, ...] = Interval.__args__  # type: ignore[attr-defined]
+
+
+class Totals(BaseModel):
+    """Counts over the postings a filter selects.
+
+    ``unique_postings`` counts postings that are not near-duplicates (``dup_of`` empty),
+    ``duplicate_postings`` those that are, ``total_postings`` both. ``posting_intensity`` is
+    total / unique (0 when there are no unique postings). ``median_salary`` is the median monthly
+    CNY salary midpoint of the unique postings that state a salary (None when none does).
+    """
+
+    unique_postings: int = 0
+    duplicate_postings: int = 0
+    total_postings: int = 0
+    posting_intensity: float = 0.0
+    median_salary: float | None = None
+
+
+class Point(BaseModel):
+    """One period of a series; ``period`` is the first day of the day/ISO week (Monday)/month."""
+
+    period: date
+    unique_postings: int = 0
+    duplicate_postings: int = 0
+    total_postings: int = 0
+
+
+class Bucket(BaseModel):
+    """One value of a facet with its counts; ``value`` is the ranked metric's value."""
+
+    key: str
+    name: str | None = None
+    value: float | None = None
+    unique_postings: int = 0
+    duplicate_postings: int = 0
+    total_postings: int = 0
+    posting_intensity: float = 0.0
+    median_salary: float | None = Field(default=None, description="Filled when ranking by median_salary.")
+
+
+class Ranking(BaseModel):
+    facet: str
+    metric: str
+    totals: Totals = Field(description="Over every posting the filter selects.")
+    buckets: list[Bucket]
+
+
+class KeyedSeries(BaseModel):
+    key: str
+    name: str | None = None
+    points: list[Point]
+
+
+class RankingSeries(BaseModel):
+    facet: str
+    interval: Interval
+    series: list[KeyedSeries]
+
+
+class Highlight(BaseModel):
+    """Matched text with hits wrapped in ``<em>…</em>``."""
+
+    title: str | None = None
+    description: str | None = None
+
+
+class PostingHit(BaseModel):
+    id: str
+    title: str
+    company: str | None = None
+    province: str | None = None
+    city: str | None = None
+    posted_date: date
+    source: str
+    url: str | None = None
+    occupation: str | None = None
+    direction: str | None = None
+    level: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    salary_min: float | None = None
+    salary_max: float | None = None
+    duplicate: bool = False
+    highlight: Highlight = Field(default_factory=Highlight)
+
+
+class Page(BaseModel):
+    """One page of search results; pass ``next_cursor`` back to get the next (None on the last)."""
+
+    total: int
+    items: list[PostingHit]
+    next_cursor: str | None = None
+
+
+class CooccurrencePair(BaseModel):
+    """Two skills named together; counts are over unique postings the filter selects."""
+
+    skill_a: str
+    skill_b: str
+    count: int
+    count_a: int
+    count_b: int
+    lift: float = Field(description="P(a,b) / (P(a) P(b)) over the selected postings.")
+
+
+class SeriesRow(BaseModel):
+    """One row of the long-format export (Job-SDF layout): counts per period and dimension values.
+
+    ``count`` counts all postings, ``unique_count`` the non-duplicates. Dimensions not exported are
+    None; a posting is counted once per skill it names when ``skill`` is a dimension.
+    """
+
+    period: date
+    occupation: str | None = None
+    direction: str | None = None
+    level: str | None = None
+    skill: str | None = None
+    region: str | None = None
+    province: str | None = None
+    count: int
+    unique_count: int
+
+
+EXPORT_DIMENSIONS: tuple[str, ...] = ("occupation", "direction", "level", "skill", "region", "province")
+DEFAULT_EXPORT_DIMENSIONS: tuple[str, ...] = ("occupation", "direction", "level", "skill", "region")
