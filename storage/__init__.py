@@ -1,13 +1,14 @@
 """Indexes postings and their extracted facts and answers counts over them.
 
-``SQLiteStore`` is the embedded default (no server). Every backend takes the same
-:class:`PostingFilter`.
+``SQLiteStore`` is the embedded default (no server). Every backend implements
+:class:`storage.base.PostingIndex` and takes the same :class:`PostingFilter`.
 """
 
 from __future__ import annotations
 
 from skillsignal.config import Settings, get_settings
 
+from .base import CursorError, PostingIndex
 from .filters import PostingFilter
 from .sqlite import FACET_COLUMNS, SQLiteStore, StoreError
 
@@ -19,4 +20,4 @@ def open_store(settings: Settings | None = None) -> SQLiteStore:
     return SQLiteStore(settings.db_path)
 
 
-__all__ = ["FACET_COLUMNS", "PostingFilter", "SQLiteStore", "StoreError", "open_store"]
+__all__ = ["FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "StoreError", "open_store"]

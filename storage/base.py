@@ -126,7 +126,8 @@ class PostingIndex(Protocol):
     backend_name: str
 
     def index_postings(self, postings: Sequence[Posting]) -> int:
-        """Insert or replace postings by id (with their extraction and ``dup_of``); returns how many."""
+        """Insert or replace postings by id (with their extraction); returns how many. Near-duplicate
+        marks set by :meth:`set_duplicates` survive a re-index of the same id."""
         ...
 
     def set_duplicates(self, dup_of: dict[str, str | None]) -> None:

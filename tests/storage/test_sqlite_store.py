@@ -30,7 +30,8 @@ def test_creates_versioned_wal_database(tmp_path):
     path = tmp_path / "sub" / "s.sqlite3"
     store = SQLiteStore(path)
     assert path.exists()
-    assert store.schema_version == 1
+    from storage.schema import SCHEMA_VERSION
+    assert store.schema_version == SCHEMA_VERSION
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
