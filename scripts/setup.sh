@@ -37,3 +37,27 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
 else
   echo "setup: .venv is up to date"
 fi
+
+# The dashboard's chart library, from the npm registry (pinned in package-lock.json), served by
+# the API itself: never fetched from a CDN at run time.
+vendor=api/static/vendor/echarts.min.js
+if [ ! -s "$vendor" ]; then
+  if command -v npm >/dev/null; then
+    echo "setup: installing ECharts for the dashboard (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    mkdir -p "$(dirname "$vendor")"
+    cp node_modules/echarts/dist/echarts.min.js "$vendor"
+  else
+    echo "setup: WARNING npm not found: the dashboard will show no charts until Node.js/npm is installed and setup re-run" >&2
+  fi
+fi
+
+# The dashboard's browser test drives Debian's Chromium (headless).
+if [ "$want" = test ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian's chromium for the dashboard test"
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: WARNING chromium is missing and cannot be installed without root: the dashboard browser test will be skipped" >&2
+  fi
+fi

@@ -1,0 +1,346 @@
+/* SkillSignal dashboard: every number comes from the project's own /v1 API. */
+(function () {
+  "use strict";
+
+  const I18N = window.SKILLSIGNAL_I18N;
+  const state = {
+    lang: localStorage.getItem("skillsignal.lang") || "zh",
+    occupations: [],       // taxonomy occupations (code, names, directions)
+    compare: [],           // skill ids chosen in the compare box
+    shown: {},             // chart id -> {columns, rows} for the CSV download
+    charts: {},
+    generation: 0,         // bumps on every refresh so late answers are ignored
+  };
+  const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || key;
+
+  // ---------------------------------------------------------------- API access
+  const API = {
+    async get(path, params) {
+      const url = new URL(path, window.location.origin);
+      Object.entries(params || {}).forEach(([k, v]) => {
+        if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
+        else if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+      });
+      return API.handle(await fetch(url));
+    },
+    async post(path, body) {
+      const res = await fetch(path, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      return API.handle(res);
+    },
+    async handle(res) {
+      if (!res.ok) {
+        let detail = res.statusText;
+        try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+        throw new Error(`${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+      }
+      return res.json();
+    },
+    occupations: () => API.get("/v1/taxonomy/occupations"),
+    totals: (filter) => API.post("/v1/totals", { filter }),
+    rankingSeries: (facet, filter, extra) =>
+      API.post(`/v1/rankings/${facet}/timeseries`, Object.assign({ filter, interval: "month" }, extra || {})),
+    ranking: (facet, filter, extra) => API.post(`/v1/rankings/${facet}`, Object.assign({ filter }, extra || {})),
+    emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10 }),
+    searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
+  };
+
+  // ---------------------------------------------------------------- filters
+  function currentFilter() {
+    const f = {};
+    const val = (id) => document.getElementById(id).value;
+    if (val("f-start")) f.start = val("f-start");
+    if (val("f-end")) f.end = val("f-end");
+    [["f-occupation", "occupations"], ["f-direction", "directions"], ["f-level", "levels"],
+      ["f-region", "regions"], ["f-province", "provinces"]].forEach(([id, key]) => {
+      if (val(id)) f[key] = [val(id)];
+    });
+    return f;
+  }
+
+  function occupationName(code) {
+    const occ = state.occupations.find((o) => o.code === code);
+    if (!occ) return code === "other" ? t("other") : code;
+    return state.lang === "zh" ? occ.name_zh : occ.name_en;
+  }
+
+  function fillOccupations() {
+    const sel = document.getElementById("f-occupation");
+    const keep = sel.value;
+    sel.querySelectorAll("option:not([value=''])").forEach((o) => o.remove());
+    state.occupations.forEach((o) => {
+      const opt = document.createElement("option");
+      opt.value = o.code;
+      opt.textContent = `${state.lang === "zh" ? o.name_zh : o.name_en} (${o.code})`;
+      sel.appendChild(opt);
+    });
+    sel.value = keep;
+    fillDirections();
+  }
+
+  function fillDirections() {
+    const sel = document.getElementById("f-direction");
+    const keep = sel.value;
+    sel.querySelectorAll("option:not([value=''])").forEach((o) => o.remove());
+    const occ = state.occupations.find((o) => o.code === document.getElementById("f-occupation").value);
+    (occ ? occ.directions || [] : []).forEach((d) => {
+      const opt = document.createElement("option");
+      opt.value = d.id;
+      opt.textContent = state.lang === "zh" ? d.name_zh : d.name_en;
+      sel.appendChild(opt);
+    });
+    sel.value = occ && (occ.directions || []).some((d) => d.id === keep) ? keep : "";
+  }
+
+  async function fillProvinces() {
+    const sel = document.getElementById("f-province");
+    const data = await API.ranking("provinces", {}, { limit: 40 });
+    data.buckets.forEach((b) => {
+      const opt = document.createElement("option");
+      opt.value = b.key;
+      opt.textContent = b.name || b.key;
+      sel.appendChild(opt);
+    });
+  }
+
+  // ---------------------------------------------------------------- chart states
+  function chart(id) {
+    if (!state.charts[id]) state.charts[id] = echarts.init(document.getElementById(id));
+    return state.charts[id];
+  }
+
+  function setState(id, kind, message) {
+    const box = document.getElementById(id);
+    const card = box.parentElement;
+    let overlay = card.querySelector(".state");
+    if (!kind) { if (overlay) overlay.remove(); box.dataset.state = "ready"; return; }
+    if (!overlay) { overlay = document.createElement("div"); card.appendChild(overlay); }
+    overlay.className = `state ${kind}`;
+    overlay.textContent = kind === "loading" ? t("loading") : kind === "empty" ? t("empty") : t("error") + message;
+    box.dataset.state = kind;
+  }
+
+  async function render(id, load, draw) {
+    const generation = state.generation;
+    setState(id, "loading");
+    try {
+      const data = await load();
+      if (generation !== state.generation) return;
+      const table = draw(data);
+      state.shown[id] = table;
+      setState(id, table.rows.length ? null : "empty");
+    } catch (err) {
+      if (generation !== state.generation) return;
+      state.shown[id] = { columns: [], rows: [] };
+      chart(id).clear();
+      setState(id, "error", err.message);
+    }
+  }
+
+  function seriesChart(id, data, nameOf, stacked) {
+    const periods = data.series.length ? data.series[0].points.map((p) => p.period.slice(0, 7)) : [];
+    const series = data.series.map((s) => ({
+      name: nameOf(s), type: stacked ? "bar" : "line", stack: stacked ? "all" : undefined, smooth: !stacked,
+      data: s.points.map((p) => p.unique_postings),
+    }));
+    chart(id).setOption({
+      tooltip: { trigger: "axis" }, legend: { type: "scroll", top: 0 },
+      grid: { left: 40, right: 16, top: 36, bottom: 28 },
+      xAxis: { type: "category", data: periods }, yAxis: { type: "value", name: t("postings") },
+      series,
+    }, true);
+    const rows = [];
+    data.series.forEach((s) => s.points.forEach((p) => rows.push([p.period, s.key, nameOf(s), p.unique_postings])));
+    return { columns: ["period", "key", "name", "unique_postings"], rows: series.some((s) => s.data.some((v) => v)) ? rows : [] };
+  }
+
+  function barChart(id, labels, values, extra) {
+    chart(id).setOption(Object.assign({
+      tooltip: { trigger: "axis" }, grid: { left: 100, right: 40, top: 10, bottom: 24 },
+      xAxis: { type: "value" }, yAxis: { type: "category", data: labels.slice().reverse() },
+      series: [{ type: "bar", data: values.slice().reverse(), label: { show: true, position: "right" } }],
+    }, extra || {}), true);
+  }
+
+  // ---------------------------------------------------------------- the charts
+  function refresh() {
+    state.generation += 1;
+    const filter = currentFilter();
+
+    API.totals(filter).then((tot) => {
+      document.getElementById("kpi-unique").textContent = tot.unique_postings;
+      document.getElementById("kpi-total").textContent = tot.total_postings;
+      document.getElementById("kpi-intensity").textContent = tot.posting_intensity.toFixed(2);
+      document.getElementById("kpi-salary").textContent = tot.median_salary ? Math.round(tot.median_salary) : "–";
+    }).catch(() => { /* the charts show the error */ });
+
+    render("chart-occupations", () => API.rankingSeries("occupations", filter, { limit: 8 }),
+      (data) => seriesChart("chart-occupations", data, (s) => occupationName(s.key), false));
+
+    render("chart-levels", () => API.rankingSeries("levels", filter, { keys: ["初级", "中级", "高级"] }),
+      (data) => seriesChart("chart-levels", data, (s) => t(s.key), true));
+
+    render("chart-provinces", () => API.ranking("provinces", filter, { limit: 15 }), (data) => {
+      const labels = data.buckets.map((b) => b.name || b.key);
+      barChart("chart-provinces", labels, data.buckets.map((b) => b.unique_postings));
+      return { columns: ["province", "unique_postings"], rows: data.buckets.map((b) => [b.key, b.unique_postings]) };
+    });
+
+    render("chart-skills", () => API.emerging(Object.assign({}, filter)).then((em) => ({ em })).then(async (x) => {
+      x.top = await API.ranking("skills", filter, { limit: 15 });
+      return x;
+    }), ({ top, em }) => {
+      const growth = {};
+      (em.skills || []).forEach((s) => { growth[s.skill_id || s.key] = s.growth; });
+      const labels = top.buckets.map((b) => b.name || b.key);
+      barChart("chart-skills", labels, top.buckets.map((b) => b.unique_postings), {
+        tooltip: {
+          trigger: "axis",
+          formatter: (items) => {
+            const b = top.buckets[top.buckets.length - 1 - items[0].dataIndex];
+            const g = growth[b.key];
+            return `${b.name || b.key}<br>${t("postings")}: ${b.unique_postings}` +
+              (g === undefined || g === null ? "" : `<br>${t("growth")}: ${(g * 100).toFixed(0)}%`);
+          },
+        },
+      });
+      return {
+        columns: ["skill", "name", "unique_postings", "growth"],
+        rows: top.buckets.map((b) => [b.key, b.name || b.key, b.unique_postings, growth[b.key] ?? ""]),
+      };
+    });
+
+    render("chart-emerging", () => API.emerging(filter), (em) => {
+      const items = em.skills || [];
+      const labels = items.map((s) => s.name || s.skill_id);
+      barChart("chart-emerging", labels, items.map((s) => Math.round((s.growth || 0) * 100)), {
+        xAxis: { type: "value", name: "%" },
+      });
+      return {
+        columns: ["skill", "name", "current", "previous", "growth", "p_value"],
+        rows: items.map((s) => [s.skill_id, s.name, s.current, s.previous, s.growth, s.p_value]),
+      };
+    });
+
+    renderCompare();
+  }
+
+  function renderCompare() {
+    const id = "chart-compare";
+    if (!state.compare.length) {
+      chart(id).clear();
+      state.shown[id] = { columns: [], rows: [] };
+      setState(id, "empty");
+      return;
+    }
+    const filter = currentFilter();
+    render(id, () => API.rankingSeries("skills", filter, { keys: state.compare.map((s) => s.id) }),
+      (data) => seriesChart(id, data, (s) => (state.compare.find((c) => c.id === s.key) || {}).name || s.key, false));
+  }
+
+  // ---------------------------------------------------------------- skill compare box
+  function drawChips() {
+    const box = document.getElementById("skill-chips");
+    box.innerHTML = "";
+    state.compare.forEach((s) => {
+      const chip = document.createElement("span");
+      chip.className = "chip";
+      chip.textContent = s.name;
+      const x = document.createElement("button");
+      x.type = "button"; x.textContent = "×";
+      x.onclick = () => { state.compare = state.compare.filter((c) => c.id !== s.id); drawChips(); renderCompare(); };
+      chip.appendChild(x);
+      box.appendChild(chip);
+    });
+  }
+
+  let searchTimer = null;
+  function onSkillInput(ev) {
+    clearTimeout(searchTimer);
+    const q = ev.target.value.trim();
+    const list = document.getElementById("skill-suggestions");
+    if (!q) { list.innerHTML = ""; return; }
+    searchTimer = setTimeout(async () => {
+      try {
+        const found = await API.searchSkills(q);
+        list.innerHTML = "";
+        const hits = found.results || found.skills || found;
+        if (!hits.length) { list.innerHTML = `<li class="none">${t("no_match")}</li>`; return; }
+        hits.forEach((s) => {
+          const li = document.createElement("li");
+          const name = state.lang === "zh" ? s.name_zh || s.name : s.name_en || s.name;
+          li.textContent = `${name}${s.matched && s.matched !== name ? ` (${s.matched})` : ""}`;
+          li.dataset.skill = s.id;
+          li.onclick = () => {
+            if (!state.compare.some((c) => c.id === s.id)) state.compare.push({ id: s.id, name });
+            list.innerHTML = ""; ev.target.value = "";
+            drawChips(); renderCompare();
+          };
+          list.appendChild(li);
+        });
+      } catch (err) {
+        list.innerHTML = `<li class="none">${t("error")}${err.message}</li>`;
+      }
+    }, 200);
+  }
+
+  // ---------------------------------------------------------------- CSV download
+  function downloadCsv() {
+    const quote = (v) => {
+      const s = v === null || v === undefined ? "" : String(v);
+      return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    const lines = ["chart,column,values"];
+    const out = [];
+    Object.entries(state.shown).forEach(([id, table]) => {
+      if (!table.rows.length) return;
+      out.push(["chart", ...table.columns].map(quote).join(","));
+      table.rows.forEach((r) => out.push([id, ...r].map(quote).join(",")));
+    });
+    const blob = new Blob(["\ufeff" + (out.length ? out : lines).join("\n") + "\n"], { type: "text/csv;charset=utf-8" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "skillsignal-dashboard.csv";
+    document.body.appendChild(a); a.click(); a.remove();
+  }
+  window.skillsignalDashboard = { state, refresh, currentFilter };
+
+  // ---------------------------------------------------------------- language
+  function applyLanguage() {
+    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    document.getElementById("lang-switch").textContent = t("switch_to");
+    fillOccupations();
+  }
+
+  // ---------------------------------------------------------------- start
+  async function start() {
+    if (typeof echarts === "undefined") {
+      document.querySelectorAll(".chart").forEach((el) =>
+        setState(el.id, "error", "ECharts is not installed: run scripts/setup.sh (it installs it from npm)"));
+      return;
+    }
+    document.getElementById("lang-switch").onclick = () => {
+      state.lang = state.lang === "zh" ? "en" : "zh";
+      localStorage.setItem("skillsignal.lang", state.lang);
+      applyLanguage(); refresh();
+    };
+    document.getElementById("download-csv").onclick = downloadCsv;
+    document.getElementById("skill-query").addEventListener("input", onSkillInput);
+    document.getElementById("filters").addEventListener("change", (ev) => {
+      if (ev.target.id === "f-occupation") fillDirections();
+      refresh();
+    });
+    window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+    try {
+      const occ = await API.occupations();
+      state.occupations = occ.occupations || occ;
+    } catch (err) { state.occupations = []; }
+    applyLanguage();
+    fillProvinces().catch(() => {});
+    refresh();
+  }
+  document.addEventListener("DOMContentLoaded", start);
+})();
