@@ -1,0 +1,154 @@
+"""Generated postings for the conformance suite and a plain-Python reference of every answer.
+
+The reference follows the semantics written in ``storage/base.py``; each backend must agree with it
+(and so with every other backend) exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from storage.base import experience_band, intensity, median, periods, period_start, posted_date, salary_mid
+from storage.filters import PostingFilter
+
+OCCUPATIONS = [("2-02-38-01", "ml"), ("2-02-38-03", "bigdata"), ("2-02-38-09", None), ("other", None)]
+SKILLS = ["python", "pytorch", "spark", "hive", "sql", "docker", "kubernetes", "java"]
+PLACES = [("江苏", "南京", "east"), ("江苏", "苏州", "east"), ("浙江", "杭州", "east"),
+          ("湖北", "武汉", "central"), ("四川", "成都", "west"), ("辽宁", "沈阳", "northeast")]
+WORDS = ["机器学习", "数据分析", "大数据平台", "深度学习", "分布式系统", "云计算", "模型训练"]
+START = date(2026, 1, 1)
+
+
+def generate(n: int = 400, seed: int = 7) -> tuple[list[Posting], dict[str, str]]:
+    """``n`` postings over 120 days from :data:`START`, and near-duplicate marks (id -> dup_of)."""
+    rnd = random.Random(seed)
+    postings: list[Posting] = []
+    for i in range(n):
+        occ, direction = rnd.choice(OCCUPATIONS)
+        province, city, region = rnd.choice(PLACES)
+        skills = rnd.sample(SKILLS, rnd.randint(0, 4))
+        lo = rnd.choice([None, 8000, 10000, 15000, 20000, 25000])
+        hi = None if lo is None or rnd.random() < 0.1 else lo + rnd.choice([0, 5000, 10000])
+        years = rnd.choice([None, 0, 1, 2, 3, 5, 8, 10])
+        crawl_only = rnd.random() < 0.1
+        day = START + timedelta(days=rnd.randrange(120))
+        word = rnd.choice(WORDS)
+        p = Posting(
+            id=f"c{i:04d}",
+            source=rnd.choice(["boss", "51job"]),
+            title=f"{word}工程师",
+            company=rnd.choice(["甲科技", "乙数据", "丙智能", None]),
+            description=f"负责{word}相关工作，熟悉{'、'.join(skills) or '办公软件'}。",
+            posted_at=None if crawl_only else day,
+            crawled_at=f"{day.isoformat()}T08:00:00+00:00",
+            industry=rnd.choice(["互联网", "金融", None]),
+        )
+        p.location.province, p.location.city, p.location.region = province, city, region
+        p.salary.min, p.salary.max = lo, hi
+        p.experience.years_min = years
+        p.education.level = rnd.choice(["本科", "硕士", "大专", None])
+        if rnd.random() < 0.9:
+            p.extraction = Extraction(
+                occupation=OccupationMatch(code=occ, name=occ, direction=direction),
+                level=rnd.choice(["初级", "中级", "高级"]),
+                skills=[SkillMatch(id=s, name=s) for s in skills],
+                taxonomy_version="t", extractor_version="e",
+            )
+        postings.append(p)
+    dups = {p.id: postings[i - 1].id for i, p in enumerate(postings) if i and rnd.random() < 0.15}
+    return postings, dups
+
+
+# -- reference ---------------------------------------------------------------------------------
+def _field(p: Posting, facet: str) -> list[str | None]:
+    ext = p.extraction
+    return {
+        "occupations": [ext.occupation.code if ext else None],
+        "directions": [ext.occupation.direction if ext else None],
+        "levels": [ext.level if ext else None],
+        "skills": list(dict.fromkeys(s.id for s in ext.skills)) if ext else [],
+        "provinces": [p.location.province],
+        "cities": [p.location.city],
+        "regions": [p.location.region],
+        "companies": [p.company],
+        "industries": [p.industry],
+        "education": [p.education.level],
+        "experience": [experience_band(p.experience.years_min)],
+        "sources": [p.source],
+    }[facet]
+
+
+def matches(p: Posting, flt: PostingFilter) -> bool:
+    d = posted_date(p)
+    if flt.start and d < flt.start or flt.end and d > flt.end:
+        return False
+    for facet in ("occupations", "directions", "levels", "skills", "provinces", "cities", "regions",
+                  "companies", "industries", "education", "sources"):
+        wanted = getattr(flt, facet)
+        if wanted and not set(wanted) & set(_field(p, facet)):
+            return False
+    yrs, lo, hi = p.experience.years_min, p.salary.min, p.salary.max
+    if flt.experience_min is not None and (yrs is None or yrs < flt.experience_min):
+        return False
+    if flt.experience_max is not None and (yrs is None or yrs > flt.experience_max):
+        return False
+    if flt.salary_min is not None and (hi is None or hi < flt.salary_min):
+        return False
+    if flt.salary_max is not None and (lo is None or lo > flt.salary_max):
+        return False
+    return True
+
+
+def _counts(ps: list[Posting], dups: dict[str, str]) -> dict[str, object]:
+    n = len(ps)
+    d = sum(1 for p in ps if p.id in dups)
+    sal = [s for p in ps if p.id not in dups and (s := salary_mid(p)) is not None]
+    return {"unique_postings": n - d, "duplicate_postings": d, "total_postings": n,
+            "posting_intensity": intensity(n, n - d), "median_salary": median(sal)}
+
+
+def totals(postings, dups, flt: PostingFilter) -> dict[str, object]:
+    return _counts([p for p in postings if matches(p, flt)], dups)
+
+
+def timeseries(postings, dups, flt: PostingFilter, interval: str) -> list[tuple[date, int, int, int]]:
+    first = flt.start or min(posted_date(p) for p in postings)
+    last = flt.end or max(posted_date(p) for p in postings)
+    by: dict[date, list[Posting]] = defaultdict(list)
+    for p in postings:
+        if matches(p, flt):
+            by[period_start(posted_date(p), interval)].append(p)
+    out = []
+    for start in periods(first, last, interval):
+        c = _counts(by[start], dups)
+        out.append((start, c["unique_postings"], c["duplicate_postings"], c["total_postings"]))
+    return out
+
+
+def ranking(postings, dups, facet: str, flt: PostingFilter, metric: str, limit: int) -> list[tuple[str, object]]:
+    groups: dict[str, list[Posting]] = defaultdict(list)
+    for p in postings:
+        if matches(p, flt):
+            for key in _field(p, facet):
+                if key is not None:
+                    groups[key].append(p)
+    scored = [(k, _counts(v, dups)[metric]) for k, v in groups.items()]
+    if metric == "median_salary":
+        scored.sort(key=lambda kv: (kv[1] is None, -(kv[1] or 0), kv[0]))
+    else:
+        scored.sort(key=lambda kv: (-kv[1], kv[0]))
+    return scored[:limit]
+
+
+def cooccurrence(postings, dups, flt: PostingFilter) -> Counter:
+    pairs: Counter = Counter()
+    for p in postings:
+        if p.id not in dups and matches(p, flt):
+            skills = sorted(set(_field(p, "skills")))
+            for i, a in enumerate(skills):
+                for b in skills[i + 1:]:
+                    pairs[(a, b)] += 1
+    return pairs
