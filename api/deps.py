@@ -1,11 +1,25 @@
-"""Services the routers receive through FastAPI dependency injection."""
+"""Services the routers receive through FastAPI dependency injection (all built once per app)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+import secrets
+import threading
+from typing import TYPE_CHECKING
 
+from fastapi import Depends, Header, HTTPException, Request
+
+from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.config import Settings
 from storage import SQLiteStore
+
+from .services.names import Namer
+from .services.skill_search import SkillFinder
+
+if TYPE_CHECKING:
+    from nlp.extractor import Extractor
+    from skillsignal.pipeline import IngestPipeline
+
+_lock = threading.Lock()
 
 
 def get_settings(request: Request) -> Settings:
@@ -14,3 +28,57 @@ def get_settings(request: Request) -> Settings:
 
 def get_store(request: Request) -> SQLiteStore:
     return request.app.state.store
+
+
+def get_taxonomy(settings: Settings = Depends(get_settings)) -> Taxonomy:
+    return default_taxonomy(settings.taxonomy_overlay)
+
+
+def get_namer(taxonomy: Taxonomy = Depends(get_taxonomy)) -> Namer:
+    return Namer.for_taxonomy(taxonomy)
+
+
+def get_skill_finder(taxonomy: Taxonomy = Depends(get_taxonomy)) -> SkillFinder:
+    return SkillFinder.for_taxonomy(taxonomy)
+
+
+def _once(request: Request, name: str, build):
+    state = request.app.state
+    if getattr(state, name, None) is None:
+        with _lock:
+            if getattr(state, name, None) is None:
+                setattr(state, name, build())
+    return getattr(state, name)
+
+
+def get_extractor(request: Request) -> "Extractor":
+    """The extractor, created on first use and kept for the app's life."""
+
+    def build() -> "Extractor":
+        from nlp.extractor import Extractor
+
+        return Extractor.from_settings(request.app.state.settings)
+
+    return _once(request, "extractor", build)
+
+
+def get_pipeline(request: Request) -> "IngestPipeline":
+    """The ingest pipeline over the app's store (sharing the app's extractor)."""
+
+    def build() -> "IngestPipeline":
+        from skillsignal.pipeline import IngestPipeline
+
+        extractor = getattr(request.app.state, "extractor", None)
+        return IngestPipeline(request.app.state.settings, store=request.app.state.store, extractor=extractor)
+
+    return _once(request, "pipeline", build)
+
+
+def require_api_key(
+    x_api_key: str | None = Header(None, description="The write key (Settings.api_key)."),
+    settings: Settings = Depends(get_settings),
+) -> None:
+    """401 unless ``X-API-Key`` carries the configured key."""
+    if not x_api_key or not secrets.compare_digest(x_api_key.encode(), settings.api_key.encode()):
+        raise HTTPException(status_code=401, detail="X-API-Key header missing or wrong; writes need the API key",
+                            headers={"WWW-Authenticate": "X-API-Key"})

@@ -1,0 +1,122 @@
+"""Totals, time series and rankings over the one filter (GET with query parameters, POST with a body)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from storage import PostingFilter, SQLiteStore
+from storage.results import FACETS, INTERVALS, METRICS, Facet, Interval, Metric, Ranking, RankingSeries
+
+from ..deps import get_namer, get_store
+from ..filters import filter_query
+from ..schemas import (
+    FacetInfo,
+    FilterBody,
+    RankingBody,
+    RankingSeriesBody,
+    TimeseriesBody,
+    TimeseriesResponse,
+    TotalsResponse,
+)
+from ..services.names import Namer
+
+router = APIRouter(prefix="/v1", tags=["analytics"])
+
+FacetPath = Path(description="What to rank: " + ", ".join(FACETS))
+
+
+def _totals(store: SQLiteStore, flt: PostingFilter) -> TotalsResponse:
+    return TotalsResponse(filter=flt, **store.totals(flt).model_dump())
+
+
+@router.get("/totals", response_model=TotalsResponse, summary="Unique, duplicate and total postings, "
+            "posting intensity and median salary")
+def totals_get(flt: PostingFilter = Depends(filter_query), store: SQLiteStore = Depends(get_store)):
+    return _totals(store, flt)
+
+
+@router.post("/totals", response_model=TotalsResponse, summary="Totals (filter in the body)")
+def totals_post(body: FilterBody, store: SQLiteStore = Depends(get_store)):
+    return _totals(store, body.filter)
+
+
+@router.get("/timeseries", response_model=TimeseriesResponse, summary="Postings per day/week/month, zero-filled")
+def timeseries_get(
+    interval: Interval = Query("month"),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+):
+    return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
+
+
+@router.post("/timeseries", response_model=TimeseriesResponse, summary="Time series (filter in the body)")
+def timeseries_post(body: TimeseriesBody, store: SQLiteStore = Depends(get_store)):
+    return TimeseriesResponse(filter=body.filter, interval=body.interval,
+                              points=store.timeseries(body.filter, body.interval))
+
+
+@router.get("/rankings", response_model=FacetInfo, summary="Facets, metrics and intervals rankings accept")
+def rankings_info() -> FacetInfo:
+    return FacetInfo(facets=list(FACETS), metrics=list(METRICS), intervals=list(INTERVALS))
+
+
+def _named(ranking: Ranking, namer: Namer) -> Ranking:
+    for b in ranking.buckets:
+        b.name = namer.name(ranking.facet, b.key)
+    return ranking
+
+
+@router.get("/rankings/{facet}", response_model=Ranking, summary="Top values of a facet by a metric")
+def ranking_get(
+    facet: Facet = FacetPath,
+    metric: Metric = Query("unique_postings"),
+    limit: int = Query(10, ge=1, le=1000),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+):
+    return _named(store.ranking(facet, flt, metric=metric, limit=limit), namer)
+
+
+@router.post("/rankings/{facet}", response_model=Ranking, summary="Ranking (filter in the body)")
+def ranking_post(
+    body: RankingBody,
+    facet: Facet = FacetPath,
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+):
+    return _named(store.ranking(facet, body.filter, metric=body.metric, limit=body.limit), namer)
+
+
+def _named_series(series: RankingSeries, namer: Namer) -> RankingSeries:
+    for s in series.series:
+        s.name = namer.name(series.facet, s.key)
+    return series
+
+
+@router.get("/rankings/{facet}/timeseries", response_model=RankingSeries,
+            summary="A zero-filled series per facet value (given keys, or the top `limit`)")
+def ranking_series_get(
+    facet: Facet = FacetPath,
+    interval: Interval = Query("month"),
+    keys: list[str] = Query([], description="Facet values; repeat or comma-separate. Empty = the top `limit`."),
+    limit: int = Query(5, ge=1, le=50),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+):
+    wanted = [k.strip() for raw in keys for k in raw.split(",") if k.strip()]
+    return _named_series(store.ranking_timeseries(facet, flt, interval, keys=wanted, limit=limit), namer)
+
+
+@router.post("/rankings/{facet}/timeseries", response_model=RankingSeries,
+             summary="Ranking time series (filter in the body)")
+def ranking_series_post(
+    body: RankingSeriesBody,
+    facet: Facet = FacetPath,
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+):
+    return _named_series(
+        store.ranking_timeseries(facet, body.filter, body.interval, keys=body.keys, limit=body.limit), namer
+    )

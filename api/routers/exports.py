@@ -1,0 +1,96 @@
+"""Exports for forecasting tools: the long-format series (Job-SDF layout) and skill co-occurrence."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable, Iterator, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+
+from storage import PostingFilter, SQLiteStore
+from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interval, SeriesRow
+
+from ..deps import get_store
+from ..filters import filter_query
+from ..schemas import ExportBody
+
+router = APIRouter(prefix="/v1/exports", tags=["exports"])
+
+SERIES_COLUMNS = ["period", *EXPORT_DIMENSIONS, "count", "unique_count"]
+COOCCURRENCE_COLUMNS = ["skill_a", "skill_b", "count", "count_a", "count_b", "lift"]
+
+
+def _csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for i, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if i % 1000 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def series_columns(dimensions: list[str]) -> list[str]:
+    return ["period", *[d for d in EXPORT_DIMENSIONS if d in dimensions], "count", "unique_count"]
+
+
+def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str) -> Response:
+    columns = series_columns(dimensions)
+    if fmt == "csv":
+        return StreamingResponse(_csv(columns, (r.model_dump(mode="json") for r in rows)),
+                                 media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="series.csv"'})
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = [r.model_dump() for r in rows]
+    types = {"period": pa.date32(), "count": pa.int64(), "unique_count": pa.int64()}
+    table = pa.table({c: pa.array([d[c] for d in data], type=types.get(c, pa.string())) for c in columns})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return Response(sink.getvalue(), media_type="application/vnd.apache.parquet",
+                    headers={"Content-Disposition": 'attachment; filename="series.parquet"'})
+
+
+@router.get("/series", summary="Long-format counts per period × occupation/direction/level/skill/region "
+            "(CSV or Parquet), zero-filled per series")
+def series_get(
+    format: Literal["csv", "parquet"] = Query("csv"),
+    interval: Interval = Query("month"),
+    dimensions: list[str] = Query(list(DEFAULT_EXPORT_DIMENSIONS),
+                                  description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate."),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+) -> Response:
+    dims = [d.strip() for raw in dimensions for d in raw.split(",") if d.strip()]
+    bad = [d for d in dims if d not in EXPORT_DIMENSIONS]
+    if bad:
+        from fastapi.exceptions import RequestValidationError
+
+        raise RequestValidationError([{"loc": ("query", "dimensions"), "type": "literal_error", "input": bad[0],
+                                       "msg": f"unknown dimension {bad[0]!r}; one of {', '.join(EXPORT_DIMENSIONS)}"}])
+    return _series_response(store.export_series(flt, interval, dims), dims, format)
+
+
+@router.post("/series", summary="Long-format series export (filter in the body)")
+def series_post(body: ExportBody, store: SQLiteStore = Depends(get_store)) -> Response:
+    dims = list(dict.fromkeys(body.dimensions))
+    return _series_response(store.export_series(body.filter, body.interval, dims), dims, body.format)
+
+
+@router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV")
+def cooccurrence_csv(
+    limit: int = Query(1000, ge=1, le=100_000),
+    min_count: int = Query(1, ge=1),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+) -> Response:
+    pairs = store.skill_cooccurrence(flt, limit=limit, min_count=min_count)
+    return StreamingResponse(_csv(COOCCURRENCE_COLUMNS, (p.model_dump() for p in pairs)),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="cooccurrence.csv"'})

@@ -1,0 +1,66 @@
+"""Postings: Chinese full-text search with highlights and cursor pages, one posting, ingest (API key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+
+from skillsignal.config import Settings
+from skillsignal.models import Posting
+from skillsignal.pipeline import IngestStats
+from storage import PostingFilter, SQLiteStore
+from storage.results import Page
+
+from ..deps import get_pipeline, get_settings, get_store, require_api_key
+from ..filters import filter_query
+from ..schemas import SearchBody
+
+router = APIRouter(prefix="/v1/postings", tags=["postings"])
+
+MAX_INGEST_BATCH = 1000
+
+
+def _check_size(size: int, settings: Settings, where: str) -> None:
+    if size > settings.max_page_size:
+        raise RequestValidationError([{
+            "loc": (where, "size"), "type": "less_than_equal",
+            "msg": f"Input should be less than or equal to {settings.max_page_size} (the page size cap)",
+            "input": size,
+        }])
+
+
+@router.get("/search", response_model=Page, summary="Full-text search (Chinese-aware) with highlights")
+def search_get(
+    q: str | None = Query(None, max_length=200, description="Words that must all occur; empty = newest first."),
+    cursor: str | None = Query(None, description="next_cursor of the previous page."),
+    size: int = Query(20, ge=1, description="Results per page (at most Settings.max_page_size)."),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Page:
+    _check_size(size, settings, "query")
+    return store.search_postings(q, flt, cursor=cursor, size=size)
+
+
+@router.post("/search", response_model=Page, summary="Full-text search (filter in the body)")
+def search_post(body: SearchBody, store: SQLiteStore = Depends(get_store),
+                settings: Settings = Depends(get_settings)) -> Page:
+    _check_size(body.size, settings, "body")
+    return store.search_postings(body.query, body.filter, cursor=body.cursor, size=body.size)
+
+
+@router.get("/{posting_id}", response_model=Posting, summary="One stored posting with its extraction")
+def get_posting(posting_id: str, store: SQLiteStore = Depends(get_store)) -> Posting:
+    posting = store.get_posting(posting_id)
+    if posting is None:
+        raise HTTPException(status_code=404, detail=f"unknown posting {posting_id!r}")
+    return posting
+
+
+@router.post("", response_model=IngestStats, dependencies=[Depends(require_api_key)],
+             summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.")
+def ingest(
+    postings: list[Posting] = Body(min_length=1, max_length=MAX_INGEST_BATCH),
+    pipeline=Depends(get_pipeline),
+) -> IngestStats:
+    return pipeline.process(postings)

@@ -1,0 +1,168 @@
+"""Skill trends: find skills by name (typos tolerated), a skill's series, several compared, emerging skills."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel
+
+from skill_taxonomy import Skill
+from storage import PostingFilter, SQLiteStore
+from storage.results import CooccurrencePair, Interval, Point, RankingSeries, Totals
+
+from ..deps import get_namer, get_skill_finder, get_store
+from ..filters import filter_query
+from ..schemas import CompareBody, EmergingBody
+from ..services.emerging import EmergingSkills, emerging_skills
+from ..services.names import Namer
+from ..services.skill_search import SkillFinder, SkillMatchResult
+
+router = APIRouter(prefix="/v1/skills", tags=["skills"])
+
+
+class SkillSearchResults(BaseModel):
+    query: str
+    results: list[SkillMatchResult]
+
+
+class SkillDemand(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    type: str
+    aliases: list[str]
+    totals: Totals
+    share_of_postings: float
+    top_occupations: list[dict]
+
+
+class SkillSeries(BaseModel):
+    skill_id: str
+    name: str
+    interval: Interval
+    points: list[Point]
+    share: list[float]
+
+
+class Cooccurrence(BaseModel):
+    pairs: list[CooccurrencePair]
+
+
+def resolve_skill(term: str, finder: SkillFinder) -> Skill:
+    """The skill ``term`` names (id, name or alias), else 404 with near names as suggestions."""
+    skill = finder.resolve(term)
+    if skill is None:
+        near = [m.id for m in finder.search(term, limit=5)]
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise HTTPException(status_code=404, detail=f"unknown skill {term!r}{hint}")
+    return skill
+
+
+@router.get("/search", response_model=SkillSearchResults, summary="Find skills by Chinese/English name or alias")
+def search_skills(
+    q: str = Query(min_length=1, max_length=100, description="Name, alias, or something close to one."),
+    limit: int = Query(10, ge=1, le=100),
+    min_score: float = Query(0.5, ge=0, le=1),
+    finder: SkillFinder = Depends(get_skill_finder),
+) -> SkillSearchResults:
+    return SkillSearchResults(query=q, results=finder.search(q, limit=limit, min_score=min_score))
+
+
+def _emerging(store: SQLiteStore, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int):
+    found = emerging_skills(store, flt, min_count=min_count, alpha=alpha, limit=limit)
+    for s in found.skills:
+        s.name = namer.name("skills", s.skill_id)
+    return found
+
+
+@router.get("/emerging", response_model=EmergingSkills,
+            summary="Skills whose share of postings grew significantly against the previous window")
+def emerging_get(
+    min_count: int = Query(10, ge=1, description="Fewest postings in the window to be considered."),
+    alpha: float = Query(0.01, gt=0, lt=1, description="Significance level of the one-sided z-test."),
+    limit: int = Query(20, ge=1, le=500),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+):
+    return _emerging(store, namer, flt, min_count, alpha, limit)
+
+
+@router.post("/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)")
+def emerging_post(body: EmergingBody, store: SQLiteStore = Depends(get_store), namer: Namer = Depends(get_namer)):
+    return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
+
+
+def _compare(store, finder, namer, terms: list[str], flt: PostingFilter, interval: Interval) -> RankingSeries:
+    ids = [resolve_skill(t, finder).id for t in terms]
+    series = store.ranking_timeseries("skills", flt, interval, keys=ids)
+    for s in series.series:
+        s.name = namer.name("skills", s.key)
+    return series
+
+
+@router.get("/compare", response_model=RankingSeries, summary="Series of several skills side by side")
+def compare_get(
+    skills: list[str] = Query(description="Skill ids, names or aliases; repeat or comma-separate."),
+    interval: Interval = Query("month"),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    finder: SkillFinder = Depends(get_skill_finder),
+    namer: Namer = Depends(get_namer),
+):
+    terms = [t.strip() for raw in skills for t in raw.split(",") if t.strip()]
+    return _compare(store, finder, namer, terms, flt, interval)
+
+
+@router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)")
+def compare_post(body: CompareBody, store: SQLiteStore = Depends(get_store),
+                 finder: SkillFinder = Depends(get_skill_finder), namer: Namer = Depends(get_namer)):
+    return _compare(store, finder, namer, body.skills, body.filter, body.interval)
+
+
+@router.get("/cooccurrence", response_model=Cooccurrence, summary="Skill pairs named together most often")
+def cooccurrence(
+    limit: int = Query(50, ge=1, le=1000),
+    min_count: int = Query(1, ge=1),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+) -> Cooccurrence:
+    return Cooccurrence(pairs=store.skill_cooccurrence(flt, limit=limit, min_count=min_count))
+
+
+@router.get("/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter")
+def skill_demand(
+    skill: str = Path(description="Skill id, name or alias."),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    finder: SkillFinder = Depends(get_skill_finder),
+    namer: Namer = Depends(get_namer),
+) -> SkillDemand:
+    s = resolve_skill(skill, finder)
+    with_skill = flt.model_copy(update={"skills": [s.id]})
+    totals = store.totals(with_skill)
+    everything = store.totals(flt).unique_postings
+    occ = store.ranking("occupations", with_skill, limit=5)
+    return SkillDemand(
+        id=s.id, name_zh=s.name_zh, name_en=s.name_en, type=s.type, aliases=s.aliases, totals=totals,
+        share_of_postings=round(totals.unique_postings / everything, 6) if everything else 0.0,
+        top_occupations=[{"code": b.key, "name": namer.name("occupations", b.key),
+                          "unique_postings": b.unique_postings} for b in occ.buckets],
+    )
+
+
+@router.get("/{skill}/timeseries", response_model=SkillSeries,
+            summary="A skill's postings per period and its share of all postings")
+def skill_series(
+    skill: str = Path(description="Skill id, name or alias."),
+    interval: Interval = Query("month"),
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    finder: SkillFinder = Depends(get_skill_finder),
+) -> SkillSeries:
+    s = resolve_skill(skill, finder)
+    series = store.ranking_timeseries("skills", flt, interval, keys=[s.id]).series
+    points = series[0].points if series else []
+    all_points = {p.period: p.unique_postings for p in store.timeseries(flt, interval)}
+    share = [round(p.unique_postings / all_points[p.period], 6) if all_points.get(p.period) else 0.0
+             for p in points]
+    return SkillSeries(skill_id=s.id, name=s.name_zh, interval=interval, points=points, share=share)
