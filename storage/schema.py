@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS posting_skills (
     PRIMARY KEY (pid, skill_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, day, skill_id, month, is_dup);
+CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup);
 CREATE VIRTUAL TABLE IF NOT EXISTS posting_fts USING fts5(title, body, tokenize="{TOKENIZE}");
 """

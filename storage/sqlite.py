@@ -193,7 +193,10 @@ def _skill_source(flt: PostingFilter | None) -> tuple[str, str, list[object]]:
     """FROM text and WHERE text (alias ``s`` = posting_skills) for skill-level queries."""
     if _uses_only_skill_table(flt):
         clauses, params = _conditions(flt, "s", "s.pid")
-        return "posting_skills s", " AND ".join(clauses) or "1=1", params
+        # With an occupation filter the occupation index is the one to walk; SQLite's planner
+        # otherwise tends to skip-scan the skill index and read every link row.
+        table = "posting_skills s INDEXED BY ps_occ" if flt is not None and flt.occupations else "posting_skills s"
+        return table, " AND ".join(clauses) or "1=1", params
     clauses, params = _conditions(flt, "p", "p.rid")
     return "posting_skills s JOIN postings p ON p.rid = s.pid", " AND ".join(clauses) or "1=1", params
 

@@ -1,0 +1,213 @@
+"""Query and ingest benchmark of the SQLite store.
+
+Generates N realistic postings (occupations, directions, levels and skills drawn from the bundled
+taxonomy's links, 24 months, 31 provinces, salaries, experience, education, ~5 % near-duplicates)
+straight into a fresh SQLite file, then prints the ingest rate (extraction excluded: postings
+arrive with their extraction, as ``save_extractions`` stores them), the database size, and p50/p95
+latency of: totals, a monthly time series and a skills ranking, each with one occupation filter
+over a one-year window (and the same without the occupation filter).
+
+    python benchmarks/bench_query.py --n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from skill_taxonomy import default_taxonomy  # noqa: E402
+from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
+from storage import PostingFilter, SQLiteStore  # noqa: E402
+
+log = logging.getLogger("bench_query")
+
+PROVINCES = [
+    ("北京", "北京", "east"), ("天津", "天津", "east"), ("河北", "石家庄", "east"), ("上海", "上海", "east"),
+    ("江苏", "南京", "east"), ("浙江", "杭州", "east"), ("福建", "福州", "east"), ("山东", "济南", "east"),
+    ("广东", "深圳", "east"), ("海南", "海口", "east"), ("山西", "太原", "central"), ("安徽", "合肥", "central"),
+    ("江西", "南昌", "central"), ("河南", "郑州", "central"), ("湖北", "武汉", "central"),
+    ("湖南", "长沙", "central"), ("内蒙古", "呼和浩特", "west"), ("广西", "南宁", "west"), ("重庆", "重庆", "west"),
+    ("四川", "成都", "west"), ("贵州", "贵阳", "west"), ("云南", "昆明", "west"), ("西藏", "拉萨", "west"),
+    ("陕西", "西安", "west"), ("甘肃", "兰州", "west"), ("青海", "西宁", "west"), ("宁夏", "银川", "west"),
+    ("新疆", "乌鲁木齐", "west"), ("辽宁", "沈阳", "northeast"), ("吉林", "长春", "northeast"),
+    ("黑龙江", "哈尔滨", "northeast"),
+]
+#: rough weight of each province in digital job postings (big coastal hubs dominate)
+PROVINCE_WEIGHTS = [9, 2, 1, 9, 7, 8, 3, 3, 12, 0.5, 0.5, 2, 1, 2, 3, 2, 0.3, 0.7, 2, 4, 0.7, 0.7, 0.1,
+                    2, 0.4, 0.1, 0.1, 0.3, 1, 0.5, 0.5]
+LEVELS = ["初级", "中级", "高级"]
+EDUCATION = ["不限", "大专", "本科", "硕士", "博士"]
+INDUSTRIES = ["互联网", "计算机软件", "金融", "制造业", "教育", "医疗健康", "电子商务", "通信"]
+DUTIES = ["负责{s}相关系统的设计与开发", "参与{s}平台建设与性能优化", "熟练使用{s}，具备良好的编码习惯",
+          "有{s}项目经验者优先", "能够基于{s}独立完成模块开发与测试", "跟进{s}技术方向，推动业务落地"]
+
+
+class Generator:
+    """Draws postings from the taxonomy's occupations, directions and skill links."""
+
+    def __init__(self, seed: int, months: int = 24, end: date = date(2026, 10, 31)):
+        self.rnd = random.Random(seed)
+        tax = default_taxonomy()
+        self.occupations = [(o.code, o.name_zh, [d.id for d in o.directions] or [None])
+                            for o in tax.occupations.values()]
+        self.occupations.append(("other", "软件开发", [None]))
+        self.occ_weights = [5.0 if o[0] != "other" else 3.0 for o in self.occupations]
+        by_occ: dict[str, list[tuple[str, str, float]]] = {o[0]: [] for o in self.occupations}
+        everything = [(s.id, s.name_zh, 0.2) for s in tax.skills.values()]
+        for s in tax.skills.values():
+            for link in s.occupations:
+                if link.occupation in by_occ:
+                    by_occ[link.occupation].append((s.id, s.name_zh, link.weight))
+        self.skills = {code: (linked or everything) for code, linked in by_occ.items()}
+        self.everything = everything
+        self.end = end
+        self.first = end - timedelta(days=months * 30.4)
+        self.days = (end - self.first).days + 1
+        self.companies = [f"{self.rnd.choice(['华', '云', '数', '智', '星', '海'])}"
+                          f"{self.rnd.choice(['科', '信', '创', '联', '达', '辰'])}{i}科技有限公司" for i in range(5000)]
+
+    def posting(self, i: int) -> Posting:
+        r = self.rnd
+        code, occ_name, directions = r.choices(self.occupations, self.occ_weights)[0]
+        direction = r.choice(directions)
+        level = r.choices(LEVELS, [4, 4, 2])[0]
+        pool = self.skills[code]
+        k = min(len(pool), r.randint(2, 8))
+        chosen = {s[0]: s for s in r.choices(pool, [w for _, _, w in pool], k=k)}
+        if r.random() < 0.3:
+            extra = r.choice(self.everything)
+            chosen.setdefault(extra[0], extra)
+        # later months have more postings (demand grows ~40 % over the period)
+        day = self.first + timedelta(days=int(self.days * (r.random() ** 0.85)))
+        province, city, region = r.choices(PROVINCES, PROVINCE_WEIGHTS)[0]
+        base = {"初级": 9000, "中级": 16000, "高级": 28000}[level] * r.uniform(0.7, 1.4)
+        lo = round(base / 1000) * 1000
+        years = {"初级": r.choice([None, 0, 1]), "中级": r.choice([2, 3, 3, 5]), "高级": r.choice([5, 5, 8, 10])}[level]
+        names = [s[1] for s in chosen.values()]
+        duties = "；".join(r.choice(DUTIES).format(s=n) for n in names[:4])
+        p = Posting(
+            id=f"bench-{i}",
+            source=r.choice(["boss", "51job", "zhaopin", "liepin"]),
+            title=f"{level}{occ_name}",
+            company=r.choice(self.companies),
+            description=f"岗位职责：{duties}。任职要求：{r.choice(EDUCATION)}及以上学历，熟悉{'、'.join(names)}。",
+            posted_at=day,
+            crawled_at=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc),
+            industry=r.choice(INDUSTRIES),
+        )
+        p.location.province, p.location.city, p.location.region = province, city, region
+        if r.random() < 0.9:
+            p.salary.min, p.salary.max = lo, lo + r.choice([2000, 5000, 8000, 10000])
+        p.experience.years_min = years
+        p.education.level = r.choice(EDUCATION)
+        p.extraction = Extraction(
+            occupation=OccupationMatch(code=code, name=occ_name, direction=direction),
+            level=level,
+            skills=[SkillMatch(id=sid, name=name) for sid, name, _ in chosen.values()],
+            taxonomy_version="bench", extractor_version="bench",
+        )
+        return p
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    fn()  # warm the cache once
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples), percentile(samples, 0.95)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="postings to generate (default 1,000,000)")
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temporary one, deleted)")
+    parser.add_argument("--batch", type=int, default=5000, help="postings per index call")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
+    parser.add_argument("--dup-rate", type=float, default=0.05, help="share marked near-duplicate")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench_query_")
+        args.db = Path(tmp.name) / "bench.sqlite3"
+    if args.db.exists():
+        parser.error(f"{args.db} exists; give a new path")
+    store = SQLiteStore(args.db)
+    gen = Generator(args.seed)
+
+    gen_s = index_s = 0.0
+    dups: dict[str, str] = {}
+    for start in range(0, args.n, args.batch):
+        t = time.perf_counter()
+        batch = [gen.posting(i) for i in range(start, min(args.n, start + args.batch))]
+        gen_s += time.perf_counter() - t
+        t = time.perf_counter()
+        store.index_postings(batch)
+        index_s += time.perf_counter() - t
+        for p in batch[1:]:
+            if gen.rnd.random() < args.dup_rate:
+                dups[p.id] = batch[0].id
+        if start and start % 100_000 < args.batch:
+            print(f"  indexed {start:,} ({start / index_s:,.0f}/s)", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    store.set_duplicates(dups)
+    index_s += time.perf_counter() - t
+    store.close()
+    store = SQLiteStore(args.db)
+    conn = store._connect()
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    size = args.db.stat().st_size + sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "-*"))
+    top_occ = store.ranking("occupations", limit=1).buckets[0].key
+    last = store.date_range()[1]
+    year = PostingFilter(start=last - timedelta(days=364), end=last)
+    occ_year = year.model_copy(update={"occupations": [top_occ]})
+
+    print(f"postings        {args.n:,} ({len(dups):,} marked duplicate), skills links "
+          f"{store.stats()['skill_mentions']:,}")
+    print(f"ingest          {args.n / index_s:,.0f} postings/s (index {index_s:.1f} s; generation {gen_s:.1f} s "
+          "not counted; extraction excluded)")
+    print(f"database size   {size / 1e6:,.1f} MB ({size / args.n:,.0f} bytes/posting)")
+    print(f"filter          occupation {top_occ} ({store.totals(occ_year).total_postings:,} postings), "
+          f"{year.start} .. {year.end}")
+    queries = [
+        ("totals (occupation, 1 year)", lambda: store.totals(occ_year)),
+        ("timeseries month (occupation, 1 year)", lambda: store.timeseries(occ_year, "month")),
+        ("skills ranking top 20 (occupation, 1 year)", lambda: store.ranking("skills", occ_year, limit=20)),
+        ("totals (1 year)", lambda: store.totals(year)),
+        ("timeseries month (1 year)", lambda: store.timeseries(year, "month")),
+        ("skills ranking top 20 (1 year)", lambda: store.ranking("skills", year, limit=20)),
+        ("timeseries week (occupation, 1 year)", lambda: store.timeseries(occ_year, "week")),
+        ("search '数据' (occupation, 1 year)", lambda: store.search_postings("数据", occ_year, size=20)),
+    ]
+    print(f"{'query':46s} {'p50 ms':>8s} {'p95 ms':>8s}")
+    for name, fn in queries:
+        p50, p95 = timed(fn, args.repeat)
+        print(f"{name:46s} {p50:8.1f} {p95:8.1f}")
+    store.close()
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

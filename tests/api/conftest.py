@@ -1,0 +1,94 @@
+"""An app over a real SQLite file seeded with generated postings; TestClient and a real uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from skillsignal.config import Settings
+from skillsignal.models import Extraction, OccupationMatch, SkillMatch
+from tests.storage.conformance import data
+
+API_KEY = "test-key-123"
+
+
+class FakeExtractor:
+    """Stands in for nlp.extractor.Extractor: names 'python' when the text says so."""
+
+    taxonomy_version = "fake-tax"
+
+    def extract(self, posting) -> Extraction:
+        text = f"{posting.title} {posting.description}".lower()
+        skills = [SkillMatch(id="python", name="Python", mentions=["python"])] if "python" in text else []
+        return Extraction(occupation=OccupationMatch(code="2-02-38-01", name="人工智能工程技术人员"),
+                          level="中级", skills=skills, taxonomy_version=self.taxonomy_version,
+                          extractor_version="fake")
+
+    def extract_many(self, postings):
+        return [self.extract(p) for p in postings]
+
+
+def make_settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", api_key=API_KEY, max_page_size=50, use_embeddings=False)
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    return data.generate()
+
+
+@pytest.fixture(scope="session")
+def seeded_app(tmp_path_factory, dataset):
+    from api.app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("api")))
+    postings, dups = dataset
+    app.state.store.index_postings(postings)
+    app.state.store.set_duplicates(dups)
+    app.state.extractor = FakeExtractor()
+    return app
+
+
+@pytest.fixture(scope="session")
+def client(seeded_app):
+    with TestClient(seeded_app) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory):
+    """A real uvicorn server on 127.0.0.1 (its own empty store), started in a thread."""
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("live")))
+    app.state.extractor = FakeExtractor()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        raise RuntimeError("uvicorn did not start")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
