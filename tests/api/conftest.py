@@ -67,7 +67,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory):
+def live_server(tmp_path_factory):
     """A real uvicorn server on 127.0.0.1 (its own empty store), started in a thread."""
     import uvicorn
 
@@ -89,6 +89,11 @@ def live_url(tmp_path_factory):
             time.sleep(0.05)
     else:
         raise RuntimeError("uvicorn did not start")
-    yield url
+    yield url, app.state.settings.db_path
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_url(live_server) -> str:
+    return live_server[0]

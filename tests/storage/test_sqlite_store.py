@@ -114,3 +114,27 @@ def test_iter_postings_and_unextracted(tmp_path):
                            for i in range(25)])
     assert len(list(store.iter_postings(batch_size=7))) == 25
     assert len(list(store.iter_postings(batch_size=7, only_unextracted=True))) == 13
+
+
+def test_duplicate_marks_survive_reindex_and_feed_unique_counts(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    batch = [make_posting(f"p{i}", posted=date(2026, 9, 1), occ="2-02-38-01", skills=("python",)) for i in range(4)]
+    store.upsert_postings(batch)
+    store.set_duplicates({"p1": "p0", "p2": "p0"})
+    store.upsert_postings(batch)  # a re-crawl of the same ids keeps the marks
+    t = store.totals()
+    assert (t.unique_postings, t.duplicate_postings, t.posting_intensity) == (2, 2, 2.0)
+    assert store.ranking("skills").buckets[0].unique_postings == 2
+    store.set_duplicates({"p1": None})
+    assert store.totals().unique_postings == 3
+    assert store.count_postings(unique_only=True) == 3
+
+
+def test_fts_follows_upserts(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.upsert_postings([make_posting("a", posted=date(2026, 9, 1), description="负责机器学习平台")])
+    assert store.search_postings("机器学习").total == 1
+    store.upsert_postings([make_posting("a", posted=date(2026, 9, 1), description="负责前端页面开发")])
+    assert store.search_postings("机器学习").total == 0
+    hit = store.search_postings("前端").items[0]
+    assert hit.highlight.description == "负责<em>前端</em>页面开发"
