@@ -52,11 +52,11 @@ if [ ! -s "$vendor" ]; then
   fi
 fi
 
-# The dashboard's browser test drives Debian's Chromium (headless).
-if [ "$want" = test ] && ! command -v chromium >/dev/null; then
+# The dashboard's browser test drives Debian's Chromium (headless), with a CJK font for its screenshot.
+if [ "$want" = test ] && { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wqy; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing Debian's chromium for the dashboard test"
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+    echo "setup: installing Debian's chromium and a CJK font for the dashboard test"
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
   else
     echo "setup: WARNING chromium is missing and cannot be installed without root: the dashboard browser test will be skipped" >&2
   fi

@@ -42,7 +42,8 @@
     rankingSeries: (facet, filter, extra) =>
       API.post(`/v1/rankings/${facet}/timeseries`, Object.assign({ filter, interval: "month" }, extra || {})),
     ranking: (facet, filter, extra) => API.post(`/v1/rankings/${facet}`, Object.assign({ filter }, extra || {})),
-    emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10 }),
+    // small windows hold few postings: ask for growth seen in at least 3 of them
+    emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10, min_count: 3, alpha: 0.05 }),
     searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
   };
 
@@ -117,7 +118,8 @@
     if (!kind) { if (overlay) overlay.remove(); box.dataset.state = "ready"; return; }
     if (!overlay) { overlay = document.createElement("div"); card.appendChild(overlay); }
     overlay.className = `state ${kind}`;
-    overlay.textContent = kind === "loading" ? t("loading") : kind === "empty" ? t("empty") : t("error") + message;
+    overlay.textContent = kind === "loading" ? t("loading")
+      : kind === "empty" ? message || t("empty") : t("error") + message;
     box.dataset.state = kind;
   }
 
@@ -231,7 +233,7 @@
     if (!state.compare.length) {
       chart(id).clear();
       state.shown[id] = { columns: [], rows: [] };
-      setState(id, "empty");
+      setState(id, "empty", t("compare_hint"));
       return;
     }
     const filter = currentFilter();

@@ -1,0 +1,202 @@
+"""The dashboard in headless Chromium (Debian's package, driven by Playwright) against a real
+API server on 127.0.0.1 with known data: charts show those numbers, a filter changes them,
+the language switch works, and a screenshot is saved under test-output/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from skillsignal.models import Extraction, Location, OccupationMatch, Posting, SkillMatch
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+VENDOR = Path(__file__).resolve().parents[2] / "api" / "static" / "vendor" / "echarts.min.js"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+
+# occupation -> (province, skills) and per-month counts: the numbers the charts must show
+PLAN = {
+    "2-02-38-01": ("江苏", ("pytorch", "python"), {"2026-08": 6, "2026-09": 9, "2026-10": 12}),
+    "2-02-38-09": ("上海", ("verilog",), {"2026-08": 4, "2026-09": 4, "2026-10": 5}),
+    "2-02-38-03": ("广东", ("spark", "python"), {"2026-08": 3, "2026-09": 2, "2026-10": 7}),
+}
+LEVELS = ("初级", "中级", "高级")
+
+
+def known_postings() -> list[Posting]:
+    out = []
+    for occ, (province, skills, months) in PLAN.items():
+        for month, n in months.items():
+            y, m = map(int, month.split("-"))
+            for i in range(n):
+                out.append(Posting(
+                    id=f"{occ}-{month}-{i}", source="fixture", title="工程师", posted_at=date(y, m, 1 + i),
+                    location=Location(province=province, city=province, region="east"),
+                    extraction=Extraction(
+                        occupation=OccupationMatch(code=occ, name=occ), level=LEVELS[i % 3],
+                        skills=[SkillMatch(id=s, name=s) for s in skills],
+                        taxonomy_version="t", extractor_version="e",
+                    ),
+                ))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from api.app import create_app
+    from skillsignal.config import Settings
+    from storage import SQLiteStore
+
+    data_dir = tmp_path_factory.mktemp("dash") / "data"
+    settings = Settings(data_dir=data_dir)
+    settings.ensure_dirs()
+    SQLiteStore(settings.db_path).upsert_postings(known_postings())
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield base
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    if not CHROMIUM or not VENDOR.exists():
+        missing = "Debian's chromium" if not CHROMIUM else str(VENDOR)
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} is missing: scripts/setup.sh test installs it")
+        pytest.skip(f"{missing} is missing: run scripts/setup.sh test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1500})
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.goto(f"{server}/dashboard")
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def wait_ready(pg, chart_id: str) -> None:
+    pg.wait_for_function(
+        f"document.getElementById('{chart_id}').dataset.state && "
+        f"document.getElementById('{chart_id}').dataset.state !== 'loading'",
+        timeout=20_000,
+    )
+
+
+def series_data(pg, chart_id: str) -> dict[str, list[float]]:
+    return pg.evaluate(
+        f"""() => {{
+            const c = echarts.getInstanceByDom(document.getElementById('{chart_id}'));
+            const o = c.getOption();
+            return Object.fromEntries(o.series.map(s => [s.name || '', s.data]));
+        }}"""
+    )
+
+
+def test_charts_show_the_known_numbers(page):
+    for chart in ("chart-occupations", "chart-levels", "chart-provinces", "chart-skills"):
+        wait_ready(page, chart)
+        assert page.get_attribute(f"#{chart}", "data-state") == "ready", chart
+
+    occ = series_data(page, "chart-occupations")
+    names = page.evaluate("() => window.skillsignalDashboard.state.occupations.map(o => [o.code, o.name_zh])")
+    name_of = dict(names)
+    for code, (_, _, months) in PLAN.items():
+        assert occ[name_of.get(code, code)] == list(months.values())
+
+    levels = series_data(page, "chart-levels")
+    level_total = Counter()
+    for p in known_postings():
+        level_total[p.extraction.level] += 1
+    assert {k: sum(v) for k, v in levels.items()} == dict(level_total)
+
+    provinces = series_data(page, "chart-provinces")[""]
+    assert sorted(provinces, reverse=True) == sorted(
+        [sum(m.values()) for _, _, m in PLAN.values()], reverse=True
+    )
+    assert page.inner_text("#kpi-total") == str(len(known_postings()))
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
+    assert not page.errors
+
+
+def test_a_filter_changes_every_chart(page):
+    page.select_option("#f-occupation", "2-02-38-09")
+    page.wait_for_function("document.getElementById('kpi-total').textContent === '13'", timeout=20_000)
+    for chart in ("chart-occupations", "chart-provinces", "chart-levels"):
+        wait_ready(page, chart)
+    occ = series_data(page, "chart-occupations")
+    assert list(occ.values()) == [[4, 4, 5]]
+    assert series_data(page, "chart-provinces")[""] == [13]
+    page.select_option("#f-occupation", "")
+    page.wait_for_function(f"document.getElementById('kpi-total').textContent === '{len(known_postings())}'",
+                           timeout=20_000)
+
+
+def test_skill_compare_and_language_switch(page):
+    page.fill("#skill-query", "pytorch")
+    page.wait_for_selector("#skill-suggestions li[data-skill]", timeout=20_000)
+    page.click("#skill-suggestions li[data-skill='pytorch']")
+    page.wait_for_function("document.getElementById('chart-compare').dataset.state === 'ready'", timeout=20_000)
+    data = series_data(page, "chart-compare")
+    assert list(data.values()) == [[6, 9, 12]]
+
+    page.click("#lang-switch")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.inner_text("h1 span") == "Digital talent demand"
+    page.click("#lang-switch")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+
+
+def test_csv_download_holds_what_is_shown(page, tmp_path):
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    path = tmp_path / "shown.csv"
+    info.value.save_as(path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "chart-occupations" in text and "chart-provinces" in text
+    assert "2-02-38-01" in text
+
+
+def test_empty_state_when_nothing_matches(page):
+    page.fill("#f-start", "2030-01-01")
+    page.dispatch_event("#f-start", "change")
+    page.wait_for_function("document.getElementById('chart-provinces').dataset.state === 'empty'",
+                           timeout=20_000)
+    assert "暂无数据" in page.inner_text("main")
+    page.fill("#f-start", "")
+    page.dispatch_event("#f-start", "change")
