@@ -162,9 +162,12 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
 
     enc(inputs["sentences"][:8], "passage: ")  # warm-up
     sents = inputs["sentences"]
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     vecs = enc(sents, "passage: ")
-    result["sentences_per_s"] = len(sents) / (time.perf_counter() - t1)
+    wall = time.perf_counter() - t1
+    result["sentences_per_s"] = len(sents) / wall
+    # CPU seconds we got per wall second and thread: well below 1 = other work shared the cores
+    result["cpu_share"] = (time.process_time() - c1) / (wall * threads)
     t1 = time.perf_counter()
     enc(inputs["long"], "passage: ")
     result["long_per_s"] = len(inputs["long"]) / (time.perf_counter() - t1)
@@ -193,11 +196,19 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
     bg = np.sum(vecs[i[keep]] * vecs[j[keep]], axis=1)
     result.update(random_pair_p50=float(np.percentile(bg, 50)), random_pair_p95=float(np.percentile(bg, 95)))
 
-    result["load_avg"] = os.getloadavg()[0]
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_mb"] = current_rss_mb()
     if stream and not opt.get("engine"):
         result.update(stream_figures(model, inputs["postings"], eopts))
     out.write_text(json.dumps(result), encoding="utf-8")
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
 
 
 def stream_figures(model, postings: list[dict], options) -> dict:
@@ -217,6 +228,11 @@ def stream_figures(model, postings: list[dict], options) -> dict:
     total = sum(len(p["sentences"]) for p in postings)
     res["stream_sentences_per_posting"] = total / len(postings)
     res["stream_cache_hit_rate"] = info["hits"] / max(1, total)
+    emb = Embedder(model, "bench", prompts=E5_PROMPTS, options=options)
+    t = time.perf_counter()
+    for k in range(0, len(postings), 32):  # the sentences of 32 postings per call
+        emb.encode([s for p in postings[k : k + 32] for s in p["sentences"]], kind="passage")
+    res["stream_all_sentences_batched_postings_per_s"] = len(postings) / (time.perf_counter() - t)
     emb = Embedder(model, "bench", prompts=E5_PROMPTS, options=options)
     t = time.perf_counter()
     for p in postings:
@@ -280,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp.embeddings.embedder import cpu_has_native_bf16
 
     print(f"CPU native bf16 (AMX/AVX512-BF16): {cpu_has_native_bf16()}; load average now "
-          f"{os.getloadavg()[0]:.1f} (other work on the cores skews every figure)")
+          f"{os.getloadavg()[0]:.1f}; 'cpu share' well below 1.0 means other work shared the cores")
     print(f"inputs: {len(inputs['sentences'])} short sentences, {len(inputs['long'])} ~150-char texts "
           f"from {inputs['source']}; 2-core figures need a 2-core machine (this one: {os.cpu_count()})")
     results = []
@@ -304,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nstream ({res['option']}, Embedder with cache, {res['stream_postings']} postings, "
                   f"{res['stream_sentences_per_posting']:.1f} sentences/posting, "
                   f"cache hit rate {res['stream_cache_hit_rate']:.0%}):")
-            print(f"  every sentence:   {res['stream_all_sentences_postings_per_s']:.1f} postings/s")
+            print(f"  every sentence:   {res['stream_all_sentences_postings_per_s']:.1f} postings/s (one call per posting)")
+            print(f"  every sentence:   {res['stream_all_sentences_batched_postings_per_s']:.1f} postings/s "
+                  "(32 postings per call)")
             print(f"  title only:       {res['stream_title_only_postings_per_s']:.1f} postings/s (one call per posting)")
             print(f"  titles batched:   {res['stream_title_batched_postings_per_s']:.1f} postings/s (64 per call)")
     if args.json:
@@ -319,8 +337,8 @@ def format_row(r: dict) -> str:
             f"{r['sentences_per_s']:6.1f} sent/s {r['long_per_s']:5.1f} long/s | {cos} | "
             f"pairs AUC {r['pairs_auc']:.3f} related {r['related_mean']:.3f} (min {r['related_min']:.3f}) "
             f"unrelated {r['unrelated_mean']:.3f} (max {r['unrelated_max']:.3f}) random p50/p95 "
-            f"{r['random_pair_p50']:.3f}/{r['random_pair_p95']:.3f} | RSS {r['peak_rss_mb']:.0f} MB"
-            f" | load avg {r['load_avg']:.1f}")
+            f"{r['random_pair_p50']:.3f}/{r['random_pair_p95']:.3f} | RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f})"
+            f" | cpu share {r['cpu_share']:.2f}")
 
 
 if __name__ == "__main__":
