@@ -1,0 +1,106 @@
+"""Row readers: each yields ``(line, row dict)`` or ``(line, reason)`` for a row it cannot read.
+
+``line`` is the 1-based physical line (JSONL/CSV) or sheet row (XLSX) where the record starts.
+Every reader streams: memory stays constant whatever the file size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from skillsignal.models import MAX_DESCRIPTION_CHARS
+
+Row = tuple[int, Union[dict[str, Any], str]]
+
+# A 1 MB description must fit in one CSV field (the default limit is 128 KiB).
+csv.field_size_limit(min(sys.maxsize, 4 * MAX_DESCRIPTION_CHARS + 1024))
+
+
+def read_jsonl(path: Path, encoding: str) -> Iterator[Row]:
+    with path.open("r", encoding=encoding, newline=None) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield lineno, f"invalid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(obj, dict):
+                yield lineno, f"expected a JSON object, got {type(obj).__name__}"
+                continue
+            yield lineno, obj
+
+
+def _delimiter(path: Path, header: str) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path, encoding: str) -> Iterator[Row]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        header_line = fh.readline()
+        delimiter = _delimiter(path, header_line)
+        header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
+        header = [h.strip() for h in header]
+        if not any(header):
+            return
+        reader = csv.reader(fh, delimiter=delimiter)
+        start = 2
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, f"unreadable CSV row ({exc})"
+                start = reader.line_num + 2
+                continue
+            line, start = start, reader.line_num + 2
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header):
+                extra = values[len(header):]
+                if any(v.strip() for v in extra):
+                    yield line, f"{len(values)} fields but the header has {len(header)} (unquoted delimiter?)"
+                    continue
+                values = values[: len(header)]
+            yield line, dict(zip(header, values))
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value
+    return value
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            return
+        header = ["" if h is None else str(h).strip() for h in header_row]
+        for rowno, values in enumerate(rows, start=2):
+            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            yield rowno, {h: _cell(v) for h, v in zip(header, values) if h}
+    finally:
+        wb.close()
