@@ -1,0 +1,1 @@
+"""Structured posting fields: salary, experience, education, location, and the posting normaliser."""
