@@ -57,6 +57,7 @@ class IngestPipeline:
         extractor: "Extractor | None" = None,
         extract: bool = True,
         batch_size: int = 200,
+        dedup: bool = True,
     ):
         from storage import open_store
 
@@ -66,6 +67,8 @@ class IngestPipeline:
         self.extract = extract
         self.batch_size = batch_size
         self.totals = IngestStats()
+        self.dedup = dedup
+        self._deduper = None
 
     @property
     def extractor(self) -> "Extractor":
@@ -110,6 +113,7 @@ class IngestPipeline:
             else:
                 changed.append(posting.model_copy(update={"extraction": None, "extraction_error": None}))
         stats.stored = self.store.upsert_postings(changed)
+        self._mark_duplicates(normalised)
         if self.extract and changed:
             results = self.extract_postings(changed)
             self.store.save_extractions(results)
@@ -144,5 +148,18 @@ class IngestPipeline:
         stats.seconds = time.perf_counter() - started
         return stats
 
+    # -- near-duplicate marks (skillsignal.dedup) ------------------------------------------
+    def _mark_duplicates(self, postings: list[Posting]) -> None:
+        """Check the batch against every stored posting; known unchanged ones cost a lookup."""
+        if not self.dedup:
+            return
+        if self._deduper is None:
+            from .dedup import Deduper
+
+            self._deduper = Deduper.for_store(self.store, self.settings)
+        self._deduper.update(postings)
+
     def close(self) -> None:
+        if self._deduper is not None:
+            self._deduper.close()
         self.store.close()
