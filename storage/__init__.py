@@ -1,10 +1,13 @@
 """Indexes postings and their extracted facts and answers counts over them.
 
-``SQLiteStore`` is the embedded default (no server). Every backend implements
-:class:`storage.base.PostingIndex` and takes the same :class:`PostingFilter`.
+``SQLiteStore`` is the embedded default (no server); ``storage.search`` holds the
+Elasticsearch/OpenSearch backend (``SKILLSIGNAL_BACKEND=elasticsearch|opensearch``). Every backend
+implements :class:`storage.base.PostingIndex` and takes the same :class:`PostingFilter`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from skillsignal.config import Settings, get_settings
 
@@ -12,11 +15,20 @@ from .base import CursorError, PostingIndex
 from .filters import PostingFilter
 from .sqlite import FACET_COLUMNS, SQLiteStore, StoreError
 
+if TYPE_CHECKING:
+    from .search import SearchIndex
 
-def open_store(settings: Settings | None = None) -> SQLiteStore:
-    """The store the settings name (the SQLite file under the data directory by default)."""
+
+def open_store(settings: Settings | None = None) -> "SQLiteStore | SearchIndex":
+    """The store ``settings.backend`` names: the SQLite file under the data directory (default), or
+    the index alias ``settings.search_index`` on the Elasticsearch/OpenSearch server at
+    ``settings.search_url``."""
     settings = settings or get_settings()
     settings.ensure_dirs()
+    if settings.backend in ("elasticsearch", "opensearch"):
+        from .search import open_search_index
+
+        return open_search_index(settings)
     return SQLiteStore(settings.db_path)
 
 

@@ -1,7 +1,12 @@
 """The ``backend`` fixture: every backend under test, loaded with the same generated postings.
 
-To add a backend, add its name to ``BACKENDS`` and a factory to ``FACTORIES`` (a callable taking a
-temporary directory and returning an empty :class:`storage.base.PostingIndex`; skip inside it when
+Backends: ``sqlite`` (always); ``opensearch-osmem`` (OpenSearchIndex on an in-memory osmem-server);
+``elasticsearch-osmem`` (ElasticsearchIndex, the official client through a test-only transport shim,
+on the same server); ``elasticsearch`` / ``opensearch`` (real servers, when ``ELASTICSEARCH_URL`` /
+``OPENSEARCH_URL`` is set; skipped otherwise).
+
+To add a backend, add a factory to ``FACTORIES``: a callable taking the pytest request and a
+temporary directory and returning an empty :class:`storage.base.PostingIndex` (skip inside it when
 the backend's server is unavailable).
 """
 
@@ -15,15 +20,47 @@ import pytest
 from storage.base import PostingIndex
 
 from . import data
+from .servers import elasticsearch_client_for_osmem, osmem_search_url, real_server_url, unique_alias  # noqa: F401
 
 
-def _sqlite(tmp: Path) -> PostingIndex:
+def _sqlite(request, tmp: Path) -> PostingIndex:
     from storage.sqlite import SQLiteStore
 
     return SQLiteStore(tmp / "conformance.sqlite3")
 
 
-FACTORIES: dict[str, Callable[[Path], PostingIndex]] = {"sqlite": _sqlite}
+def _opensearch_osmem(request, tmp: Path) -> PostingIndex:
+    from storage.search import OpenSearchIndex
+
+    return OpenSearchIndex.connect(request.getfixturevalue("osmem_search_url"), unique_alias("conf-os"))
+
+
+def _elasticsearch_osmem(request, tmp: Path) -> PostingIndex:
+    from storage.search import ElasticsearchIndex
+
+    url = request.getfixturevalue("osmem_search_url")
+    return ElasticsearchIndex(elasticsearch_client_for_osmem(url), unique_alias("conf-es"))
+
+
+def _elasticsearch(request, tmp: Path) -> PostingIndex:
+    from storage.search import ElasticsearchIndex
+
+    return ElasticsearchIndex.connect(real_server_url("ELASTICSEARCH_URL"), unique_alias("skillsignal-conf"))
+
+
+def _opensearch(request, tmp: Path) -> PostingIndex:
+    from storage.search import OpenSearchIndex
+
+    return OpenSearchIndex.connect(real_server_url("OPENSEARCH_URL"), unique_alias("skillsignal-conf"))
+
+
+FACTORIES: dict[str, Callable[..., PostingIndex]] = {
+    "sqlite": _sqlite,
+    "opensearch-osmem": _opensearch_osmem,
+    "elasticsearch-osmem": _elasticsearch_osmem,
+    "elasticsearch": _elasticsearch,
+    "opensearch": _opensearch,
+}
 BACKENDS = list(FACTORIES)
 
 
@@ -35,11 +72,15 @@ def dataset():
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, tmp_path_factory, dataset) -> PostingIndex:
     postings, dups = dataset
-    index = FACTORIES[request.param](tmp_path_factory.mktemp(request.param))
+    index = FACTORIES[request.param](request, tmp_path_factory.mktemp(request.param))
     assert isinstance(index, PostingIndex)
     index.index_postings(postings[: len(postings) // 2])
     index.index_postings(postings[len(postings) // 2 :])
     index.index_postings(postings[:50])  # re-indexing the same ids changes nothing
     index.set_duplicates(dups)
     index.refresh()
-    return index
+    yield index
+    drop = getattr(index, "current_indices", None)
+    if drop is not None:  # a search index: leave the shared server clean
+        for name in index.current_indices():
+            index.delete_index(name)

@@ -1,0 +1,39 @@
+"""Elasticsearch / OpenSearch backend of :class:`storage.base.PostingIndex`.
+
+* :mod:`.queries` – the one query builder (filters, composite facets, date histograms, search);
+* :mod:`.documents` – posting -> document, hit -> ``PostingHit``;
+* :mod:`.mapping` + ``index_template.json`` – settings and mappings, versioned index names;
+* :mod:`.index` – :class:`SearchIndex`, all the semantics; :mod:`.clients` – the two thin adapters;
+* :func:`reindex` – build a new concrete index and swap the alias atomically.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .clients import ElasticsearchIndex, OpenSearchIndex, split_credentials
+from .index import SearchIndex, SearchStoreError, median_of_histogram
+from .reindex import reindex
+
+if TYPE_CHECKING:
+    from skillsignal.config import Settings
+
+
+def open_search_index(settings: "Settings", **kwargs: object) -> SearchIndex:
+    """The search-server store the settings name (``backend`` elasticsearch or opensearch)."""
+    cls = {"elasticsearch": ElasticsearchIndex, "opensearch": OpenSearchIndex}.get(settings.backend)
+    if cls is None:
+        raise SearchStoreError(f"backend {settings.backend!r} is not a search server; use elasticsearch or opensearch")
+    return cls.connect(settings.search_url, settings.search_index, **kwargs)  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "ElasticsearchIndex",
+    "OpenSearchIndex",
+    "SearchIndex",
+    "SearchStoreError",
+    "median_of_histogram",
+    "open_search_index",
+    "reindex",
+    "split_credentials",
+]
