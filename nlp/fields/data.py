@@ -60,6 +60,21 @@ class SalaryRules(_Strict):
         return value
 
 
+class ExperienceRules(_Strict):
+    version: int
+    no_years: list[str]
+    cues_after: list[str]
+    window_after: int = Field(gt=0, le=200)
+    strong_cues_after: list[str]
+    cues_before: list[str]
+    window_before: int = Field(gt=0, le=200)
+    reject_after_prefix: list[str]
+    reject_before: list[str]
+    hard_reject_before: list[str]
+    max_years: float = Field(gt=0)
+    round_years: list[int]
+
+
 def load_yaml(path: Path, model: type[M]) -> M:
     """Read ``path`` and validate it against ``model``."""
     try:
@@ -77,3 +92,8 @@ def load_yaml(path: Path, model: type[M]) -> M:
 @lru_cache(maxsize=1)
 def salary_rules() -> SalaryRules:
     return load_yaml(FIELDS_DIR / "salary.yaml", SalaryRules)
+
+
+@lru_cache(maxsize=1)
+def experience_rules() -> ExperienceRules:
+    return load_yaml(FIELDS_DIR / "experience.yaml", ExperienceRules)
