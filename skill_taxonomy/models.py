@@ -88,10 +88,28 @@ class Skill(_Strict):
     ambiguous: bool = Field(
         default=False, description="Its aliases may be shared with another skill on purpose."
     )
+    context_required: bool = Field(
+        default=False,
+        description="Some surface forms (``context_aliases``; all of them when that is empty) are "
+        "short or common words ('Go', 'R', 'C', 'TF') that name this skill only in technical context.",
+    )
+    context_aliases: list[str] = Field(
+        default_factory=list,
+        description="The forms that need technical context; each must be the name or an alias.",
+    )
 
     def surface_forms(self) -> list[str]:
         """Name and aliases, de-duplicated, in order."""
         return list(dict.fromkeys([self.name_en, self.name_zh, *self.aliases]))
+
+    def needs_context(self, form: str) -> bool:
+        """Whether ``form`` names this skill only where the text around it is technical."""
+        if not self.context_required:
+            return False
+        if not self.context_aliases:
+            return True
+        key = normalize_term(form)
+        return any(normalize_term(a) == key for a in self.context_aliases)
 
 
 class SkillFile(_Strict):
