@@ -75,6 +75,28 @@ class ExperienceRules(_Strict):
     round_years: list[int]
 
 
+class EducationRules(_Strict):
+    version: int
+    levels: list[str]
+    synonyms: dict[str, list[str]]
+
+    @field_validator("synonyms")
+    @classmethod
+    def _levels_known(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+        levels = set(info.data.get("levels") or [])
+        unknown = set(value) - levels
+        if unknown:
+            raise ValueError(f"synonyms for unknown levels {sorted(unknown)}")
+        seen: dict[str, str] = {}
+        for level, words in value.items():
+            for word in words:
+                key = word.casefold()
+                if key in seen and seen[key] != level:
+                    raise ValueError(f"{word!r} listed under both {seen[key]} and {level}")
+                seen[key] = level
+        return value
+
+
 def load_yaml(path: Path, model: type[M]) -> M:
     """Read ``path`` and validate it against ``model``."""
     try:
@@ -97,3 +119,8 @@ def salary_rules() -> SalaryRules:
 @lru_cache(maxsize=1)
 def experience_rules() -> ExperienceRules:
     return load_yaml(FIELDS_DIR / "experience.yaml", ExperienceRules)
+
+
+@lru_cache(maxsize=1)
+def education_rules() -> EducationRules:
+    return load_yaml(FIELDS_DIR / "education.yaml", EducationRules)
