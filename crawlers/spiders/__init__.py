@@ -1,0 +1,1 @@
+"""Scrapy spiders: the generic JobPosting spider (:mod:`.jobposting`) and board-specific ones."""
