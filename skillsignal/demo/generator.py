@@ -139,8 +139,8 @@ class _Writer:
         suffix = "/月" if style == "万月" else ""
         return f"{fmt(wlo)}-{fmt(whi)}万{suffix}", wlo * 10000, whi * 10000, "MONTH"
 
-    def description(self, occ: OccupationTemplate, direction: Direction, level: Level, experience: str,
-                    education: str) -> tuple[str, list[str]]:
+    def description(self, occ: OccupationTemplate, direction: Direction, experience: str, education: str,
+                    place: str) -> tuple[str, list[str]]:
         rng = self.rng
         duties = _sample_in_order(rng, direction.duties, rng.randint(4, min(6, len(direction.duties))))
         reqs = _sample_in_order(rng, direction.requirements, rng.randint(3, min(5, len(direction.requirements))))
@@ -164,25 +164,31 @@ class _Writer:
         lines += ["任职要求："] + [f"{i}. {r}" for i, r in enumerate(req_lines, 1)]
         if pluses:
             lines += ["加分项："] + [f"{i}. {unmark(p)}" for i, p in enumerate(pluses, 1)]
+        lines.append(f"工作地点：{place}")
         benefits = _sample_in_order(rng, self.common.benefits, rng.randint(3, 6))
         lines.append("福利待遇：" + "、".join(benefits))
         return "\n".join(lines), skills
 
-    def posting(self, occ: OccupationTemplate, level: Level) -> dict:
+    def posting(self, occ: OccupationTemplate, index: int) -> dict:
         rng = self.rng
+        level = LEVELS[index % len(LEVELS)]
         direction = rng.choice(occ.directions)
+        company = rng.choice(occ.companies)
         title, experience, intern = self.title(direction, level)
         assert title_cue(title) in (None, level), (title, level)
         city = rng.choice(self.common.cities)
         education = rng.choice(["本科", "硕士"]) if intern else rng.choice(self.common.levels[level].education)
         salary, smin, smax, unit = self.salary(level, city.tier, intern)
-        description, skills = self.description(occ, direction, level, experience, education)
+        where = rng.randrange(len(city.districts))
+        district, street = city.districts[where], city.streets[where]
+        description, skills = self.description(occ, direction, experience, education,
+                                               f"{city.city}{district}{street}")
         posted = self.posted_date()
         self.n += 1
         tags = list(dict.fromkeys(_sample_in_order(rng, direction.tags, min(4, len(direction.tags)))))
         return dict(
-            title=title, company=rng.choice(occ.companies), city=city.city, province=city.province,
-            region=city.region, district=rng.choice(city.districts), street=rng.choice(city.streets),
+            title=title, company=company, city=city.city, province=city.province,
+            region=city.region, district=district, street=street,
             salary=salary, salary_min=smin, salary_max=smax, salary_unit=unit, experience=experience,
             education=education, industry=rng.choice(occ.industries),
             company_size=rng.choice(self.common.company_sizes), employment_type="实习" if intern else "全职",
@@ -199,7 +205,7 @@ def generate_postings_from(data_dir: Path) -> list[DemoPosting]:
     drafts: list[dict] = []
     for occ in templates.occupations:
         for i in range(occ.count):
-            drafts.append(writer.posting(occ, LEVELS[i % len(LEVELS)]))
+            drafts.append(writer.posting(occ, i))
     writer.rng.shuffle(drafts)
     # newest first, as boards list them; ids follow that order
     drafts.sort(key=lambda d: d["posted"], reverse=True)

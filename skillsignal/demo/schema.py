@@ -71,8 +71,8 @@ class Direction(BaseModel):
     name: str
     titles: list[str] = Field(min_length=2, description="Base titles, no level word.")
     senior_titles: list[str] = Field(default_factory=list, description="Titles that are senior by themselves.")
-    duties: list[str] = Field(min_length=4)
-    requirements: list[str] = Field(min_length=4, description="Hard-skill requirements, skills in braces.")
+    duties: list[str] = Field(min_length=7)
+    requirements: list[str] = Field(min_length=6, description="Hard-skill requirements, skills in braces.")
     pluses: list[str] = Field(default_factory=list, description="加分项 sentences.")
     tags: list[str] = Field(min_length=2)
 
@@ -134,7 +134,13 @@ class City(BaseModel):
     region: RegionName
     tier: Literal[1, 2]
     districts: list[str] = Field(min_length=1)
-    streets: list[str] = Field(min_length=1)
+    streets: list[str] = Field(min_length=1, description="streets[i] lies in districts[i].")
+
+    @model_validator(mode="after")
+    def _paired(self) -> "City":
+        if len(self.streets) != len(self.districts):
+            raise ValueError(f"{self.city}: give one street per district")
+        return self
 
 
 class LevelProfile(BaseModel):
