@@ -1,0 +1,120 @@
+"""Extract a JSONL file of flat posting records into a JSONL file of facts (no storage).
+
+    stats = extract_jsonl(Path("in.jsonl"), Path("out.jsonl"), settings, use_embeddings=False)
+
+Every input line gives one output line that keeps the record's ``id``: occupation {code, name,
+direction, score, other_hint}, level, skills [{id, name, mentions, score, required}],
+competencies, new_terms [{term, count}], the parsed fields (salary, experience, education,
+location) and taxonomy_version. A line that cannot be read or extracted gives
+``{"id": ..., "error": "..."}`` and the run goes on. The CLI is ``skillsignal extract IN -o OUT``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skillsignal.models import Extraction, Posting
+from skillsignal.records import record_to_posting
+
+if TYPE_CHECKING:
+    from skillsignal.config import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256
+
+
+def _normalise(posting: Posting) -> Posting:
+    try:
+        from nlp.fields import normalise_posting
+    except ImportError:
+        return posting
+    try:
+        return normalise_posting(posting)
+    except Exception as exc:  # parsed fields are a bonus: keep the posting as given
+        log.debug("posting %s: normalisation failed: %s", posting.id, exc)
+        return posting
+
+
+def _fields(posting: Posting) -> dict[str, Any]:
+    return {
+        "salary": posting.salary.model_dump(mode="json"),
+        "experience": posting.experience.model_dump(mode="json"),
+        "education": posting.education.model_dump(mode="json"),
+        "location": posting.location.model_dump(mode="json"),
+    }
+
+
+def result_line(posting: Posting, extraction: Extraction) -> dict[str, Any]:
+    data = extraction.model_dump(mode="json", exclude={"extracted_at"})
+    line = {"id": posting.id, "title": posting.title}
+    line.update(data)
+    line.update(_fields(posting))
+    return line
+
+
+def extract_jsonl(input: Path, output: Path, settings: "Settings", use_embeddings: bool) -> dict[str, Any]:
+    """Extract every line of ``input`` into ``output``; returns counts and timings."""
+    from nlp.extractor import ExtractionError, Extractor
+
+    started = time.perf_counter()
+    extractor = Extractor.from_settings(settings, use_embeddings=use_embeddings)
+    load_s = time.perf_counter() - started
+    stats: dict[str, Any] = {
+        "lines": 0,
+        "extracted": 0,
+        "errors": 0,
+        "embeddings": extractor.uses_embeddings,
+        "taxonomy_version": extractor.taxonomy_version,
+        "load_seconds": round(load_s, 2),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    run_started = time.perf_counter()
+    with Path(input).open(encoding="utf-8", errors="replace") as src, Path(output).open("w", encoding="utf-8") as dst:
+        pending: list[tuple[int, str | None, Posting | None, str | None]] = []
+
+        def flush() -> None:
+            postings = [p for _, _, p, _ in pending if p is not None]
+            results = iter(extractor.extract_many(postings)) if postings else iter(())
+            for _, rid, posting, error in pending:
+                if posting is None:
+                    line = {"id": rid, "error": error}
+                    stats["errors"] += 1
+                else:
+                    result = next(results)
+                    if isinstance(result, ExtractionError):
+                        line = {"id": posting.id, "error": str(result)}
+                        stats["errors"] += 1
+                    else:
+                        line = result_line(posting, result)
+                        stats["extracted"] += 1
+                dst.write(json.dumps(line, ensure_ascii=False) + "\n")
+            pending.clear()
+            log.info("extracted %d lines (%d errors)", stats["lines"], stats["errors"])
+
+        for raw in src:
+            if not raw.strip():
+                continue
+            stats["lines"] += 1
+            rid = None
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("line is not a JSON object")
+                rid = record.get("id")
+                posting = _normalise(record_to_posting(record))
+                pending.append((stats["lines"], rid, posting, None))
+            except Exception as exc:
+                pending.append((stats["lines"], rid, None, f"{type(exc).__name__}: {exc}"))
+            if len(pending) >= CHUNK:
+                flush()
+        if pending:
+            flush()
+    elapsed = time.perf_counter() - run_started
+    stats["seconds"] = round(elapsed, 2)
+    stats["postings_per_s"] = round(stats["lines"] / elapsed, 1) if elapsed > 0 else None
+    return stats

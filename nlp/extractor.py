@@ -1,0 +1,171 @@
+"""Turn postings into :class:`~skillsignal.models.Extraction` facts.
+
+    from nlp.extractor import Extractor
+    extractor = Extractor.from_settings(settings)               # embeddings per settings
+    extraction = extractor.extract(posting)                       # raises ExtractionError
+    results = extractor.extract_many(postings)                   # Extraction | ExtractionError each
+
+The steps (sectioning, skill finding, new terms, level, occupation, competencies) run as spaCy
+components (:mod:`nlp.spacy_pipeline`); with embeddings on, the embedding calls of a whole
+batch of postings are made together. The title and description are cleaned first
+(:func:`nlp.cleaning.clean_text`).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from skillsignal.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
+
+from nlp.competencies import CompetencyMatcher
+from nlp.occupation import OccupationScorer
+from nlp.skills import SkillFinder
+
+if TYPE_CHECKING:
+    from skill_taxonomy import Taxonomy
+    from skillsignal.config import Settings
+
+log = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "1.0.0"
+#: Postings per spaCy batch (one embedding call per step per batch).
+BATCH_SIZE = 64
+#: Most new terms kept per posting.
+MAX_NEW_TERMS = 30
+
+
+class ExtractionError(Exception):
+    """One posting could not be extracted; the message says which step failed and why."""
+
+
+def _clean(text: str | None) -> str:
+    try:
+        from nlp.cleaning import clean_text
+    except ImportError:  # pragma: no cover - cleaning ships with the package
+        return unicodedata.normalize("NFKC", text or "")
+    return clean_text(text or "")
+
+
+class Extractor:
+    """Extraction against one taxonomy, with or without the embedding model."""
+
+    def __init__(self, taxonomy: "Taxonomy", embedder: Any = None, options: dict | None = None) -> None:
+        from nlp.spacy_pipeline import Resources, build_pipeline
+
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.resources = Resources(
+            taxonomy=taxonomy,
+            finder=SkillFinder(taxonomy),
+            scorer=OccupationScorer(taxonomy),
+            matcher=CompetencyMatcher(taxonomy),
+            embedder=embedder,
+            settings=dict(options or {}),
+        )
+        self.nlp = build_pipeline(self.resources)
+
+    @classmethod
+    def from_settings(cls, settings: "Settings", use_embeddings: bool | None = None) -> "Extractor":
+        """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
+        the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``)."""
+        from skill_taxonomy import default_taxonomy
+
+        taxonomy = default_taxonomy(settings.taxonomy_overlay)
+        use = settings.use_embeddings if use_embeddings is None else use_embeddings
+        embedder = None
+        if use:
+            from nlp.embeddings import get_embedder
+
+            embedder = get_embedder(settings)
+        return cls(taxonomy, embedder)
+
+    @property
+    def taxonomy_version(self) -> str:
+        return self.taxonomy.version
+
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.embedder is not None
+
+    # ------------------------------------------------------------------ public
+
+    def extract(self, posting: Posting) -> Extraction:
+        result = self.extract_many([posting])[0]
+        if isinstance(result, ExtractionError):
+            raise result
+        return result
+
+    def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
+        """One result per posting, in order; a posting that fails yields an ExtractionError."""
+        from nlp.spacy_pipeline import PostingContext
+
+        results: list[Extraction | ExtractionError | None] = [None] * len(postings)
+        docs = []
+        slots = []
+        for i, posting in enumerate(postings):
+            try:
+                title = _clean(posting.title)
+                text = _clean(posting.description)
+                doc = self.nlp.make_doc(text)
+                doc._.skillsignal = PostingContext(posting=posting, title=title, text=text)
+                docs.append(doc)
+                slots.append(i)
+            except Exception as exc:
+                results[i] = ExtractionError(f"posting {getattr(posting, 'id', '?')}: tokenizing: {type(exc).__name__}: {exc}")
+        try:
+            done = list(self.nlp.pipe(docs, batch_size=BATCH_SIZE))
+        except Exception as exc:  # a step failed outside its guard: retry one by one
+            log.warning("batch extraction failed (%s); retrying posting by posting", exc)
+            done = []
+            for doc in docs:
+                try:
+                    done.append(list(self.nlp.pipe([doc], batch_size=1))[0])
+                except Exception as one_exc:
+                    doc._.skillsignal.error = f"pipeline: {type(one_exc).__name__}: {one_exc}"
+                    done.append(doc)
+        for i, doc in zip(slots, done):
+            ctx = doc._.skillsignal
+            if ctx.error:
+                results[i] = ExtractionError(f"posting {ctx.posting.id}: {ctx.error}")
+                continue
+            try:
+                results[i] = self._extraction(ctx)
+            except Exception as exc:
+                results[i] = ExtractionError(f"posting {ctx.posting.id}: assembling: {type(exc).__name__}: {exc}")
+        return results  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ assembling
+
+    def _extraction(self, ctx) -> Extraction:
+        occupation = ctx.occupation.match if ctx.occupation else OccupationMatch(code="other", name="其他", other_hint="")
+        new_terms = sorted(ctx.new_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEW_TERMS]
+        return Extraction(
+            occupation=occupation,
+            level=ctx.level,
+            skills=self._skills(ctx),
+            competencies=ctx.competencies,
+            new_terms=[NewTerm(term=t, count=c) for t, c in new_terms],
+            taxonomy_version=self.taxonomy_version,
+            extractor_version=EXTRACTOR_VERSION + ("+emb" if self.uses_embeddings else ""),
+        )
+
+    def _skills(self, ctx) -> list[SkillMatch]:
+        by_id: dict[str, SkillMatch] = {}
+        order = sorted(ctx.found.hits, key=lambda h: (h.sentence < 0, h.start))
+        for hit in order:
+            skill = self.taxonomy.skills.get(hit.skill_id)
+            if skill is None:
+                continue
+            match = by_id.get(hit.skill_id)
+            if match is None:
+                match = by_id[hit.skill_id] = SkillMatch(
+                    id=skill.id, name=skill.name_zh or skill.name_en, mentions=[], score=0.0, required=False
+                )
+            if hit.surface not in match.mentions:
+                match.mentions.append(hit.surface)
+            match.score = max(match.score, hit.score)
+            match.required = match.required or not hit.preferred
+        return list(by_id.values())

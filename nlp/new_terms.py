@@ -1,0 +1,132 @@
+"""Unknown technical-looking terms in a posting: candidates for the taxonomy, never counted as skills.
+
+A term is reported when the taxonomy does not know it, it is not already read as a skill (or a
+typo of one), it sits outside boilerplate, and it looks technical:
+
+* a Latin token that is CamelCase (``LangChain``), has an inner capital or digit (``gRPC``,
+  ``S3``), punctuation inside (``Vue.js``), is an acronym (``GPU``), or is capitalised inside
+  Chinese text (``Milvus``); ordinary English words are skipped (``nlp/data/new_terms.yaml``);
+* a Chinese word joined to a technique suffix that follows it: 框架/算法/协议/引擎/平台/...
+  (``联邦学习`` + ``框架``), built from the jieba tokens of the spaCy doc.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlp.sections import Sentence
+
+TERMS_PATH = Path(__file__).parent / "data" / "new_terms.yaml"
+_LATIN = re.compile(r"(?<![A-Za-z0-9@._%+-])[A-Za-z][A-Za-z0-9]*(?:(?:[.\-][A-Za-z0-9]+)+|\+\+|#)?(?![A-Za-z0-9@])")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_URLISH = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NewTermRules:
+    suffixes: tuple[str, ...]
+    prefix_stop: frozenset[str]
+    latin_stop: frozenset[str]
+    min_upper: int
+    max_length: int
+
+
+@lru_cache(maxsize=2)
+def load_rules(path: Path = TERMS_PATH) -> NewTermRules:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return NewTermRules(
+        suffixes=tuple(data["cjk_suffixes"]),
+        prefix_stop=frozenset(data["cjk_prefix_stop"]),
+        latin_stop=frozenset(str(w).casefold() for w in data["latin_stop"]),
+        min_upper=int(data.get("min_upper_acronym", 2)),
+        max_length=int(data.get("max_term_length", 30)),
+    )
+
+
+def technical_latin(token: str, in_cjk_text: bool, rules: NewTermRules) -> bool:
+    """Whether a Latin token looks like a technology name rather than an English word."""
+    if len(token) < 2 or len(token) > rules.max_length or token.casefold() in rules.latin_stop:
+        return False
+    if token.isdigit():
+        return False
+    body = token[1:]
+    if any(c.isupper() for c in body) and any(c.islower() for c in token):
+        return True  # CamelCase / inner capital: LangChain, gRPC
+    if any(c.isdigit() for c in token) or re.search(r"[.+#\-]", token):
+        return len(re.sub(r"[^A-Za-z]", "", token)) >= 1
+    if token.isupper() and len(token) >= rules.min_upper:
+        return True
+    if in_cjk_text and token[0].isupper() and len(token) >= 3:
+        return True
+    return False
+
+
+def find_new_terms(
+    text: str,
+    sentences: Sequence[Sentence],
+    covered: Sequence[tuple[int, int]],
+    is_known,
+    tokens: Sequence[tuple[str, int]] = (),
+    rules: NewTermRules | None = None,
+) -> Counter[str]:
+    """Counts of unknown technical terms. ``is_known(term)`` says whether the taxonomy (or the
+    rules) already name a term; ``tokens`` are (text, start offset) pairs of the spaCy doc."""
+    rules = rules or load_rules()
+    spans = sorted(covered)
+    out: Counter[str] = Counter()
+
+    def overlaps(a: int, b: int) -> bool:
+        import bisect
+
+        i = bisect.bisect_left(spans, (b, b))
+        return any(s < b and a < e for s, e in spans[max(0, i - 8): i])
+
+    keep: list[tuple[int, int]] = []
+    for sent in sentences:
+        if sent.boilerplate:
+            continue
+        keep.append((sent.start, sent.end))
+        body = _URLISH.sub(lambda m: " " * len(m.group(0)), sent.text)
+        in_cjk = bool(_CJK.search(body))
+        for m in _LATIN.finditer(body):
+            token = m.group(0).rstrip(".-")
+            start = sent.start + m.start()
+            if overlaps(start, start + len(token)) or is_known(token):
+                continue
+            if technical_latin(token, in_cjk, rules):
+                out[token] += 1
+    if tokens:
+        _suffix_terms(tokens, keep, overlaps, is_known, rules, out)
+    return out
+
+
+def _suffix_terms(tokens, keep, overlaps, is_known, rules: NewTermRules, out: Counter[str]) -> None:
+    import bisect
+
+    starts = [a for a, _ in keep]
+    for i in range(1, len(tokens)):
+        word, pos = tokens[i]
+        if word not in rules.suffixes:
+            continue
+        prev, prev_pos = tokens[i - 1]
+        if (
+            len(prev) < 2
+            or not _CJK.search(prev)
+            or prev in rules.prefix_stop
+            or any(prev.endswith(s) for s in ("的", "等", "和", "及"))
+        ):
+            continue
+        j = bisect.bisect_right(starts, prev_pos) - 1
+        if j < 0 or not (keep[j][0] <= prev_pos and pos + len(word) <= keep[j][1]):
+            continue
+        term = prev + word
+        if overlaps(prev_pos, pos + len(word)) or is_known(term) or is_known(prev):
+            continue
+        out[term] += 1

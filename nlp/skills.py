@@ -1,0 +1,372 @@
+"""Find the taxonomy's skills named in a posting, as the exact strings written.
+
+:class:`SkillFinder` holds one Aho-Corasick automaton over every name and alias of the taxonomy
+(normalised: NFKC, case-folded, whitespace removed) and reads a description sentence by sentence
+(:mod:`nlp.sections`):
+
+* matches are chosen leftmost-longest, so "JavaScript" is never also "Java" and "C++" never "C";
+* a Latin term must stand on token boundaries in the original text ("R" not inside "RPC",
+  "Java" not inside "Javadoc"); trailing version numbers are kept in the mention ("Python3");
+* one-letter language names (C, R) count only in a language context (``C语言``, ``C/C++``,
+  ``R、Python``); common English words (go, rest, spring...) count in an English sentence only
+  when capitalised as the technology is; aliases a taxonomy entry marks ``context_required``
+  need one of their context words in the sentence;
+* nothing is read from boilerplate (company blurb, benefits, contact); a term inside an
+  education clause ("统计学相关专业") is a major, not a skill; a term followed by 行业 is an
+  industry; soft skills, communication languages and generic words are never skills
+  (``nlp/data/skill_rules.yaml``);
+* an unknown Latin token one typo away from a known name ("Jekins") is read as that skill.
+
+Each hit keeps its surface string (``mentions``), its sentence, and whether the sentence asks
+for it as a plus (``preferred``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ahocorasick
+import yaml
+
+from nlp.sections import Sentence, clause_spans
+
+if TYPE_CHECKING:
+    from skill_taxonomy import Skill, Taxonomy
+
+log = logging.getLogger(__name__)
+
+RULES_PATH = Path(__file__).parent / "data" / "skill_rules.yaml"
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[+#]+|(?:[.\-_/][A-Za-z0-9]+)+)?")
+_VERSION_TAIL = re.compile(r"[0-9]+(?:\.[0-9x]+)*")
+
+
+def _is_alnum_ascii(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def norm_key(text: str) -> str:
+    """The matching key: case-folded, whitespace removed (input already NFKC-clean)."""
+    return re.sub(r"\s+", "", text).casefold()
+
+
+@dataclass(frozen=True)
+class SkillRules:
+    never: frozenset[str]
+    english_words: dict[str, frozenset[str]]
+    single_after: tuple[str, ...]
+    single_separators: tuple[str, ...]
+    major: re.Pattern[str]
+    not_major: re.Pattern[str]
+    industry_suffix: tuple[str, ...]
+    typo_min_length: int
+    typo_short: int
+    typo_long: int
+
+    @classmethod
+    def load(cls, path: Path = RULES_PATH) -> "SkillRules":
+        return _load_rules(path)
+
+
+@lru_cache(maxsize=4)
+def _load_rules(path: Path) -> SkillRules:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edu = data["education_context"]
+    single = data["single_letter_context"]
+    typo = data.get("typo") or {}
+    return SkillRules(
+        never=frozenset(norm_key(t) for t in data.get("never_skills") or []),
+        english_words={k.casefold(): frozenset(v) for k, v in (data.get("english_words") or {}).items()},
+        single_after=tuple(a.casefold() for a in single["after"]),
+        single_separators=tuple(single["separators"]),
+        major=re.compile(edu["major"], re.IGNORECASE),
+        not_major=re.compile(edu["not_major"], re.IGNORECASE),
+        industry_suffix=tuple(data.get("industry_suffix") or []),
+        typo_min_length=int(typo.get("min_length", 4)),
+        typo_short=int(typo.get("max_distance_short", 1)),
+        typo_long=int(typo.get("max_distance_long", 2)),
+    )
+
+
+@dataclass
+class SkillHit:
+    skill_id: str
+    surface: str
+    start: int
+    end: int
+    sentence: int
+    preferred: bool
+    score: float = 1.0
+    via: str = "alias"  # alias | typo | embedding
+
+
+@dataclass
+class FoundSkills:
+    hits: list[SkillHit] = field(default_factory=list)
+    #: character spans of the text already explained (skills, typos), for new-term finding
+    covered: list[tuple[int, int]] = field(default_factory=list)
+
+
+def damerau(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance, giving up (limit + 1) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class SkillFinder:
+    """Taxonomy skills in text: one automaton, built once per taxonomy."""
+
+    def __init__(self, taxonomy: "Taxonomy", rules: SkillRules | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.rules = rules or SkillRules.load()
+        self.automaton = ahocorasick.Automaton()
+        self.key_skills: dict[str, list[str]] = {}
+        self.context: dict[str, list[str] | bool] = {}
+        for skill in taxonomy.skills.values():
+            ctx = getattr(skill, "context_required", None)
+            for form in skill.surface_forms():
+                key = norm_key(form)
+                if not key or key in self.rules.never:
+                    continue
+                ids = self.key_skills.setdefault(key, [])
+                if skill.id not in ids:
+                    ids.append(skill.id)
+                if ctx and form in (skill.aliases or []):
+                    self.context[f"{key}\x1f{skill.id}"] = ctx
+        for key in self.key_skills:
+            self.automaton.add_word(key, key)
+        if self.key_skills:
+            self.automaton.make_automaton()
+        # Latin surface forms for typo matching, bucketed by first letter.
+        self.latin_forms: dict[str, list[str]] = {}
+        for key in self.key_skills:
+            if key.isascii() and key[:1].isalpha() and len(key) >= self.rules.typo_min_length:
+                self.latin_forms.setdefault(key[0], []).append(key)
+
+    @property
+    def empty(self) -> bool:
+        return not self.key_skills
+
+    # ------------------------------------------------------------------ matching
+
+    def find(self, text: str, sentences: Sequence[Sentence]) -> FoundSkills:
+        """Every skill hit in the non-boilerplate ``sentences`` of ``text``."""
+        found = FoundSkills()
+        if self.empty:
+            return found
+        for index, sent in enumerate(sentences):
+            if sent.boilerplate:
+                continue
+            self._find_in_sentence(text, sent, index, found)
+        return found
+
+    def _find_in_sentence(self, text: str, sent: Sentence, index: int, found: FoundSkills) -> None:
+        raw = sent.text
+        # normalised sentence without whitespace, with a map back to raw offsets
+        chars: list[str] = []
+        where: list[int] = []
+        for i, ch in enumerate(raw):
+            if ch.isspace():
+                continue
+            low = ch.casefold()
+            for c in low:
+                chars.append(c)
+                where.append(i)
+        norm = "".join(chars)
+        cands: list[tuple[int, int, str]] = []
+        for end, key in self.automaton.iter(norm):
+            start = end - len(key) + 1
+            cands.append((start, end, key))
+        if not cands:
+            return
+        cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        chosen: list[tuple[int, int, str]] = []
+        taken_until = -1
+        has_cjk = bool(CJK.search(raw))
+        clauses = clause_spans(raw)
+        # Accept the leftmost-longest candidate that passes the checks; a rejected long
+        # candidate lets shorter ones at the same place be tried.
+        for start, end, key in cands:
+            if start <= taken_until:
+                continue
+            rs, re_ = where[start], where[end] + 1
+            surface = self._surface(raw, rs, re_, key)
+            if surface is None:
+                continue
+            if not self._accept(raw, rs, rs + len(surface), key, surface, has_cjk, clauses):
+                continue
+            chosen.append((start, end, key))
+            taken_until = end
+            abs_start = sent.start + rs
+            preferred = sent.preferred and self._clause_preferred(raw, rs, clauses, sent)
+            for skill_id in self._resolve(key, raw):
+                found.hits.append(
+                    SkillHit(skill_id, surface, abs_start, abs_start + len(surface), index, preferred)
+                )
+            found.covered.append((abs_start, abs_start + len(surface)))
+
+    def _surface(self, raw: str, rs: int, re_: int, key: str) -> str | None:
+        """The exact string written, or None when a Latin term is not on a token boundary."""
+        if _is_alnum_ascii(key[0]) and rs > 0:
+            before = raw[rs - 1]
+            if _is_alnum_ascii(before) or (len(key) == 1 and before in ".-_"):
+                return None
+        if _is_alnum_ascii(key[-1]) and re_ < len(raw):
+            after = raw[re_]
+            if len(key) == 1 and after in "+#":
+                return None
+            if _is_alnum_ascii(after):
+                tail = _VERSION_TAIL.match(raw, re_)
+                if len(key) < 2 or not after.isdigit() or tail is None:
+                    return None
+                stop = tail.end()
+                if stop < len(raw) and raw[stop].isascii() and raw[stop].isalpha():
+                    return None
+                re_ = stop
+        return raw[rs:re_]
+
+    def _accept(
+        self, raw: str, rs: int, re_: int, key: str, surface: str, has_cjk: bool, clauses
+    ) -> bool:
+        rules = self.rules
+        # common English words: in English sentences only as the technology is capitalised
+        allowed = rules.english_words.get(key)
+        if allowed is not None and not has_cjk:
+            base = surface.rstrip("0123456789.")
+            if base not in allowed and surface not in allowed:
+                return False
+        if len(key) == 1 and key.isalpha():
+            if not self._language_context(raw, rs, re_):
+                return False
+        for suffix in rules.industry_suffix:
+            if raw.startswith(suffix, re_):
+                return False
+        for a, b in clauses:
+            if a <= rs < b:
+                clause = raw[a:b]
+                if rules.major.search(clause) and not rules.not_major.search(clause):
+                    return False
+                break
+        return True
+
+    def _language_context(self, raw: str, rs: int, re_: int) -> bool:
+        """A one-letter language name is a language when 语言/language follows it or it is
+        listed next to another known Latin skill name ("C/C++", "R、Python", "Python or R")."""
+        rules = self.rules
+        after = raw[re_:].lstrip()
+        if any(after.casefold().startswith(a) for a in rules.single_after):
+            return True
+        before = raw[:rs].rstrip()
+        for sep in rules.single_separators:
+            if before.endswith(sep):
+                m = re.search(r"([A-Za-z][A-Za-z0-9+#.]*)\s*$", before[: len(before) - len(sep)])
+                if m and m.group(1).casefold() in self.key_skills:
+                    return True
+            if after.startswith(sep):
+                m = re.match(r"\s*([A-Za-z][A-Za-z0-9+#]*)", after[len(sep):])
+                if m and m.group(1).casefold() in self.key_skills and len(m.group(1)) > 1:
+                    return True
+        return False
+
+    def _clause_preferred(self, raw: str, rs: int, clauses, sent: Sentence) -> bool:
+        """A skill is a plus when its sentence sits in a preferred section, or its own clause
+        carries a marker (优先, 加分, "a plus"...)."""
+        if sent.kind == "preferred":
+            return True
+        from nlp.sections import load_cues
+
+        marker = load_cues().preferred
+        for a, b in clauses:
+            if a <= rs < b:
+                return bool(marker.search(raw, a, b))
+        return False
+
+    def _resolve(self, key: str, raw: str) -> list[str]:
+        ids = self.key_skills[key]
+        out = []
+        for skill_id in ids:
+            ctx = self.context.get(f"{key}\x1f{skill_id}")
+            if ctx:
+                if isinstance(ctx, list):
+                    low = raw.casefold()
+                    if not any(c.casefold() in low for c in ctx):
+                        continue
+            out.append(skill_id)
+        return out[:1]
+
+    # ------------------------------------------------------------------ typos
+
+    def find_typos(self, text: str, sentences: Sequence[Sentence], found: FoundSkills) -> None:
+        """Unknown Latin tokens in Chinese sentences one typo away from a known Latin name."""
+        if not self.latin_forms:
+            return
+        covered = _Covered(found.covered)
+        seen_ids = {h.skill_id for h in found.hits}
+        for index, sent in enumerate(sentences):
+            if sent.boilerplate or not CJK.search(sent.text):
+                continue
+            for m in LATIN_TOKEN.finditer(sent.text):
+                token = m.group(0)
+                start = sent.start + m.start()
+                if len(token) < self.rules.typo_min_length or covered.overlaps(start, start + len(token)):
+                    continue
+                key = token.casefold()
+                if key in self.key_skills or key in self.rules.never or not key.isalpha():
+                    continue
+                best = self._nearest(key)
+                if best is None:
+                    continue
+                skill_id = self.key_skills[best][0]
+                preferred = sent.preferred
+                found.hits.append(
+                    SkillHit(skill_id, token, start, start + len(token), index, preferred, 0.8, "typo")
+                )
+                found.covered.append((start, start + len(token)))
+                seen_ids.add(skill_id)
+
+    def _nearest(self, key: str) -> str | None:
+        limit = self.rules.typo_short if len(key) <= 8 else self.rules.typo_long
+        best, best_d = None, limit + 1
+        for form in self.latin_forms.get(key[0], ()):
+            if abs(len(form) - len(key)) > limit or not form.isalpha():
+                continue
+            d = damerau(key, form, limit)
+            if d < best_d:
+                best, best_d = form, d
+        return best if best_d <= limit else None
+
+
+class _Covered:
+    def __init__(self, spans: Iterable[tuple[int, int]]):
+        self.spans = sorted(spans)
+
+    def overlaps(self, a: int, b: int) -> bool:
+        import bisect
+
+        i = bisect.bisect_left(self.spans, (b, b))
+        for s, e in self.spans[max(0, i - 8): i]:
+            if s < b and a < e:
+                return True
+        return False

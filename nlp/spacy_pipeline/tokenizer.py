@@ -1,0 +1,77 @@
+"""jieba segmentation for spaCy with the taxonomy's terms as a user dictionary and technical
+tokens protected.
+
+``C++``, ``C#``, ``.NET``, ``Node.js``, ``TCP/IP``, ``B/S``, ``ES6/7`` and every Latin taxonomy
+form with punctuation inside are found first (regular expression) and kept as one token each;
+the text between them is cut by a private :class:`jieba.Tokenizer` (the global one other modules
+use is left alone) that knows every taxonomy name and alias.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+import jieba
+from spacy.tokens import Doc
+from spacy.util import get_words_and_spaces
+from spacy.vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+# Generic technical tokens: letters/digits joined by . / + # - (TCP/IP, Node.js, C++, ES6/7).
+GENERIC_PROTECTED = (
+    r"\.NET(?:\s*Core)?|[A-Za-z][A-Za-z0-9]*(?:\+\+|#)|"
+    r"[A-Za-z][A-Za-z0-9]*(?:[./][A-Za-z0-9]+)+(?:\+\+)?"
+)
+
+_JIEBA_LOCK_FREE = True  # jieba.Tokenizer.cut is safe to call from one thread per instance
+
+
+class ProtectedJiebaTokenizer:
+    """A spaCy tokenizer: protected technical tokens, jieba for the rest."""
+
+    def __init__(self, vocab: Vocab, user_terms: Iterable[str] = (), protected: Iterable[str] = ()):
+        self.vocab = vocab
+        self.jieba = jieba.Tokenizer()
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        self.jieba.initialize()
+        n = 0
+        for term in user_terms:
+            term = term.strip()
+            if len(term) >= 2 and not term.isascii():
+                self.jieba.add_word(term, freq=20000)
+                n += 1
+        special = sorted(
+            {re.escape(t) for t in protected if re.search(r"[^A-Za-z0-9\s]", t) and t.isascii()},
+            key=len,
+            reverse=True,
+        )
+        alternatives = "|".join([*special, GENERIC_PROTECTED])
+        self.protected = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
+        log.debug("tokenizer: %d user terms, %d protected forms", n, len(special))
+
+    def words(self, text: str) -> list[str]:
+        out: list[str] = []
+        pos = 0
+        for m in self.protected.finditer(text):
+            if m.start() > pos:
+                out.extend(self.jieba.cut(text[pos:m.start()], HMM=False))
+            out.append(m.group(0))
+            pos = m.end()
+        if pos < len(text):
+            out.extend(self.jieba.cut(text[pos:], HMM=False))
+        return [w for w in out if w]
+
+    def __call__(self, text: str) -> Doc:
+        words = self.words(text)
+        words, spaces = get_words_and_spaces([w for w in words if not w.isspace()], text)
+        return Doc(self.vocab, words=words, spaces=spaces)
+
+    # spaCy calls these when saving a pipeline; this tokenizer is rebuilt from the taxonomy.
+    def to_bytes(self, **kwargs) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> "ProtectedJiebaTokenizer":
+        return self
