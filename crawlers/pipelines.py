@@ -12,6 +12,7 @@ Only after a batch is persisted are its pages written to the seen-store.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import importlib.util
 import json
 import logging
@@ -93,7 +94,8 @@ class IngestItemPipeline:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open_spider(self) -> None:
-        if self.extract and importlib.util.find_spec("nlp.extractor") is None:
+        if (self.extract and importlib.util.find_spec("nlp.extractor") is None
+                and not self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY")):
             log.warning("nlp.extractor is not available: postings are stored without extraction "
                         "(run `skillsignal reprocess` once it is)")
             self.extract = False
@@ -109,7 +111,14 @@ class IngestItemPipeline:
         except ImportError:
             self._normalise = False
         self.settings.ensure_dirs()
-        self._ingest = IngestPipeline(self.settings, extract=self.extract, batch_size=self.batch_size)
+        extractor = None
+        factory = self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY")
+        if factory and self.extract:  # "module:callable" taking Settings (tests, custom extractors)
+            module, _, name = factory.partition(":")
+            extractor = getattr(importlib.import_module(module), name)(self.settings)
+        self._ingest = IngestPipeline(
+            self.settings, extractor=extractor, extract=self.extract, batch_size=self.batch_size
+        )
         if self.seen_path:
             self._seen = SeenStore(self.seen_path)
 

@@ -34,7 +34,26 @@ FAULTS = {
     "captcha403": "HTTP 403 security check page",
     "login": "302 redirect to /passport/login",
     "404": "HTTP 404",
+    "microdata": "the posting as schema.org microdata instead of JSON-LD",
 }
+
+
+def microdata_html(obj: dict[str, Any]) -> str:
+    addr = obj["jobLocation"]["address"]
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{obj["title"]}</title></head><body>'
+        f'<div itemscope itemtype="https://schema.org/JobPosting">'
+        f'<h1 itemprop="title">{obj["title"]}</h1>'
+        f'<div itemprop="identifier" itemscope itemtype="https://schema.org/PropertyValue">'
+        f'<meta itemprop="name" content="{obj["identifier"]["name"]}"><meta itemprop="value" content="{obj["identifier"]["value"]}"></div>'
+        f'<div itemprop="hiringOrganization" itemscope itemtype="https://schema.org/Organization">'
+        f'<span itemprop="name">{obj["hiringOrganization"]["name"]}</span></div>'
+        f'<div itemprop="jobLocation" itemscope itemtype="https://schema.org/Place"><div itemprop="address" itemscope '
+        f'itemtype="https://schema.org/PostalAddress"><span itemprop="addressRegion">{addr["addressRegion"]}</span>'
+        f'<span itemprop="addressLocality">{addr["addressLocality"]}</span></div></div>'
+        f'<meta itemprop="datePosted" content="{obj["datePosted"]}">'
+        f'<div itemprop="description">{obj["description"]}</div></div></body></html>'
+    )
 
 
 def make_posting(i: int, source: str, identifier: bool = True) -> dict[str, Any]:
@@ -194,7 +213,7 @@ class Handler(BaseHTTPRequestHandler):
             charset = "gbk"
         elif fault == "huge":
             padding = 5 * 1024 * 1024
-        html = detail_html(obj, jsonld, charset, padding)
+        html = microdata_html(obj) if fault == "microdata" else detail_html(obj, jsonld, charset, padding)
         body = html.encode(charset)
         headers = {"Last-Modified": "Mon, 14 Sep 2026 08:00:00 GMT"}
         if st.etags:
