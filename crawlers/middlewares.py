@@ -222,8 +222,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        why = response_status_message(response.status)
-        new = self._retry(request, why)
+        new = self._retry(request, response_status_message(response.status))
+        why = f"HTTP {response.status}"
         if new is None:
             return response
         return await self._wait(request, new, why, response)

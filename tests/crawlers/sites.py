@@ -289,3 +289,16 @@ class JobSite:
 
     def detail_requests(self) -> list[tuple[str, dict[str, str]]]:
         return [(p, h) for p, h in self.state.requests if p.startswith("/jobs/")]
+
+
+class FailingExtractor:
+    """An extractor that crashes on every batch (the crawl must keep the raw postings)."""
+
+    taxonomy_version = "test"
+
+    def extract_many(self, postings: Any) -> Any:
+        raise RuntimeError("extractor crashed (test)")
+
+
+def failing_extractor(settings: Any) -> FailingExtractor:
+    return FailingExtractor()
