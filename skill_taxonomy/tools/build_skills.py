@@ -120,7 +120,7 @@ def parse_file(path: Path) -> list[Entry]:
             arg = line[len("@dir"):].strip()
             section_dirs = {}
             for tok in arg.split():
-                if tok != "-":
+                if tok != "-" and not tok.endswith("/-"):
                     occ, _, tag = tok.partition("/")
                     section_dirs[OCC.get(occ, occ)] = tag
             continue
