@@ -153,7 +153,14 @@ class SearchIndex:
                 "alias name or delete that index"
             )
         self.put_template()
-        name = self.create_concrete_index()
+        # A fixed first name, so that two processes starting together (API and crawler) create one
+        # index, not two behind the alias; re-indexing creates timestamped ones.
+        name = mapping.initial_name(self.alias)
+        try:
+            self._call(self.client.indices.create, index=name, body=mapping.index_body())
+        except SearchStoreError as exc:
+            if "resource_already_exists" not in str(exc.__cause__ or exc):
+                raise
         self._call(
             self.client.indices.update_aliases,
             body={"actions": [{"add": {"index": name, "alias": self.alias, "is_write_index": True}}]},

@@ -75,3 +75,8 @@ def concrete_name(alias: str, now: datetime | None = None) -> str:
     """A new versioned concrete index name: ``<alias>-v<version>-<UTC yyyymmddhhmmssffffff>``."""
     now = now or datetime.now(timezone.utc)
     return f"{alias}-v{load_template().version}-{now.strftime('%Y%m%d%H%M%S%f')}"
+
+
+def initial_name(alias: str) -> str:
+    """The first concrete index behind a new alias (sorts before every timestamped one)."""
+    return f"{alias}-v{load_template().version}-0"
