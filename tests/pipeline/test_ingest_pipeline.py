@@ -14,6 +14,7 @@ from datetime import date
 
 import pytest
 
+from nlp.cleaning import clean_text
 from skillsignal.models import Posting
 from skillsignal.pipeline import IngestPipeline
 from storage import SQLiteStore
@@ -86,7 +87,7 @@ def test_failed_extraction_keeps_raw_posting_and_reprocess_recovers(tmp_path, se
     stats = pipe.process([posting("ai-1", **AI_JOB), posting("ic-1", **IC_JOB)])
     assert (stats.stored, stats.extracted, stats.extraction_errors) == (2, 0, 2)
     kept = store.get_posting("ic-1")
-    assert kept.description == IC_JOB["description"] and "model crashed" in kept.extraction_error
+    assert kept.description == clean_text(IC_JOB["description"]) and "model crashed" in kept.extraction_error
 
     redo = pipe.reprocess(only_unextracted=True)
     assert (redo.received, redo.extracted) == (2, 2)
