@@ -33,6 +33,7 @@ MIDDLE_TITLE = re.compile(r"中级")
 _CN_DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
 _YEARS = re.compile(_NUM + r"\s*(?:[-~～至到]\s*" + _NUM + r"\s*)?(?:\+\s*)?(?:年|years?|yrs?)", re.IGNORECASE)
+_EN_YEARS = re.compile(r"(?<![\d.])(\d{1,2})\s*\+?\s*(?:-\s*\d{1,2}\s*)?(?:years?|yrs?)\b", re.IGNORECASE)
 _YEARS_EXCLUDE_AFTER = re.compile(r"^(?:制|级|月|代|内|前|后|[0-9])")
 
 
@@ -83,10 +84,15 @@ def description_years(description: str) -> float | None:
         return None
     try:
         from nlp.fields import first_required_years
-
-        return first_required_years(description)
     except ImportError:
-        pass
+        first_required_years = None
+    if first_required_years is not None:
+        years = first_required_years(description)
+        if years is not None:
+            return years
+        # English postings: "3+ years", "2-3 years of experience"
+        m = _EN_YEARS.search(description)
+        return float(m.group(1)) if m else None
     for m in _YEARS.finditer(description):
         if _YEARS_EXCLUDE_AFTER.match(description[m.end():]):
             continue

@@ -71,6 +71,8 @@ class OccupationScorer:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
         self.weights = self.rules["weights"]
+        weak = self.rules.get("weak_title")
+        self.weak_title = re.compile(weak, re.IGNORECASE) if weak else None
         self.title_patterns = {
             code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()
         }
@@ -94,12 +96,15 @@ class OccupationScorer:
 
     def title_evidence(self, title: str) -> dict[str, float]:
         w = self.weights
+        factor = 1.0
+        if self.weak_title is not None and self.weak_title.search(title.strip()):
+            factor = float(self.rules.get("weak_title_factor", 1.0))
         out: dict[str, float] = {}
         for code, patterns in self.title_patterns.items():
             if any(p.search(title) for p in patterns):
-                out[code] = w["title"]
+                out[code] = w["title"] * factor
             elif any(any(p.search(title) for p in pats) for _, pats in self.direction_patterns[code]):
-                out[code] = w["direction_title"]
+                out[code] = w["direction_title"] * factor
         return out
 
     def skill_evidence(self, skills: Iterable[SkillEvidence]) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
@@ -110,9 +115,18 @@ class OccupationScorer:
             best_section[ev.skill_id] = max(best_section.get(ev.skill_id, 0.0), factor)
         mass: dict[str, float] = {}
         dir_mass: dict[tuple[str, str], float] = {}
+        share = bool(self.rules.get("skill_share"))
+        sharpen = float(self.rules.get("sharpen", 1.0))
         for skill_id, factor in best_section.items():
-            for code, direction, weight in self.links.get(skill_id, ()):
-                mass[code] = mass.get(code, 0.0) + factor * weight
+            links = self.links.get(skill_id, ())
+            if sharpen != 1.0:
+                links = [(c, d, w ** sharpen) for c, d, w in links]
+            # with skill_share, a skill linked to many occupations spreads its one vote thin;
+            # a specific skill (Hadoop, 渗透测试) gives most of it to its occupation
+            total = sum(w for _, _, w in links) if share else 1.0
+            scale = factor / max(total, 1.0) if share else factor
+            for code, direction, weight in links:
+                mass[code] = mass.get(code, 0.0) + scale * weight
                 if direction:
                     dir_mass[(code, direction)] = dir_mass.get((code, direction), 0.0) + factor * weight
         cap = float(self.rules.get("max_skill_mass", 1e9))

@@ -34,6 +34,8 @@ _ITEM = re.compile(
     r"(?:(?<![\dA-Za-z.])\d{1,2}\s*(?:[、．)）]|\.(?!\d)|[:：](?!\d))|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])"
 )
 
+_GLUED_ITEM = re.compile(r"(?<=[A-Za-z])(\d{1,2})\s*(?:[、．]|\.(?!\d))")
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -54,6 +56,7 @@ class _Cues:
     heading_kind: dict[str, SectionKind]
     boiler: list[tuple[SectionKind, re.Pattern[str]]]
     preferred: re.Pattern[str]
+    roles: list[tuple[SectionKind, re.Pattern[str]]]
 
 
 @lru_cache(maxsize=4)
@@ -66,7 +69,7 @@ def load_cues(path: Path = CUES_PATH) -> _Cues:
     alternatives = "|".join(re.escape(c) for c in sorted(kind_of, key=len, reverse=True))
     # A cue is a heading when a colon / bracket follows it, or it ends a line on its own.
     heading = re.compile(
-        rf"[【\[]?\s*(?P<cue>{alternatives})\s*(?:[】\]]\s*[:：]?|[:：]|(?=\s*[\n\r]))",
+        rf"[【\[]?\s*(?P<cue>{alternatives})\s*(?:[】\]]\s*[:：]?|[:：]|(?=\s*[\n\r])|(?=\s*(?:[1１一①]\s*[、.．:：)）]|[（(][1１][)）])))",
         re.IGNORECASE,
     )
     boiler = [
@@ -75,17 +78,31 @@ def load_cues(path: Path = CUES_PATH) -> _Cues:
         for p in patterns
     ]
     markers = "|".join(re.escape(m) for m in data.get("preferred_markers") or [])
-    return _Cues(heading, kind_of, boiler, re.compile(markers, re.IGNORECASE))
+    roles = [(kind, re.compile(p)) for kind, p in (data.get("sentence_roles") or {}).items()]
+    return _Cues(heading, kind_of, boiler, re.compile(markers, re.IGNORECASE), roles)
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans: cut at sentence ends and before numbered list items."""
+    """Sentence spans: cut at sentence ends and before numbered list items. A number glued to
+    a word ("...REST API3. 掌握") is a list item only when it continues the list's numbering."""
     cuts = {0, len(text)}
     for m in _SENT_END.finditer(text):
         cuts.add(m.start())
         cuts.add(m.end())
+    last = 0
     for m in _ITEM.finditer(text):
         cuts.add(m.start())
+        if m.group(0)[:1].isdigit():
+            last = int(re.match(r"\d+", m.group(0)).group(0))
+        glued = _GLUED_ITEM.search(text, m.end())
+        while glued is not None and int(glued.group(1)) == last + 1:
+            cuts.add(glued.start(1))
+            last += 1
+            nxt = _ITEM.search(text, glued.end())
+            glued_next = _GLUED_ITEM.search(text, glued.end())
+            if nxt is not None and glued_next is not None and nxt.start() <= glued_next.start():
+                break
+            glued = glued_next
     points = sorted(cuts)
     return [(a, b) for a, b in zip(points, points[1:]) if text[a:b].strip(" \t\r\n。；;！!？?")]
 
@@ -122,7 +139,16 @@ def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
     return out
 
 
+_LEAD = re.compile(r"^[\s\-•·*●■◆▪]*(?:\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])?\s*")
+
+
 def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) -> Sentence:
+    if kind in ("body", "duties", "requirements"):
+        body = chunk[_LEAD.match(chunk).end():]
+        for role, pattern in cues.roles:
+            if pattern.match(body):
+                kind = role
+                break
     if kind == "body":
         for boiler_kind, pattern in cues.boiler:
             if pattern.search(chunk):

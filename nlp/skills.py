@@ -68,6 +68,11 @@ class SkillRules:
     typo_min_length: int
     typo_short: int
     typo_long: int
+    blockers: tuple[str, ...] = ()
+    context_suffixes: tuple[str, ...] = ()
+    context_prefixes: tuple[str, ...] = ()
+    glued_min_token: int = 8
+    glued_min_part: int = 4
 
     @classmethod
     def load(cls, path: Path = RULES_PATH) -> "SkillRules":
@@ -91,6 +96,11 @@ def _load_rules(path: Path) -> SkillRules:
         typo_min_length=int(typo.get("min_length", 4)),
         typo_short=int(typo.get("max_distance_short", 1)),
         typo_long=int(typo.get("max_distance_long", 2)),
+        blockers=tuple(norm_key(b) for b in data.get("blockers") or []),
+        context_suffixes=tuple(s.casefold() for s in data.get("context_suffixes") or []),
+        context_prefixes=tuple(s.casefold() for s in data.get("context_prefixes") or []),
+        glued_min_token=int((data.get("glued") or {}).get("min_token", 8)),
+        glued_min_part=int((data.get("glued") or {}).get("min_part", 4)),
     )
 
 
@@ -143,9 +153,10 @@ class SkillFinder:
         self.rules = rules or SkillRules.load()
         self.automaton = ahocorasick.Automaton()
         self.key_skills: dict[str, list[str]] = {}
-        self.context: dict[str, list[str] | bool] = {}
+        #: (key, skill id) pairs that count only in technical context
+        self.needs_context: set[tuple[str, str]] = set()
         for skill in taxonomy.skills.values():
-            ctx = getattr(skill, "context_required", None)
+            needs = getattr(skill, "needs_context", None)
             for form in skill.surface_forms():
                 key = norm_key(form)
                 if not key or key in self.rules.never:
@@ -153,11 +164,14 @@ class SkillFinder:
                 ids = self.key_skills.setdefault(key, [])
                 if skill.id not in ids:
                     ids.append(skill.id)
-                if ctx and form in (skill.aliases or []):
-                    self.context[f"{key}\x1f{skill.id}"] = ctx
+                if needs is not None and needs(form):
+                    self.needs_context.add((key, skill.id))
         for key in self.key_skills:
             self.automaton.add_word(key, key)
-        if self.key_skills:
+        for key in self.rules.blockers:
+            if key not in self.key_skills:
+                self.automaton.add_word(key, key)
+        if self.key_skills or self.rules.blockers:
             self.automaton.make_automaton()
         # Latin surface forms for typo matching, bucketed by first letter.
         self.latin_forms: dict[str, list[str]] = {}
@@ -203,6 +217,8 @@ class SkillFinder:
             return
         cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         chosen: list[tuple[int, int, str]] = []
+        local: list[SkillHit] = []
+        pending: list[tuple[SkillHit, int, int]] = []
         taken_until = -1
         has_cjk = bool(CJK.search(raw))
         clauses = clause_spans(raw)
@@ -219,13 +235,30 @@ class SkillFinder:
                 continue
             chosen.append((start, end, key))
             taken_until = end
+            if key not in self.key_skills:  # a blocker phrase: consumes the text, names nothing
+                continue
             abs_start = sent.start + rs
             preferred = sent.preferred and self._clause_preferred(raw, rs, clauses, sent)
-            for skill_id in self._resolve(key, raw):
-                found.hits.append(
-                    SkillHit(skill_id, surface, abs_start, abs_start + len(surface), index, preferred)
-                )
-            found.covered.append((abs_start, abs_start + len(surface)))
+            skill_id = self._resolve(key)
+            hit = SkillHit(skill_id, surface, abs_start, abs_start + len(surface), index, preferred)
+            if (key, skill_id) in self.needs_context:
+                pending.append((hit, rs, rs + len(surface)))
+            else:
+                local.append(hit)
+        # context-required aliases: kept when the sentence names another skill, or a
+        # technique word follows them directly
+        others = {h.skill_id for h in local}
+        low = raw.casefold()
+        for hit, before, after in pending:
+            if (
+                others - {hit.skill_id}
+                or low.startswith(self.rules.context_suffixes, after)
+                or low[max(0, before - 20): before].rstrip().endswith(self.rules.context_prefixes)
+            ):
+                local.append(hit)
+        for hit in local:
+            found.hits.append(hit)
+            found.covered.append((hit.start, hit.end))
 
     def _surface(self, raw: str, rs: int, re_: int, key: str) -> str | None:
         """The exact string written, or None when a Latin term is not on a token boundary."""
@@ -303,48 +336,86 @@ class SkillFinder:
                 return bool(marker.search(raw, a, b))
         return False
 
-    def _resolve(self, key: str, raw: str) -> list[str]:
-        ids = self.key_skills[key]
-        out = []
-        for skill_id in ids:
-            ctx = self.context.get(f"{key}\x1f{skill_id}")
-            if ctx:
-                if isinstance(ctx, list):
-                    low = raw.casefold()
-                    if not any(c.casefold() in low for c in ctx):
-                        continue
-            out.append(skill_id)
-        return out[:1]
+    def _resolve(self, key: str) -> str:
+        """The skill a surface form names (the first listed where several share it)."""
+        return self.key_skills[key][0]
 
     # ------------------------------------------------------------------ typos
 
     def find_typos(self, text: str, sentences: Sequence[Sentence], found: FoundSkills) -> None:
-        """Unknown Latin tokens in Chinese sentences one typo away from a known Latin name."""
+        """Unknown Latin tokens in Chinese sentences: several known names glued together
+        ("PythonLinuxMySQL"), or one known name with a typo ("Jekins")."""
         if not self.latin_forms:
             return
+        from nlp.new_terms import load_rules as load_term_rules
+
+        english = load_term_rules().latin_stop
         covered = _Covered(found.covered)
-        seen_ids = {h.skill_id for h in found.hits}
         for index, sent in enumerate(sentences):
-            if sent.boilerplate or not CJK.search(sent.text):
+            if sent.boilerplate:
                 continue
+            cjk = len(CJK.findall(sent.text))
+            # typos are read only in mostly-Chinese sentences, where an unknown Latin word is
+            # almost always a technology; English prose is full of near-misses ("best"/"BERT")
+            chinese = cjk >= 2 and cjk >= 0.3 * len(sent.text.replace(" ", ""))
             for m in LATIN_TOKEN.finditer(sent.text):
                 token = m.group(0)
                 start = sent.start + m.start()
                 if len(token) < self.rules.typo_min_length or covered.overlaps(start, start + len(token)):
                     continue
                 key = token.casefold()
-                if key in self.key_skills or key in self.rules.never or not key.isalpha():
+                if key in self.key_skills or key in self.rules.never or key in english or not key.isalpha():
+                    continue
+                parts = self._split_glued(token) if len(token) >= self.rules.glued_min_token else None
+                if parts:
+                    pos = start
+                    for part in parts:
+                        skill_id = self._resolve(part.casefold())
+                        found.hits.append(
+                            SkillHit(skill_id, part, pos, pos + len(part), index, sent.preferred, 0.9, "glued")
+                        )
+                        pos += len(part)
+                    found.covered.append((start, start + len(token)))
+                    continue
+                if not (chinese or _cjk_neighbour(sent.text, m.start(), m.end())):
                     continue
                 best = self._nearest(key)
                 if best is None:
                     continue
-                skill_id = self.key_skills[best][0]
-                preferred = sent.preferred
                 found.hits.append(
-                    SkillHit(skill_id, token, start, start + len(token), index, preferred, 0.8, "typo")
+                    SkillHit(self._resolve(best), token, start, start + len(token), index, sent.preferred, 0.8, "typo")
                 )
                 found.covered.append((start, start + len(token)))
-                seen_ids.add(skill_id)
+
+    def _split_glued(self, token: str) -> list[str] | None:
+        """``token`` as two or more known Latin names, or None."""
+        n = len(token)
+        min_part = self.rules.glued_min_part
+
+        def case_cut(i: int) -> bool:  # a case change at position i: "nL" or "PH|Py"
+            if i <= 0 or i >= n:
+                return True
+            a, b = token[i - 1], token[i]
+            return (a.islower() and b.isupper()) or (
+                a.isupper() and b.isupper() and i + 1 < n and token[i + 1].islower()
+            )
+
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            if best[i] is None:
+                continue
+            for j in range(i + 2, n + 1):
+                part = token[i:j]
+                if part.casefold() not in self.key_skills:
+                    continue
+                if len(part) < min_part and not (case_cut(i) and case_cut(j)):
+                    continue
+                cand = best[i] + [part]
+                if best[j] is None or len(cand) < len(best[j]):
+                    best[j] = cand
+        parts = best[n]
+        return parts if parts and len(parts) >= 2 else None
 
     def _nearest(self, key: str) -> str | None:
         limit = self.rules.typo_short if len(key) <= 8 else self.rules.typo_long
@@ -356,6 +427,16 @@ class SkillFinder:
             if d < best_d:
                 best, best_d = form, d
         return best if best_d <= limit else None
+
+
+_CJK_OR_PUNCT = re.compile(r"[\u3400-\u9fff、，；：。（）]")
+
+
+def _cjk_neighbour(text: str, start: int, end: int) -> bool:
+    """A Latin token glued to Chinese text on either side."""
+    return bool(
+        (start > 0 and _CJK_OR_PUNCT.match(text[start - 1])) or (end < len(text) and _CJK_OR_PUNCT.match(text[end]))
+    )
 
 
 class _Covered:

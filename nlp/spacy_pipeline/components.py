@@ -261,10 +261,15 @@ class LevelStep(_Component):
 
 
 def skill_evidence(ctx: PostingContext) -> list[SkillEvidence]:
+    """Each skill hit with the part of the posting it sits in: the main duty (the first duty
+    sentence), other duties, requirements, or a preferred extra."""
+    first_duty = next((i for i, s in enumerate(ctx.sentences) if s.kind == "duties"), None)
     out = []
     for hit in ctx.found.hits:
         if hit.preferred:
             section = "preferred"
+        elif hit.sentence == first_duty and first_duty is not None:
+            section = "main_duty"
         elif 0 <= hit.sentence < len(ctx.sentences) and ctx.sentences[hit.sentence].kind == "duties":
             section = "duties"
         else:
