@@ -15,6 +15,8 @@ from .models import Occupation, Overlay, Skill, SkillFile, normalize_term
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data"
+#: libyaml's safe loader when PyYAML was built with it (about 10x faster), else the pure-Python one
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class TaxonomyError(ValueError):
@@ -28,6 +30,8 @@ class Taxonomy:
     skills: dict[str, Skill]
     #: normalised surface form -> ids of the skills it names (more than one only if ambiguous)
     surface_index: dict[str, list[str]] = field(default_factory=dict)
+    #: where each entry was read from: ``"skill:<id>"`` / ``"occupation:<code>"`` -> file path
+    sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.surface_index:
@@ -43,6 +47,10 @@ class Taxonomy:
                     index[key].append(skill.id)
         return dict(index)
 
+    def source_of(self, kind: str, key: str) -> str:
+        """The file an entry came from (``kind`` is ``skill`` or ``occupation``), or ``?``."""
+        return self.sources.get(f"{kind}:{key}", "?")
+
     def resolve(self, surface: str) -> list[Skill]:
         """Skills a surface string names (by name or alias), case- and width-insensitive."""
         return [self.skills[i] for i in self.surface_index.get(normalize_term(surface), [])]
@@ -55,7 +63,7 @@ class Taxonomy:
 def _read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
 
@@ -88,18 +96,28 @@ def _describe_location(data: object, loc: tuple) -> str:
     return ".".join(parts) or "file"
 
 
-def apply_overlay(skills: dict[str, Skill], overlay: Overlay, source: Path) -> dict[str, Skill]:
+def apply_overlay(
+    skills: dict[str, Skill], overlay: Overlay, source: Path, sources: dict[str, str] | None = None
+) -> dict[str, Skill]:
+    """Skills with ``overlay`` applied; an alias entry for an unknown id raises naming it."""
     merged = dict(skills)
-    for skill in overlay.skills:
+    for i, skill in enumerate(overlay.skills):
         merged[skill.id] = skill
+        if sources is not None:
+            sources[f"skill:{skill.id}"] = f"{source} (skills[{i}])"
+    for section in ("aliases", "remove_aliases"):
+        for skill_id, forms in getattr(overlay, section).items():
+            if skill_id not in merged:
+                raise TaxonomyError(f"{source}: {section}: unknown skill id {skill_id!r}")
+            for form in forms:
+                if not normalize_term(form):
+                    raise TaxonomyError(f"{source}: {section}.{skill_id}: empty alias")
     for skill_id, aliases in overlay.aliases.items():
-        if skill_id not in merged:
-            raise TaxonomyError(f"{source}: aliases: unknown skill id {skill_id!r}")
         old = merged[skill_id]
         merged[skill_id] = old.model_copy(update={"aliases": [*old.aliases, *aliases]})
+        if sources is not None:
+            sources[f"skill:{skill_id}"] = f"{sources.get(f'skill:{skill_id}', '?')} + {source} (aliases)"
     for skill_id, aliases in overlay.remove_aliases.items():
-        if skill_id not in merged:
-            raise TaxonomyError(f"{source}: remove_aliases: unknown skill id {skill_id!r}")
         drop = {normalize_term(a) for a in aliases}
         old = merged[skill_id]
         kept = [a for a in old.aliases if normalize_term(a) not in drop]
@@ -107,33 +125,68 @@ def apply_overlay(skills: dict[str, Skill], overlay: Overlay, source: Path) -> d
     return merged
 
 
-def load_taxonomy(
-    overlay: Path | None = None, data_dir: Path = DATA_DIR, validate: bool = True
-) -> Taxonomy:
-    """Read every occupation and skill file; apply ``overlay``; validate unless told not to."""
+def _stamp(data_dir: Path) -> tuple:
+    """Names, sizes and modification times of the data files: the key of the parse cache."""
+    files = [data_dir / "taxonomy.yaml", *sorted(data_dir.glob("occupations/*.yaml")),
+             *sorted(data_dir.glob("skills/*.yaml"))]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
+@lru_cache(maxsize=4)
+def _read_base(data_dir: Path, stamp: tuple) -> tuple[str, dict, dict, dict]:
+    """Parse the data directory once per content stamp (callers copy the dicts they change)."""
     meta = _read_yaml(data_dir / "taxonomy.yaml") or {}
+    if not isinstance(meta, dict):
+        raise TaxonomyError(f"{data_dir / 'taxonomy.yaml'}: expected a mapping")
     version = str(meta.get("version", "0"))
+    sources: dict[str, str] = {}
 
     occupations: dict[str, Occupation] = {}
     for path in sorted((data_dir / "occupations").glob("*.yaml")):
         occ = _parse(Occupation, _read_yaml(path), path)
         if occ.code in occupations:
-            raise TaxonomyError(f"{path}: occupation code {occ.code} defined twice")
+            raise TaxonomyError(
+                f"{path}: occupation code {occ.code} defined twice (also in {sources[f'occupation:{occ.code}']})"
+            )
         occupations[occ.code] = occ
+        sources[f"occupation:{occ.code}"] = str(path)
 
     skills: dict[str, Skill] = {}
     for path in sorted((data_dir / "skills").glob("*.yaml")):
         for skill in _parse(SkillFile, _read_yaml(path), path).skills:
             if skill.id in skills:
-                raise TaxonomyError(f"{path}: skill id {skill.id!r} defined twice")
+                raise TaxonomyError(
+                    f"{path}: skill id {skill.id!r} defined twice (also in {sources[f'skill:{skill.id}']})"
+                )
             skills[skill.id] = skill
+            sources[f"skill:{skill.id}"] = str(path)
+    return version, occupations, skills, sources
+
+
+def load_taxonomy(
+    overlay: Path | str | None = None, data_dir: Path = DATA_DIR, validate: bool = True
+) -> Taxonomy:
+    """Read every occupation and skill file; apply ``overlay``; validate unless told not to.
+
+    Raises :class:`TaxonomyError` naming the file and entry of the first structural problem, or
+    listing every problem the validator finds.
+    """
+    version, occupations, skills, sources = _read_base(Path(data_dir), _stamp(Path(data_dir)))
+    occupations, skills, sources = dict(occupations), dict(skills), dict(sources)
 
     if overlay is not None:
-        overlay_model = _parse(Overlay, _read_yaml(Path(overlay)), Path(overlay))
-        skills = apply_overlay(skills, overlay_model, Path(overlay))
+        overlay_path = Path(overlay)
+        if not overlay_path.is_file():
+            raise TaxonomyError(f"{overlay_path}: overlay file not found")
+        overlay_model = _parse(Overlay, _read_yaml(overlay_path), overlay_path)
+        ids = [s.id for s in overlay_model.skills]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise TaxonomyError(f"{overlay_path}: skills: id {dup[0]!r} listed twice")
+        skills = apply_overlay(skills, overlay_model, overlay_path, sources)
         version = f"{version}+{overlay_model.version}"
 
-    taxonomy = Taxonomy(version=version, occupations=occupations, skills=skills)
+    taxonomy = Taxonomy(version=version, occupations=occupations, skills=skills, sources=sources)
     if validate:
         from .validate import validate_taxonomy
 
@@ -145,7 +198,28 @@ def load_taxonomy(
     return taxonomy
 
 
+def _settings_overlay() -> Path | None:
+    try:
+        from skillsignal.config import get_settings
+    except ImportError:  # pragma: no cover - the taxonomy also works without the service package
+        return None
+    return get_settings().taxonomy_overlay
+
+
 @lru_cache(maxsize=4)
-def default_taxonomy(overlay: Path | None = None) -> Taxonomy:
-    """The bundled taxonomy (plus overlay), loaded once per process."""
+def _cached_taxonomy(overlay: Path | None) -> Taxonomy:
     return load_taxonomy(overlay)
+
+
+def default_taxonomy(overlay: Path | str | None = None) -> Taxonomy:
+    """The bundled taxonomy plus an overlay, loaded once per process and overlay.
+
+    Without an argument the overlay is ``Settings.taxonomy_overlay`` (env
+    ``SKILLSIGNAL_TAXONOMY_OVERLAY``), if set.
+    """
+    if overlay is None:
+        overlay = _settings_overlay()
+    return _cached_taxonomy(Path(overlay) if overlay is not None else None)
+
+
+default_taxonomy.cache_clear = _cached_taxonomy.cache_clear  # type: ignore[attr-defined]
