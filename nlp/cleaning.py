@@ -50,7 +50,7 @@ _INLINE_TAGS = (
     "progress|q|rp|rt|ruby|s|samp|select|small|source|span|strike|strong|sub|sup|svg|textarea|"
     "time|track|tt|u|var|video|wbr|audio|base|area|canvas|o:p"
 )
-_HTML_HINT = re.compile(r"<\s*/?\s*(?:" + _BLOCK_TAGS + "|" + _INLINE_TAGS + r"|br|!--)\b", re.I)
+_HTML_HINT = re.compile(r"<(?:\s*/?\s*(?:" + _BLOCK_TAGS + "|" + _INLINE_TAGS + r"|br|script|style)\b|!--)", re.I)
 _SCRIPT_STYLE = re.compile(r"<\s*(script|style)\b[^>]*>.*?(?:<\s*/\s*\1\s*>|$)", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _BR = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*br\s*>", re.I)
@@ -176,7 +176,7 @@ _CIRCLED.update({chr(0x2474 + i): f"({i + 1})" for i in range(20)})  # ⑴..⒇
 _CIRCLED.update({chr(0x2488 + i): f"{i + 1}." for i in range(20)})  # ⒈..⒛
 _CIRCLED_RE = re.compile("[" + "".join(_CIRCLED) + "]")
 _BULLET_CHARS = "•●○◆◇■□▪▫►▶★☆✓✔➢➤❖◎"
-_BULLET = re.compile(r"[ \t]*[" + _BULLET_CHARS + r"]+[ \t]*")
+_BULLET = re.compile(r" ?[" + _BULLET_CHARS + r"]+ ?")  # runs after spaces collapse: no backtracking
 _BOUNDARY = r"(?:(?<=[;；。:：!！?？,，])[ \t]*|(?<![ \t\n])[ \t]+)"
 # "1、" "2." "3）" "(4)" "（5）" "一、" after a boundary; a "." item must not be a decimal (3.5)
 # nor a version ("Python 3.x").
@@ -186,15 +186,16 @@ _NUMBERED = re.compile(
     re.M,
 )
 _SPACES = re.compile(r"[ \t\f\v]+")
-_SPACE_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
+_SPACE_AROUND_NL = re.compile(r" ?\n ?")
 _MANY_NL = re.compile(r"\n{2,}")
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
 def _layout(text: str) -> str:
+    # Spaces collapse first so that no later pattern meets a long run of blanks (quadratic).
+    text = _SPACES.sub(" ", text)
     text = _BULLET.sub("\n• ", text)
     text = _NUMBERED.sub("\n", text)
-    text = _SPACES.sub(" ", text)
     text = _SPACE_AROUND_NL.sub("\n", text)
     text = _MANY_NL.sub("\n", text)
     return text.strip()
@@ -238,14 +239,17 @@ def _cap(sentence: str, limit: int) -> list[str]:
     out: list[str] = []
     current = ""
     for piece in _SOFT_BREAK.split(sentence):
-        while len(piece) > limit:  # no comma in reach: cut hard, preferring a space
-            cut = piece.rfind(" ", limit // 2, limit)
-            cut = cut if cut > 0 else limit
+        if len(piece) > limit:  # no comma in reach: cut hard, preferring a space
             if current:
                 out.append(current)
                 current = ""
-            out.append(piece[:cut])
-            piece = piece[cut:]
+            start = 0
+            while len(piece) - start > limit:
+                cut = piece.rfind(" ", start + limit // 2, start + limit)
+                cut = cut if cut > start else start + limit
+                out.append(piece[start:cut])
+                start = cut
+            piece = piece[start:]
         if len(current) + len(piece) > limit and current:
             out.append(current)
             current = ""

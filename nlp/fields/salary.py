@@ -20,7 +20,8 @@ from .data import SalaryRules, salary_rules
 
 log = logging.getLogger(__name__)
 
-_NUM = r"(\d+(?:\.\d+)?)"
+# Digits bounded and anchored at the start of a digit run: no quadratic backtracking on "1111...".
+_NUM = r"(?<![\d.])(\d{1,9}(?:\.\d{1,4})?)"
 _SEP = r"\s*(?:-|~|～|—|–|至|到)+\s*"
 _MONTHS = re.compile(r"(\d{2}(?:\.\d)?)\s*薪")
 
