@@ -54,6 +54,8 @@ def setup_logging(level: str, log_file: Path) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     fh = logging.FileHandler(log_file, encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    err.setLevel(level.upper())
+    fh.setLevel(level.upper())
     err.addFilter(_quiet)
     root.addHandler(err)
     root.addHandler(fh)
@@ -120,6 +122,8 @@ def crawl(cfg: CrawlConfig) -> dict[str, Any]:
         overrides=cfg.overrides,
     )
     process = CrawlerProcess(scrapy_settings)
+    for name in ("scrapy", "twisted", "py.warnings"):  # Scrapy's dictConfig sets DEBUG on its loggers
+        logging.getLogger(name).setLevel(logging.getLogger().level)
     crawler = process.create_crawler(JobPostingSpider)
     process.crawl(crawler, start_urls=cfg.urls, detail_pattern=cfg.detail_pattern)
     started = time.perf_counter()

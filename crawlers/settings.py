@@ -24,6 +24,7 @@ LOGSTATS_INTERVAL = 10.0
 
 # politeness
 CONCURRENT_REQUESTS = 16
+CONCURRENT_ITEMS = 16  # items per response processed in parallel (a page holds one or a few)
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # each delay is DOWNLOAD_DELAY x (1 +- 0.5)
