@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import logging
 import re
+import socket
 import threading
 from datetime import date, datetime, time, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -146,6 +147,11 @@ class _Handler(BaseHTTPRequestHandler):
     board: DemoBoard
     server_version = "SkillSignalDemoBoard/1.0"
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # keep-alive responses are small: without TCP_NODELAY each waits ~40 ms for a delayed ACK
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802
         self._serve(head=False)
