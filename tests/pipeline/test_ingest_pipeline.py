@@ -76,11 +76,11 @@ def test_failed_extraction_keeps_raw_posting_and_reprocess_recovers(tmp_path, se
             self.real, self.calls = real, 0
             self.taxonomy_version = real.taxonomy_version
 
-        def extract_many(self, postings, batch_size=64):
+        def extract_many(self, postings):
             self.calls += 1
             if self.calls == 1:
                 return [ExtractionError(f"{p.id}: model crashed") for p in postings]
-            return self.real.extract_many(postings, batch_size)
+            return self.real.extract_many(postings)
 
     store = SQLiteStore(tmp_path / "s.sqlite3")
     pipe = IngestPipeline(settings, store=store, extractor=FailingOnce(extractor))
