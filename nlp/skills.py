@@ -174,6 +174,7 @@ class SkillFinder:
         if self.key_skills or self.rules.blockers:
             self.automaton.make_automaton()
         # Latin surface forms for typo matching, bucketed by first letter.
+        self._nearest_cache: dict[str, str | None] = {}
         self.latin_forms: dict[str, list[str]] = {}
         for key in self.key_skills:
             if key.isascii() and key[:1].isalpha() and len(key) >= self.rules.typo_min_length:
@@ -278,6 +279,10 @@ class SkillFinder:
                 if stop < len(raw) and raw[stop].isascii() and raw[stop].isalpha():
                     return None
                 re_ = stop
+            elif after == "." and key[-1].isdigit():  # "python3" + ".6"
+                tail = re.match(r"(?:\.[0-9]+)+", raw[re_:])
+                if tail and not (re_ + tail.end() < len(raw) and raw[re_ + tail.end()].isalpha() and raw[re_ + tail.end()].isascii()):
+                    re_ += tail.end()
         return raw[rs:re_]
 
     def _accept(
@@ -418,6 +423,15 @@ class SkillFinder:
         return parts if parts and len(parts) >= 2 else None
 
     def _nearest(self, key: str) -> str | None:
+        """Closest Latin name within the typo distance (cached: unknown tokens repeat)."""
+        cache = self._nearest_cache
+        if key not in cache:
+            if len(cache) > 100_000:
+                cache.clear()
+            cache[key] = self._nearest_uncached(key)
+        return cache[key]
+
+    def _nearest_uncached(self, key: str) -> str | None:
         limit = self.rules.typo_short if len(key) <= 8 else self.rules.typo_long
         best, best_d = None, limit + 1
         for form in self.latin_forms.get(key[0], ()):

@@ -166,7 +166,7 @@ class Sections(_Component):
     step = "sections"
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
-        ctx.sentences = split_sections(doc.text)
+        ctx.sentences = split_sections(ctx.text)
         tags = [t for t in ctx.posting.tags if t]
         if tags:  # employer tags: one extra requirement "sentence", read on its own
             text = "、".join(tags)
@@ -178,8 +178,8 @@ class Skills(_Component):
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
         finder = self.res.finder
-        ctx.found = finder.find(doc.text, ctx.sentences)
-        finder.find_typos(doc.text, ctx.sentences, ctx.found)
+        ctx.found = finder.find(ctx.text, ctx.sentences)
+        finder.find_typos(ctx.text, ctx.sentences, ctx.found)
         if ctx.tag_sentence is not None:
             extra = finder.find(ctx.tag_sentence.text, [ctx.tag_sentence])
             for hit in extra.hits:
@@ -248,8 +248,8 @@ class NewTerms(_Component):
             key = "".join(term.split()).casefold()
             return key in taxonomy.surface_index or key in rules.never
 
-        tokens = [(t.text, t.idx) for t in doc]
-        ctx.new_terms = dict(find_new_terms(doc.text, ctx.sentences, ctx.found.covered, is_known, tokens))
+        tokens = doc.user_data.get("skillsignal_words") or [(t.text, t.idx) for t in doc]
+        ctx.new_terms = dict(find_new_terms(ctx.text, ctx.sentences, ctx.found.covered, is_known, tokens))
 
 
 class LevelStep(_Component):
@@ -257,7 +257,7 @@ class LevelStep(_Component):
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
         exp = ctx.posting.experience
-        ctx.level = infer_level(ctx.title, exp.text, doc.text, exp.years_min)
+        ctx.level = infer_level(ctx.title, exp.text, ctx.text, exp.years_min)
 
 
 def skill_evidence(ctx: PostingContext) -> list[SkillEvidence]:

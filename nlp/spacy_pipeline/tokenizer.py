@@ -23,10 +23,29 @@ log = logging.getLogger(__name__)
 # Generic technical tokens: letters/digits joined by . / + # - (TCP/IP, Node.js, C++, ES6/7).
 GENERIC_PROTECTED = (
     r"\.NET(?:\s*Core)?|[A-Za-z][A-Za-z0-9]*(?:\+\+|#)|"
-    r"[A-Za-z][A-Za-z0-9]*(?:[./][A-Za-z0-9]+)+(?:\+\+)?"
+    r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[./_\-][A-Za-z0-9]+)+(?:\+\+)?"
 )
 
 _JIEBA_LOCK_FREE = True  # jieba.Tokenizer.cut is safe to call from one thread per instance
+
+
+def _words_and_spaces(raw: list[str]) -> tuple[list[str], list[bool]]:
+    """spaCy's words/spaces from pieces that concatenate to the text (linear time): one
+    space after a word becomes its trailing space, other whitespace stays a token."""
+    words: list[str] = []
+    spaces: list[bool] = []
+    for piece in raw:
+        if piece.isspace():
+            if words and not spaces[-1] and piece[0] == " " and not words[-1].isspace():
+                spaces[-1] = True
+                piece = piece[1:]
+            if piece:
+                words.append(piece)
+                spaces.append(False)
+        else:
+            words.append(piece)
+            spaces.append(False)
+    return words, spaces
 
 
 class ProtectedJiebaTokenizer:
@@ -43,14 +62,21 @@ class ProtectedJiebaTokenizer:
             if len(term) >= 2 and not term.isascii():
                 self.jieba.add_word(term, freq=20000)
                 n += 1
+        # Taxonomy forms with punctuation inside that the generic pattern would not keep whole
+        # (e.g. "OWASP-TOP-10" is kept, "A/B测试" is not Latin-only): added as alternatives.
+        generic = re.compile(rf"^(?:{GENERIC_PROTECTED})$", re.IGNORECASE)
         special = sorted(
-            {re.escape(t) for t in protected if re.search(r"[^A-Za-z0-9\s]", t) and t.isascii()},
+            {
+                re.escape(t)
+                for t in protected
+                if t.isascii() and re.search(r"[^A-Za-z0-9\s]", t) and not generic.match(t) and " " not in t
+            },
             key=len,
             reverse=True,
         )
         alternatives = "|".join([*special, GENERIC_PROTECTED])
         self.protected = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
-        log.debug("tokenizer: %d user terms, %d protected forms", n, len(special))
+        log.debug("tokenizer: %d user terms, %d extra protected forms", n, len(special))
 
     def words(self, text: str) -> list[str]:
         out: list[str] = []
@@ -65,9 +91,19 @@ class ProtectedJiebaTokenizer:
         return [w for w in out if w]
 
     def __call__(self, text: str) -> Doc:
-        words = self.words(text)
-        words, spaces = get_words_and_spaces([w for w in words if not w.isspace()], text)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        raw = self.words(text)
+        if "".join(raw) == text:
+            words, spaces = _words_and_spaces(raw)
+        else:  # pragma: no cover - segmenter dropped characters
+            words, spaces = get_words_and_spaces([w for w in raw if not w.isspace()], text)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        # (word, offset) pairs, so components need not build Token objects
+        offsets, pos = [], 0
+        for word, space in zip(words, spaces):
+            offsets.append((word, pos))
+            pos += len(word) + (1 if space else 0)
+        doc.user_data["skillsignal_words"] = offsets
+        return doc
 
     # spaCy calls these when saving a pipeline; this tokenizer is rebuilt from the taxonomy.
     def to_bytes(self, **kwargs) -> bytes:
