@@ -99,3 +99,9 @@ def test_gold_coverage_at_least_95_percent(taxonomy, shared_dir):
     resolved, total, missing = coverage(gold, taxonomy)
     assert total > 0
     assert resolved / total >= 0.95, missing
+
+
+def test_skill_yaml_is_up_to_date_with_the_curated_lists():
+    from skill_taxonomy.tools.build_skills import build
+
+    assert build(check=True) == 0, "run: python -m skill_taxonomy.tools.build_skills"
