@@ -108,14 +108,18 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ embeddings
 
-    def statement_vectors(self, cands: list[_Candidate], embedder) -> np.ndarray:
-        missing = [c.comp.text for c in cands if c.comp.id not in self._vectors]
+    def warm(self, resources) -> None:
+        """Vectors for every competency statement of the taxonomy (one call, disk-cached)."""
+        comps = [c for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs]
+        missing = [c for c in comps if c.id not in self._vectors]
         if missing:
-            vecs = embedder.encode(missing, kind="passage")
-            for text, vec in zip(missing, vecs):
-                for c in cands:
-                    if c.comp.text == text:
-                        self._vectors[c.comp.id] = vec
+            vecs = resources.encode_cached([c.text for c in missing], "passage")
+            for comp, vec in zip(missing, vecs):
+                self._vectors[comp.id] = vec
+
+    def statement_vectors(self, cands: list[_Candidate], resources) -> np.ndarray:
+        if any(c.comp.id not in self._vectors for c in cands):
+            self.warm(resources)
         return np.stack([self._vectors[c.comp.id] for c in cands])
 
     def match_vectors(
@@ -125,12 +129,12 @@ class CompetencyMatcher:
         direction: str | None,
         sentences: Sequence[str],
         sentence_vectors: np.ndarray,
-        embedder,
+        resources,
     ) -> list[CompetencyMatch]:
         cands = self.candidates(code, level, direction)
         if not cands or not len(sentences):
             return []
-        comp_vecs = self.statement_vectors(cands, embedder)
+        comp_vecs = self.statement_vectors(cands, resources)
         sims = sentence_vectors @ comp_vecs.T  # (sentences, statements)
         best = sims.max(axis=0)
         where = sims.argmax(axis=0)

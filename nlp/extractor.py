@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,13 @@ def _clean(text: str | None) -> str:
 class Extractor:
     """Extraction against one taxonomy, with or without the embedding model."""
 
-    def __init__(self, taxonomy: "Taxonomy", embedder: Any = None, options: dict | None = None) -> None:
+    def __init__(
+        self,
+        taxonomy: "Taxonomy",
+        embedder: Any = None,
+        options: dict | None = None,
+        cache_dir: "Path | None" = None,
+    ) -> None:
         from nlp.spacy_pipeline import Resources, build_pipeline
 
         self.taxonomy = taxonomy
@@ -64,8 +71,10 @@ class Extractor:
             matcher=CompetencyMatcher(taxonomy),
             embedder=embedder,
             settings=dict(options or {}),
+            cache_dir=cache_dir,
         )
         self.nlp = build_pipeline(self.resources)
+        self.resources.warm()  # taxonomy-side vectors now, not in the first batch
 
     @classmethod
     def from_settings(cls, settings: "Settings", use_embeddings: bool | None = None) -> "Extractor":
@@ -80,7 +89,7 @@ class Extractor:
             from nlp.embeddings import get_embedder
 
             embedder = get_embedder(settings)
-        return cls(taxonomy, embedder)
+        return cls(taxonomy, embedder, cache_dir=Path(settings.model_dir) / "vectors")
 
     @property
     def taxonomy_version(self) -> str:

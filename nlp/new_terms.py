@@ -98,13 +98,19 @@ def find_new_terms(
         for m in _LATIN.finditer(body):
             token = m.group(0).rstrip(".-")
             start = sent.start + m.start()
-            if overlaps(start, start + len(token)) or is_known(token):
+            if overlaps(start, start + len(token)) or is_known(token) or _glued_english(token, is_known):
                 continue
             if technical_latin(token, in_cjk, rules):
                 out[token] += 1
     if tokens:
         _suffix_terms(tokens, keep, overlaps, is_known, rules, out)
     return out
+
+
+def _glued_english(token: str, is_known) -> bool:
+    """A known name with an English word glued on ("MongoDBexperiences", "NoSQLpreferred")."""
+    m = re.match(r"^(.*?[A-Z0-9])([a-z]{4,})$", token)
+    return bool(m and is_known(m.group(1)))
 
 
 def _suffix_terms(tokens, keep, overlaps, is_known, rules: NewTermRules, out: Counter[str]) -> None:

@@ -13,8 +13,10 @@ only) → ``skillsignal_new_terms`` → ``skillsignal_level`` → ``skillsignal_
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
+from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,9 @@ class PostingContext:
     occupation: OccupationDecision | None = None
     competencies: list = field(default_factory=list)
     tag_sentence: Sentence | None = None
+    #: evidence sentences (main duty first) and their vectors, shared by occupation/competencies
+    evidence: list[str] = field(default_factory=list)
+    evidence_vectors: Any = None
     error: str | None = None
 
 
@@ -65,14 +70,41 @@ class Resources:
     matcher: CompetencyMatcher
     embedder: Any = None  # nlp.embeddings.Embedder or None
     settings: dict = field(default_factory=dict)
+    cache_dir: Path | None = None
     _occ_vectors: dict[str, np.ndarray] | None = None
     _skill_vectors: tuple[list[str], np.ndarray] | None = None
+
+    def encode_cached(self, texts: list[str], kind: str) -> np.ndarray:
+        """Vectors of fixed taxonomy texts, kept on disk (``cache_dir``) between runs."""
+        if not texts:
+            return np.zeros((0, getattr(self.embedder, "dim", 1)), np.float32)
+        path = None
+        if self.cache_dir is not None:
+            h = hashlib.sha1(f"{getattr(self.embedder, 'name', '')}\x1f{kind}\x1f".encode())
+            for t in texts:
+                h.update(t.encode("utf-8") + b"\x1e")
+            path = Path(self.cache_dir) / f"{h.hexdigest()[:20]}.npy"
+            if path.exists():
+                try:
+                    vecs = np.load(path)
+                    if vecs.shape[0] == len(texts):
+                        return vecs
+                except (OSError, ValueError):
+                    pass
+        vecs = self.embedder.encode(texts, kind=kind)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, vecs)
+            except OSError as exc:  # a read-only data dir only costs time
+                log.debug("cannot cache taxonomy vectors in %s: %s", path, exc)
+        return vecs
 
     def occupation_vectors(self) -> dict[str, np.ndarray]:
         if self._occ_vectors is None:
             texts = self.scorer.descriptions()
             codes = list(texts)
-            vecs = self.embedder.encode([texts[c] for c in codes], kind="passage")
+            vecs = self.encode_cached([texts[c] for c in codes], "passage")
             self._occ_vectors = dict(zip(codes, vecs))
         return self._occ_vectors
 
@@ -84,9 +116,16 @@ class Resources:
                 ids.append(skill.id)
                 name = skill.name_en if skill.name_en == skill.name_zh else f"{skill.name_zh} {skill.name_en}"
                 texts.append(name)
-            vecs = self.embedder.encode(texts, kind="query") if texts else np.zeros((0, 1), np.float32)
-            self._skill_vectors = (ids, vecs)
+            self._skill_vectors = (ids, self.encode_cached(texts, "query"))
         return self._skill_vectors
+
+    def warm(self) -> None:
+        """Compute (or read from the disk cache) every taxonomy-side vector now."""
+        if self.embedder is None:
+            return
+        self.occupation_vectors()
+        self.skill_vectors()
+        self.matcher.warm(self)
 
 
 RESOURCES: dict[str, Resources] = {}
@@ -188,52 +227,78 @@ class Skills(_Component):
                 ctx.found.hits.append(hit)
 
 
+def _bigrams(text: str) -> set[str]:
+    t = "".join(ch for ch in text.casefold() if ch.isalnum())
+    return {t[i: i + 2] for i in range(len(t) - 1)}
+
+
+def lexical_agreement(term: str, forms: list[str], min_dice: float, min_ratio: float) -> bool:
+    """The term is written like one of the skill's Latin forms: similar length and character
+    bigrams (guards the embedding match against look-alike acronyms: LVM is not LLVM)."""
+    tb = _bigrams(term)
+    for form in forms:
+        fb = _bigrams(form)
+        if not tb or not fb:
+            continue
+        ratio = min(len(term), len(form)) / max(len(term), len(form))
+        dice = 2 * len(tb & fb) / (len(tb) + len(fb))
+        if ratio >= min_ratio and dice >= min_dice:
+            return True
+    return False
+
+
 class SkillEmbeddings(_BatchComponent):
-    """Unknown technical terms mapped to the nearest skill name when similar enough."""
+    """Unknown Latin terms in Chinese sentences mapped to the nearest skill name: kept when the
+    cosine clears ``skill_similarity_threshold`` and the term is written like the skill's name
+    (``lexical_agreement``). Terms repeat across postings, so the embedder's cache serves most."""
 
     step = "skill_embeddings"
 
     def process_batch(self, items) -> None:
-        from nlp.new_terms import technical_latin, load_rules
-
-        res = self.res
-        threshold = float(res.settings.get("skill_similarity_threshold", 0.93))
-        rules = load_rules()
-        wanted: dict[str, list[tuple[PostingContext, int, int, int, bool]]] = {}
         import re
 
+        from nlp.new_terms import load_rules, technical_latin
+
+        res = self.res
+        opts = res.settings
+        threshold = float(opts.get("skill_similarity_threshold", 0.94))
+        min_len = int(opts.get("skill_similarity_min_length", 5))
+        rules = load_rules()
+        wanted: dict[str, list[tuple[PostingContext, int, int, int, bool]]] = {}
         for doc, ctx in items:
             covered = sorted(ctx.found.covered)
             for index, sent in enumerate(ctx.sentences):
                 if sent.boilerplate or not re.search(r"[\u3400-\u9fff]", sent.text):
                     continue
                 for m in re.finditer(r"[A-Za-z][A-Za-z0-9+#.\-]{2,}", sent.text):
-                    a = sent.start + m.start()
-                    b = a + len(m.group(0))
-                    if any(s < b and a < e for s, e in covered):
-                        continue
                     term = m.group(0).rstrip(".-")
-                    if not technical_latin(term, True, rules) and not term.islower():
+                    a = sent.start + m.start()
+                    b = a + len(term)
+                    if len(term) < min_len or any(s < b and a < e for s, e in covered):
                         continue
                     if term.casefold() in rules.latin_stop:
                         continue
-                    wanted.setdefault(term, []).append((ctx, a, a + len(term), index, sent.preferred))
+                    if not technical_latin(term, True, rules) and not term.islower():
+                        continue
+                    wanted.setdefault(term, []).append((ctx, a, b, index, sent.preferred))
         if not wanted:
             return
         ids, vecs = res.skill_vectors()
-        if not ids:
+        if not len(ids):
             return
         terms = list(wanted)
-        tv = res.embedder.encode(terms, kind="query")
-        sims = tv @ vecs.T
+        sims = res.embedder.encode(terms, kind="query") @ vecs.T
         best = sims.argmax(axis=1)
         for i, term in enumerate(terms):
             score = float(sims[i, best[i]])
             if score < threshold:
                 continue
-            skill_id = ids[int(best[i])]
+            skill = res.taxonomy.skills[ids[int(best[i])]]
+            forms = [f for f in skill.surface_forms() if f.isascii()]
+            if not lexical_agreement(term, forms, 0.5, 0.7):
+                continue
             for ctx, a, b, index, preferred in wanted[term]:
-                ctx.found.hits.append(SkillHit(skill_id, term, a, b, index, preferred, round(score, 4), "embedding"))
+                ctx.found.hits.append(SkillHit(skill.id, term, a, b, index, preferred, round(score, 4), "embedding"))
                 ctx.found.covered.append((a, b))
 
 
@@ -278,43 +343,62 @@ def skill_evidence(ctx: PostingContext) -> list[SkillEvidence]:
     return out
 
 
+def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
+    """The main duty (first duty sentence) first, then the duty and requirement sentences
+    naming the most skills (longest first among equals); boilerplate never."""
+    per_sentence: dict[int, int] = {}
+    for hit in ctx.found.hits:
+        per_sentence[hit.sentence] = per_sentence.get(hit.sentence, 0) + 1
+    live = [(i, s) for i, s in enumerate(ctx.sentences) if not s.boilerplate and len(s.text.strip()) >= 6]
+    first_duty = next((i for i, s in live if s.kind == "duties"), None)
+    cands = sorted(
+        ((per_sentence.get(i, 0), len(s.text), -i, s.text.strip()) for i, s in live if i != first_duty),
+        reverse=True,
+    )
+    ordered = ([ctx.sentences[first_duty].text.strip()] if first_duty is not None else []) + [c[3] for c in cands]
+    seen, out = set(), []
+    for text in ordered:
+        text = text[:200]
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+        if len(out) >= limit:
+            break
+    return out
+
+
 class Occupation(_BatchComponent):
+    """Occupation per posting. With embeddings, one model call for the batch embeds every
+    posting's title and evidence sentences (reused by the competencies step)."""
+
     step = "occupation"
 
     def process_batch(self, items) -> None:
         res = self.res
         sims_per: list[dict[str, float] | None] = [None] * len(items)
         if res.embedder is not None:
+            limit = int(res.matcher.rules.get("max_sentences", 3))
+            texts: list[str] = []
+            spans = []
+            for _, ctx in items:
+                ctx.evidence = evidence_sentences(ctx, limit)
+                spans.append((len(texts), len(ctx.evidence)))
+                texts.append(ctx.title)
+                texts.extend(ctx.evidence)
+            vecs = res.embedder.encode(texts, kind="query")
             occ = res.occupation_vectors()
             codes = list(occ)
             mat = np.stack([occ[c] for c in codes])
-            texts = [ctx.title for _, ctx in items]
-            vecs = res.embedder.encode(texts, kind="query")
-            sims = vecs @ mat.T
-            sims_per = [dict(zip(codes, map(float, row))) for row in sims]
+            main_duty = bool(res.scorer.rules.get("embed_main_duty", True))
+            for k, ((_, ctx), (start, n)) in enumerate(zip(items, spans)):
+                ctx.evidence_vectors = vecs[start + 1: start + 1 + n]
+                query = vecs[start].copy()
+                if main_duty and n:
+                    query = query + vecs[start + 1]
+                query /= max(float(np.linalg.norm(query)), 1e-9)
+                sims_per[k] = dict(zip(codes, map(float, mat @ query)))
         for (doc, ctx), sims in zip(items, sims_per):
             ctx.occupation = res.scorer.decide(ctx.title, skill_evidence(ctx), sims)
-
-
-def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
-    """Duty and requirement sentences, those naming skills first, longest first."""
-    per_sentence: dict[int, int] = {}
-    for hit in ctx.found.hits:
-        per_sentence[hit.sentence] = per_sentence.get(hit.sentence, 0) + 1
-    cands = [
-        (per_sentence.get(i, 0), len(s.text), s.text.strip())
-        for i, s in enumerate(ctx.sentences)
-        if not s.boilerplate and len(s.text.strip()) >= 8
-    ]
-    cands.sort(reverse=True)
-    seen, out = set(), []
-    for _, _, text in cands:
-        if text not in seen:
-            seen.add(text)
-            out.append(text[:200])
-        if len(out) >= limit:
-            break
-    return out
 
 
 class Competencies(_BatchComponent):
@@ -323,28 +407,20 @@ class Competencies(_BatchComponent):
     def process_batch(self, items) -> None:
         res = self.res
         matcher = res.matcher
-        limit = int(matcher.rules.get("max_sentences", 6))
-        todo = []
+        limit = int(matcher.rules.get("max_sentences", 3))
         for doc, ctx in items:
             occ = ctx.occupation.match if ctx.occupation else None
             if occ is None or occ.code not in res.taxonomy.occupations:
                 continue
             if not matcher.candidates(occ.code, ctx.level, occ.direction):
                 continue
-            todo.append((ctx, occ, evidence_sentences(ctx, limit)))
-        if not todo:
-            return
-        if res.embedder is None:
-            for ctx, occ, sents in todo:
+            if res.embedder is None or ctx.evidence_vectors is None:
+                sents = ctx.evidence or evidence_sentences(ctx, max(limit, 8))
                 ctx.competencies = matcher.match_lexical(occ.code, ctx.level, occ.direction, sents)
-            return
-        flat = [s for _, _, sents in todo for s in sents]
-        vecs = res.embedder.encode(flat, kind="query") if flat else np.zeros((0, 1), np.float32)
-        pos = 0
-        for ctx, occ, sents in todo:
-            part = vecs[pos: pos + len(sents)]
-            pos += len(sents)
-            ctx.competencies = matcher.match_vectors(occ.code, ctx.level, occ.direction, sents, part, res.embedder)
+            else:
+                ctx.competencies = matcher.match_vectors(
+                    occ.code, ctx.level, occ.direction, ctx.evidence, ctx.evidence_vectors, res
+                )
 
 
 # ---------------------------------------------------------------------------- factories
