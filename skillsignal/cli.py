@@ -102,16 +102,20 @@ def ingest(
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
     same file twice leaves each posting once."""
-    from crawlers.importers import import_file
+    from crawlers.importers import MappingError, import_file
 
     from .pipeline import IngestPipeline
 
+    try:
+        records = import_file(path, mapping, source=source)
+    except (MappingError, ValueError, OSError) as exc:
+        _fail(f"{exc} (see `skillsignal ingest --help` for the mapping forms)")
     pipeline = IngestPipeline(get_settings(), extract=extract)
     bad = 0
 
     def good_postings():
         nonlocal bad
-        for item in import_file(path, mapping, source=source):
+        for item in records:
             if isinstance(item, Exception):
                 bad += 1
                 log.warning("%s", item)
