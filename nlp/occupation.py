@@ -177,6 +177,19 @@ class OccupationScorer:
         )
         return OccupationDecision(match, total)
 
+    def max_embedding_swing(self) -> float:
+        """Most the similarity term can change the gap between two occupations: z-scores over
+        n values lie within +-sqrt(n - 1)."""
+        n = len(self.taxonomy.occupations)
+        return 2.0 * float(self.weights.get("embedding", 0.0)) * math.sqrt(max(n - 1, 0))
+
+    @staticmethod
+    def margin(decision: OccupationDecision) -> float:
+        values = sorted(decision.evidence.values(), reverse=True)
+        if not values:
+            return 0.0
+        return values[0] - (values[1] if len(values) > 1 else 0.0)
+
     def _direction(self, code: str, title: str, dir_mass: dict[tuple[str, str], float]) -> str | None:
         for direction, patterns in self.direction_patterns.get(code, ()):
             if any(p.search(title) for p in patterns):

@@ -278,7 +278,7 @@ class SkillEmbeddings(_BatchComponent):
                         continue
                     if term.casefold() in rules.latin_stop:
                         continue
-                    if not technical_latin(term, True, rules) and not term.islower():
+                    if not technical_latin(term, True, rules):
                         continue
                     wanted.setdefault(term, []).append((ctx, a, b, index, sent.preferred))
         if not wanted:
@@ -367,60 +367,84 @@ def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
     return out
 
 
+def occupation_text(ctx: PostingContext, chars: int) -> str:
+    """What stands for the posting against occupation descriptions: the title and the start
+    of the main duty (the first duty sentence)."""
+    duty = next((s.text.strip() for s in ctx.sentences if s.kind == "duties"), "")
+    return f"{ctx.title}：{duty[:chars]}" if duty and chars > 0 else ctx.title
+
+
 class Occupation(_BatchComponent):
-    """Occupation per posting. With embeddings, one model call for the batch embeds every
-    posting's title and evidence sentences (reused by the competencies step)."""
+    """Occupation per posting. With embeddings, one model call for the batch embeds each
+    posting's title and main duty (short: one text per posting)."""
 
     step = "occupation"
 
     def process_batch(self, items) -> None:
         res = self.res
-        sims_per: list[dict[str, float] | None] = [None] * len(items)
-        if res.embedder is not None:
-            limit = int(res.matcher.rules.get("max_sentences", 3))
-            texts: list[str] = []
-            spans = []
-            for _, ctx in items:
-                ctx.evidence = evidence_sentences(ctx, limit)
-                spans.append((len(texts), len(ctx.evidence)))
-                texts.append(ctx.title)
-                texts.extend(ctx.evidence)
-            vecs = res.embedder.encode(texts, kind="query")
-            occ = res.occupation_vectors()
-            codes = list(occ)
-            mat = np.stack([occ[c] for c in codes])
-            main_duty = bool(res.scorer.rules.get("embed_main_duty", True))
-            for k, ((_, ctx), (start, n)) in enumerate(zip(items, spans)):
-                ctx.evidence_vectors = vecs[start + 1: start + 1 + n]
-                query = vecs[start].copy()
-                if main_duty and n:
-                    query = query + vecs[start + 1]
-                query /= max(float(np.linalg.norm(query)), 1e-9)
-                sims_per[k] = dict(zip(codes, map(float, mat @ query)))
-        for (doc, ctx), sims in zip(items, sims_per):
-            ctx.occupation = res.scorer.decide(ctx.title, skill_evidence(ctx), sims)
+        scorer = res.scorer
+        for _, ctx in items:
+            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx))
+        if res.embedder is None or not scorer.weights.get("embedding", 0):
+            return
+        # The similarity term moves an occupation by at most `swing`: a posting whose lead is
+        # larger cannot change its answer, so only the close calls are embedded.
+        swing = scorer.max_embedding_swing()
+        floor = float(scorer.rules["min_evidence"]) + swing / 2  # ... or cross the "other" floor
+        close = [
+            (doc, ctx)
+            for doc, ctx in items
+            if scorer.margin(ctx.occupation) <= swing or max(ctx.occupation.evidence.values(), default=0.0) <= floor
+        ]
+        if not close:
+            return
+        chars = int(scorer.rules.get("embed_main_duty_chars", 48))
+        occ = res.occupation_vectors()
+        codes = list(occ)
+        mat = np.stack([occ[c] for c in codes])
+        vecs = res.embedder.encode([occupation_text(ctx, chars) for _, ctx in close], kind="query")
+        for (_, ctx), row in zip(close, vecs @ mat.T):
+            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), dict(zip(codes, map(float, row))))
 
 
 class Competencies(_BatchComponent):
+    """Competency statements of the chosen occupation. Only postings whose occupation has
+    statements are embedded: their evidence sentences (main duty first, ``max_sentences``,
+    cut to ``max_sentence_chars``), all postings of the batch in one model call."""
+
     step = "competencies"
 
     def process_batch(self, items) -> None:
         res = self.res
         matcher = res.matcher
         limit = int(matcher.rules.get("max_sentences", 3))
+        chars = int(matcher.rules.get("max_sentence_chars", 100))
+        todo = []
         for doc, ctx in items:
             occ = ctx.occupation.match if ctx.occupation else None
             if occ is None or occ.code not in res.taxonomy.occupations:
                 continue
             if not matcher.candidates(occ.code, ctx.level, occ.direction):
                 continue
-            if res.embedder is None or ctx.evidence_vectors is None:
-                sents = ctx.evidence or evidence_sentences(ctx, max(limit, 8))
-                ctx.competencies = matcher.match_lexical(occ.code, ctx.level, occ.direction, sents)
-            else:
-                ctx.competencies = matcher.match_vectors(
-                    occ.code, ctx.level, occ.direction, ctx.evidence, ctx.evidence_vectors, res
-                )
+            ctx.evidence = [t[:chars] for t in evidence_sentences(ctx, limit if res.embedder is not None else max(limit, 8))]
+            if ctx.evidence:
+                todo.append((ctx, occ))
+        if not todo:
+            return
+        if res.embedder is None:
+            for ctx, occ in todo:
+                ctx.competencies = matcher.match_lexical(occ.code, ctx.level, occ.direction, ctx.evidence)
+            return
+        flat = [t for ctx, _ in todo for t in ctx.evidence]
+        vecs = res.embedder.encode(flat, kind="query")
+        pos = 0
+        for ctx, occ in todo:
+            n = len(ctx.evidence)
+            ctx.evidence_vectors = vecs[pos: pos + n]
+            pos += n
+            ctx.competencies = matcher.match_vectors(
+                occ.code, ctx.level, occ.direction, ctx.evidence, ctx.evidence_vectors, res
+            )
 
 
 # ---------------------------------------------------------------------------- factories
