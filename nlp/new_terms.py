@@ -26,6 +26,7 @@ from nlp.sections import Sentence
 TERMS_PATH = Path(__file__).parent / "data" / "new_terms.yaml"
 _LATIN = re.compile(r"(?<![A-Za-z0-9@._%+-])[A-Za-z][A-Za-z0-9]*(?:(?:[.\-][A-Za-z0-9]+)+|\+\+|#)?(?![A-Za-z0-9@])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_OR_PUNCT = re.compile(r"[\u3400-\u9fff、，；：。（）]")
 _URLISH = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 
 
@@ -54,6 +55,9 @@ def technical_latin(token: str, in_cjk_text: bool, rules: NewTermRules) -> bool:
     """Whether a Latin token looks like a technology name rather than an English word."""
     if len(token) < 2 or len(token) > rules.max_length or token.casefold() in rules.latin_stop:
         return False
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", token)
+    if len(parts) > 1 and all(p.casefold() in rules.latin_stop for p in parts):
+        return False  # English words run together: "EngineerBusiness"
     if token.isdigit():
         return False
     body = token[1:]
@@ -94,13 +98,17 @@ def find_new_terms(
             continue
         keep.append((sent.start, sent.end))
         body = _URLISH.sub(lambda m: " " * len(m.group(0)), sent.text)
-        in_cjk = bool(_CJK.search(body))
+        cjk = len(_CJK.findall(body))
+        in_cjk = cjk >= 2 and cjk >= 0.3 * len(body.replace(" ", ""))  # mostly-Chinese sentence
         for m in _LATIN.finditer(body):
             token = m.group(0).rstrip(".-")
             start = sent.start + m.start()
             if overlaps(start, start + len(token)) or is_known(token) or _glued_english(token, is_known):
                 continue
-            if technical_latin(token, in_cjk, rules):
+            glued = _CJK_OR_PUNCT.match(body[m.start() - 1: m.start()] or " ") or _CJK_OR_PUNCT.match(
+                body[m.start() + len(token): m.start() + len(token) + 1] or " "
+            )
+            if technical_latin(token, in_cjk or (cjk >= 2 and bool(glued)), rules):
                 out[token] += 1
     if tokens:
         _suffix_terms(tokens, keep, overlaps, is_known, rules, out)
