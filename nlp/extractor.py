@@ -79,16 +79,22 @@ class Extractor:
     @classmethod
     def from_settings(cls, settings: "Settings", use_embeddings: bool | None = None) -> "Extractor":
         """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
-        the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``)."""
+        the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``, and
+        then a model that cannot be loaded is logged and the extractor runs without it)."""
         from skill_taxonomy import default_taxonomy
 
         taxonomy = default_taxonomy(settings.taxonomy_overlay)
         use = settings.use_embeddings if use_embeddings is None else use_embeddings
         embedder = None
         if use:
-            from nlp.embeddings import get_embedder
+            from nlp.embeddings import EmbeddingModelError, get_embedder
 
-            embedder = get_embedder(settings)
+            try:
+                embedder = get_embedder(settings)
+            except EmbeddingModelError as exc:
+                if use_embeddings:  # asked for explicitly: the caller must know
+                    raise
+                log.warning("embedding model unavailable, extracting without embeddings: %s", exc)
         return cls(taxonomy, embedder, cache_dir=Path(settings.model_dir) / "vectors")
 
     @property
