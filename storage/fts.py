@@ -19,12 +19,23 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _jieba():
-    import jieba
+def _cut():
+    """jieba's default dictionary, in an instance of our own.
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+    ``rjieba`` (jieba-rs) segments identically to jieba without HMM and ~15x faster; the pure-Python
+    fallback is a private ``jieba.Tokenizer`` so that words the extractor adds to the global jieba
+    dictionary never change how text is indexed or queried.
+    """
+    try:
+        import rjieba
+
+        return lambda text: rjieba.cut(text, False)
+    except ImportError:  # pragma: no cover - rjieba is a dependency; kept for odd platforms
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        return lambda text: list(tokenizer.cut(text, HMM=False))
 
 
 def segment(text: str | None) -> str:
@@ -32,7 +43,7 @@ def segment(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace(SEP, "")
-    return SEP.join(_jieba().cut(text, HMM=False))
+    return SEP.join(_cut()(text))
 
 
 def unsegment(text: str | None) -> str | None:
@@ -43,7 +54,7 @@ def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression: every whitespace-separated term must occur (as a token phrase)."""
     phrases: list[str] = []
     for term in unicodedata.normalize("NFKC", query).split():
-        tokens = [t for t in _jieba().cut(term, HMM=False) if _WORD.search(t)]
+        tokens = [t for t in _cut()(term) if _WORD.search(t)]
         if tokens:
             phrases.append('"' + SEP.join(t.replace('"', '""') for t in tokens) + '"')
     return " AND ".join(phrases) if phrases else None
