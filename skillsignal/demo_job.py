@@ -55,7 +55,9 @@ def run_demo(settings: Settings, *, detach: bool = True, port: int | None = None
 
 def _print_urls(url: str) -> None:
     print("\nOpen:")
+    print(f"  {url}/dashboard           (the dashboard)")
     print(f"  {url}/health")
     print(f"  {url}/v1/counts/occupations")
     print(f"  {url}/v1/counts/levels")
+    print(f"  {url}/v1/rankings/skills")
     print(f"  {url}/docs                (OpenAPI)")

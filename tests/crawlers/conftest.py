@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -25,12 +24,3 @@ def stored_ids(settings, source: str | None = None) -> list[str]:
         return [p.id for p in store.iter_postings() if source is None or p.source == source]
     finally:
         store.close()
-
-
-def extractor_available() -> bool:
-    try:
-        importlib.import_module("nlp.extractor")
-        importlib.import_module("nlp.fields").normalise_posting  # noqa: B018
-    except (ImportError, AttributeError):
-        return False
-    return True

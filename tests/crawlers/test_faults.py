@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import extractor_available, stored_ids
+from conftest import stored_ids
 from sites import JobSite, make_posting
 
 from crawlers.runner import run_crawl
@@ -72,7 +72,6 @@ def test_faulty_site_and_blocked_second_domain(crawl_settings, caplog):
     assert {i for i in stored_ids(crawl_settings) if i.startswith("othersite-")} == again.good_ids()
 
 
-@pytest.mark.skipif(not extractor_available(), reason="nlp.extractor / nlp.fields.normalise_posting not importable yet")
 def test_extraction_failure_keeps_the_raw_posting_and_records_the_error(crawl_settings):
     with JobSite(n=6) as site:
         stats = run_crawl(

@@ -224,7 +224,6 @@ def test_progress_is_logged(tmp_path, caplog):
 
 
 def test_import_twice_through_cli_leaves_one_of_each(tmp_path, settings):
-    pytest.importorskip("nlp.fields", reason="the normaliser (nlp.fields) is not in this checkout yet")
     from typer.testing import CliRunner
 
     from skillsignal.cli import app
@@ -241,7 +240,6 @@ def test_import_twice_through_cli_leaves_one_of_each(tmp_path, settings):
 @pytest.mark.slow
 def test_shared_dev_file_twice(shared_dir, settings):
     """The 8,519 real postings imported twice stay 8,519; exact copies at least are marked duplicates."""
-    pytest.importorskip("nlp.fields", reason="the normaliser (nlp.fields) is not in this checkout yet")
     from skillsignal.dedup import Deduper
     from skillsignal.pipeline import IngestPipeline
     from storage import open_store

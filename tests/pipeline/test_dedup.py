@@ -177,9 +177,6 @@ def test_rebuild_clears_stale_marks(store):
 
 
 def test_pipeline_marks_duplicates_and_reruns_are_safe(tmp_path, settings):
-    fields = pytest.importorskip("nlp.fields")
-    if not hasattr(fields, "normalise_posting"):
-        pytest.skip("nlp.fields.normalise_posting is not in this checkout yet")
     from skillsignal.pipeline import IngestPipeline
 
     store = SQLiteStore(tmp_path / "pipe.sqlite3")
