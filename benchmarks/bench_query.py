@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
     parser.add_argument("--dup-rate", type=float, default=0.05, help="share marked near-duplicate")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries-only", action="store_true",
+                        help="time the queries on an existing --db (from an earlier run) without ingesting")
     parser.add_argument("--order", choices=("arrival", "shuffled"), default="arrival",
                         help="posting dates in arrival order (a daily crawl) or shuffled (a bulk import)")
     args = parser.parse_args(argv)
@@ -161,8 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.db is None:
         tmp = tempfile.TemporaryDirectory(prefix="bench_query_")
         args.db = Path(tmp.name) / "bench.sqlite3"
+    if args.queries_only:
+        if not args.db.exists():
+            parser.error(f"--queries-only needs an existing --db; {args.db} is absent")
+        return time_queries(SQLiteStore(args.db), args)
     if args.db.exists():
-        parser.error(f"{args.db} exists; give a new path")
+        parser.error(f"{args.db} exists; give a new path or add --queries-only")
     store = SQLiteStore(args.db)
     gen = Generator(args.seed, arrival_of=args.n if args.order == "arrival" else None)
 
@@ -196,17 +202,26 @@ def main(argv: list[str] | None = None) -> int:
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    print(f"postings        {args.n:,} ({len(dups):,} marked duplicate)")
+    print(f"ingest          {args.n / index_s:,.0f} postings/s, {args.order} order (index {index_s:.1f} s; "
+          f"generation {gen_s:.1f} s not counted; extraction excluded)")
+    code = time_queries(store, args)
+    if tmp is not None:
+        tmp.cleanup()
+    return code
+
+
+def time_queries(store: SQLiteStore, args: argparse.Namespace) -> int:
+    """Database size and p50/p95 of the queries, one occupation filter over the last year."""
     size = args.db.stat().st_size + sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "-*"))
+    n = store.count_postings()
     top_occ = store.ranking("occupations", limit=1).buckets[0].key
     last = store.date_range()[1]
     year = PostingFilter(start=last - timedelta(days=364), end=last)
     occ_year = year.model_copy(update={"occupations": [top_occ]})
 
-    print(f"postings        {args.n:,} ({len(dups):,} marked duplicate), skills links "
-          f"{store.stats()['skill_mentions']:,}")
-    print(f"ingest          {args.n / index_s:,.0f} postings/s, {args.order} order (index {index_s:.1f} s; "
-          f"generation {gen_s:.1f} s not counted; extraction excluded)")
-    print(f"database size   {size / 1e6:,.1f} MB ({size / args.n:,.0f} bytes/posting)")
+    print(f"stored          {n:,} postings, skill links {store.stats()['skill_mentions']:,}")
+    print(f"database size   {size / 1e6:,.1f} MB ({size / max(n, 1):,.0f} bytes/posting)")
     print(f"filter          occupation {top_occ} ({store.totals(occ_year).total_postings:,} postings), "
           f"{year.start} .. {year.end}")
     queries = [
@@ -224,8 +239,6 @@ def main(argv: list[str] | None = None) -> int:
         p50, p95 = timed(fn, args.repeat)
         print(f"{name:46s} {p50:8.1f} {p95:8.1f}")
     store.close()
-    if tmp is not None:
-        tmp.cleanup()
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import importlib.util
 import json
 import logging
 import time
@@ -85,7 +84,6 @@ class IngestItemPipeline:
         self.last_flush = time.monotonic()
         self._ingest: Any = None
         self._seen: SeenStore | None = None
-        self._normalise = True
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
     @classmethod
@@ -94,22 +92,11 @@ class IngestItemPipeline:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open_spider(self) -> None:
-        if (self.extract and importlib.util.find_spec("nlp.extractor") is None
-                and not self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY")):
-            log.warning("nlp.extractor is not available: postings are stored without extraction "
-                        "(run `skillsignal reprocess` once it is)")
-            self.extract = False
         self.executor.submit(self._open).result()
-        if not self._normalise:
-            log.warning("nlp.fields.normalise_posting is not available: postings are stored without normalisation")
 
     def _open(self) -> None:
         from skillsignal.pipeline import IngestPipeline
 
-        try:
-            from nlp.fields import normalise_posting  # noqa: F401
-        except ImportError:
-            self._normalise = False
         self.settings.ensure_dirs()
         extractor = None
         factory = self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY")
@@ -162,12 +149,9 @@ class IngestItemPipeline:
         postings: list[Posting] = [it["posting"] for it in batch]
         self.counts["received"] += len(postings)
         try:
-            if self._normalise:
-                st = self._ingest.process(postings)
-                for name in ("stored", "unchanged", "extracted", "extraction_errors"):
-                    self.counts[name] += getattr(st, name)
-            else:
-                self._store_raw(postings)
+            st = self._ingest.process(postings)
+            for name in ("stored", "unchanged", "extracted", "extraction_errors"):
+                self.counts[name] += getattr(st, name)
         except Exception as exc:
             log.error("ingest of %d postings failed: %s; storing them raw with the error recorded", len(postings), exc)
             self.counts["ingest_errors"] += len(postings)
@@ -185,12 +169,3 @@ class IngestItemPipeline:
                 ids = (list(prev.posting_ids) if prev else []) + [posting.id]
                 pages[it["url"]] = PageRecord(it["url"], it.get("etag"), it.get("last_modified"), posting.fingerprint, ids)
             self._seen.record(pages.values(), self.generation)
-
-    def _store_raw(self, postings: list[Posting]) -> None:
-        """Without a normaliser: upsert what changed (by fingerprint), count the rest unchanged."""
-        store = self._ingest.store
-        by_id = {p.id: p for p in postings}
-        known = store.fingerprints(list(by_id))
-        changed = [p for p in by_id.values() if (known.get(p.id) or (None,))[0] != p.fingerprint]
-        self.counts["stored"] += store.upsert_postings(changed)
-        self.counts["unchanged"] += len(by_id) - len(changed)

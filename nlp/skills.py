@@ -37,7 +37,7 @@ import yaml
 from nlp.sections import Sentence, clause_spans
 
 if TYPE_CHECKING:
-    from skill_taxonomy import Skill, Taxonomy
+    from skill_taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,6 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 

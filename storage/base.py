@@ -26,7 +26,7 @@ two agree by construction:
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Iterable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 from skillsignal.models import Posting
 
@@ -35,6 +35,7 @@ from .results import (
     DEFAULT_EXPORT_DIMENSIONS,
     CooccurrencePair,
     Interval,
+    KeyedSeries,
     Metric,
     Page,
     Point,
@@ -101,6 +102,44 @@ def periods(first: date, last: date, interval: Interval) -> list[date]:
         out.append(cur)
         cur = next_period(cur, interval)
     return out
+
+
+#: (total, duplicate) postings per period start
+PeriodCounts = Mapping[date, tuple[int, int]]
+
+
+def zero_filled(counts: PeriodCounts, window: tuple[date, date], interval: Interval) -> list[Point]:
+    """One point per period of ``window``; periods without postings count zero."""
+    out = []
+    for start in periods(*window, interval):
+        n, d = counts.get(start, (0, 0))
+        out.append(Point(period=start, unique_postings=n - d, duplicate_postings=d, total_postings=n))
+    return out
+
+
+def keyed_series(
+    facet: str,
+    interval: Interval,
+    keys: Sequence[str],
+    window: tuple[date, date],
+    counts: Mapping[tuple[str, date], tuple[int, int]],
+) -> RankingSeries:
+    """A zero-filled series per key from (key, period start) -> (total, duplicate) counts."""
+    per_key: dict[str, dict[date, tuple[int, int]]] = {k: {} for k in keys}
+    for (k, start), value in counts.items():
+        if k in per_key:
+            per_key[k][start] = value
+    return RankingSeries(
+        facet=facet,
+        interval=interval,
+        series=[KeyedSeries(key=k, points=zero_filled(per_key[k], window, interval)) for k in keys],
+    )
+
+
+def counts_only(total: int, duplicate: int) -> Totals:
+    """Totals without the salary median (the part that costs a scan of every salary)."""
+    return Totals(unique_postings=total - duplicate, duplicate_postings=duplicate, total_postings=total,
+                  posting_intensity=intensity(total, total - duplicate))
 
 
 def median(values: Sequence[float]) -> float | None:

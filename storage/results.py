@@ -71,7 +71,10 @@ class Bucket(BaseModel):
 class Ranking(BaseModel):
     facet: str
     metric: str
-    totals: Totals = Field(description="Over every posting the filter selects.")
+    totals: Totals = Field(
+        description="Counts over every posting the filter selects (the denominator of shares); "
+        "median_salary is left out here, /v1/totals gives it."
+    )
     buckets: list[Bucket]
 
 

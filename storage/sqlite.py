@@ -31,10 +31,13 @@ from . import fts
 from .base import (
     CursorError,
     experience_band,
+    counts_only,
     intensity,
+    keyed_series,
     periods,
     posted_date,
     salary_mid,
+    zero_filled,
 )
 from .filters import PostingFilter
 from .results import (
@@ -46,7 +49,6 @@ from .results import (
     CooccurrencePair,
     Highlight,
     Interval,
-    KeyedSeries,
     Page,
     Point,
     PostingHit,
@@ -76,19 +78,9 @@ FACET_COLUMNS = {
     "sources": "source",
 }
 
-#: filter list field -> column (same name in ``postings`` and, for the hot ones, ``posting_skills``)
-_LIST_FILTERS = {
-    "occupations": "occupation_code",
-    "directions": "occupation_direction",
-    "levels": "level",
-    "provinces": "province",
-    "cities": "city",
-    "regions": "region",
-    "companies": "company",
-    "industries": "industry",
-    "education": "education_level",
-    "sources": "source",
-}
+#: filter list field -> column (same name in ``postings`` and, for the hot ones, ``posting_skills``);
+#: experience is filtered by years (experience_min/max), not by band
+_LIST_FILTERS = {k: v for k, v in FACET_COLUMNS.items() if k != "experience"}
 #: filter fields the skill-link table can answer alone
 _SKILL_TABLE_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "regions", "skills"}
 _SKILL_COPIED = ("day", "month", "is_dup", "occupation_code", "occupation_direction", "level", "province",
@@ -511,18 +503,23 @@ class SQLiteStore:
         }
 
     # -- reads: PostingIndex -----------------------------------------------------------------
+    def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
+        """(total, duplicate) postings under the filter."""
+        where, params = where_clause(flt)
+        n, d = self._connect().execute(
+            f"SELECT COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where}", params
+        ).fetchone()
+        return n, int(d)
+
     def totals(self, flt: PostingFilter | None = None) -> Totals:
         conn = self._connect()
         where, params = where_clause(flt)
-        n, d = conn.execute(
-            f"SELECT COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where}", params
-        ).fetchone()
+        n, d = self._counts(flt)
         hist = conn.execute(
             f"SELECT p.salary_mid, COUNT(*) FROM postings p WHERE {where} AND p.is_dup = 0 "
             "AND p.salary_mid IS NOT NULL GROUP BY p.salary_mid",
             params,
         ).fetchall()
-        d = int(d)
         return Totals(
             unique_postings=n - d,
             duplicate_postings=d,
@@ -554,11 +551,7 @@ class SQLiteStore:
                 params,
             )
         }
-        out = []
-        for start in periods(*window, interval):
-            n, d = counts.get(start, (0, 0))
-            out.append(Point(period=start, unique_postings=n - d, duplicate_postings=d, total_postings=n))
-        return out
+        return zero_filled(counts, window, interval)
 
     @staticmethod
     def _check_facet(facet: str) -> None:
@@ -627,7 +620,7 @@ class SQLiteStore:
             )
             b.value = float(getattr(b, metric)) if getattr(b, metric) is not None else None
             buckets.append(b)
-        return Ranking(facet=facet, metric=metric, totals=self.totals(flt), buckets=buckets)
+        return Ranking(facet=facet, metric=metric, totals=counts_only(*self._counts(flt)), buckets=buckets)
 
     def ranking_timeseries(
         self,
@@ -652,15 +645,7 @@ class SQLiteStore:
             [*params, *keys],
         ):
             counts[(k, _period_date(per, interval))] = (n, int(d))
-        all_periods = periods(*window, interval)
-        series = []
-        for k in keys:
-            points = []
-            for start in all_periods:
-                n, d = counts.get((k, start), (0, 0))
-                points.append(Point(period=start, unique_postings=n - d, duplicate_postings=d, total_postings=n))
-            series.append(KeyedSeries(key=k, points=points))
-        return RankingSeries(facet=facet, interval=interval, series=series)
+        return keyed_series(facet, interval, keys, window, counts)
 
     # -- search ----------------------------------------------------------------------------------
     def search_postings(

@@ -17,7 +17,6 @@ import socket
 import threading
 from datetime import date, datetime, time, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from skillsignal.models import Extraction, Posting
 
-from ..base import CursorError, intensity, periods
+from ..base import CursorError, counts_only, intensity, keyed_series, periods, zero_filled
 from ..filters import PostingFilter
 from ..results import (
     DEFAULT_EXPORT_DIMENSIONS,
@@ -32,7 +32,6 @@ from ..results import (
     Bucket,
     CooccurrencePair,
     Interval,
-    KeyedSeries,
     Page,
     Point,
     Ranking,
@@ -367,11 +366,7 @@ class SearchIndex:
             date.fromisoformat(b["key_as_string"][:10]): (int(b["doc_count"]), int(b["dup"]["doc_count"]))
             for b in res["aggregations"]["per"]["buckets"]
         }
-        out = []
-        for start in periods(*window, interval):
-            n, d = counts.get(start, (0, 0))
-            out.append(Point(period=start, unique_postings=n - d, duplicate_postings=d, total_postings=n))
-        return out
+        return zero_filled(counts, window, interval)
 
     @staticmethod
     def _check_facet(facet: str) -> None:
@@ -426,7 +421,7 @@ class SearchIndex:
             v = getattr(b, metric)
             b.value = float(v) if v is not None else None
             buckets.append(b)
-        return Ranking(facet=facet, metric=metric, totals=self.totals(flt), buckets=buckets)
+        return Ranking(facet=facet, metric=metric, totals=counts_only(*self._counts(flt)), buckets=buckets)
 
     def ranking_timeseries(
         self,
@@ -452,15 +447,7 @@ class SearchIndex:
             if k in wanted:  # a posting matched by one skill also yields buckets for its other skills
                 per = date.fromisoformat(str(b["key"]["p"])[:10])
                 counts[(k, per)] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
-        all_periods = periods(*window, interval)
-        series = []
-        for k in keys:
-            points = []
-            for start in all_periods:
-                n, d = counts.get((k, start), (0, 0))
-                points.append(Point(period=start, unique_postings=n - d, duplicate_postings=d, total_postings=n))
-            series.append(KeyedSeries(key=k, points=points))
-        return RankingSeries(facet=facet, interval=interval, series=series)
+        return keyed_series(facet, interval, keys, window, counts)
 
     # -- search ------------------------------------------------------------------------------------
     def search_postings(

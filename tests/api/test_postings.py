@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.storage.conformance import data
 
-from .conftest import API_KEY, make_settings
+from .conftest import make_settings
 
 
 def test_chinese_search_with_highlights_filters_and_cursor_pages(client, dataset):
