@@ -5,6 +5,9 @@ the window just before; ``n_current``/``n_previous`` count all unique postings (
 share change is tested with a one-sided two-proportion z-test (pooled); a skill is emerging when
 it has at least ``min_count`` postings now, its share grew, and p < ``alpha``. So 1 → 3 postings
 is never emerging on its own: the count is below the minimum and the test cannot reach significance.
+
+Without a start date the window is the last ``default_days`` (90) — or, when fewer than twice that
+many days are stored, the later half of what is stored, so that the previous window is not empty.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def emerging_skills(
 ) -> EmergingSkills:
     stored = store.date_range()
     end = flt.end or (stored[1] if stored else date.today())
+    if flt.start is None and stored is not None:
+        default_days = max(1, min(default_days, ((end - stored[0]).days + 1) // 2))
     start = flt.start or end - timedelta(days=default_days - 1)
     length = (end - start).days + 1
     prev_end = start - timedelta(days=1)

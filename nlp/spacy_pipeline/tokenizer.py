@@ -19,6 +19,7 @@ from spacy.util import get_words_and_spaces
 from spacy.vocab import Vocab
 
 log = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)  # its "Loading model from cache" lines are noise in every run
 
 # Generic technical tokens: letters/digits joined by . / + # - (TCP/IP, Node.js, C++, ES6/7).
 GENERIC_PROTECTED = (

@@ -100,3 +100,20 @@ def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
         lax_low = c.post("/v1/skills/emerging", json={"filter": {"start": "2026-06-01", "end": "2026-06-30"},
                                                       "min_count": 1, "alpha": 0.4}).json()
         assert [s["skill_id"] for s in lax_low["skills"]] == ["spark", "hive"]
+
+
+def test_emerging_default_window_is_the_later_half_of_a_short_history(tmp_path):
+    from api.app import create_app
+
+    app = create_app(make_settings(tmp_path))
+    # 60 days stored (May 2 .. June 30): the default compares June 1..30 with May 2..31, not the
+    # last 90 days with an empty window before them
+    app.state.store.index_postings(
+        [_posting(k, date(2026, 5, 2) + timedelta(days=k % 60), ["spark"] if k % 60 >= 30 else []) for k in range(600)]
+    )
+    with TestClient(app) as c:
+        res = c.get("/v1/skills/emerging", params={"min_count": 3}).json()
+    assert (res["start"], res["end"]) == ("2026-06-01", "2026-06-30")
+    assert (res["previous_start"], res["previous_end"]) == ("2026-05-02", "2026-05-31")
+    assert res["n_current"] == res["n_previous"] == 300
+    assert [(s["skill_id"], s["current"], s["previous"]) for s in res["skills"]] == [("spark", 300, 0)]

@@ -143,12 +143,12 @@
   function seriesChart(id, data, nameOf, stacked) {
     const periods = data.series.length ? data.series[0].points.map((p) => p.period.slice(0, 7)) : [];
     const series = data.series.map((s) => ({
-      name: nameOf(s), type: stacked ? "bar" : "line", stack: stacked ? "all" : undefined, smooth: !stacked,
+      name: nameOf(s), type: stacked ? "bar" : "line", stack: stacked ? "all" : undefined,
       data: s.points.map((p) => p.unique_postings),
     }));
     chart(id).setOption({
       tooltip: { trigger: "axis" }, legend: { type: "scroll", top: 0 },
-      grid: { left: 40, right: 16, top: 36, bottom: 28 },
+      grid: { left: 40, right: 16, top: 60, bottom: 28 },
       xAxis: { type: "category", data: periods }, yAxis: { type: "value", name: t("postings") },
       series,
     }, true);
@@ -216,8 +216,12 @@
     render("chart-emerging", () => API.emerging(filter), (em) => {
       const items = em.skills || [];
       const labels = items.map((s) => s.name || s.skill_id);
-      barChart("chart-emerging", labels, items.map((s) => Math.round((s.growth || 0) * 100)), {
-        xAxis: { type: "value", name: "%" },
+      // change of the share of postings, in percentage points: finite for skills new in the window
+      // (whose relative growth is undefined), and what the significance test is about
+      const points = items.map((s) => Math.round((s.share_current - s.share_previous) * 1000) / 10);
+      barChart("chart-emerging", labels, points, {
+        grid: { left: 100, right: 40, top: 10, bottom: 44 },
+        xAxis: { type: "value", name: t("share_change"), nameLocation: "middle", nameGap: 26 },
       });
       return {
         columns: ["skill", "name", "current", "previous", "growth", "p_value"],

@@ -10,7 +10,7 @@ window.SKILLSIGNAL_I18N = {
     chart_compare: "技能趋势对比", skill_placeholder: "输入技能（中文、英文或别名），如 PyTorch、K8s",
     footer: "数据：SkillSignal 从招聘信息中提取；职业与等级依据国家职业技术技能标准。",
     loading: "加载中…", empty: "暂无数据：请放宽筛选条件", error: "加载失败：", postings: "岗位数",
-    growth: "增长", switch_to: "English", other: "其他", no_match: "没有匹配的技能", compare_hint: "在上方输入技能并选择，对比其需求趋势",
+    growth: "增长", share_change: "占比变化 (百分点)", switch_to: "English", other: "其他", no_match: "没有匹配的技能", compare_hint: "在上方输入技能并选择，对比其需求趋势",
   },
   en: {
     title: "Digital talent demand", download: "Download CSV", start: "From", end: "To", occupation: "Occupation",
@@ -23,6 +23,6 @@ window.SKILLSIGNAL_I18N = {
     skill_placeholder: "Type a skill (Chinese, English or alias), e.g. PyTorch, K8s",
     footer: "Data: extracted by SkillSignal from job postings; occupations and levels per the national occupational standards.",
     loading: "Loading…", empty: "No data: widen the filters", error: "Failed to load: ", postings: "Postings",
-    growth: "Growth", switch_to: "中文", other: "Other", no_match: "No matching skill", compare_hint: "Type a skill above and pick it to compare demand over time",
+    growth: "Growth", share_change: "Share change (pp)", switch_to: "中文", other: "Other", no_match: "No matching skill", compare_hint: "Type a skill above and pick it to compare demand over time",
   },
 };
