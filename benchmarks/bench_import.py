@@ -3,15 +3,13 @@
     .venv/bin/python benchmarks/bench_import.py [FILE]   (default ../shared/data/postings-dev.jsonl)
 
 Prints: parse-only postings/s; postings/s into a fresh SQLite store through IngestPipeline
-(extract=False, dedup off; plain store upserts where the normaliser is not available yet); the
-second import of the same file (everything unchanged); dedup over the whole store from scratch
+(normalise + index, extract=False, dedup off); the second import of the same file (everything unchanged); dedup over the whole store from scratch
 (signatures + LSH + marks) and incrementally re-run; clusters and duplicate postings.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 import tempfile
@@ -25,44 +23,16 @@ from crawlers.importers import import_file  # noqa: E402
 from skillsignal.config import Settings  # noqa: E402
 from skillsignal.dedup import Deduper  # noqa: E402
 from skillsignal.models import Posting  # noqa: E402
+from skillsignal.pipeline import IngestPipeline  # noqa: E402
 from storage import SQLiteStore  # noqa: E402
-
-
-def has_normaliser() -> bool:
-    try:
-        return hasattr(importlib.import_module("nlp.fields"), "normalise_posting")
-    except ImportError:
-        return False
-
-
-def upsert_changed(store: SQLiteStore, batch: list[Posting]) -> int:
-    """What the pipeline does without a normaliser: upsert only postings whose fingerprint changed."""
-    known = store.fingerprints([p.id for p in batch])
-    store.upsert_postings([p for p in batch if (known.get(p.id) or (None,))[0] != p.fingerprint])
-    return len(batch)
 
 
 def ingest(path: Path, settings: Settings, store_path: Path) -> tuple[float, int]:
     started = time.perf_counter()
-    if has_normaliser():
-        from skillsignal.pipeline import IngestPipeline
-
-        pipe = IngestPipeline(settings, store=SQLiteStore(store_path), extract=False, dedup=False)
-        stats = pipe.process(p for p in import_file(path, None) if isinstance(p, Posting))
-        pipe.close()
-        n = stats.received
-    else:
-        store = SQLiteStore(store_path)
-        n, batch = 0, []
-        for p in import_file(path, None):
-            if isinstance(p, Posting):
-                batch.append(p)
-            if len(batch) == 500:
-                n += upsert_changed(store, batch)
-                batch = []
-        n += upsert_changed(store, batch)
-        store.close()
-    return time.perf_counter() - started, n
+    pipe = IngestPipeline(settings, store=SQLiteStore(store_path), extract=False, dedup=False)
+    stats = pipe.process(p for p in import_file(path, None) if isinstance(p, Posting))
+    pipe.close()
+    return time.perf_counter() - started, stats.received
 
 
 def main() -> None:
@@ -90,9 +60,8 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp) / "data")
         settings.ensure_dirs()
         store_path = Path(tmp) / "bench.sqlite3"
-        how = "IngestPipeline(extract=False)" if has_normaliser() else "store.upsert_postings (no normaliser yet)"
         first_s, stored = ingest(path, settings, store_path)
-        print(f"into SQLite, 1st:      {first_s:6.2f} s  {stored / first_s:8.0f} postings/s  via {how}")
+        print(f"into SQLite, 1st:      {first_s:6.2f} s  {stored / first_s:8.0f} postings/s  via IngestPipeline(extract=False)")
         second_s, _ = ingest(path, settings, store_path)
         store = SQLiteStore(store_path)
         print(f"into SQLite, 2nd:      {second_s:6.2f} s  {stored / second_s:8.0f} postings/s  "
