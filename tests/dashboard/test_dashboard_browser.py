@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -152,6 +152,39 @@ def test_charts_show_the_known_numbers(page):
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
     assert not page.errors
+
+
+def expected_top_skill_growth() -> dict[str, float | None]:
+    """Growth of each skill's share: the later half of the stored days against the half before
+    (the emerging-skills default window for a history shorter than 180 days)."""
+    posts = known_postings()
+    days = sorted(p.posted_at for p in posts)
+    length = min(90, ((days[-1] - days[0]).days + 1) // 2)
+    end = days[-1]
+    start = end - timedelta(days=length - 1)
+    prev_end, prev_start = start - timedelta(days=1), start - timedelta(days=length)
+    now = [p for p in posts if start <= p.posted_at <= end]
+    before = [p for p in posts if prev_start <= p.posted_at <= prev_end]
+    out: dict[str, float | None] = {}
+    for skill in {s.id for p in posts for s in p.extraction.skills}:
+        c1 = sum(any(s.id == skill for s in p.extraction.skills) for p in now)
+        c0 = sum(any(s.id == skill for s in p.extraction.skills) for p in before)
+        out[skill] = (c1 / len(now)) / (c0 / len(before)) - 1 if c0 else None
+    return out
+
+
+def test_top_skills_show_counts_and_growth(page):
+    wait_ready(page, "chart-skills")
+    rows = page.evaluate("() => window.skillsignalDashboard.state.shown['chart-skills'].rows")
+    counts = Counter(s.id for p in known_postings() for s in p.extraction.skills)
+    assert {r[0]: r[2] for r in rows} == dict(counts)
+    growth = expected_top_skill_growth()
+    assert any(g is not None for g in growth.values())
+    for key, _, _, shown in rows:
+        if growth[key] is None:
+            assert shown == ""
+        else:
+            assert shown == pytest.approx(growth[key], abs=1e-9), key
 
 
 def test_a_filter_changes_every_chart(page):

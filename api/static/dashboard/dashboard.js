@@ -165,6 +165,24 @@
     }, extra || {}), true);
   }
 
+  // The top skills under the filter, and each one's growth of share: the emerging-skills window
+  // against the one before it (the same windows /v1/skills/emerging tests), null where the skill
+  // had no postings before.
+  async function topSkillsWithGrowth(filter) {
+    const [top, em] = await Promise.all([API.ranking("skills", filter, { limit: 15 }), API.emerging(filter)]);
+    const growth = {};
+    const keys = top.buckets.map((b) => b.key);
+    if (keys.length && em.n_current && em.n_previous) {
+      const counts = (start, end) => API.ranking("skills", Object.assign({}, filter, { start, end, skills: keys }), { limit: 200 })
+        .then((r) => Object.fromEntries(r.buckets.map((b) => [b.key, b.unique_postings])));
+      const [now, before] = await Promise.all([counts(em.start, em.end), counts(em.previous_start, em.previous_end)]);
+      keys.forEach((k) => {
+        growth[k] = before[k] ? ((now[k] || 0) / em.n_current) / (before[k] / em.n_previous) - 1 : null;
+      });
+    }
+    return { top, growth };
+  }
+
   // ---------------------------------------------------------------- the charts
   function refresh() {
     state.generation += 1;
@@ -189,23 +207,23 @@
       return { columns: ["province", "unique_postings"], rows: data.buckets.map((b) => [b.key, b.unique_postings]) };
     });
 
-    render("chart-skills", () => API.emerging(Object.assign({}, filter)).then((em) => ({ em })).then(async (x) => {
-      x.top = await API.ranking("skills", filter, { limit: 15 });
-      return x;
-    }), ({ top, em }) => {
-      const growth = {};
-      (em.skills || []).forEach((s) => { growth[s.skill_id || s.key] = s.growth; });
+    render("chart-skills", () => topSkillsWithGrowth(filter), ({ top, growth }) => {
       const labels = top.buckets.map((b) => b.name || b.key);
+      const pct = (g) => (g === undefined || g === null ? "" : ` (${g >= 0 ? "+" : ""}${(g * 100).toFixed(0)}%)`);
+      const byIndex = (i) => top.buckets[top.buckets.length - 1 - i];  // bars are drawn bottom-up
       barChart("chart-skills", labels, top.buckets.map((b) => b.unique_postings), {
         tooltip: {
           trigger: "axis",
           formatter: (items) => {
-            const b = top.buckets[top.buckets.length - 1 - items[0].dataIndex];
-            const g = growth[b.key];
+            const b = byIndex(items[0].dataIndex);
             return `${b.name || b.key}<br>${t("postings")}: ${b.unique_postings}` +
-              (g === undefined || g === null ? "" : `<br>${t("growth")}: ${(g * 100).toFixed(0)}%`);
+              (growth[b.key] === undefined || growth[b.key] === null ? "" : `<br>${t("growth")}:${pct(growth[b.key])}`);
           },
         },
+        series: [{
+          type: "bar", data: top.buckets.map((b) => b.unique_postings).reverse(),
+          label: { show: true, position: "right", formatter: (x) => `${x.value}${pct(growth[byIndex(x.dataIndex).key])}` },
+        }],
       });
       return {
         columns: ["skill", "name", "unique_postings", "growth"],
