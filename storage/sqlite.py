@@ -30,8 +30,8 @@ from skillsignal.models import Extraction, Posting
 from . import fts
 from .base import (
     CursorError,
-    experience_band,
     counts_only,
+    experience_band,
     intensity,
     keyed_series,
     periods,
