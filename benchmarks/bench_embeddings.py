@@ -3,7 +3,8 @@
 
 For every option it prints: model load time (import of sentence-transformers separately),
 short sentences/s, ~150-character texts/s, cosine agreement with the fp32 full-length
-baseline (mean and minimum), the related-vs-unrelated separation on the hand-written pairs in
+baseline (mean and minimum), how far a text's vector moves when it is batched with other texts
+(largest 1 - cosine; dynamic int8 takes one activation scale per batch), the related-vs-unrelated separation on the hand-written pairs in
 ``nlp/embeddings/similarity_pairs.tsv`` (AUC, mean cosines) and the peak RSS of the process.
 With ``--stream`` it also runs the chosen default through ``Embedder`` (LRU cache on) over
 real postings and reports postings/s for "every sentence" and "title only".
@@ -168,6 +169,14 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
     result["sentences_per_s"] = len(sents) / wall
     # CPU seconds we got per wall second and thread: well below 1 = other work shared the cores
     result["cpu_share"] = (time.process_time() - c1) / (wall * threads)
+    # the same sentences again, in shuffled batches of 7: does a vector depend on its neighbours?
+    order = np.random.default_rng(1).permutation(len(sents))
+    moved = 0.0
+    for k in range(0, len(order), 7):
+        idx = order[k : k + 7]
+        again = enc([sents[i] for i in idx], "passage: ")
+        moved = max(moved, float(np.max(1.0 - np.sum(again * vecs[idx], axis=1))))
+    result["batch_neighbour_max_dcos"] = moved
     t1 = time.perf_counter()
     enc(inputs["long"], "passage: ")
     result["long_per_s"] = len(inputs["long"]) / (time.perf_counter() - t1)
@@ -335,6 +344,7 @@ def format_row(r: dict) -> str:
            if "cos_vs_baseline_mean" in r else "cos vs fp32 (baseline)")
     return (f"{r['option']:<18} import {r['import_s']:4.1f}s load {r['load_s']:4.1f}s | "
             f"{r['sentences_per_s']:6.1f} sent/s {r['long_per_s']:5.1f} long/s | {cos} | "
+            f"batch-neighbour 1-cos {r['batch_neighbour_max_dcos']:.1e} | "
             f"pairs AUC {r['pairs_auc']:.3f} related {r['related_mean']:.3f} (min {r['related_min']:.3f}) "
             f"unrelated {r['unrelated_mean']:.3f} (max {r['unrelated_max']:.3f}) random p50/p95 "
             f"{r['random_pair_p50']:.3f}/{r['random_pair_p95']:.3f} | RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f})"

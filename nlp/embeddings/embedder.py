@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 Kind = Literal["query", "passage"]
 Precision = Literal["auto", "float32", "bfloat16", "int8"]
 # FFN output projections stay float32 under int8: quantising them costs the most accuracy
-# (cosine with fp32 0.981 -> 0.997 when they are kept) for little speed.
+# (cosine with fp32 0.981 -> 0.997 when they are kept) for little speed. int8 is not the
+# default: dynamic quantisation takes one activation scale per batch, so a text's vector moves
+# (|d cos| up to 0.013) with the texts it is batched with, and the best competency of 11 % of
+# postings changed when the same sentences were batched differently; float32 is exact.
 _INT8_KEEP_FLOAT = re.compile(r"(layer\.\d+\.output\.dense|pooler\.dense)$")
 
 
@@ -46,8 +49,8 @@ class EmbeddingModelError(RuntimeError):
 
 
 class EmbedderOptions(BaseModel):
-    """How the model runs. Defaults are the measured best on 2 CPU cores
-    (see ``benchmarks/bench_embeddings.py``)."""
+    """How the model runs. Defaults are the fastest settings whose vectors do not depend on
+    the batch a text is encoded in (``benchmarks/bench_embeddings.py`` measures both)."""
 
     threads: int = Field(default=2, ge=1, description="torch intra-op threads (process-wide).")
     max_seq_length: int = Field(
@@ -55,9 +58,10 @@ class EmbedderOptions(BaseModel):
     )
     precision: Precision = Field(
         default="auto",
-        description="'bfloat16' (fast only on CPUs with AMX / AVX512-BF16), 'int8' (dynamic "
-        "quantisation of the Linear layers), 'float32'; 'auto' = bfloat16 where the CPU has native "
-        "bf16, else int8.",
+        description="'bfloat16' (fast only on CPUs with AMX / AVX512-BF16), 'float32', 'int8' "
+        "(dynamic quantisation of the Linear layers: ~35 % faster on AVX2, but a text's vector then "
+        "depends on the other texts of its batch); 'auto' = bfloat16 where the CPU has native bf16, "
+        "else float32. Both keep a text's vector independent of its batch.",
     )
     batch_size: int = Field(default=32, ge=1)
     cache_size: int = Field(default=50_000, ge=0, description="Cached vectors (~1.5 kB each).")
@@ -113,6 +117,12 @@ class Embedder:
     @property
     def dim(self) -> int:
         return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        """What decides the vectors: model, precision, tokens kept (for caches on disk)."""
+        precision = resolve_precision(self.options.precision)
+        return f"{self.name}|{precision}|{self.options.max_seq_length}"
 
     @property
     def is_e5(self) -> bool:
@@ -232,7 +242,7 @@ def cpu_has_native_bf16() -> bool:
 
 def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16", "int8"]:
     if precision == "auto":
-        return "bfloat16" if cpu_has_native_bf16() else "int8"
+        return "bfloat16" if cpu_has_native_bf16() else "float32"
     return precision
 
 

@@ -80,7 +80,8 @@ class Resources:
             return np.zeros((0, getattr(self.embedder, "dim", 1)), np.float32)
         path = None
         if self.cache_dir is not None:
-            h = hashlib.sha1(f"{getattr(self.embedder, 'name', '')}\x1f{kind}\x1f".encode())
+            key = getattr(self.embedder, "fingerprint", None) or getattr(self.embedder, "name", "")
+            h = hashlib.sha1(f"{key}\x1f{kind}\x1f".encode())
             for t in texts:
                 h.update(t.encode("utf-8") + b"\x1e")
             path = Path(self.cache_dir) / f"{h.hexdigest()[:20]}.npy"

@@ -48,6 +48,18 @@ def test_calibration_pairs_separate(embedder):
     assert wins > 0.95
 
 
+def test_vector_does_not_depend_on_batch_neighbours(embedder):
+    """Re-extracting a posting must give the same competencies whatever else is in the batch
+    (dynamic int8 fails this: one activation scale per batch)."""
+    text = "负责大模型训练与推理优化，熟悉PyTorch和CUDA"
+    others = ["熟悉Go语言", "具备五年以上嵌入式Linux驱动开发经验，熟悉ARM架构与RTOS" * 3, "SQL"]
+    embedder.clear_cache()
+    alone = embedder.encode([text], kind="query")[0]
+    embedder.clear_cache()
+    batched = embedder.encode([*others, text], kind="query")[3]
+    np.testing.assert_allclose(alone, batched, atol=1e-5)
+
+
 def test_output_is_float32_unit_rows(embedder):
     vecs = embedder.encode(["熟悉Go语言", "Familiar with Go"], kind="passage")
     assert vecs.dtype == np.float32 and vecs.shape == (2, embedder.dim) == (2, 384)
@@ -151,5 +163,5 @@ def test_precision_resolution(monkeypatch):
     monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto") == "bfloat16"
     monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: False)
-    assert resolve_precision("auto") == "int8"
+    assert resolve_precision("auto") == "float32"
     assert resolve_precision("float32") == "float32"
