@@ -61,7 +61,7 @@ class EmbedderOptions(BaseModel):
         description="'bfloat16' (fast only on CPUs with AMX / AVX512-BF16), 'float32', 'int8' "
         "(dynamic quantisation of the Linear layers: ~35 % faster on AVX2, but a text's vector then "
         "depends on the other texts of its batch); 'auto' = bfloat16 where the CPU has native bf16, "
-        "else float32. Both keep a text's vector independent of its batch.",
+        "else float32 (bfloat16 rounds each value; unlike int8 it has no batch-wide scale).",
     )
     batch_size: int = Field(default=32, ge=1)
     cache_size: int = Field(default=50_000, ge=0, description="Cached vectors (~1.5 kB each).")
