@@ -136,10 +136,10 @@ def keyed_series(
     )
 
 
-def counts_only(total: int, duplicate: int) -> Totals:
-    """Totals without the salary median (the part that costs a scan of every salary)."""
+def totals_from_counts(total: int, duplicate: int, median_salary: float | None = None) -> Totals:
+    """Totals from the two counts; rankings leave the median out (it costs a scan of every salary)."""
     return Totals(unique_postings=total - duplicate, duplicate_postings=duplicate, total_postings=total,
-                  posting_intensity=intensity(total, total - duplicate))
+                  posting_intensity=intensity(total, total - duplicate), median_salary=median_salary)
 
 
 def median(values: Sequence[float]) -> float | None:

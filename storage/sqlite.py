@@ -30,13 +30,13 @@ from skillsignal.models import Extraction, Posting
 from . import fts
 from .base import (
     CursorError,
-    counts_only,
     experience_band,
     intensity,
     keyed_series,
     periods,
     posted_date,
     salary_mid,
+    totals_from_counts,
     zero_filled,
 )
 from .filters import PostingFilter
@@ -520,13 +520,7 @@ class SQLiteStore:
             "AND p.salary_mid IS NOT NULL GROUP BY p.salary_mid",
             params,
         ).fetchall()
-        return Totals(
-            unique_postings=n - d,
-            duplicate_postings=d,
-            total_postings=n,
-            posting_intensity=intensity(n, n - d),
-            median_salary=_median_from_histogram((r[0], r[1]) for r in hist),
-        )
+        return totals_from_counts(n, d, _median_from_histogram((r[0], r[1]) for r in hist))
 
     def _window(self, flt: PostingFilter | None) -> tuple[date, date] | None:
         if flt is not None and flt.start and flt.end:
@@ -620,7 +614,7 @@ class SQLiteStore:
             )
             b.value = float(getattr(b, metric)) if getattr(b, metric) is not None else None
             buckets.append(b)
-        return Ranking(facet=facet, metric=metric, totals=counts_only(*self._counts(flt)), buckets=buckets)
+        return Ranking(facet=facet, metric=metric, totals=totals_from_counts(*self._counts(flt)), buckets=buckets)
 
     def ranking_timeseries(
         self,

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from skillsignal.models import Extraction, Posting
 
-from ..base import CursorError, counts_only, intensity, keyed_series, periods, zero_filled
+from ..base import CursorError, intensity, keyed_series, periods, totals_from_counts, zero_filled
 from ..filters import PostingFilter
 from ..results import (
     DEFAULT_EXPORT_DIMENSIONS,
@@ -343,8 +343,7 @@ class SearchIndex:
     def totals(self, flt: PostingFilter | None = None) -> Totals:
         n, d = self._counts(flt)
         med = median_of_histogram(self._salary_histograms(flt).get(None, [])) if n > d else None
-        return Totals(unique_postings=n - d, duplicate_postings=d, total_postings=n,
-                      posting_intensity=intensity(n, n - d), median_salary=med)
+        return totals_from_counts(n, d, med)
 
     def _window(self, flt: PostingFilter | None) -> tuple[date, date] | None:
         if flt is not None and flt.start and flt.end:
@@ -421,7 +420,7 @@ class SearchIndex:
             v = getattr(b, metric)
             b.value = float(v) if v is not None else None
             buckets.append(b)
-        return Ranking(facet=facet, metric=metric, totals=counts_only(*self._counts(flt)), buckets=buckets)
+        return Ranking(facet=facet, metric=metric, totals=totals_from_counts(*self._counts(flt)), buckets=buckets)
 
     def ranking_timeseries(
         self,
