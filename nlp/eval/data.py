@@ -1,0 +1,52 @@
+"""Reading the competency gold set: the sentence file, the gold files, the shared postings.
+
+The project keeps only ids, offsets and labels; texts are joined from ``../shared`` here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+DEFAULT_POSTINGS = Path("../shared/data/postings-dev.jsonl")
+DEFAULT_SENTENCES = HERE / "competency_sentences.jsonl"
+DEFAULT_GOLD = HERE / "competency_gold.jsonl"
+
+
+def _rows(path: Path) -> list[dict]:
+    out = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            row = json.loads(line)
+            if "header" in row:
+                continue
+            out.append(row)
+    return out
+
+
+def load_sentences(path: Path = DEFAULT_SENTENCES) -> list[dict]:
+    """Rows of ``competency_sentences.jsonl`` (header skipped), in file order."""
+    return _rows(path)
+
+
+def load_gold(path: Path = DEFAULT_GOLD) -> list[dict]:
+    """Rows of a gold file: ``{posting_id, sid, start, end, labels, excluded?}``."""
+    return _rows(path)
+
+
+def load_postings(path: Path = DEFAULT_POSTINGS, ids: set[str] | None = None) -> dict[str, dict]:
+    """The raw JSONL records of ``path`` by id (only ``ids`` when given)."""
+    out: dict[str, dict] = {}
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            pid = rec.get("id")
+            if ids is None or pid in ids:
+                out[pid] = rec
+    return out
