@@ -1,0 +1,101 @@
+"""Write labels into a gold file from a compact notation (the annotator's typing aid).
+
+    PYTHONPATH=. python -m nlp.eval.annotate --gold nlp/eval/competency_gold.jsonl < labels.txt
+
+One line per posting: ``POSTING_ID  SID:ID,ID  SID:x ...``. ``SID:x`` marks the sentence
+excluded (not a duty or requirement); ``SID:ID,ID`` gives its labels, most specific first;
+sentences of the posting not named get ``[]``. Lines starting with ``#`` are ignored. A
+posting already in the gold file is replaced as a whole. Every id must be a statement of the
+posting's occupation (from ``competency_sentences.jsonl``); an unknown id is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_sentences
+
+MAX_LABELS = 3
+
+
+def statement_ids(code: str) -> set[str]:
+    from skill_taxonomy import default_taxonomy
+
+    occ = default_taxonomy().occupations[code]
+    return {c.id for comps in occ.levels.values() for c in comps}
+
+
+def parse(lines, sentences: list[dict]) -> dict[str, list[dict]]:
+    by_post: dict[str, list[dict]] = {}
+    for r in sentences:
+        by_post.setdefault(r["posting_id"], []).append(r)
+    out: dict[str, list[dict]] = {}
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        pid, *items = line.split()
+        if pid not in by_post:
+            raise ValueError(f"unknown posting {pid}")
+        rows = by_post[pid]
+        known = statement_ids(rows[0]["occupation"])
+        given: dict[int, tuple[list[str], bool]] = {}
+        for item in items:
+            sid_s, _, value = item.partition(":")
+            sid = int(sid_s)
+            if not 0 <= sid < len(rows):
+                raise ValueError(f"{pid}: no sentence {sid}")
+            if sid in given:
+                raise ValueError(f"{pid}: sentence {sid} given twice")
+            if value == "x":
+                given[sid] = ([], True)
+                continue
+            ids = [v for v in value.split(",") if v]
+            bad = [i for i in ids if i not in known]
+            if bad:
+                raise ValueError(f"{pid} [{sid}]: not statements of {rows[0]['occupation']}: {bad}")
+            if len(ids) > MAX_LABELS or len(set(ids)) != len(ids):
+                raise ValueError(f"{pid} [{sid}]: 0..{MAX_LABELS} distinct labels")
+            given[sid] = (ids, False)
+        out[pid] = [
+            {
+                "posting_id": pid,
+                "sid": r["sid"],
+                "start": r["start"],
+                "end": r["end"],
+                "labels": given.get(r["sid"], ([], False))[0],
+                "excluded": given.get(r["sid"], ([], False))[1],
+            }
+            for r in rows
+        ]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--sentences", type=Path, default=DEFAULT_SENTENCES)
+    args = parser.parse_args(argv)
+    sentences = load_sentences(args.sentences)
+    new = parse(sys.stdin, sentences)
+    old = load_gold(args.gold) if args.gold.exists() else []
+    kept: dict[str, list[dict]] = {}
+    for row in old:
+        if row["posting_id"] not in new:
+            kept.setdefault(row["posting_id"], []).append(row)
+    kept.update(new)
+    order = list(dict.fromkeys(r["posting_id"] for r in sentences))
+    with args.gold.open("w", encoding="utf-8") as fh:
+        for pid in order:
+            for row in kept.get(pid, []):
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    n = sum(len(v) for v in kept.values())
+    sys.stderr.write(f"{len(kept)} postings, {n} sentences in {args.gold}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
