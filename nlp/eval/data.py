@@ -9,7 +9,9 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).parent
-DEFAULT_POSTINGS = Path("../shared/data/postings-dev.jsonl")
+#: ``../shared`` beside the checkout (texts are never copied into the project).
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+DEFAULT_POSTINGS = SHARED / "data" / "postings-dev.jsonl"
 DEFAULT_SENTENCES = HERE / "competency_sentences.jsonl"
 DEFAULT_GOLD = HERE / "competency_gold.jsonl"
 

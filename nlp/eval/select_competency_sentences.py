@@ -46,7 +46,7 @@ import yaml
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-DEFAULT_POSTINGS = Path("../shared/data/postings-dev.jsonl")
+DEFAULT_POSTINGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "postings-dev.jsonl"
 DEFAULT_OUT = HERE / "competency_sentences.jsonl"
 REVIEW_PATH = HERE / "selection_review.yaml"
 
@@ -181,7 +181,7 @@ def write(chosen: list[dict], out: Path, postings_path: Path) -> int:
     header = {
         "header": {
             "made_by": "nlp/eval/select_competency_sentences.py",
-            "postings": str(postings_path),
+            "postings": "../shared/data/" + postings_path.name,
             "seed": SEED,
             "text": "description field of the JSONL line as stored (no cleaning); offsets are str code points",
             "occupation": "the occupation the posting is labelled against (reviewed; see selection_review.yaml)",

@@ -1,0 +1,95 @@
+"""The competency gold set (nlp/eval) is valid against the taxonomy and the shared postings.
+
+Skips where ../shared is absent: the texts the offsets point into live only there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
+from nlp.eval.select_competency_sentences import CORE_CODES, LEVELS, candidate_sentences
+
+SENTENCE_KEYS = {"posting_id", "sid", "start", "end", "occupation", "level", "predicted_occupation", "predicted_level", "section"}
+GOLD_KEYS = {"posting_id", "sid", "start", "end", "labels", "excluded"}
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return load_sentences(DEFAULT_SENTENCES)
+
+
+@pytest.fixture(scope="module")
+def gold():
+    return load_gold(DEFAULT_GOLD)
+
+
+@pytest.fixture(scope="module")
+def texts(shared_dir, sentences):
+    return load_postings(shared_dir / "data" / "postings-dev.jsonl", {r["posting_id"] for r in sentences})
+
+
+def test_files_hold_ids_and_offsets_only(sentences, gold):
+    for row in sentences:
+        assert set(row) == SENTENCE_KEYS
+    for row in gold:
+        assert set(row) == GOLD_KEYS
+        assert isinstance(row["labels"], list) and isinstance(row["excluded"], bool)
+
+
+def test_gold_covers_exactly_the_selected_sentences(sentences, gold):
+    key = lambda r: (r["posting_id"], r["sid"], r["start"], r["end"])  # noqa: E731
+    assert [key(r) for r in gold] == [key(r) for r in sentences]
+
+
+def test_labels_are_statements_of_the_postings_occupation(sentences, gold):
+    from skill_taxonomy import default_taxonomy
+
+    tax = default_taxonomy()
+    occ_of = {r["posting_id"]: r["occupation"] for r in sentences}
+    for row in gold:
+        occ = tax.occupations[occ_of[row["posting_id"]]]
+        ids = {c.id for cs in occ.levels.values() for c in cs}
+        assert len(row["labels"]) <= 3 and len(set(row["labels"])) == len(row["labels"])
+        assert set(row["labels"]) <= ids, (row["posting_id"], row["sid"], row["labels"])
+        assert not (row["excluded"] and row["labels"])
+
+
+def test_size_and_spread(sentences, gold):
+    scored = [r for r in gold if not r["excluded"]]
+    assert len(scored) >= 400
+    posts = {r["posting_id"]: (r["occupation"], r["level"]) for r in sentences}
+    assert len(posts) >= 60
+    assert {occ for occ, _ in posts.values()} == set(CORE_CODES)
+    assert {lv for _, lv in posts.values()} == set(LEVELS)
+    per_occ = Counter(occ for occ, _ in posts.values())
+    assert min(per_occ.values()) >= 4
+    assert sum(1 for r in scored if r["labels"]) >= 250
+
+
+def test_offsets_are_reproducible_from_the_shared_file(sentences, texts):
+    by_post: dict[str, list[dict]] = {}
+    for r in sentences:
+        by_post.setdefault(r["posting_id"], []).append(r)
+    assert set(by_post) <= set(texts)
+    for pid, rows in by_post.items():
+        desc = texts[pid]["description"]
+        for r in rows:
+            assert 0 <= r["start"] < r["end"] <= len(desc)
+            span = desc[r["start"]:r["end"]]
+            assert span.strip() == span and span
+        # the selection's own splitter gives back exactly these spans
+        spans = [(s["start"], s["end"]) for s in candidate_sentences(desc)]
+        assert spans == [(r["start"], r["end"]) for r in rows], pid
+
+
+def test_no_posting_text_is_copied_into_the_project(sentences, texts):
+    body = DEFAULT_SENTENCES.read_text(encoding="utf-8") + DEFAULT_GOLD.read_text(encoding="utf-8")
+    for pid, rec in texts.items():
+        title = rec.get("title") or ""
+        if len(title) >= 6:
+            assert title not in body
+    assert json.loads(DEFAULT_SENTENCES.read_text(encoding="utf-8").splitlines()[0])["header"]
