@@ -22,10 +22,9 @@ import argparse
 import json
 import logging
 import re
-import sys
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
