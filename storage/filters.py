@@ -6,9 +6,16 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 Level = Literal["初级", "中级", "高级"]
 Region = Literal["east", "central", "west", "northeast"]
+LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
+REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
+
+#: JSON-schema mark on the occupation-code lists: the API's OpenAPI document replaces it with the
+#: codes of the taxonomy it serves (``api.openapi``); storage itself takes any code.
+OCCUPATION_CODES_MARK = {"x-skillsignal-values": "occupation-codes"}
 
 
 class PostingFilter(BaseModel):
@@ -18,7 +25,8 @@ class PostingFilter(BaseModel):
 
     start: date | None = Field(default=None, description="First posting date included (YYYY-MM-DD).")
     end: date | None = Field(default=None, description="Last posting date included (YYYY-MM-DD).")
-    occupations: list[str] = Field(default_factory=list, description="Occupation codes, or 'other'.")
+    occupations: list[str] = Field(default_factory=list, description="Occupation codes, or 'other'.",
+                                   json_schema_extra=OCCUPATION_CODES_MARK)
     directions: list[str] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list, description="Skill ids; a posting needs any of them.")
@@ -37,5 +45,6 @@ class PostingFilter(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> "PostingFilter":
         if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+            raise PydanticCustomError("date_order", "start ({start}) is after end ({end})",
+                                      {"start": str(self.start), "end": str(self.end)})
         return self

@@ -94,9 +94,10 @@ def test_ranking_timeseries_for_given_keys(client, dataset):
 def test_bad_input_is_422_naming_the_parameter(client, method, url, kwargs, parameter):
     res = getattr(client, method)(url, **kwargs)
     assert res.status_code == 422, res.text
-    body = res.json()
-    assert any(e["parameter"].startswith(parameter) for e in body["errors"]), body
-    assert parameter in body["detail"]
+    problems = res.json()["detail"]  # FastAPI's shape, as the OpenAPI document says: [{loc, msg, type}]
+    assert any(".".join(map(str, p["loc"][1:])).startswith(parameter) for p in problems), problems
+    assert any(p["msg"].startswith(parameter) for p in problems), problems
+    assert all(set(p) == {"loc", "msg", "type"} for p in problems), problems
 
 
 def test_openapi_lists_the_versioned_endpoints(client):

@@ -46,7 +46,8 @@ def test_search_without_query_is_newest_first_and_cursor_is_bound_to_its_query(c
     assert second["items"][0]["posted_date"] <= dates[-1]
     assert not {h["id"] for h in first["items"]} & {h["id"] for h in second["items"]}
     other = client.get("/v1/postings/search", params={"q": "数据", "cursor": first["next_cursor"]})
-    assert other.status_code == 422 and "cursor" in other.json()["detail"]
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert other.json()["detail"][0]["msg"].startswith("cursor")
 
 
 def test_get_posting_and_404(client, dataset):
@@ -67,7 +68,7 @@ def test_extract_calls_the_apps_extractor(client):
     assert res.status_code == 200
     assert [s["id"] for s in res.json()["skills"]] == ["python"]
     bad = client.post("/v1/extract", json={"id": "x", "source": "api"})
-    assert bad.status_code == 422 and "title" in bad.json()["detail"]
+    assert bad.status_code == 422 and "title" in bad.json()["detail"][0]["msg"]
 
 
 def test_taxonomy_endpoints(client):
