@@ -10,15 +10,17 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skill_taxonomy import default_taxonomy
 from skillsignal import __version__
 from skillsignal.config import Settings, get_settings
 from storage import CursorError, PostingIndex, SeriesLimitError, StoreError, open_store
 
-from .openapi import install_openapi, mount_docs
+from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
 from .routers import analytics, counts, exports, extract, health, postings, skills, taxonomy
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,23 @@ def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
                  str(err.get("msg", "invalid")), str(err.get("type", "value_error")))
         for err in exc.errors()
     ])
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """FastAPI's answer, except that a 405 lists every method the OpenAPI document gives the path
+    (GET and POST often live on two routes, and Starlette names only the first route's methods)."""
+    if exc.status_code == 405:
+        methods = set()
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            if path_regex(template).fullmatch(request.url.path):
+                methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
+        if methods:
+            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}),
+                                                                   "Allow": ", ".join(sorted(methods))})
+    return await http_exception_handler(request, exc)
+
+
+_HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
 def _store_error(_: Request, exc: StoreError) -> JSONResponse:
@@ -86,6 +105,7 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
     app.state.extractor = None
     app.state.pipeline = None
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(CursorError, _cursor_error)
     app.add_exception_handler(SeriesLimitError, _series_limit)
@@ -99,4 +119,5 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
         mount_dashboard(app)
     mount_docs(app)
     install_openapi(app, settings, lambda: default_taxonomy(settings.taxonomy_overlay))
+    app.add_middleware(SingleValueQuery, fastapi_app=app)
     return app

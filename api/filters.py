@@ -10,7 +10,6 @@ comma-separated ones (the occupation codes are filled in from the app's taxonomy
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Iterable
 
 from fastapi import Depends, Query
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 from skill_taxonomy import Taxonomy
 from storage import PostingFilter
 from storage.base import check_series_size, period_count
-from storage.filters import LEVELS, OCCUPATION_CODES_MARK, REGIONS
+from storage.filters import LEVELS, OCCUPATION_CODES_MARK, REGIONS, IsoDate
 
 from .deps import get_taxonomy
 
@@ -80,8 +79,8 @@ def check_occupations(flt: PostingFilter, taxonomy: Taxonomy, loc: tuple[str, ..
 
 
 def filter_query(
-    start: date | None = Query(None, description="First posting date included, YYYY-MM-DD."),
-    end: date | None = Query(None, description="Last posting date included, YYYY-MM-DD (not before start)."),
+    start: IsoDate | None = Query(None, description="First posting date included, YYYY-MM-DD."),
+    end: IsoDate | None = Query(None, description="Last posting date included, YYYY-MM-DD (not before start)."),
     occupations: list[str] = Query([], description="Occupation codes of the taxonomy (2-02-38-01) or 'other'. "
                                    + _LIST_HELP, json_schema_extra=OCCUPATION_CODES_MARK),
     directions: list[str] = Query([], description="Occupation direction ids. " + _LIST_HELP),

@@ -11,13 +11,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from skill_taxonomy import Taxonomy
@@ -107,3 +109,50 @@ def mount_docs(app: FastAPI) -> None:
     @app.get(redirect, include_in_schema=False)
     def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
+
+
+def path_regex(template: str) -> re.Pattern:
+    """The regular expression of an OpenAPI path template (``/v1/skills/{skill}``)."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def _takes_many(schema: dict) -> bool:
+    return any(b.get("type") == "array" for b in schema.get("anyOf", [schema]))
+
+
+class SingleValueQuery:
+    """ASGI middleware: a query parameter the OpenAPI document types as one value (a number, a date,
+    an interval) answers 422 when it is repeated, instead of silently taking the last one."""
+
+    def __init__(self, app, fastapi_app: FastAPI):
+        self.app = app
+        self.fastapi_app = fastapi_app
+        self._table: list[tuple[re.Pattern, str, frozenset[str]]] | None = None
+
+    def table(self) -> list[tuple[re.Pattern, str, frozenset[str]]]:
+        if self._table is None:
+            rows = []
+            for template, operations in self.fastapi_app.openapi().get("paths", {}).items():
+                for method, op in operations.items():
+                    scalars = frozenset(p["name"] for p in op.get("parameters", [])
+                                        if p.get("in") == "query" and not _takes_many(p.get("schema", {})))
+                    rows.append((path_regex(template), method.upper(), scalars))
+            self._table = rows
+        return self._table
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("query_string"):
+            names = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
+            repeated = {k for k in names if names.count(k) > 1}
+            if repeated:
+                for regex, method, scalars in self.table():
+                    if method == scope["method"] and regex.fullmatch(scope["path"]):
+                        bad = sorted(repeated & scalars)
+                        if bad:
+                            response = JSONResponse(status_code=422, content={"detail": [{
+                                "loc": ["query", bad[0]], "type": "repeated_parameter",
+                                "msg": f"{bad[0]}: give it once (it takes one value, it was repeated)"}]})
+                            await response(scope, receive, send)
+                            return
+                        break
+        await self.app(scope, receive, send)

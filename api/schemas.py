@@ -53,12 +53,13 @@ from typing import Literal  # noqa: E402
 
 import hashlib  # noqa: E402
 
-from pydantic import ConfigDict, Field, model_validator  # noqa: E402
+from pydantic import ConfigDict, Field, field_validator, model_validator  # noqa: E402
 from pydantic_core import PydanticCustomError  # noqa: E402
 
-from skillsignal.models import Posting  # noqa: E402
+from skillsignal.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
 
 from storage import PostingFilter  # noqa: E402
+from storage.filters import JsonFloat, JsonInt  # noqa: E402
 from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point  # noqa: E402
 
 
@@ -78,19 +79,19 @@ class TimeseriesBody(_Body):
 
 class RankingBody(_Body):
     metric: Metric = "unique_postings"
-    limit: int = Field(default=10, ge=1, le=1000)
+    limit: JsonInt = Field(default=10, ge=1, le=1000)
 
 
 class RankingSeriesBody(_Body):
     interval: Interval = "month"
     keys: list[str] = Field(default_factory=list, description="Facet values; empty = the top `limit`.")
-    limit: int = Field(default=5, ge=1, le=50)
+    limit: JsonInt = Field(default=5, ge=1, le=50)
 
 
 class EmergingBody(_Body):
-    min_count: int = Field(default=10, ge=1)
-    alpha: float = Field(default=0.01, gt=0, lt=1)
-    limit: int = Field(default=20, ge=1, le=500)
+    min_count: JsonInt = Field(default=10, ge=1)
+    alpha: JsonFloat = Field(default=0.01, gt=0, lt=1)
+    limit: JsonInt = Field(default=20, ge=1, le=500)
 
 
 class CompareBody(_Body):
@@ -101,7 +102,7 @@ class CompareBody(_Body):
 class SearchBody(_Body):
     query: str | None = Field(default=None, max_length=200)
     cursor: str | None = None
-    size: int = Field(default=20, ge=1, description="Results per page (at most Settings.max_page_size).",
+    size: JsonInt = Field(default=20, ge=1, description="Results per page (at most Settings.max_page_size).",
                       json_schema_extra={"x-skillsignal-limit": "max_page_size"})
 
 
@@ -119,9 +120,21 @@ class ExtractRequest(Posting):
     ``id`` defaults to a hash of the text, ``source`` to ``api``; the other fields are the posting's.
     """
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["title"], "properties": {"title": {"pattern": r"\S"}}},
+        {"required": ["description"], "properties": {"description": {"pattern": r"\S"}}},
+    ]})
+
     id: str = Field(default="", max_length=200, description="Any id; generated from the text when absent.")
     source: str = Field(default="api", min_length=1, max_length=100)
     title: str = Field(default="", max_length=500)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _cap_description(cls, value: object) -> str:  # replaces Posting's, which also takes None and numbers
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return value[:MAX_DESCRIPTION_CHARS]
 
     @model_validator(mode="after")
     def _needs_text(self) -> "ExtractRequest":

@@ -19,7 +19,9 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    if not isinstance(value, str):  # a number is no date (2019.5 is not May 2019)
+        raise ValueError(f"cannot read a date from {value!r} (expected YYYY-MM-DD or YYYY-MM text)")
+    text = value.strip()
     m = _DATE.match(text)
     if not m:
         raise ValueError(f"cannot read a date from {text[:40]!r} (expected YYYY-MM-DD or YYYY-MM)")

@@ -111,7 +111,8 @@ def _compare(store, finder, namer, settings: Settings, terms: list[str], flt: Po
 
 
 @router.get("/compare", response_model=RankingSeries, summary="Series of several skills side by side",
-            description=SERIES_HELP, responses=NOT_FOUND)
+            description=SERIES_HELP + " Here `skills` names the skills compared and is also the filter's "
+            "skills field (which changes nothing); POST takes a separate filter.", responses=NOT_FOUND)
 def compare_get(
     skills: list[str] = Query(min_length=1, max_length=20,
                               description="Skill ids, names or aliases (at most 20); repeat or comma-separate."),
@@ -155,16 +156,39 @@ def skill_demand(
     namer: Namer = Depends(get_namer),
 ) -> SkillDemand:
     s = resolve_skill(skill, finder)
-    with_skill = flt.model_copy(update={"skills": [s.id]})
-    totals = store.totals(with_skill)
     everything = store.totals(flt).unique_postings
-    occ = store.ranking("occupations", with_skill, limit=5)
+    if not flt.skills or s.id in flt.skills:  # naming s already satisfies the filter's skills
+        with_skill = flt.model_copy(update={"skills": [s.id]})
+        totals = store.totals(with_skill)
+        top = [(b.key, b.unique_postings) for b in store.ranking("occupations", with_skill, limit=5).buckets
+               if b.unique_postings]
+    else:  # postings naming s *and* one of the filter's skills
+        totals, top = _demand_within(store, flt, s.id)
     return SkillDemand(
         id=s.id, name_zh=s.name_zh, name_en=s.name_en, type=s.type, aliases=s.aliases, totals=totals,
         share_of_postings=round(totals.unique_postings / everything, 6) if everything else 0.0,
-        top_occupations=[{"code": b.key, "name": namer.name("occupations", b.key),
-                          "unique_postings": b.unique_postings} for b in occ.buckets],
+        top_occupations=[{"code": code, "name": namer.name("occupations", code), "unique_postings": n}
+                         for code, n in top],
     )
+
+
+def _demand_within(store: SQLiteStore, flt: PostingFilter, skill_id: str) -> tuple[Totals, list[tuple[str, int]]]:
+    """A skill's totals and top occupations among the postings a filter with other skills selects: its
+    bucket of the skills ranking (which keeps the whole filter), and the per-occupation sums of the
+    occupation × skill export."""
+    ranked = store.ranking("skills", flt, metric="median_salary", limit=100_000)
+    bucket = next((b for b in ranked.buckets if b.key == skill_id), None)
+    if bucket is None:
+        return Totals(), []
+    totals = Totals(unique_postings=bucket.unique_postings, duplicate_postings=bucket.duplicate_postings,
+                    total_postings=bucket.total_postings, posting_intensity=bucket.posting_intensity,
+                    median_salary=bucket.median_salary)
+    per_occupation: dict[str, int] = {}
+    for row in store.export_series(flt, "month", ["occupation", "skill"]):
+        if row.skill == skill_id and row.occupation is not None:
+            per_occupation[row.occupation] = per_occupation.get(row.occupation, 0) + row.unique_count
+    top = sorted(((k, n) for k, n in per_occupation.items() if n), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return totals, top
 
 
 @router.get("/{skill}/timeseries", response_model=SkillSeries,
