@@ -1,14 +1,20 @@
 """The OpenAPI document describes the API: schemathesis, every check, against a real uvicorn server.
 
 The API is served on 127.0.0.1 over a small real SQLite store (generated postings); schemathesis runs
-its examples, coverage, fuzzing and stateful phases with all checks and a bounded number of examples
-per operation, and must report no failure. The hooks it loads (``schemathesis_hooks.py``) drop only
-failures that are not the API's, and say why; the run's output is shown when it fails.
+its examples, fuzzing and stateful phases over every operation with all checks and a bounded number of
+examples per operation, and must report no failure. The hooks it loads (``schemathesis_hooks.py``)
+drop only failures that are not the API's, and say why; the run's output is shown when it fails.
+
+Its coverage phase (boundary and negative values of every parameter, unexpected methods) is left out
+here because it takes about 2 minutes on 2 cores whatever ``--max-examples`` says; it reported no
+failure either (run it with ``--phases coverage``, see README.md). Two of its findings have their own
+fast tests in ``test_openapi.py`` (405 lists every method; a repeated one-value parameter is a 422).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +24,7 @@ import pytest
 pytest.importorskip("schemathesis")
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +44,18 @@ def small_live_url(tmp_path_factory):
 
 
 def test_schemathesis_finds_no_failure(small_live_url):
+    import httpx
+
+    operations = sum(len(ops) for ops in httpx.get(f"{small_live_url}/openapi.json").json()["paths"].values())
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "schemathesis.cli", "--no-color", "run", f"{small_live_url}/openapi.json",
            "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", "20261130",
-           "--phases", "examples,coverage,fuzzing,stateful", "--workers", "1", "--request-timeout", "30"]
+           "--phases", "examples,fuzzing,stateful", "--workers", "1", "--request-timeout", "30"]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     out = done.stdout + done.stderr
-    assert "Selected: 32/32" in out or "Selected:" in out, out[-3000:]
     assert done.returncode == 0, out[-20000:]
-    assert " 0 failures" in out or "No issues found" in out or "passed" in out.lower(), out[-3000:]
+    assert f"Tested: {operations}" in out and operations >= 30, out[-3000:]
+    generated = re.search(r"(\d+) generated, (\d+) passed", out)
+    assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) > 10 * operations, \
+        out[-3000:]
