@@ -26,8 +26,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("schemathesis")
-
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 10
 
