@@ -6,7 +6,8 @@ import secrets
 import threading
 from typing import TYPE_CHECKING
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
 
 from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.config import Settings
@@ -74,8 +75,12 @@ def get_pipeline(request: Request) -> "IngestPipeline":
     return _once(request, "pipeline", build)
 
 
+#: the write key, declared as the API's security scheme (Swagger UI's "Authorize" asks for it)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The write key (Settings.api_key).")
+
+
 def require_api_key(
-    x_api_key: str | None = Header(None, description="The write key (Settings.api_key)."),
+    x_api_key: str | None = Depends(api_key_header),
     settings: Settings = Depends(get_settings),
 ) -> None:
     """401 unless ``X-API-Key`` carries the configured key."""

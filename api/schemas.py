@@ -7,6 +7,22 @@ from datetime import date
 from pydantic import BaseModel
 
 
+class Message(BaseModel):
+    """An error other than a validation error (those are 422 with a list of problems)."""
+
+    detail: str
+
+
+#: responses every /v1 operation may give besides 200 and 422
+STORE_ERROR = {400: {"model": Message, "description": "The store cannot answer as asked (the message says why)."}}
+#: and every operation that reads a JSON body
+BODY_ERRORS = {
+    400: {"model": Message, "description": "The body is not JSON, or the store cannot answer as asked."},
+    413: {"model": Message, "description": "The request body is larger than the API accepts."},
+}
+NOT_FOUND = {404: {"model": Message, "description": "No such resource (the message says what was asked)."}}
+
+
 class Health(BaseModel):
     status: str
     version: str
@@ -22,6 +38,9 @@ class Bucket(BaseModel):
 
 
 class FacetCounts(BaseModel):
+    """Postings (duplicates included) per value of a facet under the filter: the ``total_postings``
+    ranking of the same facet, every value listed."""
+
     facet: str
     start: date | None
     end: date | None
@@ -32,9 +51,15 @@ class FacetCounts(BaseModel):
 # -- request bodies (POST): the one filter plus each endpoint's options ---------------------------
 from typing import Literal  # noqa: E402
 
-from pydantic import ConfigDict, Field  # noqa: E402
+import hashlib  # noqa: E402
+
+from pydantic import ConfigDict, Field, field_validator, model_validator  # noqa: E402
+from pydantic_core import PydanticCustomError  # noqa: E402
+
+from skillsignal.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
 
 from storage import PostingFilter  # noqa: E402
+from storage.filters import JsonFloat, JsonInt  # noqa: E402
 from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point  # noqa: E402
 
 
@@ -54,19 +79,19 @@ class TimeseriesBody(_Body):
 
 class RankingBody(_Body):
     metric: Metric = "unique_postings"
-    limit: int = Field(default=10, ge=1, le=1000)
+    limit: JsonInt = Field(default=10, ge=1, le=1000)
 
 
 class RankingSeriesBody(_Body):
     interval: Interval = "month"
     keys: list[str] = Field(default_factory=list, description="Facet values; empty = the top `limit`.")
-    limit: int = Field(default=5, ge=1, le=50)
+    limit: JsonInt = Field(default=5, ge=1, le=50)
 
 
 class EmergingBody(_Body):
-    min_count: int = Field(default=10, ge=1)
-    alpha: float = Field(default=0.01, gt=0, lt=1)
-    limit: int = Field(default=20, ge=1, le=500)
+    min_count: JsonInt = Field(default=10, ge=1)
+    alpha: JsonFloat = Field(default=0.01, gt=0, lt=1)
+    limit: JsonInt = Field(default=20, ge=1, le=500)
 
 
 class CompareBody(_Body):
@@ -77,7 +102,8 @@ class CompareBody(_Body):
 class SearchBody(_Body):
     query: str | None = Field(default=None, max_length=200)
     cursor: str | None = None
-    size: int = Field(default=20, ge=1)
+    size: JsonInt = Field(default=20, ge=1, description="Results per page (at most Settings.max_page_size).",
+                      json_schema_extra={"x-skillsignal-limit": "max_page_size"})
 
 
 class ExportBody(_Body):
@@ -86,6 +112,38 @@ class ExportBody(_Body):
         default_factory=lambda: ["occupation", "direction", "level", "skill", "region"]
     )
     format: Literal["csv", "parquet"] = "csv"
+
+
+class ExtractRequest(Posting):
+    """A posting to extract from (nothing is stored): a title and/or a description is all it needs.
+
+    ``id`` defaults to a hash of the text, ``source`` to ``api``; the other fields are the posting's.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["title"], "properties": {"title": {"pattern": r"\S"}}},
+        {"required": ["description"], "properties": {"description": {"pattern": r"\S"}}},
+    ]})
+
+    id: str = Field(default="", max_length=200, description="Any id; generated from the text when absent.")
+    source: str = Field(default="api", min_length=1, max_length=100)
+    title: str = Field(default="", max_length=500)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _cap_description(cls, value: object) -> str:  # replaces Posting's, which also takes None and numbers
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return value[:MAX_DESCRIPTION_CHARS]
+
+    @model_validator(mode="after")
+    def _needs_text(self) -> "ExtractRequest":
+        if not self.title.strip() and not self.description.strip():
+            raise PydanticCustomError("missing_text", "title or description: give a title and/or a description")
+        if not self.id:
+            digest = hashlib.sha1(f"{self.title}\x1f{self.description}".encode("utf-8")).hexdigest()[:12]
+            self.id = f"extract-{digest}"
+        return self
 
 
 class TotalsResponse(BaseModel):

@@ -38,17 +38,19 @@ else
   echo "setup: .venv is up to date"
 fi
 
-# The dashboard's chart library, from the npm registry (pinned in package-lock.json), served by
-# the API itself: never fetched from a CDN at run time.
-vendor=api/static/vendor/echarts.min.js
-if [ ! -s "$vendor" ]; then
+# The dashboard's chart library and the /docs page's Swagger UI, from the npm registry (pinned in
+# package-lock.json), served by the API itself: never fetched from a CDN at run time.
+vendor=api/static/vendor
+if [ ! -s "$vendor/echarts.min.js" ] || [ ! -s "$vendor/swagger-ui/swagger-ui-bundle.js" ]; then
   if command -v npm >/dev/null; then
-    echo "setup: installing ECharts for the dashboard (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error >/dev/null
-    mkdir -p "$(dirname "$vendor")"
-    cp node_modules/echarts/dist/echarts.min.js "$vendor"
+    echo "setup: installing ECharts and Swagger UI for the dashboard and /docs (npm ci)"
+    # no install scripts: the two packages need none (swagger-ui-dist's dependency would report usage)
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+    mkdir -p "$vendor/swagger-ui"
+    cp node_modules/echarts/dist/echarts.min.js "$vendor/"
+    cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png} "$vendor/swagger-ui/"
   else
-    echo "setup: WARNING npm not found: the dashboard will show no charts until Node.js/npm is installed and setup re-run" >&2
+    echo "setup: WARNING npm not found: the dashboard will show no charts and /docs stays blank until Node.js/npm is installed and setup re-run" >&2
   fi
 fi
 

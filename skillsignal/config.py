@@ -52,7 +52,13 @@ class Settings(BaseSettings):
     api_key: str = Field(
         default="dev-key-change-me", description="Key required in X-API-Key for every write."
     )
-    max_page_size: int = 200
+    max_page_size: int = Field(default=200, description="Most search results one page holds.")
+    max_series_points: int = Field(
+        default=20_000, description="Most points (periods × series) one time-series answer holds; more is a 422."
+    )
+    max_export_rows: int = Field(
+        default=1_000_000, description="Most rows (periods × series) one long-format export holds; more is a 422."
+    )
 
     user_agent: str = "SkillSignalBot/0.1 (+https://github.com/skillsignal; research crawler)"
     proxy: str | None = None

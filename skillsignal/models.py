@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .dates import parse_date
+
 Level = Literal["初级", "中级", "高级"]
 SalaryPeriod = Literal["hour", "day", "week", "month", "year"]
 Region = Literal["east", "central", "west", "northeast"]
@@ -133,6 +135,11 @@ class Posting(BaseModel):
     def _cap_description(cls, value: object) -> str:
         text = "" if value is None else str(value)
         return text[:MAX_DESCRIPTION_CHARS]
+
+    @field_validator("posted_at", mode="before")
+    @classmethod
+    def _read_date(cls, value: object) -> date | None:
+        return parse_date(value)  # the one date reader the importers use too ("2019-05" is May 1st)
 
     @field_validator("title", mode="before")
     @classmethod

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Mapping
 
+from .dates import parse_date
 from .models import Education, Experience, Location, Posting, Salary
 
 FLAT_FIELDS = (
@@ -36,22 +37,11 @@ def _text(value: Any) -> str | None:
 
 
 def parse_posted(value: Any) -> date | None:
-    """Dates as boards write them: ``2026-09-14``, ``2026/9/14``, ``2026-09`` (month), ISO datetimes."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    m = re.match(r"^(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2}))?", text)
-    if not m:
-        raise RecordError(f"posted: cannot read a date from {text[:40]!r} (expected YYYY-MM-DD or YYYY-MM)")
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+    """The ``posted`` field: :func:`skillsignal.dates.parse_date` (the API reads ``posted_at`` with it too)."""
     try:
-        return date(year, month, day)
+        return parse_date(value)
     except ValueError as exc:
-        raise RecordError(f"posted: {text[:40]!r} is not a real date ({exc})") from exc
+        raise RecordError(f"posted: {exc}") from exc
 
 
 def _tags(value: Any) -> list[str]:

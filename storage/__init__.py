@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from skillsignal.config import Settings, get_settings
 
-from .base import CursorError, PostingIndex
+from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter
 from .sqlite import FACET_COLUMNS, SQLiteStore, StoreError
 
@@ -32,4 +32,7 @@ def open_store(settings: Settings | None = None) -> "SQLiteStore | SearchIndex":
     return SQLiteStore(settings.db_path)
 
 
-__all__ = ["FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "StoreError", "open_store"]
+__all__ = [
+    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError", "StoreError",
+    "open_store",
+]

@@ -94,6 +94,36 @@ def next_period(start: date, interval: Interval) -> date:
     return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
 
 
+def period_count(first: date, last: date, interval: Interval) -> int:
+    """How many periods :func:`periods` gives for the window, without listing them."""
+    if last < first:
+        return 0
+    a, b = period_start(first, interval), period_start(last, interval)
+    if interval == "day":
+        return (b - a).days + 1
+    if interval == "week":
+        return (b - a).days // 7 + 1
+    return (b.year - a.year) * 12 + b.month - a.month + 1
+
+
+class SeriesLimitError(ValueError):
+    """A series answer would hold more points (periods × series) than the configured limit."""
+
+    def __init__(self, interval: str, n_periods: int, n_series: int, limit: int):
+        self.interval, self.n_periods, self.n_series, self.limit = interval, n_periods, n_series, limit
+        hint = "narrow start/end" + ("" if interval == "month" else " or use interval=month")
+        super().__init__(
+            f"interval={interval} over {n_periods:,} periods × {n_series:,} series exceeds the limit of "
+            f"{limit:,} points; {hint}"
+        )
+
+
+def check_series_size(interval: str, n_periods: int, n_series: int, limit: int | None) -> None:
+    """Raise :class:`SeriesLimitError` when ``n_periods × n_series`` exceeds ``limit`` (None = no limit)."""
+    if limit is not None and n_periods * n_series > limit:
+        raise SeriesLimitError(interval, n_periods, n_series, limit)
+
+
 def periods(first: date, last: date, interval: Interval) -> list[date]:
     """Start of every period from the one holding ``first`` to the one holding ``last``."""
     out: list[date] = []
@@ -226,9 +256,11 @@ class PostingIndex(Protocol):
         flt: PostingFilter | None = None,
         interval: Interval = "month",
         dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+        max_rows: int | None = None,
     ) -> Iterator[SeriesRow]:
         """Long-format counts per period × dimension values, zero-filled per series over the window,
-        ordered by dimensions then period."""
+        ordered by dimensions then period. Raises :class:`SeriesLimitError` (before any row is made)
+        when periods × series would exceed ``max_rows``."""
         ...
 
 

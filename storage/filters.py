@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 Level = Literal["初级", "中级", "高级"]
 Region = Literal["east", "central", "west", "northeast"]
+LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
+REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Only a date or ``YYYY-MM-DD`` text: no Unix timestamps (``start=0``) or datetimes, which
+    pydantic's lax date parsing would otherwise take."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date_format", "expected a date as YYYY-MM-DD")
+
+
+def _json_number(value: object) -> object:
+    """A JSON number only: pydantic's lax mode would also take the text "5" or true."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError("number_type", "Input should be a number")
+    return value
+
+
+#: a filter date: the OpenAPI ``format: date`` and nothing else
+IsoDate = Annotated[date, BeforeValidator(_iso_day)]
+#: numbers of a JSON body, as the OpenAPI document types them (an integral float is an integer)
+JsonFloat = Annotated[float, BeforeValidator(_json_number)]
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+NonNegative = Annotated[float, Field(ge=0), BeforeValidator(_json_number)]
+
+#: JSON-schema mark on the occupation-code lists: the API's OpenAPI document replaces it with the
+#: codes of the taxonomy it serves (``api.openapi``); storage itself takes any code.
+OCCUPATION_CODES_MARK = {"x-skillsignal-values": "occupation-codes"}
 
 
 class PostingFilter(BaseModel):
@@ -16,9 +49,10 @@ class PostingFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date | None = Field(default=None, description="First posting date included (YYYY-MM-DD).")
-    end: date | None = Field(default=None, description="Last posting date included (YYYY-MM-DD).")
-    occupations: list[str] = Field(default_factory=list, description="Occupation codes, or 'other'.")
+    start: IsoDate | None = Field(default=None, description="First posting date included (YYYY-MM-DD).")
+    end: IsoDate | None = Field(default=None, description="Last posting date included (YYYY-MM-DD).")
+    occupations: list[str] = Field(default_factory=list, description="Occupation codes, or 'other'.",
+                                   json_schema_extra=OCCUPATION_CODES_MARK)
     directions: list[str] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list, description="Skill ids; a posting needs any of them.")
@@ -29,13 +63,14 @@ class PostingFilter(BaseModel):
     industries: list[str] = Field(default_factory=list)
     education: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
-    experience_min: float | None = Field(default=None, ge=0, description="Years required at least.")
-    experience_max: float | None = Field(default=None, ge=0, description="Years required at most.")
-    salary_min: float | None = Field(default=None, ge=0, description="Monthly CNY: posting's max ≥ this.")
-    salary_max: float | None = Field(default=None, ge=0, description="Monthly CNY: posting's min ≤ this.")
+    experience_min: NonNegative | None = Field(default=None, description="Years required at least.")
+    experience_max: NonNegative | None = Field(default=None, description="Years required at most.")
+    salary_min: NonNegative | None = Field(default=None, description="Monthly CNY: posting's max ≥ this.")
+    salary_max: NonNegative | None = Field(default=None, description="Monthly CNY: posting's min ≤ this.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "PostingFilter":
         if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+            raise PydanticCustomError("date_order", "start ({start}) is after end ({end})",
+                                      {"start": str(self.start), "end": str(self.end)})
         return self

@@ -30,9 +30,11 @@ from skillsignal.models import Extraction, Posting
 from . import fts
 from .base import (
     CursorError,
+    check_series_size,
     experience_band,
     intensity,
     keyed_series,
+    period_count,
     periods,
     posted_date,
     salary_mid,
@@ -755,6 +757,7 @@ class SQLiteStore:
         flt: PostingFilter | None = None,
         interval: Interval = "month",
         dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+        max_rows: int | None = None,
     ) -> Iterator[SeriesRow]:
         dims = list(dict.fromkeys(dimensions))
         unknown = [d for d in dims if d not in EXPORT_DIMENSIONS]
@@ -782,6 +785,7 @@ class SQLiteStore:
         for r in rows:
             values = tuple(r[f"d{i}"] for i in range(len(dims)))
             by_series[values][_period_date(r["per"], interval)] = (r["n"], int(r["d"]))
+        check_series_size(interval, period_count(*window, interval), len(by_series), max_rows)
         all_periods = periods(*window, interval)
 
         def generate() -> Iterator[SeriesRow]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from skill_taxonomy import Taxonomy
+from skillsignal.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import FACETS, INTERVALS, METRICS, Facet, Interval, Metric, Ranking, RankingSeries
 
-from ..deps import get_namer, get_store
-from ..filters import filter_query
+from ..deps import get_namer, get_settings, get_store, get_taxonomy
+from ..filters import check_series_points, filter_query, known_filter
 from ..schemas import (
+    BODY_ERRORS,
+    STORE_ERROR,
     FacetInfo,
     FilterBody,
     RankingBody,
@@ -20,9 +24,11 @@ from ..schemas import (
 )
 from ..services.names import Namer
 
-router = APIRouter(prefix="/v1", tags=["analytics"])
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=STORE_ERROR)
 
 FacetPath = Path(description="What to rank: " + ", ".join(FACETS))
+SERIES_HELP = (" A series answer holds at most Settings.max_series_points points (periods × series); "
+               "more answers 422 naming the limit.")
 
 
 def _totals(store: SQLiteStore, flt: PostingFilter) -> TotalsResponse:
@@ -35,24 +41,34 @@ def totals_get(flt: PostingFilter = Depends(filter_query), store: SQLiteStore = 
     return _totals(store, flt)
 
 
-@router.post("/totals", response_model=TotalsResponse, summary="Totals (filter in the body)")
-def totals_post(body: FilterBody, store: SQLiteStore = Depends(get_store)):
+@router.post("/totals", response_model=TotalsResponse, summary="Totals (filter in the body)", responses=BODY_ERRORS)
+def totals_post(body: FilterBody, store: SQLiteStore = Depends(get_store), taxonomy: Taxonomy = Depends(get_taxonomy)):
+    known_filter(body, taxonomy)
     return _totals(store, body.filter)
 
 
-@router.get("/timeseries", response_model=TimeseriesResponse, summary="Postings per day/week/month, zero-filled")
+def _timeseries(store: SQLiteStore, flt: PostingFilter, interval: Interval, settings: Settings):
+    check_series_points(store, flt, interval, 1, settings.max_series_points)
+    return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
+
+
+@router.get("/timeseries", response_model=TimeseriesResponse, summary="Postings per day/week/month, zero-filled",
+            description=SERIES_HELP.strip())
 def timeseries_get(
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
 ):
-    return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
+    return _timeseries(store, flt, interval, settings)
 
 
-@router.post("/timeseries", response_model=TimeseriesResponse, summary="Time series (filter in the body)")
-def timeseries_post(body: TimeseriesBody, store: SQLiteStore = Depends(get_store)):
-    return TimeseriesResponse(filter=body.filter, interval=body.interval,
-                              points=store.timeseries(body.filter, body.interval))
+@router.post("/timeseries", response_model=TimeseriesResponse, summary="Time series (filter in the body)",
+             description=SERIES_HELP.strip(), responses=BODY_ERRORS)
+def timeseries_post(body: TimeseriesBody, store: SQLiteStore = Depends(get_store),
+                    settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
+    known_filter(body, taxonomy)
+    return _timeseries(store, body.filter, body.interval, settings)
 
 
 @router.get("/rankings", response_model=FacetInfo, summary="Facets, metrics and intervals rankings accept")
@@ -78,13 +94,16 @@ def ranking_get(
     return _named(store.ranking(facet, flt, metric=metric, limit=limit), namer)
 
 
-@router.post("/rankings/{facet}", response_model=Ranking, summary="Ranking (filter in the body)")
+@router.post("/rankings/{facet}", response_model=Ranking, summary="Ranking (filter in the body)",
+             responses=BODY_ERRORS)
 def ranking_post(
     body: RankingBody,
     facet: Facet = FacetPath,
     store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
 ):
+    known_filter(body, taxonomy)
     return _named(store.ranking(facet, body.filter, metric=body.metric, limit=body.limit), namer)
 
 
@@ -94,8 +113,16 @@ def _named_series(series: RankingSeries, namer: Namer) -> RankingSeries:
     return series
 
 
+def _ranking_series(store: SQLiteStore, namer: Namer, settings: Settings, facet: str, flt: PostingFilter,
+                    interval: Interval, keys: list[str], limit: int) -> RankingSeries:
+    keys = list(dict.fromkeys(keys))
+    check_series_points(store, flt, interval, len(keys) or limit, settings.max_series_points)
+    return _named_series(store.ranking_timeseries(facet, flt, interval, keys=keys, limit=limit), namer)
+
+
 @router.get("/rankings/{facet}/timeseries", response_model=RankingSeries,
-            summary="A zero-filled series per facet value (given keys, or the top `limit`)")
+            summary="A zero-filled series per facet value (given keys, or the top `limit`)",
+            description=SERIES_HELP.strip())
 def ranking_series_get(
     facet: Facet = FacetPath,
     interval: Interval = Query("month"),
@@ -104,19 +131,22 @@ def ranking_series_get(
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
+    settings: Settings = Depends(get_settings),
 ):
     wanted = [k.strip() for raw in keys for k in raw.split(",") if k.strip()]
-    return _named_series(store.ranking_timeseries(facet, flt, interval, keys=wanted, limit=limit), namer)
+    return _ranking_series(store, namer, settings, facet, flt, interval, wanted, limit)
 
 
 @router.post("/rankings/{facet}/timeseries", response_model=RankingSeries,
-             summary="Ranking time series (filter in the body)")
+             summary="Ranking time series (filter in the body)", description=SERIES_HELP.strip(),
+             responses=BODY_ERRORS)
 def ranking_series_post(
     body: RankingSeriesBody,
     facet: Facet = FacetPath,
     store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
+    settings: Settings = Depends(get_settings),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
 ):
-    return _named_series(
-        store.ranking_timeseries(facet, body.filter, body.interval, keys=body.keys, limit=body.limit), namer
-    )
+    known_filter(body, taxonomy)
+    return _ranking_series(store, namer, settings, facet, body.filter, body.interval, body.keys, body.limit)

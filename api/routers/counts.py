@@ -1,54 +1,50 @@
-"""Counts of postings by occupation and by level over a time window."""
+"""Counts of postings by occupation and by level under the common filter.
+
+Both are the ``total_postings`` ranking of their facet (every value), so they apply the whole
+filter exactly as ``/v1/rankings/{facet}`` does.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from fastapi import APIRouter, Depends
 
-from fastapi import APIRouter, Depends, Query
-
-from skill_taxonomy import default_taxonomy
-from skillsignal.config import Settings
 from storage import PostingFilter, SQLiteStore
 
-from ..deps import get_settings, get_store
-from ..schemas import Bucket, FacetCounts
+from ..deps import get_namer, get_store
+from ..filters import filter_query
+from ..schemas import STORE_ERROR, Bucket, FacetCounts
+from ..services.names import Namer
 
-router = APIRouter(prefix="/v1/counts", tags=["counts"])
+router = APIRouter(prefix="/v1/counts", tags=["counts"], responses=STORE_ERROR)
+
+#: more than any facet has values (16 occupations + other; 3 levels)
+_ALL = 1000
 
 
-def _window(
-    start: date | None = Query(None, description="First posting date included, YYYY-MM-DD."),
-    end: date | None = Query(None, description="Last posting date included, YYYY-MM-DD."),
-) -> PostingFilter:
-    return PostingFilter(start=start, end=end)
+def _counts(facet: str, flt: PostingFilter, store: SQLiteStore, namer: Namer) -> FacetCounts:
+    ranking = store.ranking(facet, flt, metric="total_postings", limit=_ALL)
+    return FacetCounts(
+        facet=facet,
+        start=flt.start,
+        end=flt.end,
+        total=ranking.totals.total_postings,
+        buckets=[Bucket(key=b.key, name=namer.name(facet, b.key), count=b.total_postings) for b in ranking.buckets],
+    )
 
 
 @router.get("/occupations", response_model=FacetCounts, summary="Postings per national occupation")
 def by_occupation(
-    flt: PostingFilter = Depends(_window),
+    flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
+    namer: Namer = Depends(get_namer),
 ) -> FacetCounts:
-    taxonomy = default_taxonomy(settings.taxonomy_overlay)
-    rows = store.count_by("occupations", flt, limit=100)
-    names = {code: occ.name_zh for code, occ in taxonomy.occupations.items()}
-    names["other"] = "其他"
-    return FacetCounts(
-        facet="occupations",
-        start=flt.start,
-        end=flt.end,
-        total=store.count_postings(flt),
-        buckets=[Bucket(key=k, name=names.get(k), count=n) for k, n in rows],
-    )
+    return _counts("occupations", flt, store, namer)
 
 
 @router.get("/levels", response_model=FacetCounts, summary="Postings per level (初级/中级/高级)")
-def by_level(flt: PostingFilter = Depends(_window), store: SQLiteStore = Depends(get_store)) -> FacetCounts:
-    rows = store.count_by("levels", flt, limit=10)
-    return FacetCounts(
-        facet="levels",
-        start=flt.start,
-        end=flt.end,
-        total=store.count_postings(flt),
-        buckets=[Bucket(key=k, name=k, count=n) for k, n in rows],
-    )
+def by_level(
+    flt: PostingFilter = Depends(filter_query),
+    store: SQLiteStore = Depends(get_store),
+    namer: Namer = Depends(get_namer),
+) -> FacetCounts:
+    return _counts("levels", flt, store, namer)

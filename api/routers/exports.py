@@ -9,14 +9,24 @@ from typing import Iterable, Iterator, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
+from skill_taxonomy import Taxonomy
+from skillsignal.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interval, SeriesRow
 
-from ..deps import get_store
-from ..filters import filter_query
-from ..schemas import ExportBody
+from ..deps import get_settings, get_store, get_taxonomy
+from ..filters import csv_items, filter_query, known_filter, split_closed
+from ..schemas import BODY_ERRORS, STORE_ERROR, ExportBody
 
-router = APIRouter(prefix="/v1/exports", tags=["exports"])
+router = APIRouter(prefix="/v1/exports", tags=["exports"], responses=STORE_ERROR)
+
+_CSV = {"schema": {"type": "string"}}
+_PARQUET = {"schema": {"type": "string", "format": "binary"}}
+SERIES_CONTENT = {200: {"description": "The long-format series: CSV (format=csv) or Parquet (format=parquet).",
+                        "content": {"text/csv": _CSV, "application/vnd.apache.parquet": _PARQUET}}}
+CSV_CONTENT = {200: {"description": "CSV with a header row.", "content": {"text/csv": _CSV}}}
+EXPORT_HELP = ("At most Settings.max_export_rows rows (periods × series); more answers 422 naming the limit. "
+               "Series are zero-filled over the window: start/end, else the stored dates.")
 
 SERIES_COLUMNS = ["period", *EXPORT_DIMENSIONS, "count", "unique_count"]
 COOCCURRENCE_COLUMNS = ["skill_a", "skill_b", "count", "count_a", "count_b", "lift"]
@@ -58,32 +68,41 @@ def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str)
 
 
 @router.get("/series", summary="Long-format counts per period × occupation/direction/level/skill/region "
-            "(CSV or Parquet), zero-filled per series")
+            "(CSV or Parquet), zero-filled per series", description=EXPORT_HELP, response_class=Response,
+            responses=SERIES_CONTENT)
 def series_get(
     format: Literal["csv", "parquet"] = Query("csv"),
     interval: Interval = Query("month"),
     dimensions: list[str] = Query(list(DEFAULT_EXPORT_DIMENSIONS),
-                                  description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate."),
+                                  description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate.",
+                                  json_schema_extra=csv_items(EXPORT_DIMENSIONS)),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
 ) -> Response:
-    dims = [d.strip() for raw in dimensions for d in raw.split(",") if d.strip()]
+    dims = list(dict.fromkeys(split_closed(dimensions)))
     bad = [d for d in dims if d not in EXPORT_DIMENSIONS]
     if bad:
         from fastapi.exceptions import RequestValidationError
 
         raise RequestValidationError([{"loc": ("query", "dimensions"), "type": "literal_error", "input": bad[0],
                                        "msg": f"unknown dimension {bad[0]!r}; one of {', '.join(EXPORT_DIMENSIONS)}"}])
-    return _series_response(store.export_series(flt, interval, dims), dims, format)
+    rows = store.export_series(flt, interval, dims, max_rows=settings.max_export_rows)
+    return _series_response(rows, dims, format)
 
 
-@router.post("/series", summary="Long-format series export (filter in the body)")
-def series_post(body: ExportBody, store: SQLiteStore = Depends(get_store)) -> Response:
+@router.post("/series", summary="Long-format series export (filter in the body)", description=EXPORT_HELP,
+             response_class=Response, responses={**SERIES_CONTENT, **BODY_ERRORS})
+def series_post(body: ExportBody, store: SQLiteStore = Depends(get_store), settings: Settings = Depends(get_settings),
+                taxonomy: Taxonomy = Depends(get_taxonomy)) -> Response:
+    known_filter(body, taxonomy)
     dims = list(dict.fromkeys(body.dimensions))
-    return _series_response(store.export_series(body.filter, body.interval, dims), dims, body.format)
+    rows = store.export_series(body.filter, body.interval, dims, max_rows=settings.max_export_rows)
+    return _series_response(rows, dims, body.format)
 
 
-@router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV")
+@router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV", response_class=Response,
+            responses=CSV_CONTENT)
 def cooccurrence_csv(
     limit: int = Query(1000, ge=1, le=100_000),
     min_count: int = Query(1, ge=1),

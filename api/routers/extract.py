@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
+from fastapi.exceptions import RequestValidationError
 
-from skillsignal.models import Extraction, Posting
+from skillsignal.models import Extraction
 
 from ..deps import get_extractor
+from ..schemas import BODY_ERRORS, ExtractRequest
 
 router = APIRouter(prefix="/v1", tags=["extract"])
 
 
-@router.post("/extract", response_model=Extraction, summary="Extract facts from a posting (nothing is stored)")
-def extract(posting: Posting, extractor=Depends(get_extractor)) -> Extraction:
+@router.post("/extract", response_model=Extraction, summary="Extract facts from a posting (nothing is stored)",
+             description="Needs only a title and/or a description; every other posting field is optional "
+             "(id and source are generated when absent).", responses=BODY_ERRORS)
+def extract(posting: ExtractRequest, extractor=Depends(get_extractor)) -> Extraction:
     try:
         return extractor.extract(posting)
     except Exception as exc:  # the extractor's own error type, whatever it is
         if type(exc).__name__ == "ExtractionError":
-            raise HTTPException(status_code=422, detail=f"posting: {exc}") from exc
+            raise RequestValidationError([{"loc": ("body",), "msg": f"posting: {exc}", "type": "extraction_error"}]) \
+                from exc
         raise

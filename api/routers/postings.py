@@ -5,17 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
+from skill_taxonomy import Taxonomy
 from skillsignal.config import Settings
 from skillsignal.models import Posting
 from skillsignal.pipeline import IngestStats
 from storage import PostingFilter, SQLiteStore
 from storage.results import Page
 
-from ..deps import get_pipeline, get_settings, get_store, require_api_key
-from ..filters import filter_query
-from ..schemas import SearchBody
+from ..deps import get_pipeline, get_settings, get_store, get_taxonomy, require_api_key
+from ..filters import filter_query, known_filter
+from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, Message, SearchBody
 
-router = APIRouter(prefix="/v1/postings", tags=["postings"])
+router = APIRouter(prefix="/v1/postings", tags=["postings"], responses=STORE_ERROR)
+UNAUTHORIZED = {401: {"model": Message, "description": "X-API-Key missing or wrong."}}
 
 MAX_INGEST_BATCH = 1000
 
@@ -33,7 +35,8 @@ def _check_size(size: int, settings: Settings, where: str) -> None:
 def search_get(
     q: str | None = Query(None, max_length=200, description="Words that must all occur; empty = newest first."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
-    size: int = Query(20, ge=1, description="Results per page (at most Settings.max_page_size)."),
+    size: int = Query(20, ge=1, description="Results per page (at most Settings.max_page_size).",
+                      json_schema_extra={"x-skillsignal-limit": "max_page_size"}),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
@@ -42,14 +45,17 @@ def search_get(
     return store.search_postings(q, flt, cursor=cursor, size=size)
 
 
-@router.post("/search", response_model=Page, summary="Full-text search (filter in the body)")
+@router.post("/search", response_model=Page, summary="Full-text search (filter in the body)",
+             responses=BODY_ERRORS)
 def search_post(body: SearchBody, store: SQLiteStore = Depends(get_store),
-                settings: Settings = Depends(get_settings)) -> Page:
+                settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)) -> Page:
+    known_filter(body, taxonomy)
     _check_size(body.size, settings, "body")
     return store.search_postings(body.query, body.filter, cursor=body.cursor, size=body.size)
 
 
-@router.get("/{posting_id}", response_model=Posting, summary="One stored posting with its extraction")
+@router.get("/{posting_id}", response_model=Posting, summary="One stored posting with its extraction",
+            responses=NOT_FOUND)
 def get_posting(posting_id: str, store: SQLiteStore = Depends(get_store)) -> Posting:
     posting = store.get_posting(posting_id)
     if posting is None:
@@ -58,7 +64,8 @@ def get_posting(posting_id: str, store: SQLiteStore = Depends(get_store)) -> Pos
 
 
 @router.post("", response_model=IngestStats, dependencies=[Depends(require_api_key)],
-             summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.")
+             summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.",
+             responses={**UNAUTHORIZED, **BODY_ERRORS})
 def ingest(
     postings: list[Posting] = Body(min_length=1, max_length=MAX_INGEST_BATCH),
     pipeline=Depends(get_pipeline),

@@ -5,18 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 
-from skill_taxonomy import Skill
+from skill_taxonomy import Skill, Taxonomy
+from skillsignal.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import CooccurrencePair, Interval, Point, RankingSeries, Totals
 
-from ..deps import get_namer, get_skill_finder, get_store
-from ..filters import filter_query
-from ..schemas import CompareBody, EmergingBody
+from ..deps import get_namer, get_settings, get_skill_finder, get_store, get_taxonomy
+from ..filters import check_series_points, filter_query, known_filter
+from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, CompareBody, EmergingBody
 from ..services.emerging import EmergingSkills, emerging_skills
 from ..services.names import Namer
 from ..services.skill_search import SkillFinder, SkillMatchResult
 
-router = APIRouter(prefix="/v1/skills", tags=["skills"])
+router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=STORE_ERROR)
+SERIES_HELP = ("A series answer holds at most Settings.max_series_points points (periods × series); "
+               "more answers 422 naming the limit.")
 
 
 class SkillSearchResults(BaseModel):
@@ -87,36 +90,50 @@ def emerging_get(
     return _emerging(store, namer, flt, min_count, alpha, limit)
 
 
-@router.post("/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)")
-def emerging_post(body: EmergingBody, store: SQLiteStore = Depends(get_store), namer: Namer = Depends(get_namer)):
+@router.post("/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)",
+             responses=BODY_ERRORS)
+def emerging_post(body: EmergingBody, store: SQLiteStore = Depends(get_store), namer: Namer = Depends(get_namer),
+                  taxonomy: Taxonomy = Depends(get_taxonomy)):
+    known_filter(body, taxonomy)
     return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
 
 
-def _compare(store, finder, namer, terms: list[str], flt: PostingFilter, interval: Interval) -> RankingSeries:
-    ids = [resolve_skill(t, finder).id for t in terms]
+def _compare(store, finder, namer, settings: Settings, terms: list[str], flt: PostingFilter,
+             interval: Interval) -> RankingSeries:
+    ids = list(dict.fromkeys(resolve_skill(t, finder).id for t in terms))
+    if not ids:  # nothing named: nothing to compare (an empty key list would mean "the top skills")
+        return RankingSeries(facet="skills", interval=interval, series=[])
+    check_series_points(store, flt, interval, len(ids), settings.max_series_points)
     series = store.ranking_timeseries("skills", flt, interval, keys=ids)
     for s in series.series:
         s.name = namer.name("skills", s.key)
     return series
 
 
-@router.get("/compare", response_model=RankingSeries, summary="Series of several skills side by side")
+@router.get("/compare", response_model=RankingSeries, summary="Series of several skills side by side",
+            description=SERIES_HELP + " Here `skills` names the skills compared and is also the filter's "
+            "skills field (which changes nothing); POST takes a separate filter.", responses=NOT_FOUND)
 def compare_get(
-    skills: list[str] = Query(description="Skill ids, names or aliases; repeat or comma-separate."),
+    skills: list[str] = Query(min_length=1, max_length=20,
+                              description="Skill ids, names or aliases (at most 20); repeat or comma-separate."),
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
     finder: SkillFinder = Depends(get_skill_finder),
     namer: Namer = Depends(get_namer),
+    settings: Settings = Depends(get_settings),
 ):
     terms = [t.strip() for raw in skills for t in raw.split(",") if t.strip()]
-    return _compare(store, finder, namer, terms, flt, interval)
+    return _compare(store, finder, namer, settings, terms, flt, interval)
 
 
-@router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)")
+@router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)",
+             description=SERIES_HELP, responses={**NOT_FOUND, **BODY_ERRORS})
 def compare_post(body: CompareBody, store: SQLiteStore = Depends(get_store),
-                 finder: SkillFinder = Depends(get_skill_finder), namer: Namer = Depends(get_namer)):
-    return _compare(store, finder, namer, body.skills, body.filter, body.interval)
+                 finder: SkillFinder = Depends(get_skill_finder), namer: Namer = Depends(get_namer),
+                 settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
+    known_filter(body, taxonomy)
+    return _compare(store, finder, namer, settings, body.skills, body.filter, body.interval)
 
 
 @router.get("/cooccurrence", response_model=Cooccurrence, summary="Skill pairs named together most often")
@@ -129,7 +146,8 @@ def cooccurrence(
     return Cooccurrence(pairs=store.skill_cooccurrence(flt, limit=limit, min_count=min_count))
 
 
-@router.get("/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter")
+@router.get("/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter",
+            responses=NOT_FOUND)
 def skill_demand(
     skill: str = Path(description="Skill id, name or alias."),
     flt: PostingFilter = Depends(filter_query),
@@ -138,28 +156,54 @@ def skill_demand(
     namer: Namer = Depends(get_namer),
 ) -> SkillDemand:
     s = resolve_skill(skill, finder)
-    with_skill = flt.model_copy(update={"skills": [s.id]})
-    totals = store.totals(with_skill)
     everything = store.totals(flt).unique_postings
-    occ = store.ranking("occupations", with_skill, limit=5)
+    if not flt.skills or s.id in flt.skills:  # naming s already satisfies the filter's skills
+        with_skill = flt.model_copy(update={"skills": [s.id]})
+        totals = store.totals(with_skill)
+        top = [(b.key, b.unique_postings) for b in store.ranking("occupations", with_skill, limit=5).buckets
+               if b.unique_postings]
+    else:  # postings naming s *and* one of the filter's skills
+        totals, top = _demand_within(store, flt, s.id)
     return SkillDemand(
         id=s.id, name_zh=s.name_zh, name_en=s.name_en, type=s.type, aliases=s.aliases, totals=totals,
         share_of_postings=round(totals.unique_postings / everything, 6) if everything else 0.0,
-        top_occupations=[{"code": b.key, "name": namer.name("occupations", b.key),
-                          "unique_postings": b.unique_postings} for b in occ.buckets],
+        top_occupations=[{"code": code, "name": namer.name("occupations", code), "unique_postings": n}
+                         for code, n in top],
     )
 
 
+def _demand_within(store: SQLiteStore, flt: PostingFilter, skill_id: str) -> tuple[Totals, list[tuple[str, int]]]:
+    """A skill's totals and top occupations among the postings a filter with other skills selects: its
+    bucket of the skills ranking (which keeps the whole filter), and the per-occupation sums of the
+    occupation × skill export."""
+    ranked = store.ranking("skills", flt, metric="median_salary", limit=100_000)
+    bucket = next((b for b in ranked.buckets if b.key == skill_id), None)
+    if bucket is None:
+        return Totals(), []
+    totals = Totals(unique_postings=bucket.unique_postings, duplicate_postings=bucket.duplicate_postings,
+                    total_postings=bucket.total_postings, posting_intensity=bucket.posting_intensity,
+                    median_salary=bucket.median_salary)
+    per_occupation: dict[str, int] = {}
+    for row in store.export_series(flt, "month", ["occupation", "skill"]):
+        if row.skill == skill_id and row.occupation is not None:
+            per_occupation[row.occupation] = per_occupation.get(row.occupation, 0) + row.unique_count
+    top = sorted(((k, n) for k, n in per_occupation.items() if n), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return totals, top
+
+
 @router.get("/{skill}/timeseries", response_model=SkillSeries,
-            summary="A skill's postings per period and its share of all postings")
+            summary="A skill's postings per period and its share of all postings", description=SERIES_HELP,
+            responses=NOT_FOUND)
 def skill_series(
     skill: str = Path(description="Skill id, name or alias."),
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
     finder: SkillFinder = Depends(get_skill_finder),
+    settings: Settings = Depends(get_settings),
 ) -> SkillSeries:
     s = resolve_skill(skill, finder)
+    check_series_points(store, flt, interval, 2, settings.max_series_points)  # the points and the shares
     series = store.ranking_timeseries("skills", flt, interval, keys=[s.id]).series
     points = series[0].points if series else []
     all_points = {p.period: p.unique_postings for p in store.timeseries(flt, interval)}

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from skill_taxonomy import Occupation, Skill, Taxonomy
 
 from ..deps import get_taxonomy
+from ..schemas import NOT_FOUND
 
 router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
 
@@ -50,7 +51,7 @@ def occupations(taxonomy: Taxonomy = Depends(get_taxonomy)) -> OccupationList:
 
 
 @router.get("/occupations/{code}", response_model=Occupation, summary="One occupation: definition, "
-            "directions, competencies per level")
+            "directions, competencies per level", responses=NOT_FOUND)
 def occupation(code: str, taxonomy: Taxonomy = Depends(get_taxonomy)) -> Occupation:
     if code not in taxonomy.occupations:
         raise HTTPException(status_code=404, detail=f"unknown occupation code {code!r}")
@@ -62,7 +63,7 @@ def skills(taxonomy: Taxonomy = Depends(get_taxonomy)) -> SkillList:
     return SkillList(version=taxonomy.version, skills=sorted(taxonomy.skills.values(), key=lambda s: s.id))
 
 
-@router.get("/skills/{skill_id}", response_model=Skill, summary="One skill")
+@router.get("/skills/{skill_id}", response_model=Skill, summary="One skill", responses=NOT_FOUND)
 def skill(skill_id: str, taxonomy: Taxonomy = Depends(get_taxonomy)) -> Skill:
     if skill_id not in taxonomy.skills:
         raise HTTPException(status_code=404, detail=f"unknown skill {skill_id!r}")

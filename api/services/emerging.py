@@ -6,6 +6,8 @@ share change is tested with a one-sided two-proportion z-test (pooled); a skill 
 it has at least ``min_count`` postings now, its share grew, and p < ``alpha``. So 1 → 3 postings
 is never emerging on its own: the count is below the minimum and the test cannot reach significance.
 
+The previous window is cut short at 0001-01-01 when the current one starts that early.
+
 Without a start date the window is the last ``default_days`` (90) — or, when fewer than twice that
 many days are stored, the later half of what is stored, so that the previous window is not empty.
 """
@@ -13,7 +15,7 @@ many days are stored, the later half of what is stored, so that the previous win
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel, Field
 
@@ -56,6 +58,10 @@ def two_proportion_z(c1: int, n1: int, c0: int, n0: int) -> tuple[float, float]:
     return z, 0.5 * math.erfc(z / math.sqrt(2))
 
 
+def _day(ordinal: int) -> date:
+    return date.fromordinal(min(max(ordinal, 1), date.max.toordinal()))
+
+
 def emerging_skills(
     store: SQLiteStore,
     flt: PostingFilter,
@@ -69,10 +75,12 @@ def emerging_skills(
     end = flt.end or (stored[1] if stored else date.today())
     if flt.start is None and stored is not None:
         default_days = max(1, min(default_days, ((end - stored[0]).days + 1) // 2))
-    start = flt.start or end - timedelta(days=default_days - 1)
-    length = (end - start).days + 1
-    prev_end = start - timedelta(days=1)
-    prev_start = prev_end - timedelta(days=length - 1)
+    start = flt.start or _day(end.toordinal() - (default_days - 1))
+    length = max(1, (end - start).days + 1)
+    # the previous window ends the day before start; near the first representable date it is cut
+    # short at date.min rather than overflowing
+    prev_end = _day(start.toordinal() - 1)
+    prev_start = _day(prev_end.toordinal() - (length - 1))
     now_flt = flt.model_copy(update={"start": start, "end": end})
     before_flt = flt.model_copy(update={"start": prev_start, "end": prev_end})
     now = store.ranking("skills", now_flt, limit=100_000)

@@ -22,7 +22,16 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from skillsignal.models import Extraction, Posting
 
-from ..base import CursorError, intensity, keyed_series, periods, totals_from_counts, zero_filled
+from ..base import (
+    CursorError,
+    check_series_size,
+    intensity,
+    keyed_series,
+    period_count,
+    periods,
+    totals_from_counts,
+    zero_filled,
+)
 from ..filters import PostingFilter
 from ..results import (
     DEFAULT_EXPORT_DIMENSIONS,
@@ -511,6 +520,7 @@ class SearchIndex:
         flt: PostingFilter | None = None,
         interval: Interval = "month",
         dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+        max_rows: int | None = None,
     ) -> Iterator[SeriesRow]:
         dims = list(dict.fromkeys(dimensions))
         unknown = [d for d in dims if d not in EXPORT_DIMENSIONS]
@@ -525,6 +535,7 @@ class SearchIndex:
             key = b["key"]
             values = tuple(key.get(f"d{i}") for i in range(len(dims)))
             by_series[values][date.fromisoformat(str(key["p"])[:10])] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
+        check_series_size(interval, period_count(*window, interval), len(by_series), max_rows)
         all_periods = periods(*window, interval)
 
         def generate() -> Iterator[SeriesRow]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 import threading
 import time
 
@@ -66,15 +67,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """A real uvicorn server on 127.0.0.1 (its own empty store), started in a thread."""
+@contextmanager
+def serve(app):
+    """``app`` served by a real uvicorn server on 127.0.0.1 (in a thread); yields its base URL."""
     import uvicorn
 
-    from api.app import create_app
-
-    app = create_app(make_settings(tmp_path_factory.mktemp("live")))
-    app.state.extractor = FakeExtractor()
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -89,9 +86,22 @@ def live_server(tmp_path_factory):
             time.sleep(0.05)
     else:
         raise RuntimeError("uvicorn did not start")
-    yield url, app.state.settings.db_path
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """A real uvicorn server on 127.0.0.1 (its own empty store), started in a thread."""
+    from api.app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("live")))
+    app.state.extractor = FakeExtractor()
+    with serve(app) as url:
+        yield url, app.state.settings.db_path
 
 
 @pytest.fixture(scope="session")

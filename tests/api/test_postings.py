@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.storage.conformance import data
@@ -46,7 +47,8 @@ def test_search_without_query_is_newest_first_and_cursor_is_bound_to_its_query(c
     assert second["items"][0]["posted_date"] <= dates[-1]
     assert not {h["id"] for h in first["items"]} & {h["id"] for h in second["items"]}
     other = client.get("/v1/postings/search", params={"q": "数据", "cursor": first["next_cursor"]})
-    assert other.status_code == 422 and "cursor" in other.json()["detail"]
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert other.json()["detail"][0]["msg"].startswith("cursor")
 
 
 def test_get_posting_and_404(client, dataset):
@@ -67,7 +69,7 @@ def test_extract_calls_the_apps_extractor(client):
     assert res.status_code == 200
     assert [s["id"] for s in res.json()["skills"]] == ["python"]
     bad = client.post("/v1/extract", json={"id": "x", "source": "api"})
-    assert bad.status_code == 422 and "title" in bad.json()["detail"]
+    assert bad.status_code == 422 and "title" in bad.json()["detail"][0]["msg"]
 
 
 def test_taxonomy_endpoints(client):
@@ -134,3 +136,56 @@ def _write_v1(path, postings, dups) -> None:
             conn.execute("INSERT INTO posting_skills VALUES (?,?,?,?)", (p.id, s.id, 1, 1.0))
     conn.commit()
     conn.close()
+
+
+@pytest.mark.parametrize("body", [
+    {"title": "Python开发工程师"},
+    {"description": "负责数据平台开发，熟悉python"},
+    {"title": "Python开发", "description": "熟悉python", "posted_at": "2019-05"},
+])
+def test_extract_needs_only_a_title_or_a_description(client, body):
+    res = client.post("/v1/extract", json=body)
+    assert res.status_code == 200, res.text
+    assert [s["id"] for s in res.json()["skills"]] == ["python"]
+
+
+@pytest.mark.parametrize("body,loc,words", [
+    ({}, ["body"], "title or description"),
+    ({"title": "  ", "description": ""}, ["body"], "title or description"),
+    ({"id": "x", "source": "api"}, ["body"], "title or description"),
+    ({"title": "x", "description": None}, ["body", "description"], "valid string"),
+    ({"title": "x", "posted_at": "May 2019"}, ["body", "posted_at"], "YYYY-MM"),
+])
+def test_extract_without_text_or_with_a_bad_field_is_422(client, body, loc, words):
+    res = client.post("/v1/extract", json=body)
+    assert res.status_code == 422, res.text
+    (problem,) = res.json()["detail"]
+    assert problem["loc"] == loc and words in problem["msg"], problem
+
+
+def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
+    """``posted_at: "2019-05"`` is May 1st through the API (ingest) as through an import (the CLI's reader)."""
+    from datetime import date
+
+    from api.app import create_app
+    from skillsignal.models import Posting
+    from skillsignal.records import RecordError, record_to_posting
+
+    from .conftest import API_KEY, FakeExtractor
+
+    assert record_to_posting({"title": "x", "posted": "2019-05"}).posted_at == date(2019, 5, 1)
+    assert Posting(id="a", source="s", title="x", posted_at="2019-05").posted_at == date(2019, 5, 1)
+    assert Posting(id="a", source="s", title="x", posted_at="2019/5/14").posted_at == date(2019, 5, 14)
+    for bad in ("May 2019", 2019.5, "2019-13"):
+        with pytest.raises(RecordError):
+            record_to_posting({"title": "x", "posted": bad})
+        with pytest.raises(ValueError):
+            Posting(id="a", source="s", title="x", posted_at=bad)
+    app = create_app(make_settings(tmp_path))
+    app.state.extractor = FakeExtractor()
+    with TestClient(app) as c:
+        res = c.post("/v1/postings", headers={"X-API-Key": API_KEY},
+                     json=[{"id": "d1", "source": "api", "title": "Python工程师", "posted_at": "2019-05"}])
+        assert res.status_code == 200, res.text
+        assert c.get("/v1/postings/d1").json()["posted_at"] == "2019-05-01"
+        assert c.get("/v1/totals", params={"start": "2019-05-01", "end": "2019-05-31"}).json()["total_postings"] == 1

@@ -103,4 +103,4 @@ def test_bad_query_parameter_is_named(demo_env):
         timeout=10,
     )
     assert r.status_code == 422
-    assert "start" in r.json()["detail"]
+    assert any(p["loc"] == ["query", "start"] and p["msg"].startswith("start") for p in r.json()["detail"])

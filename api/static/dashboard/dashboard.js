@@ -33,6 +33,8 @@
       if (!res.ok) {
         let detail = res.statusText;
         try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+        // a 422 lists its problems ({loc, msg, type}); each message names its parameter
+        if (Array.isArray(detail)) detail = detail.map((p) => p.msg || JSON.stringify(p)).join("; ");
         throw new Error(`${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
       }
       return res.json();

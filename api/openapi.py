@@ -1,0 +1,158 @@
+"""The OpenAPI document and the interactive docs, both true to the app that serves them.
+
+* :func:`install_openapi` fills in what depends on the app's settings and taxonomy: the page-size
+  cap (``maximum`` of ``size``) and the occupation codes a filter accepts (``enum`` in bodies, a
+  comma-separated ``pattern`` on GET), so that every request the document allows is answered.
+* :func:`mount_docs` serves Swagger UI at ``/docs`` from the app's own files
+  (``api/static/vendor/swagger-ui``, copied from the ``swagger-ui-dist`` npm package by
+  ``scripts/setup.sh``): nothing is fetched from a CDN, so the page works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from skill_taxonomy import Taxonomy
+from skillsignal.config import Settings
+
+from .filters import csv_pattern
+
+log = logging.getLogger(__name__)
+
+SWAGGER_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "swagger-ui"
+#: the files of swagger-ui-dist the page loads
+SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
+DOCS_ASSETS = "/docs/assets"
+
+VALUES_MARK = "x-skillsignal-values"
+LIMIT_MARK = "x-skillsignal-limit"
+
+
+def _walk(node: Any, visit: Callable[[dict], None]) -> None:
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _walk(value, visit)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, visit)
+
+
+def finish_schema(schema: dict, settings: Settings, taxonomy: Taxonomy) -> dict:
+    """Replace the marks the routers and models leave in the schema with this app's values."""
+    codes = [*sorted(taxonomy.occupations), "other"]
+
+    def on_get(node: dict) -> None:  # query parameters: one code or several, comma-separated
+        if node.pop(VALUES_MARK, None) == "occupation-codes":
+            node["items"] = {"type": "string", "pattern": csv_pattern(codes)}
+
+    def anywhere(node: dict) -> None:
+        if node.pop(VALUES_MARK, None) == "occupation-codes":  # JSON bodies: a list of codes
+            node["items"] = {"type": "string", "enum": codes}
+        limit = node.pop(LIMIT_MARK, None)
+        if limit is not None:
+            node["maximum"] = getattr(settings, limit)
+
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for param in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                _walk(param.get("schema", {}), on_get)
+    _walk(schema, anywhere)
+    return schema
+
+
+def install_openapi(app: FastAPI, settings: Settings, taxonomy: Callable[[], Taxonomy]) -> None:
+    """``app.openapi()`` builds the document once, finished with the app's settings and taxonomy."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 description=app.description, routes=app.routes)
+            app.openapi_schema = finish_schema(schema, settings, taxonomy())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its assets under ``/docs/assets`` (no CDN)."""
+    missing = [f for f in SWAGGER_FILES if not (SWAGGER_DIR / f).is_file()]
+    if missing:
+        log.warning("Swagger UI files missing in %s (%s): /docs will be blank; run scripts/setup.sh",
+                    SWAGGER_DIR, ", ".join(missing))
+    else:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
+    redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            oauth2_redirect_url=redirect,
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        )
+
+    @app.get(redirect, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
+def path_regex(template: str) -> re.Pattern:
+    """The regular expression of an OpenAPI path template (``/v1/skills/{skill}``)."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def _takes_many(schema: dict) -> bool:
+    return any(b.get("type") == "array" for b in schema.get("anyOf", [schema]))
+
+
+class SingleValueQuery:
+    """ASGI middleware: a query parameter the OpenAPI document types as one value (a number, a date,
+    an interval) answers 422 when it is repeated, instead of silently taking the last one."""
+
+    def __init__(self, app, fastapi_app: FastAPI):
+        self.app = app
+        self.fastapi_app = fastapi_app
+        self._table: list[tuple[re.Pattern, str, frozenset[str]]] | None = None
+
+    def table(self) -> list[tuple[re.Pattern, str, frozenset[str]]]:
+        if self._table is None:
+            rows = []
+            for template, operations in self.fastapi_app.openapi().get("paths", {}).items():
+                for method, op in operations.items():
+                    scalars = frozenset(p["name"] for p in op.get("parameters", [])
+                                        if p.get("in") == "query" and not _takes_many(p.get("schema", {})))
+                    rows.append((path_regex(template), method.upper(), scalars))
+            self._table = rows
+        return self._table
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("query_string"):
+            names = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
+            repeated = {k for k in names if names.count(k) > 1}
+            if repeated:
+                for regex, method, scalars in self.table():
+                    if method == scope["method"] and regex.fullmatch(scope["path"]):
+                        bad = sorted(repeated & scalars)
+                        if bad:
+                            response = JSONResponse(status_code=422, content={"detail": [{
+                                "loc": ["query", bad[0]], "type": "repeated_parameter",
+                                "msg": f"{bad[0]}: give it once (it takes one value, it was repeated)"}]})
+                            await response(scope, receive, send)
+                            return
+                        break
+        await self.app(scope, receive, send)
