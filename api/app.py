@@ -16,7 +16,7 @@ from skillsignal import __version__
 from skillsignal.config import Settings, get_settings
 from storage import CursorError, StoreError, open_store
 
-from .routers import analytics, counts, exports, extract, health, postings, skills, taxonomy
+from .routers import analytics, competencies, counts, exports, extract, health, postings, skills, taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(CursorError, _cursor_error)
-    for module in (health, counts, analytics, skills, postings, taxonomy, extract, exports):
+    # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
+    for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports):
         app.include_router(module.router)
     try:
         from .routers.dashboard import mount_dashboard
