@@ -13,8 +13,8 @@ Sentence by sentence, each sentence is scored against the statements of the post
   taxonomy skills its text names, and curated ``keywords`` per statement id; each term is weighted
   by its inverse document frequency over all statements of the taxonomy (so 算法 or 模型 weigh
   little, 目标检测 or Kafka much). A sentence's lexical score is the weight of the terms it
-  contains over ``term_saturation`` × the statement's total weight, capped at 1, plus
-  ``skill_bonus`` per taxonomy skill the sentence names and the statement links.
+  contains over ``term_saturation`` × the statement's total weight, plus ``skill_bonus`` per
+  taxonomy skill the sentence names and the statement's text names, capped at 1.
 * **Embedding signal** (when the model is on). The cosine of the sentence (``query``) and the
   statement (``passage``), mapped from [``cosine_low``, ``cosine_high``] onto [0, 1] — e5 cosines
   are compressed into 0.75–0.95 — and mixed with the lexical score by ``embedding_weight``.
@@ -70,8 +70,11 @@ class CompetencyRules(BaseModel):
     max_sentences: int = Field(ge=1)
     max_sentence_chars: int = Field(ge=8)
     level_penalty: float = Field(ge=0)
+    max_levels_above: int = Field(ge=0, le=2)
+    above_penalty: float = Field(ge=0)
     direction_penalty: float = Field(ge=0)
     term_saturation: float = Field(gt=0, le=1)
+    term_saturation_weight: float = Field(gt=0)
     skill_bonus: float = Field(ge=0)
     stop_words: list[str] = Field(default_factory=list)
     keywords: dict[str, list[str]] = Field(default_factory=dict)
@@ -90,10 +93,11 @@ def load_rules(path: Path = RULES_PATH) -> CompetencyRules:
     return CompetencyRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def allowed_levels(level: str) -> tuple[str, ...]:
-    """Statement levels a posting of ``level`` may get: its own and every lower one (the standards'
-    higher levels include the lower ones). An unknown level is read as 初级 (nothing above it)."""
-    return LEVELS[: LEVEL_ORDER.get(level, 0) + 1]
+def allowed_levels(level: str, above: int = 0) -> tuple[str, ...]:
+    """Statement levels a posting of ``level`` may get: its own, every lower one (the standards'
+    higher levels include the lower ones), and at most ``above`` levels higher (the rules'
+    ``max_levels_above``). An unknown level is read as 初级."""
+    return LEVELS[: LEVEL_ORDER.get(level, 0) + 1 + above]
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +115,22 @@ def _cut():
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+@lru_cache(maxsize=8192)
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    """A Latin term matches only as a whole token (``go`` not inside ``google``); others as substrings."""
+    if not term.isascii():
+        return None
+    return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+
+
+def contains(text: str, term: str) -> bool:
+    """Whether normalised ``text`` holds ``term``."""
+    if term not in text:
+        return False
+    pattern = _term_pattern(term)
+    return pattern is None or pattern.search(text) is not None
 
 
 def _words(text: str, stop: frozenset[str]) -> set[str]:
@@ -238,6 +258,10 @@ class CompetencyMatcher:
     def _build(self) -> list[Statement]:
         rules = self.rules
         stop = frozenset(_norm(w) for w in rules.stop_words)
+        known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
+        unknown = sorted(set(rules.keywords) - known)
+        if unknown:
+            log.warning("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
         raw: list[tuple[str, str, object, set[str], frozenset[str]]] = []
         for code, occ in self.taxonomy.occupations.items():
             for level, comps in occ.levels.items():
@@ -276,22 +300,24 @@ class CompetencyMatcher:
 
     @lru_cache(maxsize=512)
     def _candidates(self, code: str, level: str, direction: str | None) -> list[tuple[Statement, float]]:
-        allowed = allowed_levels(level)
+        rules = self.rules
+        allowed = allowed_levels(level, rules.max_levels_above)
         own = LEVEL_ORDER.get(level, 0)
         out = []
         for st in self.statements(code):
             if st.level not in allowed:
                 continue
-            prior = -self.rules.level_penalty * (own - LEVEL_ORDER[st.level])
+            steps = LEVEL_ORDER[st.level] - own
+            prior = -(rules.above_penalty * steps if steps > 0 else rules.level_penalty * -steps)
             if direction and st.direction and st.direction != direction:
-                prior -= self.rules.direction_penalty
+                prior -= rules.direction_penalty
             out.append((st, prior))
         return out
 
     # ------------------------------------------------------------------ signals
 
     def lexical(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
-        """(sentences × statements) lexical scores in [0, 1 + skill bonus]."""
+        """(sentences × statements) lexical scores in [0, 1]."""
         rules = self.rules
         out = np.zeros((len(sentences), len(statements)), np.float64)
         for i, sent in enumerate(sentences):
@@ -299,10 +325,11 @@ class CompetencyMatcher:
             for j, st in enumerate(statements):
                 if st.total <= 0:
                     continue
-                got = sum(w for t, w in st.terms.items() if t in text)
+                got = sum(w for t, w in st.terms.items() if contains(text, t))
                 shared = [w for s, w in st.skills.items() if s in sent.skills]
                 got += sum(shared)
-                out[i, j] = min(1.0, got / (rules.term_saturation * st.total)) + rules.skill_bonus * len(shared)
+                full = min(rules.term_saturation * st.total, rules.term_saturation_weight)
+                out[i, j] = min(1.0, got / full + rules.skill_bonus * len(shared))
         return out
 
     def calibrate(self, cosines: np.ndarray) -> np.ndarray:
@@ -357,6 +384,11 @@ class CompetencyMatcher:
         rules = self.rules
         adjusted = combined + prior[None, :]
         groups = [st.group for st in stmts]
+        levels = [st.level for st in stmts]
+
+        def equivalent(a: int, b: int) -> bool:  # the same work at another level
+            return groups[a] == groups[b] and levels[a] != levels[b]
+
         found: dict[int, list[tuple[float, int]]] = {}
         for i in range(len(sentences)):
             row = adjusted[i]
@@ -366,7 +398,7 @@ class CompetencyMatcher:
             threshold = thresholds[i]
             if row[best] < threshold:
                 continue
-            rival = next((float(row[j]) for j in order[1:] if groups[j] != groups[best]), 0.0)
+            rival = next((float(row[j]) for j in order[1:] if not equivalent(j, best)), 0.0)
             if row[best] - rival < rules.margin:
                 continue
             kept = [best]
@@ -375,8 +407,7 @@ class CompetencyMatcher:
                     break
                 if row[j] < threshold or row[j] < rules.second_ratio * row[best]:
                     break
-                if all(groups[j] != groups[k] for k in kept):
-                    kept.append(j)
+                kept.append(j)
             for j in kept:
                 found.setdefault(j, []).append((float(row[j]), i))
         out = []
