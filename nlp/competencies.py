@@ -3,25 +3,30 @@
 Sentence by sentence, each sentence is scored against the statements of the posting's occupation:
 
 * **Candidates — the level and direction rule.** The standards' higher levels include the lower
-  ones, so a posting of level L may get statements of L and below, never above (a 初级 posting
-  never gets a 中级 or 高级 statement; a 高级 posting may get all three). A statement ``k`` levels
-  below the posting's loses ``level_penalty * k``: where a sentence fits statements of several
-  levels equally, the posting's own level wins. A statement written for another direction of the
+  ones, so a posting of level L may get statements of L and every level below; work written one
+  level up is also what postings ask for (a 初级 posting naming 目标检测 asks for the 中级
+  statement on it), so statements up to ``max_levels_above`` levels higher are candidates too —
+  the bundled rule is one: a 初级 posting may get 中级 but never 高级 statements. Each level
+  below costs ``level_penalty`` and each level above ``above_penalty``, so where a sentence fits
+  statements of several levels equally (the same work content at growing depth) the posting's
+  own level wins, then the nearest below. A statement written for another direction of the
   occupation than the posting's (when the direction is known) loses ``direction_penalty``;
   statements without a direction serve every direction. :func:`allowed_levels` states the rule.
 * **Lexical signal** (always). A statement's terms are its words (jieba, stop words out), the
   taxonomy skills its text names, and curated ``keywords`` per statement id; each term is weighted
   by its inverse document frequency over all statements of the taxonomy (so 算法 or 模型 weigh
   little, 目标检测 or Kafka much). A sentence's lexical score is the weight of the terms it
-  contains over ``term_saturation`` × the statement's total weight, plus ``skill_bonus`` per
-  taxonomy skill the sentence names and the statement's text names, capped at 1.
+  contains over the smaller of ``term_saturation`` × the statement's total weight and
+  ``term_saturation_weight``, plus ``skill_bonus`` per taxonomy skill the sentence names and the
+  statement's text names, capped at 1. Latin terms match whole tokens only.
 * **Embedding signal** (when the model is on). The cosine of the sentence (``query``) and the
   statement (``passage``), mapped from [``cosine_low``, ``cosine_high``] onto [0, 1] — e5 cosines
   are compressed into 0.75–0.95 — and mixed with the lexical score by ``embedding_weight``.
 * **Decision.** Per sentence, the best statement is kept when its score (penalties included)
-  reaches ``threshold`` (``lexical_threshold`` without embeddings) and leads the best statement
-  of another work content by ``margin``; a second statement of another work content is kept when
-  it reaches ``second_ratio`` of the best, up to ``max_per_sentence``.
+  reaches ``threshold`` (``lexical_threshold`` for a sentence read without a vector) and leads
+  the best statement that is not the same work at another level by ``margin``; further
+  statements are kept when they reach the threshold and ``second_ratio`` of the best, up to
+  ``max_per_sentence`` (a sentence may ask for several competencies).
 
 A posting's competencies are the statements kept for any of its sentences; each carries its best
 evidence sentence and every supporting sentence with code-point offsets into the posting's
@@ -261,7 +266,7 @@ class CompetencyMatcher:
         known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
         unknown = sorted(set(rules.keywords) - known)
         if unknown:
-            log.warning("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
+            log.debug("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
         raw: list[tuple[str, str, object, set[str], frozenset[str]]] = []
         for code, occ in self.taxonomy.occupations.items():
             for level, comps in occ.levels.items():
