@@ -81,6 +81,7 @@ class CompetencyRules(BaseModel):
     term_saturation: float = Field(gt=0, le=1)
     term_saturation_weight: float = Field(gt=0)
     skill_bonus: float = Field(ge=0)
+    direction_skill_bonus: float = Field(ge=0)
     stop_words: list[str] = Field(default_factory=list)
     keywords: dict[str, list[str]] = Field(default_factory=dict)
     cosine_low: float
@@ -167,6 +168,8 @@ class Statement:
     total: float
     #: taxonomy skill id -> IDF weight
     skills: dict[str, float]
+    #: skills the taxonomy links to the statement's occupation and direction (empty: no direction)
+    direction_skills: frozenset[str] = frozenset()
 
     @property
     def group(self) -> tuple[str, str]:
@@ -280,6 +283,11 @@ class CompetencyMatcher:
                         if skill is not None:
                             terms -= {_norm(f) for f in skill.surface_forms()}
                     raw.append((code, level, comp, terms, skills))
+        by_direction: dict[tuple[str, str], set[str]] = {}
+        for skill in self.taxonomy.skills.values():
+            for link in skill.occupations:
+                if link.direction:
+                    by_direction.setdefault((link.occupation, link.direction), set()).add(skill.id)
         n = len(raw) or 1
         df: dict[str, int] = {}
         for *_, terms, skills in raw:
@@ -293,6 +301,7 @@ class CompetencyMatcher:
                 id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
                 work_content=comp.work_content, direction=comp.direction, terms=weights,
                 total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
+                direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
             ))
         return out
 
@@ -334,7 +343,10 @@ class CompetencyMatcher:
                 shared = [w for s, w in st.skills.items() if s in sent.skills]
                 got += sum(shared)
                 full = min(rules.term_saturation * st.total, rules.term_saturation_weight)
-                out[i, j] = min(1.0, got / full + rules.skill_bonus * len(shared))
+                bonus = rules.skill_bonus * len(shared)
+                if sent.skills & st.direction_skills:
+                    bonus += rules.direction_skill_bonus
+                out[i, j] = min(1.0, got / full + bonus)
         return out
 
     def calibrate(self, cosines: np.ndarray) -> np.ndarray:
