@@ -72,7 +72,7 @@ class CompetencyRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_sentence_chars: int = Field(ge=1)
-    max_sentences: int = Field(ge=1)
+    max_sentences: int = Field(ge=0)
     max_sentence_chars: int = Field(ge=8)
     level_penalty: float = Field(ge=0)
     max_levels_above: int = Field(ge=0, le=2)
@@ -353,8 +353,11 @@ class CompetencyMatcher:
         lo, hi = self.rules.cosine_low, self.rules.cosine_high
         return np.clip((cosines - lo) / (hi - lo), 0.0, 1.0)
 
-    def warm(self, resources) -> None:
-        """Vectors for every statement of the taxonomy (one call, disk-cached)."""
+    def warm(self, resources, force: bool = False) -> None:
+        """Vectors for every statement of the taxonomy (one call, disk-cached); nothing to do when
+        no sentence is embedded (``max_sentences`` 0) unless ``force``."""
+        if self.rules.max_sentences == 0 and not force:
+            return
         missing = [st for st in self._statements if st.id not in self._vectors]
         if missing:
             vecs = resources.encode_cached([st.text for st in missing], "passage")
@@ -363,7 +366,7 @@ class CompetencyMatcher:
 
     def statement_vectors(self, statements: Sequence[Statement], resources) -> np.ndarray:
         if any(st.id not in self._vectors for st in statements):
-            self.warm(resources)
+            self.warm(resources, force=True)
         return np.stack([self._vectors[st.id] for st in statements])
 
     # ------------------------------------------------------------------ decision

@@ -410,9 +410,9 @@ class Occupation(_BatchComponent):
 
 class Competencies(_BatchComponent):
     """Competency statements of the chosen occupation, sentence by sentence
-    (:mod:`nlp.competencies`). With embeddings, the first ``max_sentences`` read sentences of every
-    posting of the batch (duties first, cut to ``max_sentence_chars``) are embedded in one model
-    call; further sentences are read lexically only."""
+    (:mod:`nlp.competencies`). With embeddings and ``max_sentences`` > 0, the first ``max_sentences``
+    read sentences of every posting of the batch (duties first, cut to ``max_sentence_chars``) are
+    embedded in one model call; further sentences are read lexically only."""
 
     step = "competencies"
 
@@ -435,7 +435,7 @@ class Competencies(_BatchComponent):
                 todo.append((ctx, occ, sents))
         if not todo:
             return
-        if res.embedder is None:
+        if res.embedder is None or rules.max_sentences == 0:
             for ctx, occ, sents in todo:
                 ctx.competencies = matcher.match(occ.code, ctx.level, occ.direction, sents)
             return
