@@ -334,12 +334,14 @@ class CompetencyMatcher:
         """(sentences × statements) lexical scores in [0, 1]."""
         rules = self.rules
         out = np.zeros((len(sentences), len(statements)), np.float64)
+        vocab = {t for st in statements for t in st.terms}
         for i, sent in enumerate(sentences):
             text = _norm(sent.text)
+            present = {t for t in vocab if contains(text, t)}  # each term looked up once a sentence
             for j, st in enumerate(statements):
                 if st.total <= 0:
                     continue
-                got = sum(w for t, w in st.terms.items() if contains(text, t))
+                got = sum(w for t, w in st.terms.items() if t in present)
                 shared = [w for s, w in st.skills.items() if s in sent.skills]
                 got += sum(shared)
                 full = min(rules.term_saturation * st.total, rules.term_saturation_weight)
