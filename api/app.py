@@ -21,7 +21,17 @@ from skillsignal.config import Settings, get_settings
 from storage import CursorError, PostingIndex, SeriesLimitError, StoreError, open_store
 
 from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
-from .routers import analytics, counts, exports, extract, health, postings, skills, taxonomy
+from .routers import (
+    analytics,
+    competencies,
+    counts,
+    exports,
+    extract,
+    health,
+    postings,
+    skills,
+    taxonomy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +119,8 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(CursorError, _cursor_error)
     app.add_exception_handler(SeriesLimitError, _series_limit)
-    for module in (health, counts, analytics, skills, postings, taxonomy, extract, exports):
+    # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
+    for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports):
         app.include_router(module.router)
     try:
         from .routers.dashboard import mount_dashboard

@@ -1,24 +1,46 @@
-"""Competency statements of the chosen occupation that a posting's requirements ask for.
+"""The competency statements of the standards that a posting's duty and requirement sentences ask for.
 
-Candidates are the occupation's competencies (``Occupation.levels``) at the posting's level and
-below, for its direction or for all directions. Evidence is the posting's requirement and duty
-sentences.
+Sentence by sentence, each sentence is scored against the statements of the posting's occupation:
 
-* With embeddings: each sentence (``query``) against each statement (``passage``, embedded once
-  per taxonomy); a statement's score is its best cosine. multilingual-e5 cosines are compressed
-  (unrelated pairs already sit near 0.75-0.8), so a statement is kept when its best cosine is at
-  least ``threshold`` AND stands ``min_margin`` above the median cosine of all statements for
-  that posting (a posting-relative cut); the top ``top_k`` are returned.
-* Without embeddings: lexical overlap. A statement's score is the share of its character
-  bigrams (Chinese) and words (Latin) found in one sentence; kept at ``lexical_threshold``.
-  It finds fewer matches than the embedding path and is documented as the fallback.
+* **Candidates — the level and direction rule.** The standards' higher levels include the lower
+  ones, so a posting of level L may get statements of L and every level below; work written one
+  level up is also what postings ask for (a 初级 posting naming 目标检测 asks for the 中级
+  statement on it), so statements up to ``max_levels_above`` levels higher are candidates too —
+  the bundled rule is one: a 初级 posting may get 中级 but never 高级 statements. Each level
+  below costs ``level_penalty`` and each level above ``above_penalty``, so where a sentence fits
+  statements of several levels equally (the same work content at growing depth) the posting's
+  own level wins, then the nearest below. A statement written for another direction of the
+  occupation than the posting's (when the direction is known) loses ``direction_penalty``;
+  statements without a direction serve every direction. :func:`allowed_levels` states the rule.
+* **Lexical signal** (always). A statement's terms are its words (jieba, stop words out), the
+  taxonomy skills its text names, and curated ``keywords`` per statement id; each term is weighted
+  by its inverse document frequency over all statements of the taxonomy (so 算法 or 模型 weigh
+  little, 目标检测 or Kafka much). A sentence's lexical score is the weight of the terms it
+  contains over the smaller of ``term_saturation`` × the statement's total weight and
+  ``term_saturation_weight``, plus ``skill_bonus`` per taxonomy skill the sentence names and the
+  statement's text names, capped at 1. Latin terms match whole tokens only.
+* **Embedding signal** (when the model is on). The cosine of the sentence (``query``) and the
+  statement (``passage``), mapped from [``cosine_low``, ``cosine_high``] onto [0, 1] — e5 cosines
+  are compressed into 0.75–0.95 — and mixed with the lexical score by ``embedding_weight``.
+* **Decision.** Per sentence, the best statement is kept when its score (penalties included)
+  reaches ``threshold`` (``lexical_threshold`` for a sentence read without a vector) and leads
+  the best statement that is not the same work at another level by ``margin``; further
+  statements are kept when they reach the threshold and ``second_ratio`` of the best, up to
+  ``max_per_sentence`` (a sentence may ask for several competencies).
 
-``evidence`` is the sentence that matched best.
+A posting's competencies are the statements kept for any of its sentences; each carries its best
+evidence sentence and every supporting sentence with code-point offsets into the posting's
+``description`` as given (``None`` where cleaning changed the text beyond recognition).
+
+All thresholds, weights, stop words and keywords live in ``nlp/data/competency_rules.yaml``.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,137 +49,402 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
-from skillsignal.models import CompetencyMatch
+from skillsignal.models import CompetencyMatch, EvidenceSpan
 
 if TYPE_CHECKING:
-    from skill_taxonomy import Competency, Taxonomy
+    from skill_taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
 
 RULES_PATH = Path(__file__).parent / "data" / "competency_rules.yaml"
-LEVEL_ORDER = {"初级": 0, "中级": 1, "高级": 2}
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*")
-_STOP_BIGRAMS = frozenset({"能够", "进行", "相关", "具有", "具备", "以及", "根据", "完成", "工作", "负责", "熟悉", "掌握"})
+LEVELS: tuple[str, ...] = ("初级", "中级", "高级")
+LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
+_CONTENT = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z]")
+_READ_KINDS = frozenset({"duties", "requirements", "preferred", "body"})
 
 
-@lru_cache(maxsize=2)
-def load_rules(path: Path = RULES_PATH) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+class CompetencyRules(BaseModel):
+    """Schema of ``competency_rules.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_sentence_chars: int = Field(ge=1)
+    max_sentences: int = Field(ge=0)
+    max_sentence_chars: int = Field(ge=8)
+    level_penalty: float = Field(ge=0)
+    max_levels_above: int = Field(ge=0, le=2)
+    above_penalty: float = Field(ge=0)
+    direction_penalty: float = Field(ge=0)
+    term_saturation: float = Field(gt=0, le=1)
+    term_saturation_weight: float = Field(gt=0)
+    skill_bonus: float = Field(ge=0)
+    direction_skill_bonus: float = Field(ge=0)
+    stop_words: list[str] = Field(default_factory=list)
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
+    cosine_low: float
+    cosine_high: float
+    embedding_weight: float = Field(ge=0, le=1)
+    threshold: float
+    lexical_threshold: float
+    margin: float = Field(ge=0)
+    second_ratio: float = Field(gt=0, le=1)
+    max_per_sentence: int = Field(ge=1)
 
 
-def features(text: str) -> frozenset[str]:
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> CompetencyRules:
+    return CompetencyRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def allowed_levels(level: str, above: int = 0) -> tuple[str, ...]:
+    """Statement levels a posting of ``level`` may get: its own, every lower one (the standards'
+    higher levels include the lower ones), and at most ``above`` levels higher (the rules'
+    ``max_levels_above``). An unknown level is read as 初级."""
+    return LEVELS[: LEVEL_ORDER.get(level, 0) + 1 + above]
+
+
+@lru_cache(maxsize=1)
+def _cut():
+    try:
+        import rjieba
+
+        return lambda text: rjieba.cut(text, False)
+    except ImportError:  # pragma: no cover - rjieba is a dependency
+        import jieba
+
+        tokenizer = jieba.Tokenizer()
+        return lambda text: list(tokenizer.cut(text, HMM=False))
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@lru_cache(maxsize=8192)
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    """A Latin term matches only as a whole token (``go`` not inside ``google``); others as substrings."""
+    if not term.isascii():
+        return None
+    return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+
+
+def contains(text: str, term: str) -> bool:
+    """Whether normalised ``text`` holds ``term``."""
+    if term not in text:
+        return False
+    pattern = _term_pattern(term)
+    return pattern is None or pattern.search(text) is not None
+
+
+def _words(text: str, stop: frozenset[str]) -> set[str]:
+    """Content words of a statement text: jieba tokens of two or more CJK characters and Latin
+    words, case-folded, stop words out."""
     out: set[str] = set()
-    for run in _CJK_RUN.findall(text):
-        out.update(run[i:i + 2] for i in range(len(run) - 1))
-    out.update(w.casefold() for w in _LATIN_WORD.findall(text))
-    return frozenset(out - _STOP_BIGRAMS)
+    for tok in _cut()(_norm(text)):
+        tok = tok.strip()
+        if not tok or tok in stop:
+            continue
+        if _LATIN.fullmatch(tok) or (len(tok) >= 2 and _CONTENT.search(tok)):
+            out.add(tok)
+    return out
 
 
-@dataclass
-class _Candidate:
-    comp: "Competency"
+@dataclass(frozen=True)
+class Statement:
+    """A competency statement with what the matcher reads of it."""
+
+    id: str
+    text: str
     level: str
-    feats: frozenset[str]
+    occupation: str
+    function: str
+    work_content: str
+    direction: str | None
+    #: term (case-folded surface string) -> IDF weight
+    terms: dict[str, float]
+    total: float
+    #: taxonomy skill id -> IDF weight
+    skills: dict[str, float]
+    #: skills the taxonomy links to the statement's occupation and direction (empty: no direction)
+    direction_skills: frozenset[str] = frozenset()
+
+    @property
+    def group(self) -> tuple[str, str]:
+        return self.function, self.work_content
+
+
+@dataclass(frozen=True)
+class SentenceInput:
+    """One sentence of a posting: its text, its span in the posting's ``description`` (``None``
+    when unknown), and the taxonomy skills found in it."""
+
+    text: str
+    start: int | None = None
+    end: int | None = None
+    skills: frozenset[str] = frozenset()
+    kind: str = "requirements"
+
+
+class RawLocator:
+    """Finds sentences of the cleaned text in the raw text: both compared as NFKC, case-folded
+    letters and digits only, searched left to right; a span runs from the sentence's first to its
+    last letter or digit in the raw text."""
+
+    def __init__(self, raw: str) -> None:
+        chars: list[str] = []
+        where: list[int] = []
+        for i, ch in enumerate(raw):
+            for c in _norm(ch):
+                if c.isalnum():
+                    chars.append(c)
+                    where.append(i)
+        self.compact = "".join(chars)
+        self.where = where
+        self.cursor = 0
+
+    def locate(self, sentence: str) -> tuple[int | None, int | None]:
+        key = "".join(c for c in _norm(sentence) if c.isalnum())
+        if not key:
+            return None, None
+        at = self.compact.find(key, self.cursor)
+        if at < 0:
+            at = self.compact.find(key)
+            if at < 0:
+                return None, None
+        else:
+            self.cursor = at + len(key)
+        return self.where[at], self.where[at + len(key) - 1] + 1
+
+
+def posting_sentences(raw: str, sentences: Sequence, skills_by_sentence: dict[int, set[str]],
+                      min_chars: int) -> list[SentenceInput]:
+    """The sentences a posting's competencies are read from: duties, requirements, preferred extras
+    and un-headed text (never company, benefits or contact), with their raw spans."""
+    locator = RawLocator(raw)
+    out: list[SentenceInput] = []
+    for index, sent in enumerate(sentences):
+        if sent.kind not in _READ_KINDS:
+            continue
+        text = sent.text.strip()
+        if len(_CONTENT.findall(text)) < min_chars:
+            continue
+        start, end = locator.locate(text)
+        out.append(SentenceInput(text, start, end, frozenset(skills_by_sentence.get(index, ())), sent.kind))
+    return out
 
 
 class CompetencyMatcher:
-    def __init__(self, taxonomy: "Taxonomy", rules: dict | None = None) -> None:
+    """Scores sentences against the statements of one taxonomy (built once per extractor)."""
+
+    def __init__(self, taxonomy: "Taxonomy", rules: CompetencyRules | None = None, finder=None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
+        self._finder = finder
         self._vectors: dict[str, np.ndarray] = {}
+        self._statements = self._build()
+        by_occ: dict[str, list[Statement]] = {}
+        for st in self._statements:
+            by_occ.setdefault(st.occupation, []).append(st)
+        self._by_occ = by_occ
 
-    def candidates(self, code: str, level: str, direction: str | None) -> list[_Candidate]:
-        return self._candidates(code, level, direction)
+    # ------------------------------------------------------------------ statements
 
-    @lru_cache(maxsize=256)
-    def _candidates(self, code: str, level: str, direction: str | None) -> list[_Candidate]:
-        occ = self.taxonomy.occupations.get(code)
-        if occ is None:
-            return []
-        limit = LEVEL_ORDER.get(level, 2)
+    def _statement_skills(self, text: str) -> frozenset[str]:
+        finder = self._finder
+        if finder is None:
+            from nlp.skills import SkillFinder
+
+            finder = self._finder = SkillFinder(self.taxonomy)
+        from nlp.sections import Sentence
+
+        found = finder.find(text, [Sentence(text, 0, len(text), "requirements", False)])
+        return frozenset(h.skill_id for h in found.hits)
+
+    def _build(self) -> list[Statement]:
+        rules = self.rules
+        stop = frozenset(_norm(w) for w in rules.stop_words)
+        known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
+        unknown = sorted(set(rules.keywords) - known)
+        if unknown:
+            log.debug("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
+        raw: list[tuple[str, str, object, set[str], frozenset[str]]] = []
+        for code, occ in self.taxonomy.occupations.items():
+            for level, comps in occ.levels.items():
+                for comp in comps:
+                    skills = self._statement_skills(comp.text)
+                    terms = _words(comp.text, stop)
+                    for kw in rules.keywords.get(comp.id, []):
+                        terms.add(_norm(kw).strip())
+                    for sid in skills:  # a skill's names count as one term: its canonical key
+                        skill = self.taxonomy.skills.get(sid)
+                        if skill is not None:
+                            terms -= {_norm(f) for f in skill.surface_forms()}
+                    raw.append((code, level, comp, terms, skills))
+        by_direction: dict[tuple[str, str], set[str]] = {}
+        for skill in self.taxonomy.skills.values():
+            for link in skill.occupations:
+                if link.direction:
+                    by_direction.setdefault((link.occupation, link.direction), set()).add(skill.id)
+        n = len(raw) or 1
+        df: dict[str, int] = {}
+        for *_, terms, skills in raw:
+            for t in terms | {f"skill:{s}" for s in skills}:
+                df[t] = df.get(t, 0) + 1
         out = []
-        for lv, comps in occ.levels.items():
-            if LEVEL_ORDER.get(lv, 0) > limit:
-                continue
-            for comp in comps:
-                if comp.direction and direction and comp.direction != direction:
-                    continue
-                out.append(_Candidate(comp, lv, features(comp.text)))
+        for code, level, comp, terms, skills in raw:
+            weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
+            skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
+            out.append(Statement(
+                id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
+                work_content=comp.work_content, direction=comp.direction, terms=weights,
+                total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
+                direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
+            ))
         return out
 
-    # ------------------------------------------------------------------ lexical
+    def statements(self, code: str) -> list[Statement]:
+        return self._by_occ.get(code, [])
 
-    def match_lexical(self, code: str, level: str, direction: str | None, sentences: Sequence[str]) -> list[CompetencyMatch]:
-        cands = self.candidates(code, level, direction)
-        if not cands or not sentences:
-            return []
-        sent_feats = [features(s) for s in sentences]
-        threshold = float(self.rules["lexical_threshold"])
-        scored = []
-        for cand in cands:
-            if not cand.feats:
-                continue
-            best, best_i = 0.0, -1
-            for i, feats in enumerate(sent_feats):
-                share = len(cand.feats & feats) / len(cand.feats)
-                if share > best:
-                    best, best_i = share, i
-            if best >= threshold:
-                scored.append((best, cand, sentences[best_i]))
-        return self._top(scored)
+    def candidates(self, code: str, level: str, direction: str | None) -> list[tuple[Statement, float]]:
+        """The statements a posting may get, each with its prior (0 or a negative penalty)."""
+        return self._candidates(code, level, direction)
 
-    # ------------------------------------------------------------------ embeddings
-
-    def warm(self, resources) -> None:
-        """Vectors for every competency statement of the taxonomy (one call, disk-cached)."""
-        comps = [c for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs]
-        missing = [c for c in comps if c.id not in self._vectors]
-        if missing:
-            vecs = resources.encode_cached([c.text for c in missing], "passage")
-            for comp, vec in zip(missing, vecs):
-                self._vectors[comp.id] = vec
-
-    def statement_vectors(self, cands: list[_Candidate], resources) -> np.ndarray:
-        if any(c.comp.id not in self._vectors for c in cands):
-            self.warm(resources)
-        return np.stack([self._vectors[c.comp.id] for c in cands])
-
-    def match_vectors(
-        self,
-        code: str,
-        level: str,
-        direction: str | None,
-        sentences: Sequence[str],
-        sentence_vectors: np.ndarray,
-        resources,
-    ) -> list[CompetencyMatch]:
-        cands = self.candidates(code, level, direction)
-        if not cands or not len(sentences):
-            return []
-        comp_vecs = self.statement_vectors(cands, resources)
-        sims = sentence_vectors @ comp_vecs.T  # (sentences, statements)
-        best = sims.max(axis=0)
-        where = sims.argmax(axis=0)
-        threshold = float(self.rules["threshold"])
-        floor = float(np.median(best)) + float(self.rules["min_margin"])
-        scored = [
-            (float(best[j]), cand, sentences[int(where[j])])
-            for j, cand in enumerate(cands)
-            if best[j] >= threshold and best[j] >= floor
-        ]
-        return self._top(scored)
-
-    def _top(self, scored) -> list[CompetencyMatch]:
-        scored.sort(key=lambda t: t[0], reverse=True)
+    @lru_cache(maxsize=512)
+    def _candidates(self, code: str, level: str, direction: str | None) -> list[tuple[Statement, float]]:
+        rules = self.rules
+        allowed = allowed_levels(level, rules.max_levels_above)
+        own = LEVEL_ORDER.get(level, 0)
         out = []
-        for score, cand, evidence in scored[: int(self.rules["top_k"])]:
-            out.append(
-                CompetencyMatch(
-                    id=cand.comp.id,
-                    text=cand.comp.text,
-                    level=cand.level,
-                    score=round(score, 4),
-                    evidence=evidence[:300],
-                )
-            )
+        for st in self.statements(code):
+            if st.level not in allowed:
+                continue
+            steps = LEVEL_ORDER[st.level] - own
+            prior = -(rules.above_penalty * steps if steps > 0 else rules.level_penalty * -steps)
+            if direction and st.direction and st.direction != direction:
+                prior -= rules.direction_penalty
+            out.append((st, prior))
+        return out
+
+    # ------------------------------------------------------------------ signals
+
+    def lexical(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
+        """(sentences × statements) lexical scores in [0, 1]."""
+        rules = self.rules
+        out = np.zeros((len(sentences), len(statements)), np.float64)
+        vocab = {t for st in statements for t in st.terms}
+        for i, sent in enumerate(sentences):
+            text = _norm(sent.text)
+            present = {t for t in vocab if contains(text, t)}  # each term looked up once a sentence
+            for j, st in enumerate(statements):
+                if st.total <= 0:
+                    continue
+                got = sum(w for t, w in st.terms.items() if t in present)
+                shared = [w for s, w in st.skills.items() if s in sent.skills]
+                got += sum(shared)
+                full = min(rules.term_saturation * st.total, rules.term_saturation_weight)
+                bonus = rules.skill_bonus * len(shared)
+                if sent.skills & st.direction_skills:
+                    bonus += rules.direction_skill_bonus
+                out[i, j] = min(1.0, got / full + bonus)
+        return out
+
+    def calibrate(self, cosines: np.ndarray) -> np.ndarray:
+        lo, hi = self.rules.cosine_low, self.rules.cosine_high
+        return np.clip((cosines - lo) / (hi - lo), 0.0, 1.0)
+
+    def warm(self, resources, force: bool = False) -> None:
+        """Vectors for every statement of the taxonomy (one call, disk-cached); nothing to do when
+        no sentence is embedded (``max_sentences`` 0) unless ``force``."""
+        if self.rules.max_sentences == 0 and not force:
+            return
+        missing = [st for st in self._statements if st.id not in self._vectors]
+        if missing:
+            vecs = resources.encode_cached([st.text for st in missing], "passage")
+            for st, vec in zip(missing, vecs):
+                self._vectors[st.id] = vec
+
+    def statement_vectors(self, statements: Sequence[Statement], resources) -> np.ndarray:
+        if any(st.id not in self._vectors for st in statements):
+            self.warm(resources, force=True)
+        return np.stack([self._vectors[st.id] for st in statements])
+
+    # ------------------------------------------------------------------ decision
+
+    def scores(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
+               sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
+               ) -> tuple[list[Statement], np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate statements, combined scores per sentence × statement before the prior, prior
+        per statement, threshold per sentence). ``sentence_vectors`` maps a sentence's index to its
+        vector; sentences without one are scored lexically, against ``lexical_threshold``."""
+        rules = self.rules
+        cands = self.candidates(code, level, direction)
+        stmts = [st for st, _ in cands]
+        prior = np.array([p for _, p in cands], np.float64)
+        thresholds = np.full(len(sentences), rules.lexical_threshold, np.float64)
+        if not stmts or not sentences:
+            return stmts, np.zeros((len(sentences), len(stmts))), prior, thresholds
+        combined = self.lexical(sentences, stmts)
+        if sentence_vectors:
+            rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
+            mat = np.stack([np.asarray(sentence_vectors[i], np.float64) for i in rows])
+            stmt_vecs = self.statement_vectors(stmts, resources).astype(np.float64)
+            emb = self.calibrate(mat @ stmt_vecs.T)
+            w = rules.embedding_weight
+            combined[rows] = w * emb + (1 - w) * combined[rows]
+            thresholds[rows] = rules.threshold
+        return stmts, combined, prior, thresholds
+
+    def match(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
+              sentence_vectors: dict[int, np.ndarray] | None = None, resources=None) -> list[CompetencyMatch]:
+        stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors,
+                                                         resources)
+        if not stmts or not len(sentences):
+            return []
+        rules = self.rules
+        adjusted = combined + prior[None, :]
+        groups = [st.group for st in stmts]
+        levels = [st.level for st in stmts]
+
+        def equivalent(a: int, b: int) -> bool:  # the same work at another level
+            return groups[a] == groups[b] and levels[a] != levels[b]
+
+        found: dict[int, list[tuple[float, int]]] = {}
+        for i in range(len(sentences)):
+            row = adjusted[i]
+            # stable order: score descending, then the statement's position in the taxonomy
+            order = sorted(range(len(stmts)), key=lambda j: (-round(float(row[j]), 9), j))
+            best = order[0]
+            threshold = thresholds[i]
+            if row[best] < threshold:
+                continue
+            rival = next((float(row[j]) for j in order[1:] if not equivalent(j, best)), 0.0)
+            if row[best] - rival < rules.margin:
+                continue
+            kept = [best]
+            for j in order[1:]:
+                if len(kept) >= rules.max_per_sentence:
+                    break
+                if row[j] < threshold or row[j] < rules.second_ratio * row[best]:
+                    break
+                kept.append(j)
+            for j in kept:
+                found.setdefault(j, []).append((float(row[j]), i))
+        out = []
+        for j, hits in found.items():
+            st = stmts[j]
+            hits.sort(key=lambda t: (-t[0], t[1]))
+            best_score, best_i = hits[0]
+            ev = sentences[best_i]
+            out.append(CompetencyMatch(
+                id=st.id, text=st.text, level=st.level, function=st.function, work_content=st.work_content,
+                direction=st.direction, score=round(best_score, 4), evidence=ev.text[:300],
+                start=ev.start, end=ev.end,
+                sentences=[EvidenceSpan(text=sentences[i].text[:300], start=sentences[i].start,
+                                        end=sentences[i].end, score=round(s, 4))
+                           for s, i in sorted(hits, key=lambda t: t[1])],
+            ))
+        out.sort(key=lambda m: (-m.score, m.id))
         return out

@@ -64,11 +64,12 @@ class Extractor:
 
         self.taxonomy = taxonomy
         self.embedder = embedder
+        finder = SkillFinder(taxonomy)
         self.resources = Resources(
             taxonomy=taxonomy,
-            finder=SkillFinder(taxonomy),
+            finder=finder,
             scorer=OccupationScorer(taxonomy),
-            matcher=CompetencyMatcher(taxonomy),
+            matcher=CompetencyMatcher(taxonomy, finder=finder),
             embedder=embedder,
             settings=dict(options or {}),
             cache_dir=cache_dir,

@@ -74,12 +74,30 @@ class SkillMatch(BaseModel):
     required: bool = True
 
 
+class EvidenceSpan(BaseModel):
+    """A sentence of the posting that asks for a competency."""
+
+    text: str
+    start: int | None = Field(default=None, description="Code-point offset in Posting.description; None if not found.")
+    end: int | None = Field(default=None, description="End offset (exclusive) in Posting.description.")
+    score: float = 0.0
+
+
 class CompetencyMatch(BaseModel):
+    """A competency statement of the standards the posting asks for. Fields after ``evidence``
+    were added later; extractions stored before them read with their defaults."""
+
     id: str
     text: str
     level: Level | None = None
     score: float = 0.0
-    evidence: str | None = None
+    evidence: str | None = Field(default=None, description="The sentence that matched best.")
+    function: str | None = Field(default=None, description="职业功能 of the statement.")
+    work_content: str | None = Field(default=None, description="工作内容 of the statement.")
+    direction: str | None = Field(default=None, description="Direction the statement is written for; None = all.")
+    start: int | None = Field(default=None, description="Offset of `evidence` in Posting.description.")
+    end: int | None = Field(default=None, description="End offset (exclusive) of `evidence`.")
+    sentences: list[EvidenceSpan] = Field(default_factory=list, description="Every sentence that matched, in text order.")
 
 
 class NewTerm(BaseModel):

@@ -18,7 +18,8 @@ two agree by construction:
   date) to ``flt.end`` (else the latest), zero-filled; an empty store gives an empty series.
 * **rankings** – buckets sorted by the metric's value descending, then key ascending; postings
   whose facet value is missing are left out (``experience`` has the band 不限 instead). For
-  ``skills`` a posting counts once in each skill it names. ``median_salary`` is filled on buckets
+  ``skills`` a posting counts once in each skill it names, for ``competencies`` once in each competency
+  statement its extraction lists (keys are statement ids). ``median_salary`` is filled on buckets
   only when it is the ranked metric (buckets without salaries rank last).
 * **skills filter** – a posting matches when it names any of the listed skills.
 """

@@ -24,6 +24,7 @@ Facet = Literal[
     "education",
     "experience",
     "sources",
+    "competencies",
 ]
 FACETS: tuple[str, ...] = Facet.__args__  # type: ignore[attr-defined]
 METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]

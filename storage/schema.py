@@ -5,6 +5,8 @@ v2: an integer row id (stable across VACUUM) that the skill links and the FTS5 t
     integer ``day`` (days since 1970-01-01) and ``month`` (year*12 + month-1) columns, ``is_dup``,
     ``salary_mid``, ``experience_band``; covering indexes per hot filter; skill links that copy the
     hot filter columns; ``posting_fts`` over jieba-segmented title and description.
+v3: ``posting_competencies``, the competency statements each posting asks for (the ``competencies``
+    ranking facet), laid out like ``posting_skills``; filled from the stored documents on upgrade.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import sqlite3
 
 from .fts import TOKENIZE
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_SCHEMA_V2 = f"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS postings (
     rid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -75,12 +77,28 @@ CREATE TABLE IF NOT EXISTS posting_skills (
 CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup);
+CREATE TABLE IF NOT EXISTS posting_competencies (
+    pid INTEGER NOT NULL,               -- postings.rid
+    competency_id TEXT NOT NULL,        -- a statement id of the taxonomy
+    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    is_dup INTEGER NOT NULL,
+    occupation_code TEXT,
+    occupation_direction TEXT,
+    level TEXT,
+    province TEXT,
+    region TEXT,
+    salary_mid REAL,
+    PRIMARY KEY (pid, competency_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pc_comp ON posting_competencies(competency_id, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS pc_occ ON posting_competencies(occupation_code, competency_id, day, month, is_dup);
 CREATE VIRTUAL TABLE IF NOT EXISTS posting_fts USING fts5(title, body, tokenize="{TOKENIZE}");
 """
 
 
 def create_schema(tx: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V2.split(";\n"):
+    for statement in _SCHEMA.split(";\n"):
         if statement.strip():
             tx.execute(statement)
 
@@ -93,3 +111,17 @@ def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
     tx.execute("ALTER TABLE posting_skills RENAME TO posting_skills_v1")
     tx.execute("ALTER TABLE postings RENAME TO postings_v1")
     return "postings_v1", "posting_skills_v1"
+
+
+def backfill_competencies(tx: sqlite3.Connection) -> int:
+    """v2 -> v3: the competency links of every stored posting, read from its document."""
+    before = tx.total_changes
+    tx.execute(
+        """INSERT OR IGNORE INTO posting_competencies(pid, competency_id, day, month, is_dup, occupation_code,
+               occupation_direction, level, province, region, salary_mid)
+           SELECT p.rid, json_extract(c.value, '$.id'), p.day, p.month, p.is_dup, p.occupation_code,
+                  p.occupation_direction, p.level, p.province, p.region, p.salary_mid
+           FROM postings p, json_each(p.doc, '$.extraction.competencies') c
+           WHERE json_extract(c.value, '$.id') IS NOT NULL"""
+    )
+    return tx.total_changes - before

@@ -59,7 +59,7 @@ from .results import (
     SeriesRow,
     Totals,
 )
-from .schema import SCHEMA_VERSION, create_schema, migrate_v1_tables
+from .schema import SCHEMA_VERSION, backfill_competencies, create_schema, migrate_v1_tables
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,17 @@ def _skill_source(flt: PostingFilter | None) -> tuple[str, str, list[object]]:
     return "posting_skills s JOIN postings p ON p.rid = s.pid", " AND ".join(clauses) or "1=1", params
 
 
+def _competency_source(flt: PostingFilter | None) -> tuple[str, str, list[object]]:
+    """FROM text and WHERE text (alias ``c`` = posting_competencies) for the competencies facet."""
+    if _uses_only_skill_table(flt):  # the competency links copy the same hot columns
+        clauses, params = _conditions(flt, "c", "c.pid")
+        table = ("posting_competencies c INDEXED BY pc_occ" if flt is not None and flt.occupations
+                 else "posting_competencies c")
+        return table, " AND ".join(clauses) or "1=1", params
+    clauses, params = _conditions(flt, "p", "p.rid")
+    return "posting_competencies c JOIN postings p ON p.rid = c.pid", " AND ".join(clauses) or "1=1", params
+
+
 def _median_from_histogram(hist: Iterable[tuple[float, int]]) -> float | None:
     items = sorted(hist)
     n = sum(c for _, c in items)
@@ -286,13 +297,16 @@ class SQLiteStore:
                 old = migrate_v1_tables(tx)
                 create_schema(tx)
                 self._copy_v1(tx, old)
+            elif current == 2:
+                create_schema(tx)
+                backfill_competencies(tx)
             else:
                 create_schema(tx)
             tx.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-        if current == 1:
-            log.info("migrated SkillSignal store %s from schema v1 to v%d", self.path, SCHEMA_VERSION)
+        if current in (1, 2):
+            log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)
         else:
             log.info("created SkillSignal store %s (schema v%d)", self.path, SCHEMA_VERSION)
 
@@ -354,10 +368,11 @@ class SQLiteStore:
     def _set_duplicates(tx: sqlite3.Connection, dup_of: dict[str, str | None]) -> None:
         rows = [(v, int(v is not None), k) for k, v in dup_of.items()]
         tx.executemany("UPDATE postings SET dup_of=?, is_dup=? WHERE id=?", rows)
-        tx.executemany(
-            "UPDATE posting_skills SET is_dup=? WHERE pid=(SELECT rid FROM postings WHERE id=?)",
-            [(flag, pid) for _, flag, pid in rows],
-        )
+        for table in ("posting_skills", "posting_competencies"):
+            tx.executemany(
+                f"UPDATE {table} SET is_dup=? WHERE pid=(SELECT rid FROM postings WHERE id=?)",
+                [(flag, pid) for _, flag, pid in rows],
+            )
 
     @staticmethod
     def _rids(tx: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -377,6 +392,7 @@ class SQLiteStore:
         if before:
             old = [(rid,) for rid, _ in before.values()]
             tx.executemany("DELETE FROM posting_skills WHERE pid=?", old)
+            tx.executemany("DELETE FROM posting_competencies WHERE pid=?", old)
             tx.executemany("DELETE FROM posting_fts WHERE rowid=?", old)
         rows = [self._row(p, now) for p in postings]
         tx.executemany(
@@ -390,6 +406,7 @@ class SQLiteStore:
             [(after[p.id][0], fts.segment(p.title), fts.segment(p.description)) for p in postings],
         )
         skill_rows = []
+        competency_rows = []
         for p, row in zip(postings, rows):
             if not p.extraction:
                 continue
@@ -400,10 +417,17 @@ class SQLiteStore:
                 if s.id not in seen:
                     seen.add(s.id)
                     skill_rows.append((rid, s.id, int(s.required), s.score, *copied))
+            for cid in dict.fromkeys(c.id for c in p.extraction.competencies):
+                competency_rows.append((rid, cid, *copied))
         tx.executemany(
             f"INSERT INTO posting_skills(pid, skill_id, required, score, {', '.join(_SKILL_COPIED)}) "
             f"VALUES ({','.join('?' * (4 + len(_SKILL_COPIED)))})",
             skill_rows,
+        )
+        tx.executemany(
+            f"INSERT INTO posting_competencies(pid, competency_id, {', '.join(_SKILL_COPIED)}) "
+            f"VALUES ({','.join('?' * (2 + len(_SKILL_COPIED)))})",
+            competency_rows,
         )
 
     @staticmethod
@@ -560,6 +584,9 @@ class SQLiteStore:
         if facet == "skills":
             src, where, params = _skill_source(flt)
             return "s.skill_id", src, where, params, "s"
+        if facet == "competencies":
+            src, where, params = _competency_source(flt)
+            return "c.competency_id", src, where, params, "c"
         column = FACET_COLUMNS[facet]
         where, params = where_clause(flt)
         return f"p.{column}", "postings p", f"{where} AND p.{column} IS NOT NULL", params, "p"

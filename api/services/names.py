@@ -1,4 +1,5 @@
-"""Display names for facet keys (occupation codes, direction ids, skill ids) from the taxonomy."""
+"""Display names for facet keys (occupation codes, direction ids, skill ids, competency statement ids)
+from the taxonomy."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ class Namer:
             occupations["other"] = OTHER_NAME
             directions = {d.id: d.name_zh for occ in taxonomy.occupations.values() for d in occ.directions}
             skills = {sid: s.name_zh for sid, s in taxonomy.skills.items()}
-            _cache[key] = cls({"occupations": occupations, "directions": directions, "skills": skills})
+            competencies = {c.id: c.text for occ in taxonomy.occupations.values()
+                            for comps in occ.levels.values() for c in comps}
+            _cache[key] = cls({"occupations": occupations, "directions": directions, "skills": skills,
+                               "competencies": competencies})
         return _cache[key]
 
     def name(self, facet: str, key: str) -> str | None:

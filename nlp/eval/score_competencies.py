@@ -159,8 +159,12 @@ def predictions_from_rows(rows: list[dict], gold: list[GoldSentence]) -> list[Pr
             if any(not g.text for g in by_post[pid]):
                 raise ValueError("extractor predictions need the posting texts (attach_texts)")
             for comp in row.get("competencies") or []:
-                key = place(comp.get("evidence") or "", by_post[pid], cache)
-                out.append(Prediction(pid, comp["id"], float(comp.get("score") or 0.0), key, comp.get("evidence")))
+                # every sentence the extractor names as evidence for the statement is one prediction
+                spans = comp.get("sentences") or [{"text": comp.get("evidence"), "score": comp.get("score")}]
+                for span in spans:
+                    text = span.get("text") or ""
+                    score = float(span.get("score") or comp.get("score") or 0.0)
+                    out.append(Prediction(pid, comp["id"], score, place(text, by_post[pid], cache), text))
         elif "statement" in row:  # sentence-level line
             pid = row["posting_id"]
             if pid not in by_post:

@@ -409,43 +409,50 @@ class Occupation(_BatchComponent):
 
 
 class Competencies(_BatchComponent):
-    """Competency statements of the chosen occupation. Only postings whose occupation has
-    statements are embedded: their evidence sentences (main duty first, ``max_sentences``,
-    cut to ``max_sentence_chars``), all postings of the batch in one model call."""
+    """Competency statements of the chosen occupation, sentence by sentence
+    (:mod:`nlp.competencies`). With embeddings and ``max_sentences`` > 0, the first ``max_sentences``
+    read sentences of every posting of the batch (duties first, cut to ``max_sentence_chars``) are
+    embedded in one model call; further sentences are read lexically only."""
 
     step = "competencies"
 
     def process_batch(self, items) -> None:
+        from nlp.competencies import posting_sentences
+
         res = self.res
         matcher = res.matcher
-        limit = int(matcher.rules.get("max_sentences", 3))
-        chars = int(matcher.rules.get("max_sentence_chars", 100))
+        rules = matcher.rules
         todo = []
         for doc, ctx in items:
             occ = ctx.occupation.match if ctx.occupation else None
-            if occ is None or occ.code not in res.taxonomy.occupations:
+            if occ is None or not matcher.candidates(occ.code, ctx.level, occ.direction):
                 continue
-            if not matcher.candidates(occ.code, ctx.level, occ.direction):
-                continue
-            ctx.evidence = [t[:chars] for t in evidence_sentences(ctx, limit if res.embedder is not None else max(limit, 8))]
-            if ctx.evidence:
-                todo.append((ctx, occ))
+            per_sentence: dict[int, set[str]] = {}
+            for hit in ctx.found.hits:
+                per_sentence.setdefault(hit.sentence, set()).add(hit.skill_id)
+            sents = posting_sentences(ctx.posting.description, ctx.sentences, per_sentence, rules.min_sentence_chars)
+            if sents:
+                todo.append((ctx, occ, sents))
         if not todo:
             return
-        if res.embedder is None:
-            for ctx, occ in todo:
-                ctx.competencies = matcher.match_lexical(occ.code, ctx.level, occ.direction, ctx.evidence)
+        if res.embedder is None or rules.max_sentences == 0:
+            for ctx, occ, sents in todo:
+                ctx.competencies = matcher.match(occ.code, ctx.level, occ.direction, sents)
             return
-        flat = [t for ctx, _ in todo for t in ctx.evidence]
+        chars = rules.max_sentence_chars
+        embedded = []
+        for ctx, occ, sents in todo:
+            # duties first, then the rest in text order (a stable sort keeps the text order)
+            order = sorted(range(len(sents)), key=lambda i: sents[i].kind != "duties")[: rules.max_sentences]
+            embedded.append(sorted(order))
+        flat = [todo[k][2][i].text[:chars] for k, order in enumerate(embedded) for i in order]
         vecs = res.embedder.encode(flat, kind="query")
         pos = 0
-        for ctx, occ in todo:
-            n = len(ctx.evidence)
-            ctx.evidence_vectors = vecs[pos: pos + n]
-            pos += n
-            ctx.competencies = matcher.match_vectors(
-                occ.code, ctx.level, occ.direction, ctx.evidence, ctx.evidence_vectors, res
-            )
+        for (ctx, occ, sents), order in zip(todo, embedded):
+            rows = vecs[pos: pos + len(order)]
+            pos += len(order)
+            ctx.competencies = matcher.match(occ.code, ctx.level, occ.direction, sents,
+                                             sentence_vectors=dict(zip(order, rows)), resources=res)
 
 
 # ---------------------------------------------------------------------------- factories

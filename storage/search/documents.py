@@ -29,6 +29,7 @@ def to_document(p: Posting, *, is_dup: bool = False, dup_of: str | None = None,
             if s.id not in seen:
                 seen.add(s.id)
                 skills.append({"id": s.id, "name": s.name, "required": s.required, "score": s.score})
+    competency_ids = list(dict.fromkeys(c.id for c in ext.competencies)) if ext else []
     return {
         "id": p.id,
         "source": p.source,
@@ -62,6 +63,7 @@ def to_document(p: Posting, *, is_dup: bool = False, dup_of: str | None = None,
         "has_error": p.extraction_error is not None,
         "skill_ids": [s["id"] for s in skills],
         "skills": skills,
+        "competency_ids": competency_ids,
         "updated_at": (now or datetime.now(timezone.utc)).isoformat(),
         "doc": p.model_dump(mode="json"),
     }

@@ -19,7 +19,7 @@ DOCUMENT_FIELDS = frozenset(
         "province", "city", "district", "region", "industry", "education", "experience_min",
         "experience_band", "salary_min", "salary_max", "salary_mid", "posted_date", "crawled_at",
         "fingerprint", "dup_of", "is_dup", "occupation", "direction", "level", "taxonomy_version",
-        "has_error", "skill_ids", "skills", "updated_at", "doc",
+        "has_error", "skill_ids", "skills", "competency_ids", "updated_at", "doc",
     }
 )
 

@@ -28,9 +28,10 @@ FACET_FIELDS: dict[str, str] = {
     "education": "education",
     "experience": "experience_band",
     "sources": "source",
+    "competencies": "competency_ids",
 }
-#: filter list field -> keyword field (every facet but experience is also a filter)
-LIST_FILTER_FIELDS: dict[str, str] = {k: v for k, v in FACET_FIELDS.items() if k != "experience"}
+#: filter list field -> keyword field (every facet but experience and competencies is also a filter)
+LIST_FILTER_FIELDS: dict[str, str] = {k: v for k, v in FACET_FIELDS.items() if k not in ("experience", "competencies")}
 #: export dimension -> keyword field
 EXPORT_FIELDS: dict[str, str] = {
     "occupation": "occupation",

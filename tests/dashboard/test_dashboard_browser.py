@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from skillsignal.models import Extraction, Location, OccupationMatch, Posting, SkillMatch
+from skillsignal.models import CompetencyMatch, Extraction, Location, OccupationMatch, Posting, SkillMatch
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +31,8 @@ PLAN = {
     "2-02-38-03": ("广东", ("spark", "python"), {"2026-08": 3, "2026-09": 2, "2026-10": 7}),
 }
 LEVELS = ("初级", "中级", "高级")
+# occupation -> competency statements: every posting names the first, every third also the second
+COMPETENCIES = {"2-02-38-01": ("ai.j.1.1", "ai.m.1.1"), "2-02-38-09": ("ic.j.1.1", "ic.m.1.1")}
 
 
 def known_postings() -> list[Posting]:
@@ -45,6 +47,8 @@ def known_postings() -> list[Posting]:
                     extraction=Extraction(
                         occupation=OccupationMatch(code=occ, name=occ), level=LEVELS[i % 3],
                         skills=[SkillMatch(id=s, name=s) for s in skills],
+                        competencies=[CompetencyMatch(id=c, text=c)
+                                      for c in COMPETENCIES.get(occ, ())[: 1 + (i % 3 == 0)]],
                         taxonomy_version="t", extractor_version="e",
                     ),
                 ))
@@ -198,6 +202,35 @@ def test_a_filter_changes_every_chart(page):
     page.select_option("#f-occupation", "")
     page.wait_for_function(f"document.getElementById('kpi-total').textContent === '{len(known_postings())}'",
                            timeout=20_000)
+
+
+def test_competency_panel_shows_the_selected_occupations_statements(page):
+    from skill_taxonomy import default_taxonomy
+
+    text = {c.id: (c.text, lv) for occ in default_taxonomy().occupations.values()
+            for lv, cs in occ.levels.items() for c in cs}
+    wait_ready(page, "table-competencies")
+    assert page.get_attribute("#table-competencies", "data-state") == "empty"  # no occupation chosen
+    assert "选择一个职业" in page.inner_text(".card:has(#table-competencies) .state")
+    for occ, prefix in (("2-02-38-01", "ai."), ("2-02-38-09", "ic.")):
+        page.select_option("#f-occupation", occ)
+        page.wait_for_function(
+            "document.getElementById('table-competencies').dataset.state === 'ready' && "
+            f"document.querySelector('#table-competencies tr[data-competency^=\"{prefix}\"]') !== null",
+            timeout=20_000)
+        rows = page.evaluate("""() => [...document.querySelectorAll('#table-competencies tbody tr')].map(
+            tr => [tr.dataset.competency, ...[...tr.cells].map(td => td.textContent)])""")
+        posts = [p for p in known_postings() if p.extraction.occupation.code == occ]
+        want = Counter(c.id for p in posts for c in p.extraction.competencies)
+        assert [r[0] for r in rows] == [k for k, _ in sorted(want.items(), key=lambda kv: (-kv[1], kv[0]))]
+        for key, statement, level, _function, count, share in rows:
+            assert statement == text[key][0] and level == text[key][1]
+            assert int(count) == want[key]
+            assert share == f"{100 * want[key] / len(posts):.1f}%"
+    page.select_option("#f-occupation", "")
+    page.wait_for_function("document.getElementById('table-competencies').dataset.state === 'empty'",
+                           timeout=20_000)
+    assert not page.errors
 
 
 def test_skill_compare_and_language_switch(page):

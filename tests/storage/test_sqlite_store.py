@@ -138,3 +138,37 @@ def test_fts_follows_upserts(tmp_path):
     assert store.search_postings("机器学习").total == 0
     hit = store.search_postings("前端").items[0]
     assert hit.highlight.description == "负责<em>前端</em>页面开发"
+
+
+def _with_competencies(p: Posting, *ids: str) -> Posting:
+    from skillsignal.models import CompetencyMatch
+
+    p.extraction.competencies = [CompetencyMatch(id=i, text=i) for i in ids]
+    return p
+
+
+def test_v2_store_gets_its_competency_links_on_upgrade(tmp_path):
+    """A store written before the competencies facet (schema v2) is upgraded in place: the links are
+    read from the stored documents, and re-extraction replaces them."""
+    path = tmp_path / "s.sqlite3"
+    store = SQLiteStore(path)
+    store.upsert_postings([
+        _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.j.1.1", "ai.m.1.1"),
+        _with_competencies(make_posting("b", posted=date(2026, 9, 2), occ="2-02-38-01"), "ai.j.1.1"),
+        make_posting("c", posted=date(2026, 9, 3)),
+    ])
+    store.set_duplicates({"b": "a"})
+    store.close()
+    conn = sqlite3.connect(path)  # back to v2: the table did not exist then
+    conn.execute("DROP TABLE posting_competencies")
+    conn.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    upgraded = SQLiteStore(path)
+    assert upgraded.schema_version == 3
+    ranking = upgraded.ranking("competencies", metric="total_postings")
+    assert [(b.key, b.total_postings, b.duplicate_postings) for b in ranking.buckets] == [
+        ("ai.j.1.1", 2, 1), ("ai.m.1.1", 1, 0)]
+    again = _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.s.3.5")
+    upgraded.upsert_postings([again])
+    assert dict(upgraded.count_by("competencies")) == {"ai.j.1.1": 1, "ai.s.3.5": 1}

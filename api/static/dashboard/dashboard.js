@@ -44,6 +44,7 @@
     rankingSeries: (facet, filter, extra) =>
       API.post(`/v1/rankings/${facet}/timeseries`, Object.assign({ filter, interval: "month" }, extra || {})),
     ranking: (facet, filter, extra) => API.post(`/v1/rankings/${facet}`, Object.assign({ filter }, extra || {})),
+    competencies: (filter) => API.post("/v1/rankings/competencies", { filter, limit: 15 }),
     // small windows hold few postings: ask for growth seen in at least 3 of them
     emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10, min_count: 3, alpha: 0.05 }),
     searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
@@ -249,7 +250,59 @@
       };
     });
 
+    renderCompetencies(filter);
     renderCompare();
+  }
+
+  // The competency statements of the selected occupation's standard its postings ask for most:
+  // a table (statements are sentences), with level, occupational function, postings and share.
+  function renderCompetencies(filter) {
+    const id = "table-competencies";
+    const box = document.getElementById(id);
+    const generation = state.generation;
+    state.shown[id] = { columns: [], rows: [] };
+    if (!filter.occupations) {
+      box.replaceChildren();
+      setState(id, "empty", t("competency_hint"));
+      return;
+    }
+    setState(id, "loading");
+    API.competencies(filter).then((data) => {
+      if (generation !== state.generation) return;
+      const table = document.createElement("table");
+      const head = table.createTHead().insertRow();
+      ["col_competency", "col_level", "col_function", "col_postings", "col_share"].forEach((k) => {
+        const th = document.createElement("th");
+        th.textContent = t(k);
+        head.appendChild(th);
+      });
+      const body = table.createTBody();
+      const top = Math.max(1, ...data.buckets.map((b) => b.unique_postings));
+      data.buckets.forEach((b) => {
+        const tr = body.insertRow();
+        tr.dataset.competency = b.key;
+        const cell = (text, cls) => { const td = tr.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
+        cell(b.text || b.key);
+        cell(t(b.level || ""));
+        cell(b.function || "");
+        const n = cell("", "num");
+        const bar = document.createElement("span");
+        bar.className = "bar";
+        bar.style.width = `${Math.round((60 * b.unique_postings) / top)}px`;
+        n.append(bar, String(b.unique_postings));
+        cell(`${(b.share * 100).toFixed(1)}%`, "num");
+      });
+      box.replaceChildren(table);
+      state.shown[id] = {
+        columns: ["competency", "text", "level", "function", "unique_postings", "share"],
+        rows: data.buckets.map((b) => [b.key, b.text, b.level, b.function, b.unique_postings, b.share]),
+      };
+      setState(id, data.buckets.length ? null : "empty");
+    }).catch((err) => {
+      if (generation !== state.generation) return;
+      box.replaceChildren();
+      setState(id, "error", err.message);
+    });
   }
 
   function renderCompare() {

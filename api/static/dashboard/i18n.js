@@ -11,6 +11,8 @@ window.SKILLSIGNAL_I18N = {
     footer: "数据：SkillSignal 从招聘信息中提取；职业与等级依据国家职业技术技能标准。",
     loading: "加载中…", empty: "暂无数据：请放宽筛选条件", error: "加载失败：", postings: "岗位数",
     growth: "增长", share_change: "占比变化 (百分点)", switch_to: "English", other: "其他", no_match: "没有匹配的技能", compare_hint: "在上方输入技能并选择，对比其需求趋势",
+    chart_competencies: "所选职业的标准能力要求", competency_hint: "选择一个职业，查看岗位要求最多的国家标准能力",
+    col_competency: "能力要求", col_level: "等级", col_function: "职业功能", col_postings: "岗位数", col_share: "占比",
   },
   en: {
     title: "Digital talent demand", download: "Download CSV", start: "From", end: "To", occupation: "Occupation",
@@ -24,5 +26,8 @@ window.SKILLSIGNAL_I18N = {
     footer: "Data: extracted by SkillSignal from job postings; occupations and levels per the national occupational standards.",
     loading: "Loading…", empty: "No data: widen the filters", error: "Failed to load: ", postings: "Postings",
     growth: "Growth", share_change: "Share change (pp)", switch_to: "中文", other: "Other", no_match: "No matching skill", compare_hint: "Type a skill above and pick it to compare demand over time",
+    chart_competencies: "Competencies of the standard asked for (selected occupation)",
+    competency_hint: "Pick an occupation to see the competencies of its national standard that postings ask for most",
+    col_competency: "Competency", col_level: "Level", col_function: "Function", col_postings: "Postings", col_share: "Share",
   },
 };

@@ -10,7 +10,7 @@ import random
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.models import CompetencyMatch, Extraction, OccupationMatch, Posting, SkillMatch
 from storage.base import experience_band, intensity, median, periods, period_start, posted_date, salary_mid
 from storage.filters import PostingFilter
 
@@ -18,6 +18,9 @@ OCCUPATIONS = [("2-02-38-01", "ml"), ("2-02-38-03", "bigdata"), ("2-02-38-09", N
 SKILLS = ["python", "pytorch", "spark", "hive", "sql", "docker", "kubernetes", "java"]
 PLACES = [("江苏", "南京", "east"), ("江苏", "苏州", "east"), ("浙江", "杭州", "east"),
           ("湖北", "武汉", "central"), ("四川", "成都", "west"), ("辽宁", "沈阳", "northeast")]
+#: competency statement ids per occupation (a posting names 0-3 of its occupation's)
+COMPETENCIES = {"2-02-38-01": ["ai.j.1.1", "ai.j.1.5", "ai.m.1.1", "ai.s.3.5"],
+                "2-02-38-03": ["bd.j.4.5", "bd.m.5.2", "bd.j.5.1"], "2-02-38-09": ["ic.j.1.1", "ic.m.1.1"]}
 WORDS = ["机器学习", "数据分析", "大数据平台", "深度学习", "分布式系统", "云计算", "模型训练"]
 START = date(2026, 1, 1)
 
@@ -25,6 +28,7 @@ START = date(2026, 1, 1)
 def generate(n: int = 400, seed: int = 7) -> tuple[list[Posting], dict[str, str]]:
     """``n`` postings over 120 days from :data:`START`, and near-duplicate marks (id -> dup_of)."""
     rnd = random.Random(seed)
+    comp_rnd = random.Random(seed + 1)  # its own stream: the other fields stay as they were
     postings: list[Posting] = []
     for i in range(n):
         occ, direction = rnd.choice(OCCUPATIONS)
@@ -55,6 +59,8 @@ def generate(n: int = 400, seed: int = 7) -> tuple[list[Posting], dict[str, str]
                 occupation=OccupationMatch(code=occ, name=occ, direction=direction),
                 level=rnd.choice(["初级", "中级", "高级"]),
                 skills=[SkillMatch(id=s, name=s) for s in skills],
+                competencies=[CompetencyMatch(id=c, text=c) for c in comp_rnd.sample(
+                    COMPETENCIES.get(occ, []), comp_rnd.randint(0, len(COMPETENCIES.get(occ, []))))],
                 taxonomy_version="t", extractor_version="e",
             )
         postings.append(p)
@@ -78,6 +84,7 @@ def _field(p: Posting, facet: str) -> list[str | None]:
         "education": [p.education.level],
         "experience": [experience_band(p.experience.years_min)],
         "sources": [p.source],
+        "competencies": list(dict.fromkeys(c.id for c in ext.competencies)) if ext else [],
     }[facet]
 
 

@@ -59,7 +59,7 @@ def test_rankings(backend, dataset, facet, name):
 
 
 @pytest.mark.parametrize("metric", ["duplicate_postings", "total_postings", "posting_intensity", "median_salary"])
-@pytest.mark.parametrize("facet", ["skills", "provinces", "experience"])
+@pytest.mark.parametrize("facet", ["skills", "provinces", "experience", "competencies"])
 def test_ranking_metrics(backend, dataset, facet, metric):
     postings, dups = dataset
     got = backend.ranking(facet, FILTERS["window"], metric=metric, limit=20)
@@ -82,6 +82,22 @@ def test_ranking_timeseries(backend, dataset, facet):
     chosen = backend.ranking_timeseries(facet, flt, "month", keys=["nonexistent", top[0]])
     assert [s.key for s in chosen.series] == ["nonexistent", top[0]]
     assert all(p.total_postings == 0 for p in chosen.series[0].points)
+
+
+def test_competency_rankings_and_series(backend, dataset):
+    """Competencies are not a filter, so their series are checked against the postings naming each."""
+    postings, dups = dataset
+    flt = FILTERS["occupation"]
+    want = data.ranking(postings, dups, "competencies", flt, "unique_postings", 10)
+    assert len(want) >= 3 and all(k.startswith("ai.") for k, _ in want)  # only the filtered occupation's
+    got = backend.ranking("competencies", flt, limit=10)
+    assert [(b.key, b.value) for b in got.buckets] == want
+    series = backend.ranking_timeseries("competencies", flt, "week", limit=2)
+    assert [s.key for s in series.series] == [k for k, _ in want[:2]]
+    for s in series.series:
+        naming = [p for p in postings if s.key in data._field(p, "competencies")]
+        assert [(p.period, p.unique_postings, p.duplicate_postings, p.total_postings) for p in s.points] == \
+            data.timeseries(naming, dups, flt, "week")
 
 
 @pytest.mark.parametrize("name", ["all", "occupation"])

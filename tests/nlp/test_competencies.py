@@ -1,0 +1,185 @@
+"""The competency matcher: the level and direction rule, sentence-level matching, evidence offsets
+into the raw description, the embedding signal's role, and the rules file."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from nlp.competencies import (
+    RULES_PATH,
+    CompetencyMatcher,
+    CompetencyRules,
+    RawLocator,
+    SentenceInput,
+    allowed_levels,
+    load_rules,
+)
+from skill_taxonomy.loader import Taxonomy
+from skill_taxonomy.models import Competency, Direction, Occupation, Provenance
+from skillsignal.models import CompetencyMatch, Extraction
+
+PROV = Provenance(source="tests", verified=False)
+OCC = "2-02-38-01"
+
+
+def _comp(cid: str, text: str, work: str = "模型部署", direction: str | None = None) -> Competency:
+    return Competency(id=cid, function="产品交付", work_content=work, text=text, direction=direction,
+                      provenance=PROV)
+
+
+def small_taxonomy() -> Taxonomy:
+    """One occupation whose 'deployment' statement exists at all three levels (the same work at
+    growing depth), plus a computer-vision statement and a speech statement."""
+    deploy = "能将训练好的模型封装为服务接口并完成部署"
+    occ = Occupation(
+        code=OCC, name_zh="人工智能工程技术人员", name_en="AI", core=True, definition="d", provenance=PROV,
+        directions=[Direction(id="cv", name_zh="视觉", name_en="CV"), Direction(id="speech", name_zh="语音", name_en="S")],
+        levels={
+            "初级": [_comp("t.j.1", deploy), _comp("t.j.2", "能使用卷积神经网络训练图像分类模型", "视觉", "cv")],
+            "中级": [_comp("t.m.1", deploy), _comp("t.m.2", "能训练声学模型搭建语音识别系统", "语音", "speech")],
+            "高级": [_comp("t.s.1", deploy)],
+        },
+    )
+    return Taxonomy(version="t", occupations={OCC: occ}, skills={})
+
+
+@pytest.fixture(scope="module")
+def matcher() -> CompetencyMatcher:
+    return CompetencyMatcher(small_taxonomy())
+
+
+def test_level_rule_own_and_lower_levels_and_at_most_the_next_one_up():
+    assert allowed_levels("初级") == ("初级",)
+    assert allowed_levels("初级", 1) == ("初级", "中级")
+    assert allowed_levels("中级", 1) == ("初级", "中级", "高级")
+    assert allowed_levels("高级", 0) == ("初级", "中级", "高级")
+    rules = load_rules()
+    assert rules.max_levels_above == 1  # the bundled rule: a 初级 posting never gets a 高级 statement
+    real = CompetencyMatcher(_bundled_taxonomy())
+    levels = {st.level for st, _ in real.candidates(OCC, "初级", None)}
+    assert levels == {"初级", "中级"}
+    prior = {st.level: p for st, p in real.candidates(OCC, "中级", None) if st.direction is None}
+    assert prior["中级"] == 0 and prior["中级"] > prior["初级"] > prior["高级"]
+
+
+def _bundled_taxonomy():
+    from skill_taxonomy import default_taxonomy
+
+    return default_taxonomy()
+
+
+@pytest.mark.parametrize("level, want", [("高级", "t.s.1"), ("中级", "t.m.1"), ("初级", "t.j.1")])
+def test_equivalent_statements_go_to_the_postings_own_level(matcher, level, want):
+    sent = SentenceInput("负责将训练好的模型封装为服务接口并完成部署上线", 0, 24)
+    got = matcher.match(OCC, level, None, [sent])
+    assert got and got[0].id == want and got[0].level == level
+    assert "t.s.1" not in {m.id for m in got} or level != "初级"  # never two levels up
+
+
+def test_a_junior_posting_gets_the_next_level_up_but_never_two(matcher):
+    speech = SentenceInput("熟悉声学模型训练，搭建过语音识别系统", 0, 18)
+    got = matcher.match(OCC, "初级", None, [speech])
+    assert [m.id for m in got] == ["t.m.2"]  # 中级 statement, one level up: allowed, penalised
+    assert got[0].score < matcher.match(OCC, "中级", None, [speech])[0].score
+
+
+def test_another_directions_statement_is_penalised_and_unknown_direction_reads_all(matcher):
+    sent = SentenceInput("使用卷积神经网络训练图像分类模型", 0, 16)
+    assert [m.id for m in matcher.match(OCC, "初级", None, [sent])] == ["t.j.2"]
+    same = matcher.match(OCC, "初级", "cv", [sent])[0].score
+    other = matcher.match(OCC, "初级", "speech", [sent])
+    assert not other or other[0].score <= same - matcher.rules.direction_penalty + 1e-9
+
+
+def test_a_sentence_without_the_statements_terms_gets_nothing(matcher):
+    assert matcher.match(OCC, "高级", None, [SentenceInput("本科及以上学历，良好的沟通能力和团队合作精神")]) == []
+
+
+def test_each_statement_keeps_every_supporting_sentence_in_text_order(matcher):
+    a = SentenceInput("负责模型封装为服务接口并完成部署", 10, 26)
+    b = SentenceInput("不相关的一句话", 30, 37)
+    c = SentenceInput("将训练好的模型部署为在线服务接口", 40, 56)
+    got = {m.id: m for m in matcher.match(OCC, "中级", None, [a, b, c])}
+    spans = [(s.start, s.end) for s in got["t.m.1"].sentences]
+    assert spans == [(10, 26), (40, 56)]
+    best = max(got["t.m.1"].sentences, key=lambda s: s.score)
+    assert (got["t.m.1"].start, got["t.m.1"].end, got["t.m.1"].evidence) == (best.start, best.end, best.text)
+
+
+class _Resources:
+    """Statement vectors for the embedding path: one axis per statement id."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+    def encode_cached(self, texts, kind):
+        assert kind == "passage"
+        return np.eye(len(texts), dtype=np.float32)
+
+
+def test_embeddings_choose_between_statements_the_words_cannot_tell_apart():
+    tax = small_taxonomy()
+    matcher = CompetencyMatcher(tax)
+    stmts = [st.id for st in matcher._statements]
+    res = _Resources(stmts)
+    sent = SentenceInput("负责把训练好的模型封装为服务接口并部署", 0, 19)  # the same words for all three levels
+    for target in ("t.j.1", "t.s.1"):
+        vec = np.eye(len(stmts), dtype=np.float32)[stmts.index(target)]
+        got = matcher.match(OCC, "高级", None, [sent], sentence_vectors={0: vec}, resources=res)
+        assert got[0].id == target
+    # the embedding alone never makes a match: a sentence without one shared term stays empty
+    vec = np.eye(len(stmts), dtype=np.float32)[stmts.index("t.m.2")]
+    assert matcher.match(OCC, "高级", None, [SentenceInput("完全无关", 0, 4)], sentence_vectors={0: vec},
+                         resources=res) == []
+
+
+def test_raw_locator_maps_cleaned_sentences_back_to_the_raw_text():
+    raw = "岗位职责：\r\n１、熟悉ＰｙＴｏｒｃｈ　框架；\n2、负责模型部署"
+    loc = RawLocator(raw)
+    start, end = loc.locate("1、熟悉PyTorch 框架")
+    assert raw[start:end] == "１、熟悉ＰｙＴｏｒｃｈ　框架"
+    start, end = loc.locate("2、负责模型部署")
+    assert raw[start:end] == "2、负责模型部署"
+    assert loc.locate("不在原文里") == (None, None)
+
+
+def test_extractor_gives_sentence_spans_in_the_description_as_given():
+    from nlp.extractor import Extractor
+    from skillsignal.models import Posting
+    from tests.nlp.extract_fixtures import build_taxonomy
+
+    desc = "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n公司福利：五险一金"
+    ex = Extractor(build_taxonomy()).extract(
+        Posting(id="p", source="t", title="深度学习算法工程师", description=desc, experience={"text": "3-5年"}))
+    got = {c.id: c for c in ex.competencies}
+    assert set(got) == {"ai.1", "ai.2"}
+    for cid, words in (("ai.1", "训练图像分类模型"), ("ai.2", "目标检测算法的模型结构")):
+        m = got[cid]
+        assert m.start is not None and words in unicodedata.normalize("NFKC", desc[m.start:m.end])
+        assert m.function == "开发" and m.sentences and m.sentences[0].start == m.start
+    assert got["ai.1"].start > got["ai.2"].end  # two different sentences, not the whole text
+
+
+def test_bundled_keywords_name_statements_of_the_taxonomy_and_the_rules_are_checked(tmp_path):
+    rules = load_rules()
+    ids = {c.id for occ in _bundled_taxonomy().occupations.values() for cs in occ.levels.values() for c in cs}
+    assert rules.keywords and set(rules.keywords) <= ids
+    data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    data["treshold"] = 0.5  # a typo is refused, not ignored
+    with pytest.raises(ValidationError, match="treshold"):
+        CompetencyRules.model_validate(data)
+
+
+def test_stored_extractions_from_before_the_new_fields_still_load():
+    old = {"id": "ai.j.1.1", "text": "t", "level": "初级", "score": 0.9, "evidence": "e"}
+    m = CompetencyMatch.model_validate(old)
+    assert m.sentences == [] and m.start is None and m.function is None
+    ext = Extraction.model_validate({
+        "occupation": {"code": OCC, "name": "n"}, "level": "初级", "competencies": [old],
+        "taxonomy_version": "t", "extractor_version": "e"})
+    assert ext.competencies[0].id == "ai.j.1.1"
