@@ -18,9 +18,9 @@ from storage.results import Bucket, Metric, Ranking
 
 from ..deps import get_store, get_taxonomy
 from ..filters import filter_query, known_filter
-from ..schemas import BODY_ERRORS, RankingBody
+from ..schemas import BODY_ERRORS, STORE_ERROR, RankingBody
 
-router = APIRouter(prefix="/v1", tags=["analytics"])
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=STORE_ERROR)
 
 
 class CompetencyBucket(Bucket):

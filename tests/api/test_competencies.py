@@ -44,4 +44,4 @@ def test_competencies_is_listed_and_documented(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths["/v1/rankings/competencies"]) == {"get", "post"}
     res = client.get("/v1/rankings/competencies", params={"metric": "fame"})
-    assert res.status_code == 422 and "metric" in res.json()["detail"]
+    assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["query", "metric"]

@@ -126,6 +126,16 @@ def ranking_want(w, flt):
     return data.ranking(w.postings, w.dups, "skills", flt, "unique_postings", 50), len(w.subset(flt))
 
 
+def competency_ranking(c, flt, post):
+    r = (_ok(c.post("/v1/rankings/competencies", json=_body(flt, limit=50))) if post
+         else _ok(c.get("/v1/rankings/competencies", params={**_query(flt), "limit": 50}))).json()
+    return [(b["key"], b["unique_postings"]) for b in r["buckets"]], r["totals"]["total_postings"]
+
+
+def competency_ranking_want(w, flt):
+    return data.ranking(w.postings, w.dups, "competencies", flt, "unique_postings", 50), len(w.subset(flt))
+
+
 def ranking_series(c, flt, post):
     r = (_ok(c.post("/v1/rankings/levels/timeseries", json=_body(flt, limit=3))) if post
          else _ok(c.get("/v1/rankings/levels/timeseries", params={**_query(flt), "limit": 3}))).json()
@@ -248,6 +258,8 @@ ENDPOINTS: dict[str, tuple[Callable, Callable, bool]] = {
     "POST /v1/timeseries": (timeseries, timeseries_want, True),
     "GET /v1/rankings/{facet}": (ranking, ranking_want, False),
     "POST /v1/rankings/{facet}": (ranking, ranking_want, True),
+    "GET /v1/rankings/competencies": (competency_ranking, competency_ranking_want, False),
+    "POST /v1/rankings/competencies": (competency_ranking, competency_ranking_want, True),
     "GET /v1/rankings/{facet}/timeseries": (ranking_series, ranking_series_want, False),
     "POST /v1/rankings/{facet}/timeseries": (ranking_series, ranking_series_want, True),
     "GET /v1/skills/compare": (compare, compare_want, False),
