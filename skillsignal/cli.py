@@ -50,6 +50,12 @@ def main(
     _setup_logging(verbose)
 
 
+def _count_lines(path: Path) -> int:
+    """Non-empty lines of a file (what ``extract`` counts as its lines)."""
+    with path.open("rb") as fh:
+        return sum(1 for raw in fh if raw.strip())
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -102,9 +108,10 @@ def ingest(
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
     same file twice leaves each posting once."""
-    from crawlers.importers import MappingError, import_file
+    from crawlers.importers import MappingError, estimate_records, import_file
 
     from .pipeline import IngestPipeline
+    from .progress import progress_bar
 
     try:
         records = import_file(path, mapping, source=source)
@@ -122,7 +129,10 @@ def ingest(
             else:
                 yield item
 
-    stats = pipeline.process(good_postings())
+    if extract:
+        pipeline.extractor  # load the model before the bar starts counting
+    with progress_bar("ingest", total=estimate_records(path)) as bar:
+        stats = pipeline.process(good_postings(), progress=bar.advance)
     pipeline.close()
     result = stats.model_dump()
     result["rejected_records"] = bad
@@ -133,15 +143,22 @@ def ingest(
 def extract(
     input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of postings (flat records)."),
     output: Path = typer.Option(..., "-o", "--output", help="JSONL to write: one line per input line."),
-    embeddings: bool = typer.Option(
-        True, "--embeddings/--no-embeddings", help="Use the sentence-embedding model (slower, better recall)."
+    embeddings: Optional[bool] = typer.Option(
+        None,
+        "--embeddings/--no-embeddings",
+        help="Use the sentence-embedding model (slower, better recall). Default: SKILLSIGNAL_USE_EMBEDDINGS (on).",
+        show_default=False,
     ),
 ) -> None:
     """Extract occupation, level, skills, competencies and new terms from a JSONL file, without storing.
     A line that cannot be processed gets an "error" field and the run goes on."""
     from nlp.batch import extract_jsonl
 
-    stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings)
+    from .progress import progress_bar
+
+    with progress_bar("extract", total=_count_lines(input), unit="lines") as bar:
+        stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings,
+                              progress=bar.advance)
     typer.echo(json.dumps(stats, ensure_ascii=False, default=str))
 
 
@@ -151,9 +168,14 @@ def reprocess(
 ) -> None:
     """Re-run extraction over the stored postings (after a taxonomy or extractor change)."""
     from .pipeline import IngestPipeline
+    from .progress import progress_bar
 
     pipeline = IngestPipeline(get_settings())
-    stats = pipeline.reprocess(only_unextracted=only_missing)
+    counts = pipeline.store.stats()
+    total = counts["postings"] - (counts["extracted"] if only_missing else 0)
+    pipeline.extractor  # load the model before the bar starts counting
+    with progress_bar("reprocess", total=total) as bar:
+        stats = pipeline.reprocess(only_unextracted=only_missing, progress=bar.advance)
     pipeline.close()
     typer.echo(stats.model_dump_json(indent=2))
 
