@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -61,6 +62,30 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _clear_errors(command):
+    """One line and exit code 2, not a traceback, when the store is damaged or refuses the
+    work (StoreError says what is wrong and what to do) or a crawl cannot start."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        import sqlite3
+
+        from crawlers.runner import CrawlError
+        from storage import StoreError, is_corruption
+        from storage.sqlite import corrupt_error
+
+        try:
+            return command(*args, **kwargs)
+        except (StoreError, CrawlError) as exc:
+            _fail(str(exc))
+        except sqlite3.DatabaseError as exc:
+            if not is_corruption(exc):
+                raise
+            _fail(str(corrupt_error(get_settings().db_path, exc)))
+
+    return run
+
+
 @app.command()
 def demo(
     detach: bool = typer.Option(
@@ -82,6 +107,7 @@ def demo(
 
 
 @app.command()
+@_clear_errors
 def crawl(
     urls: list[str] = typer.Argument(..., help="Start URLs: list pages or sitemap.xml of JobPosting sites."),
     polite: bool = typer.Option(
@@ -98,6 +124,7 @@ def crawl(
 
 
 @app.command()
+@_clear_errors
 def ingest(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or XLSX file (UTF-8 or GBK)."),
     mapping: Optional[str] = typer.Option(
@@ -163,6 +190,7 @@ def extract(
 
 
 @app.command()
+@_clear_errors
 def reprocess(
     only_missing: bool = typer.Option(False, help="Only postings never extracted (e.g. after a crash)."),
 ) -> None:
@@ -181,6 +209,7 @@ def reprocess(
 
 
 @app.command()
+@_clear_errors
 def serve(
     host: Optional[str] = typer.Option(None, help="Bind address (default SKILLSIGNAL_API_HOST, 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
@@ -205,6 +234,7 @@ def stop() -> None:
 
 
 @app.command()
+@_clear_errors
 def stats() -> None:
     """Print what the store holds: postings, extracted, errors, duplicates."""
     from storage import open_store

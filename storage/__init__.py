@@ -13,7 +13,7 @@ from skillsignal.config import Settings, get_settings
 
 from .base import CursorError, PostingIndex
 from .filters import PostingFilter
-from .sqlite import FACET_COLUMNS, SQLiteStore, StoreError
+from .sqlite import FACET_COLUMNS, SQLiteStore, StoreCorruptError, StoreError, is_corruption
 
 if TYPE_CHECKING:
     from .search import SearchIndex
@@ -32,4 +32,7 @@ def open_store(settings: Settings | None = None) -> "SQLiteStore | SearchIndex":
     return SQLiteStore(settings.db_path)
 
 
-__all__ = ["FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "StoreError", "open_store"]
+__all__ = [
+    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "StoreCorruptError", "StoreError",
+    "is_corruption", "open_store",
+]
