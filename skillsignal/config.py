@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         default=True, description="Turn embedding-based matching off for the fastest runs."
     )
     max_extract_chars: int = Field(
-        default=20_000,
+        default=10_000,
         ge=1_000,
         description="Longest stretch of a description that extraction reads (the cleaned text up "
         "to the last line or sentence end before this many characters). Ingest, crawl, reprocess, "
