@@ -6,7 +6,10 @@ app's own files, see :mod:`api.openapi`).
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -18,7 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from skill_taxonomy import default_taxonomy
 from skillsignal import __version__
 from skillsignal.config import Settings, get_settings
-from storage import CursorError, PostingIndex, SeriesLimitError, StoreError, open_store
+from storage import CursorError, PostingIndex, SeriesLimitError, StoreCorruptError, StoreError, is_corruption, open_store
+from storage.sqlite import corrupt_error
 
 from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
 from .routers import (
@@ -90,6 +94,69 @@ def _series_limit(request: Request, exc: SeriesLimitError) -> JSONResponse:
     return _unprocessable([_problem([_where(request), "interval"], str(exc), "series_limit")])
 
 
+def _store_damaged(request: Request, exc: Exception) -> JSONResponse:
+    """503 naming the damage and what to do, instead of a 500; /health reports it at once."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        if not is_corruption(exc):
+            raise exc  # not damage: the usual 500
+        exc = corrupt_error(getattr(request.app.state.store, "path", "the store"), exc)
+    request.app.state.integrity = (time.monotonic(), str(exc))
+    log.error("%s", exc)
+    return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+
+class BodyLimit:
+    """Answers 413 to a request whose body is larger than ``max_bytes`` (by its Content-Length,
+    or counted as it arrives), before any route reads it."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._too_large(send, int(declared))
+        seen = 0
+        refused = started = False
+
+        async def counted_receive():
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:  # answer now; the app sees the client gone
+                    refused = True
+                    if not started:
+                        await self._too_large(send, None)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if not refused:  # after a 413, whatever the app answers is dropped
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+
+    async def _too_large(self, send, size: int | None) -> None:
+        what = f"{size:,} bytes" if size is not None else "more bytes"
+        body = json.dumps({"detail": f"request body of {what} is over the limit of {self.max_bytes:,} bytes "
+                                     "(SKILLSIGNAL_MAX_REQUEST_BYTES)"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_app(settings: Settings | None = None, store: PostingIndex | None = None) -> FastAPI:
     """The app over ``store`` (default: the one ``settings`` names, opened here and closed on shutdown;
     a store passed in is left open for its owner)."""
@@ -119,6 +186,9 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(CursorError, _cursor_error)
     app.add_exception_handler(SeriesLimitError, _series_limit)
+    app.add_exception_handler(StoreCorruptError, _store_damaged)
+    app.add_exception_handler(sqlite3.DatabaseError, _store_damaged)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
     for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports):
         app.include_router(module.router)

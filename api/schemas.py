@@ -24,7 +24,11 @@ NOT_FOUND = {404: {"model": Message, "description": "No such resource (the messa
 
 
 class Health(BaseModel):
+    """``status`` is ok, or degraded (HTTP 503) when the store is damaged; ``problem`` then says
+    what is wrong and what to do."""
+
     status: str
+    problem: str | None = None
     version: str
     backend: str
     postings: int

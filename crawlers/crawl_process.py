@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from skillsignal.config import Settings
+from storage.sqlite import StoreError
 
 log = logging.getLogger("crawlers.crawl")
 
@@ -155,11 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cfg = CrawlConfig.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
     setup_logging(str(cfg.settings.get("log_level") or "INFO"), Path(cfg.log_file))
-    result = crawl(cfg)
+    try:
+        result = crawl(cfg)
+    except StoreError as exc:  # damaged crawl state or store: the parent says so in one line
+        result, code = {"error": str(exc), "job": cfg.job}, 3
+    else:
+        code = 0
     tmp = Path(cfg.stats_path + ".tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(cfg.stats_path)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -182,6 +182,8 @@ class CrawlHandle:
         try:
             if self.stats_path.exists():
                 result = json.loads(self.stats_path.read_text(encoding="utf-8"))
+                if result.get("error"):
+                    raise CrawlError(result["error"])
                 return CrawlStats.from_result(result, returncode=rc)
             if check:
                 raise CrawlError(f"crawl process exited with code {rc} without stats; see the log lines above")

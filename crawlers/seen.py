@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from storage.sqlite import StoreCorruptError, check_sqlite_file, is_corruption, quick_check_problem
+
 from .jsonld import host_of, url_key
 
 SCHEMA = """
@@ -38,6 +40,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at REAL NOT NULL
 );
 """
+
+
+def seen_remedy(path: Path) -> str:
+    return (f"it only makes re-crawls conditional and resumable: move it aside (mv {path} {path}.damaged) "
+            "and the next crawl starts a new one, fetching every page again; SkillSignal does not overwrite it")
 
 
 def page_key(url: str) -> str:
@@ -73,7 +80,19 @@ class SeenStore:
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn().executescript(SCHEMA)
+        remedy = seen_remedy(self.path)
+        check_sqlite_file(self.path, remedy)
+        try:
+            self._conn().executescript(SCHEMA)
+            # small (a row per page): checked whole at every start, ~1 ms per 1,000 pages
+            problem = quick_check_problem(self._conn())
+        except sqlite3.DatabaseError as exc:
+            if not is_corruption(exc):
+                raise
+            problem = str(exc)
+        if problem is not None:
+            self.close()
+            raise StoreCorruptError(f"the crawl state {self.path} is damaged ({problem}); {remedy}")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from skillsignal.models import Extraction, Posting
 from skillsignal.records import record_to_posting
@@ -57,8 +57,16 @@ def result_line(posting: Posting, extraction: Extraction) -> dict[str, Any]:
     return line
 
 
-def extract_jsonl(input: Path, output: Path, settings: "Settings", use_embeddings: bool) -> dict[str, Any]:
-    """Extract every line of ``input`` into ``output``; returns counts and timings."""
+def extract_jsonl(
+    input: Path,
+    output: Path,
+    settings: "Settings",
+    use_embeddings: bool | None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Extract every line of ``input`` into ``output``; returns counts and timings.
+    ``use_embeddings`` None follows ``settings.use_embeddings``; ``progress(n)`` is told of
+    each n lines written."""
     from nlp.extractor import ExtractionError, Extractor
 
     started = time.perf_counter()
@@ -93,6 +101,8 @@ def extract_jsonl(input: Path, output: Path, settings: "Settings", use_embedding
                         line = result_line(posting, result)
                         stats["extracted"] += 1
                 dst.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if progress is not None:
+                progress(len(pending))
             pending.clear()
             log.info("extracted %d lines (%d errors)", stats["lines"], stats["errors"])
 

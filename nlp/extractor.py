@@ -42,6 +42,27 @@ class ExtractionError(Exception):
     """One posting could not be extracted; the message says which step failed and why."""
 
 
+def _default_max_chars() -> int:
+    from skillsignal.config import Settings
+
+    return int(Settings.model_fields["max_extract_chars"].default)
+
+
+_SENTENCE_ENDS = "\n。；;！!？?"
+
+
+def cut_for_extraction(text: str, limit: int) -> str:
+    """The part of a cleaned description that extraction reads: all of it up to ``limit``
+    characters; beyond, the text up to the last line or sentence end in the second half of the
+    first ``limit`` characters (else exactly ``limit`` characters). Every extraction step takes
+    time in proportion to the text it reads; this bounds that text (``Settings.max_extract_chars``)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = max(head.rfind(c) for c in _SENTENCE_ENDS)
+    return head[: end + 1] if end + 1 >= limit // 2 else head
+
+
 def _clean(text: str | None) -> str:
     try:
         from nlp.cleaning import clean_text
@@ -59,11 +80,14 @@ class Extractor:
         embedder: Any = None,
         options: dict | None = None,
         cache_dir: "Path | None" = None,
+        max_chars: int | None = None,
     ) -> None:
         from nlp.spacy_pipeline import Resources, build_pipeline
 
         self.taxonomy = taxonomy
         self.embedder = embedder
+        #: longest stretch of a description read (Settings.max_extract_chars)
+        self.max_chars = max_chars or _default_max_chars()
         finder = SkillFinder(taxonomy)
         self.resources = Resources(
             taxonomy=taxonomy,
@@ -96,7 +120,9 @@ class Extractor:
                 if use_embeddings:  # asked for explicitly: the caller must know
                     raise
                 log.warning("embedding model unavailable, extracting without embeddings: %s", exc)
-        return cls(taxonomy, embedder, cache_dir=Path(settings.model_dir) / "vectors")
+        return cls(
+            taxonomy, embedder, cache_dir=Path(settings.model_dir) / "vectors", max_chars=settings.max_extract_chars
+        )
 
     @property
     def taxonomy_version(self) -> str:
@@ -125,6 +151,11 @@ class Extractor:
             try:
                 title = _clean(posting.title)
                 text = _clean(posting.description)
+                if len(text) > self.max_chars:
+                    full = len(text)
+                    text = cut_for_extraction(text, self.max_chars)
+                    log.info("posting %s: extraction reads the first %d of %d characters (max_extract_chars)",
+                             getattr(posting, "id", "?"), len(text), full)
                 doc = self.nlp.make_doc(text)
                 doc._.skillsignal = PostingContext(posting=posting, title=title, text=text)
                 docs.append(doc)

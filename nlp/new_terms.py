@@ -27,7 +27,63 @@ TERMS_PATH = Path(__file__).parent / "data" / "new_terms.yaml"
 _LATIN = re.compile(r"(?<![A-Za-z0-9@._%+-])[A-Za-z][A-Za-z0-9]*(?:(?:[.\-][A-Za-z0-9]+)+|\+\+|#)?(?![A-Za-z0-9@])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CJK_OR_PUNCT = re.compile(r"[\u3400-\u9fff、，；：。（）]")
+#: URLs and e-mail addresses are blanked before reading terms. What :func:`blank_urls` blanks is
+#: what this expression matches; it is not run as such, since a search for the e-mail's local
+#: part restarts at every character of a long word and takes quadratic time.
 _URLISH = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_LOCAL_RUN = re.compile(r"[\w.+-]+")
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def urlish_spans(text: str) -> list[tuple[int, int]]:
+    """The spans ``_URLISH.finditer(text)`` gives, in linear time: an e-mail match ends its
+    local part at an "@", so it starts at the later of the run of local-part characters before
+    an "@" and where the previous match ended; a URL starting at the same place comes first."""
+    ats: list[tuple[int, int]] = []  # ("@" position, start of the local-part run before it)
+    if "@" in text:
+        run_start = {m.end(): m.start() for m in _LOCAL_RUN.finditer(text)}
+        ats = [(m.start(), run_start[m.start()]) for m in re.finditer("@", text) if m.start() in run_start]
+    domains: dict[int, int | None] = {}
+    out: list[tuple[int, int]] = []
+    pos, ai = 0, 0
+    url = _URL.search(text)
+    while True:
+        if url is not None and url.start() < pos:
+            url = _URL.search(text, pos)
+        email: tuple[int, int] | None = None
+        while ai < len(ats):
+            at, local = ats[ai]
+            if at > max(local, pos):
+                if at not in domains:
+                    dom = _DOMAIN.match(text, at + 1)
+                    domains[at] = dom.end() if dom else None
+                if domains[at] is not None:
+                    email = (max(local, pos), domains[at])
+                    break
+            ai += 1
+        if url is not None and (email is None or url.start() <= email[0]):
+            span = url.span()
+        elif email is not None:
+            span = email
+        else:
+            return out
+        out.append(span)
+        pos = span[1]
+
+
+def blank_urls(text: str) -> str:
+    """``text`` with each URL and e-mail address replaced by as many spaces (offsets kept)."""
+    spans = urlish_spans(text)
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for a, b in spans:
+        pieces.append(text[last:a])
+        pieces.append(" " * (b - a))
+        last = b
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -97,7 +153,7 @@ def find_new_terms(
         if sent.boilerplate:
             continue
         keep.append((sent.start, sent.end))
-        body = _URLISH.sub(lambda m: " " * len(m.group(0)), sent.text)
+        body = blank_urls(sent.text)
         cjk = len(_CJK.findall(body))
         in_cjk = cjk >= 2 and cjk >= 0.3 * len(body.replace(" ", ""))  # mostly-Chinese sentence
         for m in _LATIN.finditer(body):

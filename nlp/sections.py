@@ -17,6 +17,7 @@ Each sentence also says whether it marks what it names as a plus (``preferred``:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +83,33 @@ def load_cues(path: Path = CUES_PATH) -> _Cues:
     return _Cues(heading, kind_of, boiler, re.compile(markers, re.IGNORECASE), roles)
 
 
+class _Matches:
+    """``pattern.search(text, pos)`` for many positions in linear total time (a fresh search
+    from every list item re-reads the rest of the text: quadratic on a long description).
+
+    One ``finditer`` pass finds every match; a search from ``pos`` is the first of them starting
+    at or after ``pos``, except where ``pos`` falls inside a match ``finditer`` stepped over:
+    the positions from ``pos`` to that match's end were never tried, so they are tried here."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self.pattern = pattern
+        self.text = text
+        self.found = list(pattern.finditer(text))
+        self.starts = [m.start() for m in self.found]
+
+    def search(self, pos: int) -> re.Match[str] | None:
+        i = bisect_right(self.starts, pos) - 1  # the last match starting at or before pos
+        if i >= 0:
+            prev = self.found[i]
+            if prev.start() == pos:
+                return prev
+            for q in range(pos, prev.end()):  # inside a match: positions finditer skipped
+                m = self.pattern.match(self.text, q)
+                if m is not None:
+                    return m
+        return self.found[i + 1] if i + 1 < len(self.found) else None
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans: cut at sentence ends and before numbered list items. A number glued to
     a word ("...REST API3. 掌握") is a list item only when it continues the list's numbering."""
@@ -90,16 +118,18 @@ def _spans(text: str) -> list[tuple[int, int]]:
         cuts.add(m.start())
         cuts.add(m.end())
     last = 0
-    for m in _ITEM.finditer(text):
+    items = _Matches(_ITEM, text)
+    glued_items = _Matches(_GLUED_ITEM, text)
+    for m in items.found:
         cuts.add(m.start())
         if m.group(0)[:1].isdigit():
             last = int(re.match(r"\d+", m.group(0)).group(0))
-        glued = _GLUED_ITEM.search(text, m.end())
+        glued = glued_items.search(m.end())
         while glued is not None and int(glued.group(1)) == last + 1:
             cuts.add(glued.start(1))
             last += 1
-            nxt = _ITEM.search(text, glued.end())
-            glued_next = _GLUED_ITEM.search(text, glued.end())
+            nxt = items.search(glued.end())
+            glued_next = glued_items.search(glued.end())
             if nxt is not None and glued_next is not None and nxt.start() <= glued_next.start():
                 break
             glued = glued_next

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,6 +46,10 @@ RULES_PATH = Path(__file__).parent / "data" / "skill_rules.yaml"
 CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[+#]+|(?:[.\-_/][A-Za-z0-9]+)+)?")
 _VERSION_TAIL = re.compile(r"[0-9]+(?:\.[0-9x]+)*")
+_DOT_VERSION = re.compile(r"(?:\.[0-9]+)+")
+#: Characters of a Latin name listed before a one-letter language ("Python/C", "C++/C").
+_NAME_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+#.")
+_NAME_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+#")
 
 
 def _is_alnum_ascii(ch: str) -> bool:
@@ -77,6 +82,11 @@ class SkillRules:
     @classmethod
     def load(cls, path: Path = RULES_PATH) -> "SkillRules":
         return _load_rules(path)
+
+    @property
+    def single_after_len(self) -> int:
+        """Longest word that marks a one-letter language ("language"): all that is read after it."""
+        return max(map(len, self.single_after), default=0)
 
 
 @lru_cache(maxsize=4)
@@ -173,6 +183,8 @@ class SkillFinder:
                 self.automaton.add_word(key, key)
         if self.key_skills or self.rules.blockers:
             self.automaton.make_automaton()
+        #: longest key: a token longer than this cannot name a skill (bounds every look-around)
+        self.max_key_len = max(map(len, self.key_skills), default=0)
         # Latin surface forms for typo matching, bucketed by first letter.
         self._nearest_cache: dict[str, str | None] = {}
         self.latin_forms: dict[str, list[str]] = {}
@@ -222,7 +234,7 @@ class SkillFinder:
         pending: list[tuple[SkillHit, int, int]] = []
         taken_until = -1
         has_cjk = bool(CJK.search(raw))
-        clauses = clause_spans(raw)
+        clauses = _Clauses(raw)
         # Accept the leftmost-longest candidate that passes the checks; a rejected long
         # candidate lets shorter ones at the same place be tried.
         for start, end, key in cands:
@@ -249,10 +261,10 @@ class SkillFinder:
         # context-required aliases: kept when the sentence names another skill, or a
         # technique word follows them directly
         others = {h.skill_id for h in local}
-        low = raw.casefold()
+        low = raw.casefold() if pending else raw
         for hit, before, after in pending:
             if (
-                others - {hit.skill_id}
+                len(others) > 1 or (others and hit.skill_id not in others)  # others - {hit}
                 or low.startswith(self.rules.context_suffixes, after)
                 or low[max(0, before - 20): before].rstrip().endswith(self.rules.context_prefixes)
             ):
@@ -280,9 +292,9 @@ class SkillFinder:
                     return None
                 re_ = stop
             elif after == "." and key[-1].isdigit():  # "python3" + ".6"
-                tail = re.match(r"(?:\.[0-9]+)+", raw[re_:])
-                if tail and not (re_ + tail.end() < len(raw) and raw[re_ + tail.end()].isalpha() and raw[re_ + tail.end()].isascii()):
-                    re_ += tail.end()
+                tail = _DOT_VERSION.match(raw, re_)
+                if tail and not (tail.end() < len(raw) and raw[tail.end()].isalpha() and raw[tail.end()].isascii()):
+                    re_ = tail.end()
         return raw[rs:re_]
 
     def _accept(
@@ -296,39 +308,50 @@ class SkillFinder:
             if base not in allowed and surface not in allowed:
                 return False
         if len(key) == 1 and key.isalpha():
-            if not self._language_context(raw, rs, re_):
+            if not self._language_context(raw, rs, re_, clauses):
                 return False
         for suffix in rules.industry_suffix:
             if raw.startswith(suffix, re_):
                 return False
-        for a, b in clauses:
-            if a <= rs < b:
-                clause = raw[a:b]
-                if rules.major.search(clause) and not rules.not_major.search(clause):
-                    return False
-                break
+
+        def major(a: int, b: int) -> bool:
+            clause = raw[a:b]
+            return bool(rules.major.search(clause) and not rules.not_major.search(clause))
+
+        # (each clause is read once per sentence, not once per candidate in it)
+        if clauses.answer("major", rs, major):
+            return False
         return True
 
-    def _language_context(self, raw: str, rs: int, re_: int) -> bool:
+    def _language_context(self, raw: str, rs: int, re_: int, clauses: "_Clauses") -> bool:
         """A one-letter language name is a language when 语言/language follows it or it is
-        listed next to another known Latin skill name ("C/C++", "R、Python", "Python or R")."""
+        listed next to another known Latin skill name ("C/C++", "R、Python", "Python or R").
+
+        Every look to either side reads a bounded stretch (a name longer than the longest key
+        names nothing), so a long sentence is never re-read per candidate."""
         rules = self.rules
-        after = raw[re_:].lstrip()
-        if any(after.casefold().startswith(a) for a in rules.single_after):
+        n = len(raw)
+        a = re_
+        while a < n and raw[a].isspace():  # raw[re_:].lstrip() starts at a
+            a += 1
+        head = raw[a: a + rules.single_after_len].casefold()
+        if any(head.startswith(x) for x in rules.single_after):
             return True
-        before = raw[:rs].rstrip()
+        b = rs
+        while b > 0 and raw[b - 1].isspace():  # raw[:rs].rstrip() ends at b
+            b -= 1
         for sep in rules.single_separators:
-            if before.endswith(sep):
-                m = re.search(r"([A-Za-z][A-Za-z0-9+#.]*)\s*$", before[: len(before) - len(sep)])
-                if m and m.group(1).casefold() in self.key_skills:
+            if raw.endswith(sep, 0, b) and b >= len(sep):
+                name = clauses.name_before(b - len(sep), self.max_key_len)
+                if name is not None and name.casefold() in self.key_skills:
                     return True
-            if after.startswith(sep):
-                m = re.match(r"\s*([A-Za-z][A-Za-z0-9+#]*)", after[len(sep):])
-                if m and m.group(1).casefold() in self.key_skills and len(m.group(1)) > 1:
+            if raw.startswith(sep, a):
+                name = _name_after(raw, a + len(sep), self.max_key_len)
+                if name is not None and name.casefold() in self.key_skills and len(name) > 1:
                     return True
         return False
 
-    def _clause_preferred(self, raw: str, rs: int, clauses, sent: Sentence) -> bool:
+    def _clause_preferred(self, raw: str, rs: int, clauses: "_Clauses", sent: Sentence) -> bool:
         """A skill is a plus when its sentence sits in a preferred section, or its own clause
         carries a marker (优先, 加分, "a plus"...)."""
         if sent.kind == "preferred":
@@ -336,10 +359,7 @@ class SkillFinder:
         from nlp.sections import load_cues
 
         marker = load_cues().preferred
-        for a, b in clauses:
-            if a <= rs < b:
-                return bool(marker.search(raw, a, b))
-        return False
+        return bool(clauses.answer("preferred", rs, lambda a, b: bool(marker.search(raw, a, b))))
 
     def _resolve(self, key: str) -> str:
         """The skill a surface form names (the first listed where several share it)."""
@@ -393,7 +413,9 @@ class SkillFinder:
                 found.covered.append((start, start + len(token)))
 
     def _split_glued(self, token: str) -> list[str] | None:
-        """``token`` as two or more known Latin names, or None."""
+        """``token`` as two or more known Latin names (the fewest parts; among equals the one
+        found first), or None. The known names inside the token come from the automaton in one
+        pass, so a long token costs time in proportion to its length."""
         n = len(token)
         min_part = self.rules.glued_min_part
 
@@ -405,22 +427,33 @@ class SkillFinder:
                 a.isupper() and b.isupper() and i + 1 < n and token[i + 1].islower()
             )
 
-        best: list[list[str] | None] = [None] * (n + 1)
-        best[0] = []
+        # ends[i]: the ends j of the known names token[i:j] (at least 2 characters)
+        ends: dict[int, list[int]] = {}
+        for last, key in self.automaton.iter(token.casefold()):
+            if key in self.key_skills and len(key) >= 2:
+                ends.setdefault(last - len(key) + 1, []).append(last + 1)
+        # fewest parts to reach each position, and the start of the last part (shortest path
+        # over the positions in order; a later path replaces an earlier one only if shorter)
+        count: list[int | None] = [None] * (n + 1)
+        back = [0] * (n + 1)
+        count[0] = 0
         for i in range(n):
-            if best[i] is None:
+            if count[i] is None or i not in ends:
                 continue
-            for j in range(i + 2, n + 1):
-                part = token[i:j]
-                if part.casefold() not in self.key_skills:
+            for j in sorted(ends[i]):
+                if j - i < min_part and not (case_cut(i) and case_cut(j)):
                     continue
-                if len(part) < min_part and not (case_cut(i) and case_cut(j)):
-                    continue
-                cand = best[i] + [part]
-                if best[j] is None or len(cand) < len(best[j]):
-                    best[j] = cand
-        parts = best[n]
-        return parts if parts and len(parts) >= 2 else None
+                if count[j] is None or count[i] + 1 < count[j]:
+                    count[j] = count[i] + 1
+                    back[j] = i
+        if count[n] is None or count[n] < 2:
+            return None
+        parts: list[str] = []
+        j = n
+        while j > 0:
+            parts.append(token[back[j]: j])
+            j = back[j]
+        return parts[::-1]
 
     def _nearest(self, key: str) -> str | None:
         """Closest Latin name within the typo distance (cached: unknown tokens repeat)."""
@@ -451,6 +484,69 @@ def _cjk_neighbour(text: str, start: int, end: int) -> bool:
     return bool(
         (start > 0 and _CJK_OR_PUNCT.match(text[start - 1])) or (end < len(text) and _CJK_OR_PUNCT.match(text[end]))
     )
+
+
+def _name_after(raw: str, pos: int, limit: int) -> str | None:
+    r"""``re.match(r"\s*([A-Za-z][A-Za-z0-9+#]*)", raw[pos:])``'s group, or None when there is
+    none or it is longer than ``limit`` (then it names no skill); reads at most ``limit`` + 1
+    characters past the blanks."""
+    n = len(raw)
+    while pos < n and raw[pos].isspace():
+        pos += 1
+    if pos >= n or not (raw[pos].isascii() and raw[pos].isalpha()):
+        return None
+    end = pos + 1
+    while end < n and raw[end] in _NAME_AFTER:
+        end += 1
+        if end - pos > limit:
+            return None
+    return raw[pos:end]
+
+
+class _Clauses:
+    """The comma-level clauses of one sentence (:func:`nlp.sections.clause_spans`), found by
+    bisection, with each per-clause answer computed once; and the sentence's runs of Latin
+    name characters, for the name listed before a one-letter language."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.spans = clause_spans(raw)
+        self.starts = [a for a, _ in self.spans]
+        self._answers: dict[tuple[str, int], bool] = {}
+        self._runs: list[tuple[int, int, int | None]] | None = None
+        self._run_starts: list[int] = []
+
+    def answer(self, name: str, pos: int, fn) -> bool | None:
+        """``fn(a, b)`` for the clause [a, b) holding ``pos`` (None when none does)."""
+        i = bisect_right(self.starts, pos) - 1
+        if i < 0 or pos >= self.spans[i][1]:
+            return None
+        key = (name, i)
+        if key not in self._answers:
+            self._answers[key] = fn(*self.spans[i])
+        return self._answers[key]
+
+    def name_before(self, end: int, limit: int) -> str | None:
+        r"""``re.search(r"([A-Za-z][A-Za-z0-9+#.]*)\s*$", raw[:end])``'s group, or None when
+        there is none or it is longer than ``limit``. That group is the run of name characters
+        ending where the trailing blanks start, from the run's first letter on."""
+        raw = self.raw
+        k = end
+        while k > 0 and raw[k - 1].isspace():
+            k -= 1
+        if k == 0 or raw[k - 1] not in _NAME_BEFORE:
+            return None
+        if self._runs is None:
+            self._runs = []
+            for m in re.finditer(r"[A-Za-z0-9+#.]+", raw):
+                letter = re.search(r"[A-Za-z]", m.group(0))
+                self._runs.append((m.start(), m.end(), m.start() + letter.start() if letter else None))
+            self._run_starts = [r[0] for r in self._runs]
+        i = bisect_right(self._run_starts, k - 1) - 1
+        _, _, first_letter = self._runs[i]
+        if first_letter is None or first_letter >= k or k - first_letter > limit:
+            return None
+        return raw[first_letter:k]
 
 
 class _Covered:

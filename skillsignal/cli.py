@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -50,9 +51,39 @@ def main(
     _setup_logging(verbose)
 
 
+def _count_lines(path: Path) -> int:
+    """Non-empty lines of a file (what ``extract`` counts as its lines)."""
+    with path.open("rb") as fh:
+        return sum(1 for raw in fh if raw.strip())
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
+
+
+def _clear_errors(command):
+    """One line and exit code 2, not a traceback, when the store is damaged or refuses the
+    work (StoreError says what is wrong and what to do) or a crawl cannot start."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        import sqlite3
+
+        from crawlers.runner import CrawlError
+        from storage import StoreError, is_corruption
+        from storage.sqlite import corrupt_error
+
+        try:
+            return command(*args, **kwargs)
+        except (StoreError, CrawlError) as exc:
+            _fail(str(exc))
+        except sqlite3.DatabaseError as exc:
+            if not is_corruption(exc):
+                raise
+            _fail(str(corrupt_error(get_settings().db_path, exc)))
+
+    return run
 
 
 @app.command()
@@ -76,6 +107,7 @@ def demo(
 
 
 @app.command()
+@_clear_errors
 def crawl(
     urls: list[str] = typer.Argument(..., help="Start URLs: list pages or sitemap.xml of JobPosting sites."),
     polite: bool = typer.Option(
@@ -92,6 +124,7 @@ def crawl(
 
 
 @app.command()
+@_clear_errors
 def ingest(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or XLSX file (UTF-8 or GBK)."),
     mapping: Optional[str] = typer.Option(
@@ -102,9 +135,10 @@ def ingest(
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
     same file twice leaves each posting once."""
-    from crawlers.importers import MappingError, import_file
+    from crawlers.importers import MappingError, estimate_records, import_file
 
     from .pipeline import IngestPipeline
+    from .progress import progress_bar
 
     try:
         records = import_file(path, mapping, source=source)
@@ -122,7 +156,10 @@ def ingest(
             else:
                 yield item
 
-    stats = pipeline.process(good_postings())
+    if extract:
+        pipeline.extractor  # load the model before the bar starts counting
+    with progress_bar("ingest", total=estimate_records(path)) as bar:
+        stats = pipeline.process(good_postings(), progress=bar.advance)
     pipeline.close()
     result = stats.model_dump()
     result["rejected_records"] = bad
@@ -133,32 +170,46 @@ def ingest(
 def extract(
     input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of postings (flat records)."),
     output: Path = typer.Option(..., "-o", "--output", help="JSONL to write: one line per input line."),
-    embeddings: bool = typer.Option(
-        True, "--embeddings/--no-embeddings", help="Use the sentence-embedding model (slower, better recall)."
+    embeddings: Optional[bool] = typer.Option(
+        None,
+        "--embeddings/--no-embeddings",
+        help="Use the sentence-embedding model (slower, better recall). Default: SKILLSIGNAL_USE_EMBEDDINGS (on).",
+        show_default=False,
     ),
 ) -> None:
     """Extract occupation, level, skills, competencies and new terms from a JSONL file, without storing.
     A line that cannot be processed gets an "error" field and the run goes on."""
     from nlp.batch import extract_jsonl
 
-    stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings)
+    from .progress import progress_bar
+
+    with progress_bar("extract", total=_count_lines(input), unit="lines") as bar:
+        stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings,
+                              progress=bar.advance)
     typer.echo(json.dumps(stats, ensure_ascii=False, default=str))
 
 
 @app.command()
+@_clear_errors
 def reprocess(
     only_missing: bool = typer.Option(False, help="Only postings never extracted (e.g. after a crash)."),
 ) -> None:
     """Re-run extraction over the stored postings (after a taxonomy or extractor change)."""
     from .pipeline import IngestPipeline
+    from .progress import progress_bar
 
     pipeline = IngestPipeline(get_settings())
-    stats = pipeline.reprocess(only_unextracted=only_missing)
+    counts = pipeline.store.stats()
+    total = counts["postings"] - (counts["extracted"] if only_missing else 0)
+    pipeline.extractor  # load the model before the bar starts counting
+    with progress_bar("reprocess", total=total) as bar:
+        stats = pipeline.reprocess(only_unextracted=only_missing, progress=bar.advance)
     pipeline.close()
     typer.echo(stats.model_dump_json(indent=2))
 
 
 @app.command()
+@_clear_errors
 def serve(
     host: Optional[str] = typer.Option(None, help="Bind address (default SKILLSIGNAL_API_HOST, 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
@@ -183,6 +234,7 @@ def stop() -> None:
 
 
 @app.command()
+@_clear_errors
 def stats() -> None:
     """Print what the store holds: postings, extracted, errors, duplicates."""
     from storage import open_store

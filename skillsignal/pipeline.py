@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pydantic import BaseModel
 
@@ -78,11 +78,14 @@ class IngestPipeline:
             self._extractor = Extractor.from_settings(self.settings)
         return self._extractor
 
-    def process(self, postings: Iterable[Posting]) -> IngestStats:
+    def process(self, postings: Iterable[Posting], progress: Callable[[int], None] | None = None) -> IngestStats:
+        """Store and extract ``postings``; ``progress(n)`` is told of each batch of n done."""
         stats = IngestStats()
         started = time.perf_counter()
         for batch in batched(postings, self.batch_size):
             stats.merge(self._process_batch(batch))
+            if progress is not None:
+                progress(len(batch))
         stats.seconds = time.perf_counter() - started
         self.totals.merge(stats)
         return stats
@@ -134,8 +137,9 @@ class IngestPipeline:
                 out.append((posting, result, None))
         return out
 
-    def reprocess(self, only_unextracted: bool = False) -> IngestStats:
-        """Re-run extraction over stored postings (after a taxonomy or extractor change)."""
+    def reprocess(self, only_unextracted: bool = False, progress: Callable[[int], None] | None = None) -> IngestStats:
+        """Re-run extraction over stored postings (after a taxonomy or extractor change);
+        ``progress(n)`` is told of each batch of n done."""
         stats = IngestStats()
         started = time.perf_counter()
         for batch in batched(self.store.iter_postings(only_unextracted=only_unextracted), self.batch_size):
@@ -145,6 +149,8 @@ class IngestPipeline:
             stats.extracted += sum(1 for _, ext, _ in results if ext is not None)
             stats.extraction_errors += sum(1 for _, ext, _ in results if ext is None)
             log.info("reprocessed %d postings", stats.received)
+            if progress is not None:
+                progress(len(batch))
         stats.seconds = time.perf_counter() - started
         return stats
 

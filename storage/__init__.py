@@ -13,7 +13,7 @@ from skillsignal.config import Settings, get_settings
 
 from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter
-from .sqlite import FACET_COLUMNS, SQLiteStore, StoreError
+from .sqlite import FACET_COLUMNS, SQLiteStore, StoreCorruptError, StoreError, is_corruption
 
 if TYPE_CHECKING:
     from .search import SearchIndex
@@ -33,6 +33,6 @@ def open_store(settings: Settings | None = None) -> "SQLiteStore | SearchIndex":
 
 
 __all__ = [
-    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError", "StoreError",
-    "open_store",
+    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
+    "StoreCorruptError", "StoreError", "is_corruption", "open_store",
 ]

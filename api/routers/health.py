@@ -1,24 +1,80 @@
+"""``GET /health``: liveness, store size, taxonomy version, and whether the store is intact.
+
+The store's integrity is SQLite's ``PRAGMA quick_check`` (it reads every page: milliseconds for
+a small store, about a second per GB), run at most once per ``INTEGRITY_TTL_S`` seconds and
+cached; an API request that meets a damaged page marks the store damaged at once. A damaged
+store answers ``status: degraded`` with the reason, and HTTP 503, so a load balancer or a
+monitor sees it.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import threading
+import time
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from skill_taxonomy import default_taxonomy
 from skillsignal import __version__
 from skillsignal.config import Settings
-from storage import SQLiteStore
+from storage import SQLiteStore, StoreError
 
 from ..deps import get_settings, get_store
 from ..schemas import Health
 
 router = APIRouter(tags=["health"])
 
+#: Seconds a quick_check result is reused.
+INTEGRITY_TTL_S = 30.0
+_check_lock = threading.Lock()
 
-@router.get("/health", response_model=Health, summary="Liveness, store size and taxonomy version")
-def health(store: SQLiteStore = Depends(get_store), settings: Settings = Depends(get_settings)) -> Health:
+
+def store_problem(request: Request, store) -> str | None:
+    """What is wrong with the store (None: intact), from a cached ``quick_check``."""
+    state = request.app.state
+    cached = getattr(state, "integrity", None)
+    if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
+        return cached[1]
+    check = getattr(store, "check_integrity", None)
+    if check is None:  # a search backend: its server reports its own health
+        return None
+    with _check_lock:  # one check at a time; the others wait for its answer
+        cached = getattr(state, "integrity", None)
+        if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
+            return cached[1]
+        found = check()
+        problem = None if found is None else (
+            f"{getattr(store, 'path', 'the store')} is damaged (quick_check: {found}); restore it from a backup")
+        state.integrity = (time.monotonic(), problem)
+        return problem
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Liveness, store size, taxonomy version and store integrity",
+    responses={503: {"model": Health, "description": "The store is damaged (status degraded, with the reason)."}},
+)
+def health(
+    request: Request,
+    response: Response,
+    store: SQLiteStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Health:
+    problem = store_problem(request, store)
+    postings = 0
+    if problem is None:
+        try:
+            postings = store.count_postings()
+        except StoreError as exc:
+            problem = str(exc)
+    if problem is not None:
+        response.status_code = 503
     return Health(
-        status="ok",
+        status="degraded" if problem else "ok",
+        problem=problem,
         version=__version__,
         backend=settings.backend,
-        postings=store.count_postings(),
+        postings=postings,
         taxonomy_version=default_taxonomy(settings.taxonomy_overlay).version,
     )

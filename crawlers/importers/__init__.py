@@ -30,7 +30,8 @@ from .mapping import MappingError, MappingSpec, apply_mapping, guess_preset, pre
 from .readers import read_csv, read_jsonl, read_xlsx
 
 __all__ = [
-    "FileImporter", "ImportResult", "MappingError", "MappingSpec", "RecordError", "import_file", "preset_names",
+    "FileImporter", "ImportResult", "MappingError", "MappingSpec", "RecordError", "estimate_records", "import_file",
+    "preset_names",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,32 @@ class FileImporter:
             "%s: done, %d records, %d rejected, %.1f s",
             self.path, self.records, self.errors, time.perf_counter() - started,
         )
+
+
+def estimate_records(path: Path | str) -> int | None:
+    """About how many records ``path`` holds, cheaply (for a progress bar): its non-empty lines
+    (JSONL), its lines less the header (CSV/TSV, where a record may span lines), the sheet's
+    rows less the header (XLSX); None when it cannot tell."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    try:
+        if fmt == "xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            try:
+                rows = wb.worksheets[0].max_row
+            finally:
+                wb.close()
+            return max(rows - 1, 0) if rows else None
+        lines = 0
+        with path.open("rb") as fh:
+            for raw in fh:
+                if raw.strip():
+                    lines += 1
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return lines if fmt == "jsonl" else max(lines - 1, 0)
 
 
 def import_file(

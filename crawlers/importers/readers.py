@@ -16,6 +16,8 @@ from typing import Any, Iterator, Union
 
 from skillsignal.models import MAX_DESCRIPTION_CHARS
 
+from .encoding import decoded_lines
+
 Row = tuple[int, Union[dict[str, Any], str]]
 
 # A 1 MB description must fit in one CSV field (the default limit is 128 KiB).
@@ -23,19 +25,21 @@ csv.field_size_limit(min(sys.maxsize, 4 * MAX_DESCRIPTION_CHARS + 1024))
 
 
 def read_jsonl(path: Path, encoding: str) -> Iterator[Row]:
-    with path.open("r", encoding=encoding, newline=None) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, f"invalid JSON ({exc.msg} at column {exc.colno})"
-                continue
-            if not isinstance(obj, dict):
-                yield lineno, f"expected a JSON object, got {type(obj).__name__}"
-                continue
-            yield lineno, obj
+    for lineno, line, bad in decoded_lines(path, encoding):
+        if bad is not None:
+            yield lineno, bad
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, f"invalid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        if not isinstance(obj, dict):
+            yield lineno, f"expected a JSON object, got {type(obj).__name__}"
+            continue
+        yield lineno, obj
 
 
 def _delimiter(path: Path, header: str) -> str:
@@ -47,34 +51,59 @@ def _delimiter(path: Path, header: str) -> str:
 
 
 def read_csv(path: Path, encoding: str) -> Iterator[Row]:
-    with path.open("r", encoding=encoding, newline="") as fh:
-        header_line = fh.readline()
-        delimiter = _delimiter(path, header_line)
-        header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
-        header = [h.strip() for h in header]
-        if not any(header):
+    lines = decoded_lines(path, encoding)
+    first = next(lines, None)
+    if first is None:
+        return
+    _, header_line, bad = first
+    if bad is not None:
+        yield 1, f"header: {bad}"
+        return
+    delimiter = _delimiter(path, header_line)
+    header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
+    header = [h.strip() for h in header]
+    if not any(header):
+        return
+    # A record may span lines (a quoted line break): it is rejected when one of its lines
+    # is not text; the bad lines are read with U+FFFD so that the records after them line up.
+    bad_lines: dict[int, str] = {}
+
+    def texts() -> Iterator[str]:
+        for lineno, text, reason in lines:
+            if reason is not None:
+                bad_lines[lineno] = reason
+            yield text
+
+    def undecodable(last: int) -> str | None:
+        reasons = [bad_lines.pop(n) for n in sorted(n for n in bad_lines if n <= last)]
+        return reasons[0] if reasons else None
+
+    reader = csv.reader(texts(), delimiter=delimiter)
+    start = 2
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
             return
-        reader = csv.reader(fh, delimiter=delimiter)
-        start = 2
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, f"unreadable CSV row ({exc})"
-                start = reader.line_num + 2
+        except csv.Error as exc:
+            undecodable(reader.line_num + 1)
+            yield start, f"unreadable CSV row ({exc})"
+            start = reader.line_num + 2
+            continue
+        line, start = start, reader.line_num + 2
+        reason = undecodable(reader.line_num + 1)
+        if reason is not None:
+            yield line, reason
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            extra = values[len(header):]
+            if any(v.strip() for v in extra):
+                yield line, f"{len(values)} fields but the header has {len(header)} (unquoted delimiter?)"
                 continue
-            line, start = start, reader.line_num + 2
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > len(header):
-                extra = values[len(header):]
-                if any(v.strip() for v in extra):
-                    yield line, f"{len(values)} fields but the header has {len(header)} (unquoted delimiter?)"
-                    continue
-                values = values[: len(header)]
-            yield line, dict(zip(header, values))
+            values = values[: len(header)]
+        yield line, dict(zip(header, values))
 
 
 def _cell(value: Any) -> Any:

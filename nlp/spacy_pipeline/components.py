@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from bisect import bisect_left
+from itertools import accumulate
 import traceback
 from pathlib import Path
 from collections.abc import Iterable, Iterator
@@ -248,6 +250,20 @@ def lexical_agreement(term: str, forms: list[str], min_dice: float, min_ratio: f
     return False
 
 
+class _Spans:
+    """Whether [a, b) overlaps one of ``spans``, by bisection over the starts and a running
+    maximum of the ends (a scan of every span per term was quadratic on a long text)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.max_end = list(accumulate((e for _, e in ordered), max))
+
+    def overlaps(self, a: int, b: int) -> bool:
+        i = bisect_left(self.starts, b)  # the spans starting before b
+        return i > 0 and self.max_end[i - 1] > a
+
+
 class SkillEmbeddings(_BatchComponent):
     """Unknown Latin terms in Chinese sentences mapped to the nearest skill name: kept when the
     cosine clears ``skill_similarity_threshold`` and the term is written like the skill's name
@@ -267,7 +283,7 @@ class SkillEmbeddings(_BatchComponent):
         rules = load_rules()
         wanted: dict[str, list[tuple[PostingContext, int, int, int, bool]]] = {}
         for doc, ctx in items:
-            covered = sorted(ctx.found.covered)
+            covered = _Spans(ctx.found.covered)
             for index, sent in enumerate(ctx.sentences):
                 if sent.boilerplate or not re.search(r"[\u3400-\u9fff]", sent.text):
                     continue
@@ -275,7 +291,7 @@ class SkillEmbeddings(_BatchComponent):
                     term = m.group(0).rstrip(".-")
                     a = sent.start + m.start()
                     b = a + len(term)
-                    if len(term) < min_len or any(s < b and a < e for s, e in covered):
+                    if len(term) < min_len or covered.overlaps(a, b):
                         continue
                     if term.casefold() in rules.latin_stop:
                         continue

@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)  # its "Loading model from cache" lines are noise in every run
 
 # Generic technical tokens: letters/digits joined by . / + # - (TCP/IP, Node.js, C++, ES6/7).
+# "A run of letters/digits holding a letter" is a lookahead plus one run: written as
+# [A-Za-z0-9]*[A-Za-z][A-Za-z0-9]* it backtracks quadratically over a long run of letters.
 GENERIC_PROTECTED = (
     r"\.NET(?:\s*Core)?|[A-Za-z][A-Za-z0-9]*(?:\+\+|#)|"
-    r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[./_\-][A-Za-z0-9]+)+(?:\+\+)?"
+    r"(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]+(?:[./_\-][A-Za-z0-9]+)+(?:\+\+)?"
 )
 
 _JIEBA_LOCK_FREE = True  # jieba.Tokenizer.cut is safe to call from one thread per instance

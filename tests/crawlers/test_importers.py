@@ -263,3 +263,76 @@ def test_shared_dev_file_twice(shared_dir, settings):
     assert sum(len(m) for m in clusters.values()) == stats["duplicates"]
     print(f"\npostings-dev.jsonl twice: {stats['postings']} postings, {len(clusters)} near-duplicate clusters, "
           f"{stats['duplicates']} duplicates")
+
+
+# --- one bad line costs that line only (issue 12, item 6) -------------------------------------
+
+GOOD_A = {"id": "bad-line-a", "title": "数据分析师", "company": "青禾数据", "description": "熟练使用SQL与Python。"}
+GOOD_B = {"id": "bad-line-b", "title": "算法工程师", "company": "星河智能", "description": "熟悉PyTorch。"}
+
+
+def _random_line(seed: int) -> bytes:
+    """300 random bytes without a line break: text in no encoding."""
+    import random
+
+    return random.Random(seed).randbytes(300).replace(b"\n", b"").replace(b"\r", b"")
+
+
+def test_jsonl_line_of_random_bytes_between_two_good_lines(tmp_path):
+    path = tmp_path / "dump.jsonl"
+    lines = [json.dumps(GOOD_A, ensure_ascii=False).encode(), _random_line(12),
+             json.dumps(GOOD_B, ensure_ascii=False).encode()]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    importer = FileImporter(path, None, source="t")
+    items = list(importer)
+    assert [(p.id, p.title, p.description) for p in postings(items)] == [
+        ("bad-line-a", "数据分析师", "熟练使用SQL与Python。"), ("bad-line-b", "算法工程师", "熟悉PyTorch。")]
+    (err,) = errors(items)
+    assert str(err).startswith(f"{path}:2: not UTF-8 text"), err
+    assert importer.encoding == "utf-8" and (importer.records, importer.errors) == (2, 1)
+
+
+def test_gbk_csv_with_one_broken_line_keeps_the_others(tmp_path):
+    path = tmp_path / "export.csv"
+    rows = ["职位名称,公司名称,职位描述", "数据分析师,青禾数据,熟练使用SQL", "前端工程师,云岭网络,熟悉Vue",
+            "算法工程师,星河智能,\"熟悉PyTorch\n与CUDA\"", "测试工程师,北辰微控,熟悉Selenium"]
+    data = [r.encode("gbk") for r in rows]
+    data[2] = data[2][:3] + b"\xff\xfe" + data[2][3:]  # inside 前端: no GBK character starts with 0xff
+    path.write_bytes(b"\r\n".join(data) + b"\r\n")
+    importer = FileImporter(path, None, source="t")
+    items = list(importer)
+    assert [(p.title, p.description) for p in postings(items)] == [
+        ("数据分析师", "熟练使用SQL"), ("算法工程师", "熟悉PyTorch\n与CUDA"), ("测试工程师", "熟悉Selenium")]
+    (err,) = errors(items)
+    assert str(err).startswith(f"{path}:3: not GB18030/GBK text"), err
+    assert importer.encoding == "gb18030"
+
+
+def test_gbk_jsonl_with_a_truncated_character(tmp_path):
+    path = tmp_path / "dump.jsonl"
+    good = [json.dumps(r, ensure_ascii=False).encode("gbk") for r in (GOOD_A, GOOD_B)]
+    path.write_bytes(good[0] + b"\n" + good[1][:-3] + b"\n" + good[1] + b"\n")  # line 2 ends mid-character
+    items = list(import_file(path, None, source="t"))
+    assert [p.id for p in postings(items)] == ["bad-line-a", "bad-line-b"]
+    (err,) = errors(items)
+    assert str(err).startswith(f"{path}:2: not GB18030/GBK text"), err
+
+
+def test_cli_ingest_counts_the_rejected_line(tmp_path, settings):
+    from typer.testing import CliRunner
+
+    from skillsignal.cli import app
+    from storage import open_store
+
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(b"\n".join([json.dumps(GOOD_A, ensure_ascii=False).encode(), _random_line(7),
+                                 json.dumps(GOOD_B, ensure_ascii=False).encode()]) + b"\n")
+    result = CliRunner().invoke(app, ["ingest", str(path), "--no-extract"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert (summary["stored"], summary["rejected_records"]) == (2, 1)
+    store = open_store(settings)
+    try:
+        assert sorted(p.id for p in store.iter_postings()) == ["bad-line-a", "bad-line-b"]
+    finally:
+        store.close()
