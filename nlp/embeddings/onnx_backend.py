@@ -1,0 +1,164 @@
+"""The embedding model on ONNX Runtime (float32), exported once from the local model folder.
+
+sentence-transformers' own ``backend="onnx"`` needs ``optimum-onnx``, which pins
+``transformers<4.58`` (this project runs transformers 5), so the export is done here with
+``torch.onnx.export`` from the converted folder (never from a hub) into
+``<folder>/onnx/model.onnx``, written to a temporary file and renamed into place. At run time
+only ``onnxruntime``, ``tokenizers`` and numpy are imported.
+
+:class:`OnnxEncoder` runs every text on its own (batch of one, no padding): a text's vector is
+then computed by exactly the same operations whatever else is being encoded, so it is
+bit-identical however the texts are batched, and without padding no work is wasted on pad
+tokens (``benchmarks/bench_embeddings.py`` measures this against batched runs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ONNX_SUBDIR = "onnx"
+ONNX_FILE = "model.onnx"
+#: Bumped when the exported graph changes (inputs, outputs, opset).
+EXPORT_VERSION = 1
+_MARKER = "skillsignal_export.json"
+
+
+class OnnxExportError(RuntimeError):
+    """The model folder cannot be exported to ONNX (or onnxruntime is missing)."""
+
+
+def onnx_path(folder: Path) -> Path:
+    return Path(folder) / ONNX_SUBDIR / ONNX_FILE
+
+
+def is_exported(folder: Path) -> bool:
+    marker = Path(folder) / ONNX_SUBDIR / _MARKER
+    if not marker.is_file() or not onnx_path(folder).is_file():
+        return False
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")).get("export_version") == EXPORT_VERSION
+    except ValueError:
+        return False
+
+
+def export_onnx(folder: Path) -> Path:
+    """Export the transformer of the sentence-transformers folder ``folder`` to ONNX (float32,
+    inputs ``input_ids`` / ``attention_mask``, output ``last_hidden_state``). Needs torch,
+    transformers and the ``onnx`` package; takes ~20 s once."""
+    folder = Path(folder)
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover - torch ships with the package
+        raise OnnxExportError(f"exporting to ONNX needs torch and transformers: {exc}") from exc
+    started = time.perf_counter()
+    target = onnx_path(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager")
+    model.eval()
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.tensor([[0, 6, 7, 2], [0, 8, 2, 1]], dtype=torch.long)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
+    os.close(fd)
+    try:
+        import warnings
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notices about the attention mask
+            torch.onnx.export(
+                _Hidden(model),
+                (ids, mask),
+                tmp,
+                dynamo=False,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "last_hidden_state": {0: "batch", 1: "tokens"},
+                },
+                opset_version=17,
+            )
+        os.replace(tmp, target)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, ImportError) or "onnx is not installed" in str(exc):
+            raise OnnxExportError(
+                f"exporting {folder} to ONNX needs the 'onnx' package ({exc}); "
+                "install the project's dependencies or set SKILLSIGNAL_EMBEDDING_BACKEND=torch"
+            ) from exc
+        raise OnnxExportError(f"exporting {folder} to ONNX failed: {type(exc).__name__}: {exc}") from exc
+    seconds = time.perf_counter() - started
+    (target.parent / _MARKER).write_text(
+        json.dumps({"export_version": EXPORT_VERSION, "seconds": round(seconds, 1)}), encoding="utf-8"
+    )
+    log.info("exported %s to ONNX in %.1f s", folder, seconds)
+    return target
+
+
+class OnnxEncoder:
+    """Duck-types the part of ``SentenceTransformer`` that :class:`Embedder` uses: mean-pooled,
+    L2-normalised vectors, one text per ONNX Runtime run."""
+
+    def __init__(self, folder: Path, threads: int, max_seq_length: int) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise OnnxExportError(
+                f"the onnx embedding backend needs onnxruntime and tokenizers ({exc}); "
+                "install the project's dependencies or set SKILLSIGNAL_EMBEDDING_BACKEND=torch"
+            ) from exc
+        folder = Path(folder)
+        if not is_exported(folder):
+            export_onnx(folder)
+        self.folder = folder
+        self.max_seq_length = max_seq_length
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_seq_length)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(onnx_path(folder)), opts, providers=["CPUExecutionProvider"]
+        )
+        self._dim = int(self.session.get_outputs()[0].shape[-1] or 0) or None
+
+    def get_sentence_embedding_dimension(self) -> int | None:
+        return self._dim
+
+    def encode(self, sentences: list[str], normalize_embeddings: bool = True, **_ignored) -> np.ndarray:
+        rows = []
+        for enc in self.tokenizer.encode_batch(list(sentences)):
+            ids = np.asarray([enc.ids], dtype=np.int64)
+            mask = np.ones_like(ids)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
+            vec = hidden.mean(axis=0, dtype=np.float32)
+            if normalize_embeddings:
+                vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
+            rows.append(vec.astype(np.float32, copy=False))
+        if not rows:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        return np.stack(rows)
