@@ -417,12 +417,13 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
             f"embedding precision {precision!r} exists only on the torch backend: set "
             "SKILLSIGNAL_EMBEDDING_BACKEND=torch, or SKILLSIGNAL_EMBEDDING_PRECISION=float32"
         )
+    if not Path(folder).is_dir():  # the onnx backend runs local folders only
+        raise EmbeddingModelError(
+            _load_failure_message(folder, False, FileNotFoundError("not a local model folder"))
+        )
     if not (Path(folder) / "tokenizer.json").is_file():
         raise EmbeddingModelError(
-            f"the onnx embedding backend needs a local sentence-transformers folder with a "
-            f"tokenizer.json, and {folder!r} is not one: point SKILLSIGNAL_EMBEDDING_MODEL at a "
-            f"folder (SentenceTransformer(name).save('<folder>')), or set "
-            f"SKILLSIGNAL_EMBEDDING_BACKEND=torch"
+            _load_failure_message(folder, True, FileNotFoundError("no tokenizer.json (the onnx backend needs one)"))
         )
     try:
         return OnnxEncoder(Path(folder), threads=options.threads, max_seq_length=options.max_seq_length)
