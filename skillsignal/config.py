@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         description="float32 (auto means the same) on every CPU. bfloat16 and int8 (torch backend "
         "only) are faster on some CPUs but make a text's vector depend on the texts batched with it.",
     )
+    embedding_threads: int = Field(
+        default=2, ge=1, description="Texts the embedding model runs at once (one core each)."
+    )
     embedding_disk_cache: bool = Field(
         default=True,
         description="Keep sentence vectors in <data_dir>/models/vectors/sentences.sqlite3 so that "

@@ -196,6 +196,15 @@ class Embedder:
             "model_calls": self.model_calls,
         }
 
+    def use_disk_cache(self, folder: Path | None) -> None:
+        """Keep vectors in ``folder``/sentences.sqlite3 from now on (``None``: no disk cache)."""
+        with self._lock:
+            if self._disk is not None:
+                self._disk.close()
+            self._disk = None
+            if folder is not None:
+                self._disk = VectorCache(Path(folder) / DISK_CACHE_FILE, self.fingerprint, self._dim)
+
     def clear_cache(self) -> None:
         """Forget the in-memory vectors (the disk cache is kept)."""
         with self._lock:

@@ -9,7 +9,10 @@ only ``onnxruntime``, ``tokenizers`` and numpy are imported.
 :class:`OnnxEncoder` runs every text on its own (batch of one, no padding): a text's vector is
 then computed by exactly the same operations whatever else is being encoded, so it is
 bit-identical however the texts are batched, and without padding no work is wasted on pad
-tokens (``benchmarks/bench_embeddings.py`` measures this against batched runs).
+tokens. The cores are used by running ``threads`` texts at once (ONNX Runtime releases the
+GIL), each run on one intra-op thread: measured on 200 dev sentences, one run on two intra-op
+threads costs twice the CPU time of two single-threaded runs (its threads spin while waiting),
+and every thread layout gives bit-identical vectors.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -135,8 +139,10 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_seq_length)
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onnx-embed") if threads > 1 else None
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -149,16 +155,20 @@ class OnnxEncoder:
     def get_sentence_embedding_dimension(self) -> int | None:
         return self._dim
 
+    def _one(self, ids: list[int]) -> np.ndarray:
+        arr = np.asarray([ids], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": arr, "attention_mask": np.ones_like(arr)})[0][0]
+        return hidden.mean(axis=0, dtype=np.float32)
+
     def encode(self, sentences: list[str], normalize_embeddings: bool = True, **_ignored) -> np.ndarray:
-        rows = []
-        for enc in self.tokenizer.encode_batch(list(sentences)):
-            ids = np.asarray([enc.ids], dtype=np.int64)
-            mask = np.ones_like(ids)
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
-            vec = hidden.mean(axis=0, dtype=np.float32)
-            if normalize_embeddings:
-                vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-            rows.append(vec.astype(np.float32, copy=False))
-        if not rows:
+        ids = [enc.ids for enc in self.tokenizer.encode_batch(list(sentences))]
+        if not ids:
             return np.zeros((0, self._dim or 0), dtype=np.float32)
-        return np.stack(rows)
+        if self._pool is not None and len(ids) > 1:
+            rows = list(self._pool.map(self._one, ids))
+        else:
+            rows = [self._one(x) for x in ids]
+        vecs = np.stack(rows).astype(np.float32, copy=False)
+        if normalize_embeddings:
+            vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs
