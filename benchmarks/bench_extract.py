@@ -20,6 +20,9 @@ Configurations (``--configs``, comma list):
     default        the default settings: ONNX Runtime fp32, one text per run, 2 threads; cold vector cache
     default-warm   the same, second pass over the same postings: vectors read from the disk cache
     onnx-1thread   ONNX Runtime fp32 on one thread
+    default-2proc  the default model in 2 worker processes x 1 thread (nlp.parallel)
+    int8           ONNX Runtime dynamic int8 (one scale per text), 2 threads
+    int8-2proc     the same in 2 worker processes x 1 thread
     torch-fp32     sentence-transformers on PyTorch, float32, batches of 32 (the reference)
     torch-bf16     PyTorch bfloat16 (what 'auto' picked on CPUs with native bf16 before)
 
@@ -51,14 +54,17 @@ EVAL_SETS = ("labeled-dev", "labeled-dev-2")
 REFERENCE = "torch-fp32"
 BATCH = 256
 
-#: name -> (use embeddings, SKILLSIGNAL_* overrides, warm pass)
-CONFIGS: dict[str, tuple[bool, dict[str, str], bool]] = {
-    "plain": (False, {}, False),
-    "default": (True, {}, False),
-    "default-warm": (True, {}, True),
-    "onnx-1thread": (True, {"EMBEDDING_THREADS": "1"}, False),
-    "torch-fp32": (True, {"EMBEDDING_BACKEND": "torch", "EMBEDDING_PRECISION": "float32"}, False),
-    "torch-bf16": (True, {"EMBEDDING_BACKEND": "torch", "EMBEDDING_PRECISION": "bfloat16"}, False),
+#: name -> (use embeddings, SKILLSIGNAL_* overrides, warm pass, worker processes)
+CONFIGS: dict[str, tuple[bool, dict[str, str], bool, int]] = {
+    "plain": (False, {}, False, 1),
+    "default": (True, {}, False, 1),
+    "default-warm": (True, {}, True, 1),
+    "onnx-1thread": (True, {"EMBEDDING_THREADS": "1"}, False, 1),
+    "default-2proc": (True, {}, False, 2),
+    "int8": (True, {"EMBEDDING_PRECISION": "int8"}, False, 1),
+    "int8-2proc": (True, {"EMBEDDING_PRECISION": "int8"}, False, 2),
+    "torch-fp32": (True, {"EMBEDDING_BACKEND": "torch", "EMBEDDING_PRECISION": "float32"}, False, 1),
+    "torch-bf16": (True, {"EMBEDDING_BACKEND": "torch", "EMBEDDING_PRECISION": "bfloat16"}, False, 1),
 }
 
 
@@ -81,22 +87,64 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def rss_now_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: the process's private memory plus its share of pages it shares
+    (a forked worker shares the parent's model weights)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 # ------------------------------------------------------------------------------ worker
 
 
 def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
     from nlp.batch import result_line
-    from nlp.extractor import Extractor
+    from nlp.parallel import ParallelExtractor
     from skillsignal.config import Settings
 
-    use_embeddings, _, warm = CONFIGS[name]
+    use_embeddings, _, warm, workers = CONFIGS[name]
     postings = read_postings(postings_path, limit)
     started = time.perf_counter()
-    extractor = Extractor.from_settings(Settings(), use_embeddings=use_embeddings)
+    emb = None
+    if workers > 1:  # the vector cache is chosen before the workers fork
+        from nlp.extractor import Extractor
+
+        settings = Settings().model_copy(update={"embedding_threads": 1})
+        base = Extractor.from_settings(settings, use_embeddings=use_embeddings)
+        emb = base.embedder
+        if emb is not None:
+            emb.use_disk_cache(out_dir / "vectors")
+        extractor = ParallelExtractor(base, workers)
+    else:
+        extractor = ParallelExtractor.from_settings(Settings(), 1, use_embeddings=use_embeddings)
+        emb = extractor.embedder
+        if emb is not None:  # a fresh vector cache: a cold run measures the model, not old runs
+            emb.use_disk_cache(out_dir / "vectors")
     load_s = time.perf_counter() - started
-    emb = extractor.embedder
-    if emb is not None:  # a fresh vector cache: a cold run measures the model, not old runs
-        emb.use_disk_cache(out_dir / "vectors")
 
     def run(batch_postings):
         results, errors = [], 0
@@ -110,23 +158,34 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         run(postings)  # fills the disk cache
         emb.clear_cache()
         emb.cache_hits = emb.disk_hits = emb.encoded_texts = 0
+    children = [p.pid for p in extractor._pool._pool] if extractor._pool is not None else []
+    cpu_before = sum(cpu_s(pid) for pid in children)
     t0, c0 = time.perf_counter(), time.process_time()
     results, errors = run(postings)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0 + sum(cpu_s(pid) for pid in children) - cpu_before
+    memory = {"own_peak_rss_mb": round(rss_mb()), "own_pss_mb": round(pss_mb(os.getpid())),
+              "workers_pss_mb": round(sum(pss_mb(pid) for pid in children)),
+              "workers_rss_mb": round(sum(rss_now_mb(pid) for pid in children))}
     with (out_dir / "sample.jsonl").open("w", encoding="utf-8") as fh:
         for posting, result in zip(postings, results):
             if not isinstance(result, Exception):
                 fh.write(json.dumps(result_line(posting, result), ensure_ascii=False) + "\n")
     stats = {
         "config": name,
+        "workers": workers,
         "postings": len(postings),
         "errors": errors,
         "load_s": round(load_s, 2),
         "extract_s": round(wall, 2),
         "postings_per_s": round(len(postings) / wall, 1) if wall else None,
         "cpu_per_wall": round(cpu / wall, 2) if wall else None,
+        "cpu_ms_per_posting": round(1000 * cpu / len(postings), 1) if postings else None,
         "embedder": emb.cache_info() if emb is not None else {},
-        "peak_rss_mb": round(rss_mb()),
+        # one process: its peak RSS; workers: the parent's peak RSS + the workers' PSS (their
+        # own pages plus their share of what they share with the parent, e.g. model weights)
+        "peak_rss_mb": memory["own_peak_rss_mb"] + memory["workers_pss_mb"],
+        "memory": memory,
     }
     # gold sets: extraction of the labelled postings (not timed)
     for eval_name in EVAL_SETS:
@@ -137,6 +196,7 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
                 for posting, result in zip(eval_postings, run(eval_postings)[0]):
                     line = {"id": posting.id, "error": str(result)} if isinstance(result, Exception) else result_line(posting, result)
                     fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    extractor.close()
     (out_dir / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
 
 
@@ -282,7 +342,7 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         v = r.get("vs_reference", {}).get(key)
         return f"{v:.3f}" if v is not None else "-"
 
-    header = ["config", f"postings/s ({limit})", "cpu/wall", "load s", "peak RSS MB", "model runs / cache hits",
+    header = ["config", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB", "model runs / cache hits",
               "skill F1 dev / dev-2", "occupation dev / dev-2", "level dev / dev-2",
               f"competencies vs {reference} P / R / top-1", "same occupation", "postings with competencies"]
     print()
@@ -292,7 +352,7 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         e = r["embedder"]
         runs = f"{e.get('encoded', 0)} / {e.get('hits', 0) + e.get('disk_hits', 0)}" if e else "-"
         cells = [
-            name, f"{r['postings_per_s']}", f"{r['cpu_per_wall']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
+            name, f"{r['postings_per_s']}", f"{r['cpu_ms_per_posting']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
             f"{gold(r, 'labeled-dev', 'skill_f1')} / {gold(r, 'labeled-dev-2', 'skill_f1')}",
             f"{gold(r, 'labeled-dev', 'occupation_accuracy')} / {gold(r, 'labeled-dev-2', 'occupation_accuracy')}",
             f"{gold(r, 'labeled-dev', 'level_accuracy')} / {gold(r, 'labeled-dev-2', 'level_accuracy')}",

@@ -71,8 +71,9 @@ class EmbedderOptions(BaseModel):
     )
     precision: Precision = Field(
         default="float32",
-        description="'float32' (default, and what 'auto' means: the same on every CPU); "
-        "'bfloat16' and 'int8' (torch backend only) are faster on some CPUs but make a text's "
+        description="'float32' (default, and what 'auto' means: the same on every CPU); 'int8' "
+        "on the onnx backend: dynamic int8, one scale per text (batch-independent), ~2x faster, "
+        "cosine with float32 ~0.997; 'bfloat16' (torch only) and 'int8' on torch make a text's "
         "vector depend on the texts batched with it (bf16 rounding, int8 batch-wide scale).",
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per model call (torch backend).")
@@ -421,9 +422,9 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
     from nlp.embeddings.onnx_backend import OnnxEncoder, OnnxExportError
 
     precision = resolve_precision(options.precision)
-    if precision != "float32":
+    if precision == "bfloat16":
         raise EmbeddingModelError(
-            f"embedding precision {precision!r} exists only on the torch backend: set "
+            "embedding precision 'bfloat16' exists only on the torch backend: set "
             "SKILLSIGNAL_EMBEDDING_BACKEND=torch, or SKILLSIGNAL_EMBEDDING_PRECISION=float32"
         )
     if not Path(folder).is_dir():  # the onnx backend runs local folders only
@@ -435,7 +436,9 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
             _load_failure_message(folder, True, FileNotFoundError("no tokenizer.json (the onnx backend needs one)"))
         )
     try:
-        return OnnxEncoder(Path(folder), threads=options.threads, max_seq_length=options.max_seq_length)
+        return OnnxEncoder(
+            Path(folder), threads=options.threads, max_seq_length=options.max_seq_length, int8=precision == "int8"
+        )
     except OnnxExportError as exc:
         raise EmbeddingModelError(str(exc)) from exc
     except Exception as exc:  # onnxruntime raises its own exception types

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ class VectorCache:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._broken = False
+        self._pid = os.getpid()
 
     def _key(self, kind: str, text: str) -> bytes:
         return hashlib.blake2b(f"{self.fingerprint}\x1f{kind}\x1f{text}".encode("utf-8"), digest_size=16).digest()
@@ -42,6 +44,8 @@ class VectorCache:
     def _connect(self) -> sqlite3.Connection | None:
         if self._broken:
             return None
+        if self._conn is not None and self._pid != os.getpid():
+            self._conn = None  # inherited through fork: SQLite connections must not cross it
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +54,7 @@ class VectorCache:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(_SCHEMA)
                 self._conn = conn
+                self._pid = os.getpid()
             except sqlite3.Error as exc:
                 self._fail("open", exc)
                 return None
