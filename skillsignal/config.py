@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Keep sentence vectors in <data_dir>/models/vectors/sentences.sqlite3 so that "
         "re-extracting a sentence does not run the model again.",
     )
+    extract_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes for bulk extraction (skillsignal extract): each runs the whole "
+        "pipeline on one core, forked from one loaded extractor (nlp.parallel).",
+    )
     use_embeddings: bool = Field(
         default=True, description="Turn embedding-based matching off for the fastest runs."
     )
