@@ -102,6 +102,7 @@ def export_onnx(folder: Path) -> Path:
                 },
                 opset_version=17,
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
         os.replace(tmp, target)
     except Exception as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -139,6 +140,7 @@ def quantize_int8(folder: Path) -> Path:
     os.close(fd)
     try:
         quantize_dynamic(str(onnx_path(folder)), tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
