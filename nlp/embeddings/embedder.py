@@ -225,9 +225,10 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        vecs = np.asarray(vecs, dtype=np.float32)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)  # re-normalise after bf16 rounding
-        return np.ascontiguousarray(vecs / np.maximum(norms, 1e-12))
+        vecs = np.array(vecs, dtype=np.float32)
+        for row in vecs:  # re-normalise (bf16 rounding), row by row: no batch-shaped reduction
+            row /= max(float(np.linalg.norm(row)), 1e-12)
+        return np.ascontiguousarray(vecs)
 
     def _cache_get(self, kind: str, text: str) -> np.ndarray | None:
         if not self.options.cache_size:

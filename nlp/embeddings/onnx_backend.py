@@ -197,7 +197,6 @@ class OnnxEncoder:
             rows = list(self._pool.map(self._one, ids))
         else:
             rows = [self._one(x) for x in ids]
-        vecs = np.stack(rows).astype(np.float32, copy=False)
-        if normalize_embeddings:
-            vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        return vecs
+        if normalize_embeddings:  # row by row: the same 1-D reduction whatever the batch
+            rows = [r / max(float(np.linalg.norm(r)), 1e-12) for r in rows]
+        return np.stack(rows).astype(np.float32, copy=False)
