@@ -346,7 +346,7 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         v = r.get("vs_reference", {}).get(key)
         return f"{v:.3f}" if v is not None else "-"
 
-    header = ["config", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB", "model runs / cache hits",
+    header = ["config", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB", "texts run / from caches",
               "skill F1 dev / dev-2", "occupation dev / dev-2", "level dev / dev-2",
               f"competencies vs {reference} P / R / top-1", "same occupation", "postings with competencies"]
     print()
@@ -355,6 +355,8 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
     for name, r in rows.items():
         e = r["embedder"]
         runs = f"{e.get('encoded', 0)} / {e.get('hits', 0) + e.get('disk_hits', 0)}" if e else "-"
+        if r.get("workers", 1) > 1:
+            runs = "(in the workers)"
         cells = [
             name, f"{r['postings_per_s']}", f"{r['cpu_ms_per_posting']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
             f"{gold(r, 'labeled-dev', 'skill_f1')} / {gold(r, 'labeled-dev-2', 'skill_f1')}",
