@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     )
     embedding_precision: EmbeddingPrecision = Field(
         default="float32",
-        description="float32 (auto means the same) on every CPU. bfloat16 and int8 (torch backend "
-        "only) are faster on some CPUs but make a text's vector depend on the texts batched with it.",
+        description="float32 (auto means the same) on every CPU. int8 on the onnx backend: one scale "
+        "per text, ~2x faster, but its competencies differ from float32's (P 0.78 / R 0.84 on 300 dev "
+        "postings). bfloat16 and int8 on torch make a text's vector depend on the texts batched with it.",
     )
     embedding_threads: int = Field(
         default=2, ge=1, description="Texts the embedding model runs at once (one core each)."
