@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from skillsignal.models import OccupationMatch
 
@@ -41,7 +42,83 @@ OTHER = "other"
 
 @lru_cache(maxsize=2)
 def load_rules(path: Path = RULES_PATH) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The rules file, checked against :class:`OccupationRules` (a bad file fails here)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return OccupationRules.model_validate(data).model_dump()
+
+
+class TitleEvidence(dict):
+    """Title weight per occupation; ``named``: the keys whose own title patterns match."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: set[str] = set()
+
+
+class Lookalike(BaseModel):
+    """A kind of work that looks like a core occupation but is none (GUIDELINE: "other"): it
+    competes like an occupation, and when it wins the posting is ``other`` with ``hint``."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    hint: str = ""
+    definition: str
+    title_patterns: list[str] = Field(default_factory=list)
+    #: title weight when a pattern matches (None: the occupations' ``weights.title``)
+    title_weight: float | None = None
+    #: skill id -> link weight, as a taxonomy skill's occupation links
+    skills: dict[str, float] = Field(default_factory=dict)
+
+
+class Weights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: float
+    direction_title: float
+    main_duty: float
+    duties: float
+    requirements: float
+    preferred: float
+    embedding: float
+
+
+class OccupationRules(BaseModel):
+    """Schema of ``nlp/data/occupation_rules.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+    weights: Weights
+    weak_title: str | None = None
+    weak_title_factor: float = 1.0
+    skill_share: bool = True
+    sharpen: float = 1.0
+    max_skill_mass: float = 1e9
+    min_evidence: float
+    confidence: dict[str, float]
+    anchors: dict[str, str] = Field(default_factory=dict)
+    unanchored_factor: float = 1.0
+    title_fit_ratio: float = 1.0
+    core_fit_ratio: float = 1.0
+    lookalikes: list[Lookalike] = Field(default_factory=list)
+    embed_duty_sentences: int = 4
+    embed_sentence_chars: int = 80
+    other_name: str = "其他"
+
+    @field_validator("weak_title")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+    @field_validator("anchors")
+    @classmethod
+    def _anchors(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"anchor of {code}: {exc}") from exc
+        return value
 
 
 @dataclass
@@ -76,6 +153,15 @@ class OccupationScorer:
         self.title_patterns = {
             code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()
         }
+        self.lookalikes = {
+            look.id: look for look in (Lookalike.model_validate(x) for x in self.rules.get("lookalikes") or ())
+        }
+        for key, look in self.lookalikes.items():
+            self.title_patterns[key] = _compile(look.title_patterns)
+        self.anchors = {
+            code: re.compile(p) for code, p in (self.rules.get("anchors") or {}).items() if code in taxonomy.occupations
+        }
+        self.unanchored_factor = float(self.rules.get("unanchored_factor", 1.0))
         self.direction_patterns = {
             code: [(d.id, _compile(d.title_patterns)) for d in occ.directions]
             for code, occ in taxonomy.occupations.items()
@@ -85,6 +171,10 @@ class OccupationScorer:
             s.id: [(l.occupation, l.direction, l.weight) for l in s.occupations]
             for s in taxonomy.skills.values()
         }
+        for key, look in self.lookalikes.items():
+            for skill_id, weight in look.skills.items():
+                if skill_id in self.links:
+                    self.links[skill_id].append((key, None, float(weight)))
 
     def descriptions(self) -> dict[str, str]:
         """Text that stands for each occupation when embedding (definition + directions)."""
@@ -92,19 +182,32 @@ class OccupationScorer:
         for code, occ in self.taxonomy.occupations.items():
             dirs = "、".join(d.name_zh for d in occ.directions)
             out[code] = f"{occ.name_zh}：{occ.definition} {dirs}".strip()
+        for key, look in self.lookalikes.items():
+            out[key] = f"{look.name}：{look.definition}".strip()
         return out
 
-    def title_evidence(self, title: str) -> dict[str, float]:
+    def title_evidence(self, title: str) -> "TitleEvidence":
+        """Title weight per occupation (and look-alike) whose patterns match; ``.named``: those
+        whose own patterns (not only a direction's) match a title that is not a weak one."""
         w = self.weights
         factor = 1.0
         if self.weak_title is not None and self.weak_title.search(title.strip()):
             factor = float(self.rules.get("weak_title_factor", 1.0))
-        out: dict[str, float] = {}
+        out = TitleEvidence()
         for code, patterns in self.title_patterns.items():
+            if code in self.lookalikes:
+                continue
             if any(p.search(title) for p in patterns):
                 out[code] = w["title"] * factor
-            elif any(any(p.search(title) for p in pats) for _, pats in self.direction_patterns[code]):
+                if factor == 1.0:
+                    out.named.add(code)
+            elif any(any(p.search(title) for p in pats) for _, pats in self.direction_patterns.get(code, ())):
                 out[code] = w["direction_title"] * factor
+        for key, look in self.lookalikes.items():
+            if any(p.search(title) for p in self.title_patterns[key]):
+                out[key] = look.title_weight if look.title_weight is not None else w["title"] * factor
+                if factor == 1.0:
+                    out.named.add(key)
         return out
 
     def skill_evidence(self, skills: Iterable[SkillEvidence]) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
@@ -137,10 +240,15 @@ class OccupationScorer:
         title: str,
         skills: Iterable[SkillEvidence],
         similarities: dict[str, float] | None = None,
+        duties: list[str] | None = None,
     ) -> OccupationDecision:
+        """``duties``: the posting's duty sentences (or, when it has none, its main text); with
+        them, a core occupation whose defining concept (``anchors``) they do not name is scaled
+        by ``unanchored_factor``. ``None`` (a caller with no text) skips that test."""
         title = title or ""
         skills = list(skills)
-        total: dict[str, float] = {code: 0.0 for code in self.taxonomy.occupations}
+        keys = [*self.taxonomy.occupations, *self.lookalikes]
+        total: dict[str, float] = {key: 0.0 for key in keys}
         titles = self.title_evidence(title)
         mass, dir_mass = self.skill_evidence(skills)
         for code, v in titles.items():
@@ -148,24 +256,36 @@ class OccupationScorer:
         for code, v in mass.items():
             if code in total:
                 total[code] += v
+        anchored = self.anchored(title, duties)
+        for code in total:
+            if not anchored.get(code, True):
+                total[code] *= self.unanchored_factor
         if similarities:
-            values = [similarities[c] for c in total if c in similarities]
+            # the similarity of the duties to each definition re-ranks the candidates that have
+            # evidence of their own; it never makes a candidate out of nothing
+            live = [c for c in total if c in similarities and total[c] > 0]
+            values = [similarities[c] for c in live]
             if len(values) > 1:
                 mean = sum(values) / len(values)
                 spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
-                for code in total:
-                    if code in similarities:
-                        total[code] += self.weights["embedding"] * (similarities[code] - mean) / spread
+                for code in live:
+                    total[code] += self.weights["embedding"] * (similarities[code] - mean) / spread
         ranked = sorted(total.items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1] < float(self.rules["min_evidence"]):
             return OccupationDecision(
                 OccupationMatch(code=OTHER, name=self.rules.get("other_name", "其他"), score=0.5, other_hint=""),
                 total,
             )
-        best, best_v = ranked[0]
-        second_v = ranked[1][1] if len(ranked) > 1 else 0.0
+        best, best_v = self._prefer(ranked, titles, anchored)
+        second_v = max((v for c, v in total.items() if c != best), default=0.0)
         conf = self.rules["confidence"]
         score = 1.0 / (1.0 + math.exp(-(conf["a"] * (best_v - second_v) + conf["b"])))
+        if best in self.lookalikes:
+            look = self.lookalikes[best]
+            match = OccupationMatch(
+                code=OTHER, name=self.rules.get("other_name", "其他"), score=round(score, 4), other_hint=look.hint
+            )
+            return OccupationDecision(match, total)
         occ = self.taxonomy.occupations[best]
         direction = self._direction(best, title, dir_mass)
         match = OccupationMatch(
@@ -176,6 +296,45 @@ class OccupationScorer:
             other_hint=None if occ.core else best,
         )
         return OccupationDecision(match, total)
+
+    def _core(self, key: str) -> bool:
+        occ = self.taxonomy.occupations.get(key)
+        return occ is not None and occ.core
+
+    def anchored(self, title: str, duties: list[str] | None) -> dict[str, bool]:
+        """Per core occupation with an anchor: whether the duties name its defining concept."""
+        if duties is None:
+            return {}
+        text = "\n".join(duties) if duties else title
+        return {code: bool(rx.search(text)) for code, rx in self.anchors.items()}
+
+    def _prefer(
+        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool]
+    ) -> tuple[str, float]:
+        """GUIDELINE: "if two fit, pick the one the title names". A candidate fits when its
+        evidence reaches ``title_fit_ratio`` of the best; of those the title-named one wins.
+        Likewise a core occupation that reaches ``core_fit_ratio`` of an adjacent winner (a
+        look-alike never gives way) wins: the adjacent codes are the fallback, not a rival."""
+        best, best_v = ranked[0]
+        named = [
+            (c, v) for c, v in ranked
+            if c != best and c in titles.named and self._core(c) and anchored.get(c, True)
+        ]
+        ratio = float(self.rules.get("title_fit_ratio", 1.0))
+        if best not in titles.named:
+            for c, v in named:
+                if v > 0 and v >= ratio * best_v:
+                    return c, v
+        core_ratio = float(self.rules.get("core_fit_ratio", 1.0))
+        occ = self.taxonomy.occupations.get(best)
+        if occ is not None and not occ.core:
+            for c, v in ranked[1:]:
+                other = self.taxonomy.occupations.get(c)
+                if other is not None and other.core and anchored.get(c, True) and v > 0 and v >= core_ratio * best_v:
+                    return c, v
+                if v < core_ratio * best_v:
+                    break
+        return best, best_v
 
     def max_embedding_swing(self) -> float:
         """Most the similarity term can change the gap between two occupations: z-scores over

@@ -368,6 +368,13 @@ def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
     return out
 
 
+def duty_texts(ctx: PostingContext) -> list[str]:
+    """The duty sentences, or, in a posting without a duty section, every sentence that is not
+    boilerplate: what the occupation's anchors are looked for in."""
+    duties = [s.text for s in ctx.sentences if s.kind == "duties"]
+    return duties or [s.text for s in ctx.sentences if not s.boilerplate]
+
+
 def occupation_text(ctx: PostingContext, chars: int) -> str:
     """What stands for the posting against occupation descriptions: the title and the start
     of the main duty (the first duty sentence)."""
@@ -385,7 +392,7 @@ class Occupation(_BatchComponent):
         res = self.res
         scorer = res.scorer
         for _, ctx in items:
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx))
+            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), duties=duty_texts(ctx))
         if res.embedder is None or not scorer.weights.get("embedding", 0):
             return
         # The similarity term moves an occupation by at most `swing`: a posting whose lead is
@@ -405,7 +412,9 @@ class Occupation(_BatchComponent):
         mat = np.stack([occ[c] for c in codes])
         vecs = res.embedder.encode([occupation_text(ctx, chars) for _, ctx in close], kind="query")
         for (_, ctx), row in zip(close, vecs @ mat.T):
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), dict(zip(codes, map(float, row))))
+            ctx.occupation = scorer.decide(
+                ctx.title, skill_evidence(ctx), dict(zip(codes, map(float, row))), duties=duty_texts(ctx)
+            )
 
 
 class Competencies(_BatchComponent):
