@@ -80,6 +80,7 @@ class Weights(BaseModel):
     requirements: float
     preferred: float
     embedding: float
+    lexical: float = 0.0
 
 
 class OccupationRules(BaseModel):
@@ -96,6 +97,7 @@ class OccupationRules(BaseModel):
     confidence: dict[str, float]
     anchors: dict[str, str] = Field(default_factory=dict)
     unanchored_factor: float = 1.0
+    anchor_share: float = 0.0
     title_fit_ratio: float = 1.0
     core_fit_ratio: float = 1.0
     lookalikes: list[Lookalike] = Field(default_factory=list)
@@ -133,6 +135,22 @@ class OccupationDecision:
     evidence: dict[str, float] = field(default_factory=dict)
 
 
+_CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]+|[A-Za-z][A-Za-z0-9+#.]*")
+
+
+def _bigrams(text: str) -> dict[str, int]:
+    """Chinese character bigrams and lower-cased Latin words."""
+    out: dict[str, int] = {}
+    for run in _CJK_OR_WORD.findall(text):
+        if run[0].isascii():
+            grams = [run.lower()]
+        else:
+            grams = [run[i: i + 2] for i in range(len(run) - 1)]
+        for g in grams:
+            out[g] = out.get(g, 0) + 1
+    return out
+
+
 def _compile(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     out = []
     for p in patterns:
@@ -162,6 +180,7 @@ class OccupationScorer:
             code: re.compile(p) for code, p in (self.rules.get("anchors") or {}).items() if code in taxonomy.occupations
         }
         self.unanchored_factor = float(self.rules.get("unanchored_factor", 1.0))
+        self._profile_bigrams: tuple[dict[str, float], dict[str, dict[str, float]]] | None = None
         self.direction_patterns = {
             code: [(d.id, _compile(d.title_patterns)) for d in occ.directions]
             for code, occ in taxonomy.occupations.items()
@@ -175,6 +194,44 @@ class OccupationScorer:
             for skill_id, weight in look.skills.items():
                 if skill_id in self.links:
                     self.links[skill_id].append((key, None, float(weight)))
+
+    def profiles(self) -> dict[str, list[str]]:
+        """What each occupation's standard says the work is: its definition, its directions and
+        the work contents and statements of its competencies (a look-alike: its definition)."""
+        out: dict[str, list[str]] = {}
+        for code, occ in self.taxonomy.occupations.items():
+            texts = [occ.definition, *(d.name_zh for d in occ.directions)]
+            for statements in occ.levels.values():
+                for comp in statements:
+                    texts.append(f"{comp.work_content}：{comp.text}")
+            out[code] = [t for t in dict.fromkeys(texts) if t]
+        for key, look in self.lookalikes.items():
+            out[key] = [look.definition]
+        return out
+
+    def lexical_similarity(self, duties: list[str]) -> dict[str, float]:
+        """Without embeddings: cosine of the duties' character bigrams with each profile's,
+        weighted by inverse document frequency across the profiles (a bigram every occupation
+        uses, 负责 or 能够, says nothing)."""
+        if self._profile_bigrams is None:
+            bags = {key: _bigrams("\n".join(texts)) for key, texts in self.profiles().items()}
+            df: dict[str, int] = {}
+            for bag in bags.values():
+                for g in bag:
+                    df[g] = df.get(g, 0) + 1
+            n = len(bags)
+            idf = {g: math.log((1 + n) / (1 + c)) for g, c in df.items()}
+            vecs = {}
+            for key, bag in bags.items():
+                vec = {g: c * idf[g] for g, c in bag.items() if idf[g] > 0}
+                norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+                vecs[key] = {g: v / norm for g, v in vec.items()}
+            self._profile_bigrams = (idf, vecs)
+        idf, vecs = self._profile_bigrams
+        bag = _bigrams("\n".join(duties))
+        query = {g: c * idf[g] for g, c in bag.items() if idf.get(g, 0) > 0}
+        norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
+        return {key: sum(v * vec.get(g, 0.0) for g, v in query.items()) / norm for key, vec in vecs.items()}
 
     def descriptions(self) -> dict[str, str]:
         """Text that stands for each occupation when embedding (definition + directions)."""
@@ -244,7 +301,8 @@ class OccupationScorer:
     ) -> OccupationDecision:
         """``duties``: the posting's duty sentences (or, when it has none, its main text); with
         them, a core occupation whose defining concept (``anchors``) they do not name is scaled
-        by ``unanchored_factor``. ``None`` (a caller with no text) skips that test."""
+        by ``unanchored_factor``, rising to 1 as the share of duty sentences that name it reaches
+        ``anchor_share``. ``None`` (a caller with no text) skips that test."""
         title = title or ""
         skills = list(skills)
         keys = [*self.taxonomy.occupations, *self.lookalikes]
@@ -256,10 +314,19 @@ class OccupationScorer:
         for code, v in mass.items():
             if code in total:
                 total[code] += v
-        anchored = self.anchored(title, duties)
-        for code in total:
-            if not anchored.get(code, True):
-                total[code] *= self.unanchored_factor
+        coverage = self.anchor_coverage(title, duties)
+        anchored = {code: share > 0 for code, share in coverage.items()}
+        full = float(self.rules.get("anchor_share", 0.0))
+        floor = self.unanchored_factor
+        for code, share in coverage.items():
+            # no duty names the concept: unanchored_factor; at least anchor_share of them: 1
+            reach = min(1.0, share / full) if full > 0 else float(share > 0)
+            total[code] *= floor + (1.0 - floor) * reach
+        if similarities is None and duties and self.weights.get("lexical", 0.0):
+            similarities = self.lexical_similarity(duties)
+            sim_weight = float(self.weights["lexical"])
+        else:
+            sim_weight = float(self.weights["embedding"])
         if similarities:
             # the similarity of the duties to each definition re-ranks the candidates that have
             # evidence of their own; it never makes a candidate out of nothing
@@ -269,7 +336,7 @@ class OccupationScorer:
                 mean = sum(values) / len(values)
                 spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
                 for code in live:
-                    total[code] += self.weights["embedding"] * (similarities[code] - mean) / spread
+                    total[code] += sim_weight * (similarities[code] - mean) / spread
         ranked = sorted(total.items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1] < float(self.rules["min_evidence"]):
             return OccupationDecision(
@@ -301,12 +368,14 @@ class OccupationScorer:
         occ = self.taxonomy.occupations.get(key)
         return occ is not None and occ.core
 
-    def anchored(self, title: str, duties: list[str] | None) -> dict[str, bool]:
-        """Per core occupation with an anchor: whether the duties name its defining concept."""
+    def anchor_coverage(self, title: str, duties: list[str] | None) -> dict[str, float]:
+        """Per core occupation with an anchor: the share of the duty sentences that name its
+        defining concept (GUIDELINE: "the one most of the duties belong to"); a posting with
+        no sentence at all is judged by its title."""
         if duties is None:
             return {}
-        text = "\n".join(duties) if duties else title
-        return {code: bool(rx.search(text)) for code, rx in self.anchors.items()}
+        texts = [t for t in duties if t.strip()] or [title]
+        return {code: sum(1 for t in texts if rx.search(t)) / len(texts) for code, rx in self.anchors.items()}
 
     def _prefer(
         self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool]
