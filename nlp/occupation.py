@@ -322,6 +322,9 @@ class OccupationScorer:
             # no duty names the concept: unanchored_factor; at least anchor_share of them: 1
             reach = min(1.0, share / full) if full > 0 else float(share > 0)
             total[code] *= floor + (1.0 - floor) * reach
+        # the "other" floor is judged on the evidence itself: a similarity re-ranks, it cannot
+        # make a digital posting out of a pharma one
+        lexical_best = max(total.values(), default=0.0)
         if similarities is None and duties and self.weights.get("lexical", 0.0):
             similarities = self.lexical_similarity(duties)
             sim_weight = float(self.weights["lexical"])
@@ -329,8 +332,8 @@ class OccupationScorer:
             sim_weight = float(self.weights["embedding"])
         if similarities:
             # the similarity of the duties to each definition re-ranks the candidates that have
-            # evidence of their own; it never makes a candidate out of nothing
-            live = [c for c in total if c in similarities and total[c] > 0]
+            # evidence of their own and whose concept the duties name; it never makes one
+            live = [c for c in total if c in similarities and total[c] > 0 and anchored.get(c, True)]
             values = [similarities[c] for c in live]
             if len(values) > 1:
                 mean = sum(values) / len(values)
@@ -338,7 +341,7 @@ class OccupationScorer:
                 for code in live:
                     total[code] += sim_weight * (similarities[code] - mean) / spread
         ranked = sorted(total.items(), key=lambda kv: kv[1], reverse=True)
-        if not ranked or ranked[0][1] < float(self.rules["min_evidence"]):
+        if not ranked or lexical_best < float(self.rules["min_evidence"]):
             return OccupationDecision(
                 OccupationMatch(code=OTHER, name=self.rules.get("other_name", "其他"), score=0.5, other_hint=""),
                 total,
