@@ -411,7 +411,7 @@ class OccupationScorer:
     def max_embedding_swing(self) -> float:
         """Most the similarity term can change the gap between two occupations: z-scores over
         n values lie within +-sqrt(n - 1)."""
-        n = len(self.taxonomy.occupations)
+        n = len(self.taxonomy.occupations) + len(self.lookalikes)
         return 2.0 * float(self.weights.get("embedding", 0.0)) * math.sqrt(max(n - 1, 0))
 
     @staticmethod
