@@ -1,21 +1,30 @@
 """The national occupation (2022 code) and direction a posting's main job belongs to.
 
-Every occupation of the taxonomy, core and adjacent, gathers evidence:
+Every occupation of the taxonomy, core and adjacent, and every look-alike kind of work
+(``lookalikes`` in the rules: board hardware, game development, teaching, ... which are
+GUIDELINE "other") gathers evidence:
 
 * title: the occupation's ``title_patterns`` (regular expressions, ``re.search`` on the raw
   title) or, more weakly, one of its directions' patterns;
 * skills: the weighted links of the skills found, counted by where they are named (duties
   weigh most, preferred extras least), each skill once, capped per occupation;
-* with embeddings: the similarity of the title and main duties to the occupation's definition
-  and direction names, as a z-score across occupations.
+* anchors: a core occupation's evidence is scaled by the share of the duty sentences that name
+  its defining concept (``anchors``: what its standard's definition is about), from
+  ``unanchored_factor`` when none does to 1 when ``anchor_share`` of them do, so a title word or
+  a tool in the requirements alone does not make an IC, VR or digital-management job;
+* with embeddings: the similarity of the duty sentences to each occupation's profile (its
+  definition, directions and the work contents of its competencies; a look-alike's definition),
+  as a z-score across the anchored candidates that have evidence of their own.
 
-The best-scoring occupation wins (the title decides between close ones, since its weight is
-highest: GUIDELINE "if two fit, pick the one the title names"). A core occupation is returned
-with its code; an adjacent one (2-02-10-03 software, -06 embedded, -07 information security,
--08 IT operations, 2-02-30-09 data analysis) is returned with its code and ``other_hint`` set
-to it; below ``min_evidence`` the posting is ``other`` with an empty hint (no dumping ground).
-``score`` is a confidence in [0, 1] from the margin between the best and second best.
-Weights live in ``nlp/data/occupation_rules.yaml``.
+The best-scoring candidate wins, then GUIDELINE "if two fit, pick the one the title names": a
+title-named core occupation within ``title_fit_ratio`` of the best takes it, and a core
+occupation within ``core_fit_ratio`` of an adjacent winner takes it. A core occupation is
+returned with its code; an adjacent one (2-02-10-03 software, -06 embedded, -07 information
+security, -08 IT operations, 2-02-30-09 data analysis) with its code and ``other_hint`` set to
+it; a look-alike as ``other`` with its hint; below ``min_evidence`` (judged before the
+similarity term) the posting is ``other`` with an empty hint. ``score`` is a confidence in
+[0, 1] from the margin between the best and second best. Weights live in
+``nlp/data/occupation_rules.yaml`` (schema: :class:`OccupationRules`).
 """
 
 from __future__ import annotations
