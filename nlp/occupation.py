@@ -110,7 +110,7 @@ class OccupationRules(BaseModel):
     title_fit_ratio: float = 1.0
     core_fit_ratio: float = 1.0
     lookalikes: list[Lookalike] = Field(default_factory=list)
-    embed_duty_sentences: int = 4
+    embed_duty_sentences: int = 2
     embed_sentence_chars: int = 80
     other_name: str = "其他"
 

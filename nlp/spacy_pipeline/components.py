@@ -412,7 +412,7 @@ class Occupation(_BatchComponent):
         ]
         if not close:
             return
-        limit = int(scorer.rules.get("embed_duty_sentences", 4))
+        limit = int(scorer.rules.get("embed_duty_sentences", 2))
         chars = int(scorer.rules.get("embed_sentence_chars", 80))
         occ = res.occupation_vectors()
         texts = [occupation_sentences(ctx, limit, chars) for _, ctx in close]
