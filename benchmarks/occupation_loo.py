@@ -5,7 +5,8 @@ Extracts each labelled file once without embeddings, keeping what the occupation
 (title, skill evidence, duty sentences); then, for every setting of a small grid over the
 tunable weights, re-decides every posting and scores occupation accuracy as ``score.py`` does.
 For each file it picks the setting best on that file alone (ties: the one nearest the shipped
-values) and prints how that setting scores on the other file, next to the shipped setting.
+values) and prints how that setting scores on the other file, and the range the other file
+gives over all the settings tied on the first, next to the shipped setting.
 
     PYTHONPATH=. python benchmarks/occupation_loo.py        # ../shared/eval/labeled-dev*.jsonl
 
@@ -145,6 +146,11 @@ def main() -> None:
         others = ", ".join(f"{o} {results[best][o][0]:.3f}" for o in data if o != name)
         setting = ", ".join(f"{k}={v}" for k, v in zip(keys, best))
         print(f"tuned on {name} ({results[best][name][0]:.3f}): {setting} -> held out: {others}")
+        tied = [v for v in settings_grid if results[v][name][0] == results[best][name][0]]
+        for o in data:
+            if o != name:
+                held = [results[v][o][0] for v in tied]
+                print(f"    {len(tied)} settings tie on {name}; on {o} they score {min(held):.3f} to {max(held):.3f}")
         for o in data:
             if o == name:
                 continue
