@@ -242,16 +242,6 @@ class OccupationScorer:
         norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
         return {key: sum(v * vec.get(g, 0.0) for g, v in query.items()) / norm for key, vec in vecs.items()}
 
-    def descriptions(self) -> dict[str, str]:
-        """Text that stands for each occupation when embedding (definition + directions)."""
-        out = {}
-        for code, occ in self.taxonomy.occupations.items():
-            dirs = "、".join(d.name_zh for d in occ.directions)
-            out[code] = f"{occ.name_zh}：{occ.definition} {dirs}".strip()
-        for key, look in self.lookalikes.items():
-            out[key] = f"{look.name}：{look.definition}".strip()
-        return out
-
     def title_evidence(self, title: str) -> "TitleEvidence":
         """Title weight per occupation (and look-alike) whose patterns match; ``.named``: those
         whose own patterns (not only a direction's) match a title that is not a weak one."""
