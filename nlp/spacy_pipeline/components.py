@@ -104,11 +104,17 @@ class Resources:
         return vecs
 
     def occupation_vectors(self) -> dict[str, np.ndarray]:
+        """Per occupation (and look-alike), one row per text of its profile (definition,
+        directions, work contents; :meth:`OccupationScorer.profiles`)."""
         if self._occ_vectors is None:
-            texts = self.scorer.descriptions()
-            codes = list(texts)
-            vecs = self.encode_cached([texts[c] for c in codes], "passage")
-            self._occ_vectors = dict(zip(codes, vecs))
+            profiles = self.scorer.profiles()
+            flat = [t for texts in profiles.values() for t in texts]
+            vecs = self.encode_cached(flat, "passage")
+            out, pos = {}, 0
+            for code, texts in profiles.items():
+                out[code] = vecs[pos: pos + len(texts)]
+                pos += len(texts)
+            self._occ_vectors = out
         return self._occ_vectors
 
     def skill_vectors(self) -> tuple[list[str], np.ndarray]:
@@ -384,11 +390,18 @@ def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
     return out
 
 
-def occupation_text(ctx: PostingContext, chars: int) -> str:
-    """What stands for the posting against occupation descriptions: the title and the start
-    of the main duty (the first duty sentence)."""
-    duty = next((s.text.strip() for s in ctx.sentences if s.kind == "duties"), "")
-    return f"{ctx.title}：{duty[:chars]}" if duty and chars > 0 else ctx.title
+def duty_texts(ctx: PostingContext) -> list[str]:
+    """The duty sentences, or, in a posting without a duty section, every sentence that is not
+    boilerplate: what the occupation's anchors are looked for in."""
+    duties = [s.text for s in ctx.sentences if s.kind == "duties"]
+    return duties or [s.text for s in ctx.sentences if not s.boilerplate]
+
+
+def occupation_sentences(ctx: PostingContext, limit: int, chars: int) -> list[str]:
+    """What stands for the posting against the occupations' profiles: its first ``limit`` duty
+    sentences, each cut to ``chars`` (the title when it has none)."""
+    duties = [s.text.strip()[:chars] for s in ctx.sentences if s.kind == "duties" and len(s.text.strip()) >= 6]
+    return duties[:limit] or [ctx.title]
 
 
 class Occupation(_BatchComponent):
@@ -401,7 +414,7 @@ class Occupation(_BatchComponent):
         res = self.res
         scorer = res.scorer
         for _, ctx in items:
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx))
+            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), duties=duty_texts(ctx))
         if res.embedder is None or not scorer.weights.get("embedding", 0):
             return
         # The similarity term moves an occupation by at most `swing`: a posting whose lead is
@@ -415,13 +428,18 @@ class Occupation(_BatchComponent):
         ]
         if not close:
             return
-        chars = int(scorer.rules.get("embed_main_duty_chars", 48))
+        limit = int(scorer.rules.get("embed_duty_sentences", 2))
+        chars = int(scorer.rules.get("embed_sentence_chars", 80))
         occ = res.occupation_vectors()
-        codes = list(occ)
-        mat = np.stack([occ[c] for c in codes])
-        vecs = res.embedder.encode([occupation_text(ctx, chars) for _, ctx in close], kind="query")
-        for (_, ctx), row in zip(close, vecs @ mat.T):
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), dict(zip(codes, map(float, row))))
+        texts = [occupation_sentences(ctx, limit, chars) for _, ctx in close]
+        vecs = res.embedder.encode([t for group in texts for t in group], kind="query")
+        pos = 0
+        for (_, ctx), group in zip(close, texts):
+            sent = vecs[pos: pos + len(group)]
+            pos += len(group)
+            # per occupation: the mean over the duty sentences of the best-matching statement
+            sims = {code: float((sent @ mat.T).max(axis=1).mean()) for code, mat in occ.items() if len(mat)}
+            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), sims, duties=duty_texts(ctx))
 
 
 class Competencies(_BatchComponent):
