@@ -5,33 +5,12 @@ item 2). Through real uvicorn servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-
 import httpx
 import pytest
 
 from skillsignal.config import Settings
 
-from .conftest import FakeExtractor, _free_port
-
-
-def _serve(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=1)
-            return url, server, thread
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("uvicorn did not start")
+from .conftest import FakeExtractor, serve
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +20,8 @@ def small_limit(tmp_path_factory):
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("limit"), max_request_bytes=4096,
                               use_embeddings=False))
     app.state.extractor = FakeExtractor()
-    url, server, thread = _serve(app)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 POSTING = {"id": "x", "source": "api", "title": "数据分析师", "description": "熟悉Python"}
@@ -87,13 +64,9 @@ def test_extract_of_an_80000_character_sentence_is_answered(tmp_path):
     from api.app import create_app
 
     app = create_app(Settings(data_dir=tmp_path, use_embeddings=False))
-    url, server, thread = _serve(app)
-    try:
+    with serve(app) as url:
         unit = "熟悉Python、Java、C/C++、R语言和SQL，了解Hadoop与Spark，计算机相关专业，"
         text = (unit * (80_000 // len(unit) + 1))[:80_000]
         res = httpx.post(f"{url}/v1/extract", json={**POSTING, "description": text}, timeout=170)
         assert res.status_code == 200, res.text
         assert {"python", "java", "hadoop"} <= {s["id"] for s in res.json()["skills"]}
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
