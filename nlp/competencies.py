@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import yaml
@@ -144,7 +144,10 @@ class CompetencyRules(BaseModel):
     margin: float = Field(ge=0)
     second_ratio: float = Field(gt=0, le=1)
     max_per_sentence: int = Field(ge=1)
-    #: the learned decision for sentences read lexically (None: the threshold rule above)
+    #: which decision labels a sentence: the hand-set threshold rule above, or ``lexical_model`` /
+    #: ``embedding_model`` (the learned decision; requires ``lexical_model``)
+    decision: Literal["rule", "learned"] = "rule"
+    #: the learned decision for sentences read lexically
     lexical_model: LearnedDecision | None = None
     #: the learned decision for sentences with a vector (None: ``lexical_model`` serves them too)
     embedding_model: LearnedDecision | None = None
@@ -153,6 +156,8 @@ class CompetencyRules(BaseModel):
     def _check_models(self) -> "CompetencyRules":
         if self.lexical_model is not None and self.lexical_model.needs_vectors:
             raise ValueError("lexical_model may not read cosine features")
+        if self.decision == "learned" and self.lexical_model is None:
+            raise ValueError("decision 'learned' needs a lexical_model")
         return self
 
 
@@ -571,7 +576,7 @@ class CompetencyMatcher:
 
     def match(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
               sentence_vectors: dict[int, np.ndarray] | None = None, resources=None) -> list[CompetencyMatch]:
-        if self.rules.lexical_model is not None:
+        if self.rules.decision == "learned":
             stmts, found = self._decide_learned(code, level, direction, sentences, sentence_vectors, resources)
         else:
             stmts, found = self._decide_rule(code, level, direction, sentences, sentence_vectors, resources)
