@@ -49,7 +49,7 @@ log = logging.getLogger("bench_competencies")
 RULES = ROOT / "nlp" / "data" / "competency_rules.yaml"
 #: features the lexical model reads (no cosine); the embedding model reads them all
 LEXICAL_FEATURES = ("lexical", "lexical_margin", "terms", "shared_skills", "direction_skill", "levels_below",
-                    "levels_above", "direction_mismatch", "duty")
+                    "levels_above", "direction_mismatch", "duty", "coverage", "top_term")
 L2 = 1.0  # ridge on standardised features
 
 
@@ -85,13 +85,27 @@ def print_figures(gold, preds, label: str = "") -> dict:
 
 # ---------------------------------------------------------------------------- the extractor as is
 
+def make_extractor(args):
+    """The extractor as the settings say (embeddings as asked), with ``--decision`` applied."""
+    from nlp.extractor import Extractor
+    from skillsignal.config import get_settings
+
+    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    matcher = extractor.resources.matcher
+    if args.decision:
+        matcher.rules = matcher.rules.model_copy(update={"decision": args.decision})
+    if args.max_sentences is not None:
+        matcher.rules = matcher.rules.model_copy(update={"max_sentences": args.max_sentences})
+    return extractor
+
+
 def run_extractor(args, gold, records, by_post) -> None:
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
     from skillsignal.config import get_settings
     from skillsignal.records import record_to_posting
 
-    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    extractor = make_extractor(args)
     postings = [_normalise(record_to_posting(records[pid])) for pid in by_post]
     started = time.perf_counter()
     results = extractor.extract_many(postings)
@@ -107,7 +121,9 @@ def run_extractor(args, gold, records, by_post) -> None:
             for span in comp.sentences:
                 key = place(span.start, span.end, by_post[posting.id])
                 preds.append(Prediction(posting.id, comp.id, span.score, key, span.text))
-    print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'}; "
+    rules = extractor.resources.matcher.rules
+    print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'} "
+          f"(max_sentences {rules.max_sentences}), decision {rules.decision}; "
           f"extraction {elapsed / len(postings) * 1000:.1f} ms a posting ({len(postings)} postings); "
           f"matches at the posting's own level {own / matched if matched else 0:.3f}")
     print_figures(gold, preds)
@@ -306,7 +322,8 @@ def coverage(args) -> None:
     from skillsignal.config import get_settings
     from skillsignal.records import record_to_posting
 
-    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    extractor = make_extractor(args)
+    rules = extractor.resources.matcher.rules
     core = {code for code, occ in extractor.taxonomy.occupations.items() if occ.core}
     got = total = 0
     own = matched = 0
@@ -332,7 +349,8 @@ def coverage(args) -> None:
                 flush()
     flush()
     print(f"first {total} core-occupation postings of {args.postings.name} (embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}): with >= 1 competency {got / max(total, 1):.3f} "
+          f"{'on' if extractor.uses_embeddings else 'off'}, max_sentences {rules.max_sentences}, decision "
+          f"{rules.decision}): with >= 1 competency {got / max(total, 1):.3f} "
           f"({got}); {matched / max(total, 1):.2f} competencies a posting; at the posting's own level "
           f"{own / max(matched, 1):.3f}")
 
@@ -352,6 +370,8 @@ def main() -> None:
     parser.add_argument("--max-per-sentence", type=int, default=2)
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--coverage", type=int, default=0)
+    parser.add_argument("--decision", choices=["rule", "learned"], help="override the rules' decision")
+    parser.add_argument("--max-sentences", type=int, help="override the rules' max_sentences")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.coverage:

@@ -78,6 +78,8 @@ FEATURES: tuple[str, ...] = (
     "levels_above",        # how many levels above
     "direction_mismatch",  # 1 when the statement is written for another direction than the posting's
     "duty",                # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
+    "coverage",            # share of the statement's total term weight the sentence contains (0..1)
+    "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
     "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
     "cosine_margin",       # cosine minus the best rival statement's
 )
@@ -398,12 +400,13 @@ class CompetencyMatcher:
     # ------------------------------------------------------------------ signals
 
     def lexical_parts(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(sentences × statements) lexical scores in [0, 1], terms found, shared skills, and
-        whether the sentence names a skill of the statement's direction (0/1)."""
+                      ) -> tuple[np.ndarray, ...]:
+        """(sentences × statements) lexical scores in [0, 1], terms found, shared skills, whether
+        the sentence names a skill of the statement's direction (0/1), the share of the
+        statement's weight found, and the largest weight found."""
         rules = self.rules
         shape = (len(sentences), len(statements))
-        out, n_terms, n_skills, dir_hit = (np.zeros(shape, np.float64) for _ in range(4))
+        out, n_terms, n_skills, dir_hit, cover, top = (np.zeros(shape, np.float64) for _ in range(6))
         vocab = {t for st in statements for t in st.terms}
         for i, sent in enumerate(sentences):
             text = _norm(sent.text)
@@ -422,7 +425,9 @@ class CompetencyMatcher:
                 out[i, j] = min(1.0, got / full + bonus)
                 n_terms[i, j] = len(hit)
                 n_skills[i, j] = len(shared)
-        return out, n_terms, n_skills, dir_hit
+                cover[i, j] = got / st.total
+                top[i, j] = max(hit + shared, default=0.0)
+        return out, n_terms, n_skills, dir_hit, cover, top
 
     def lexical(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
         """(sentences × statements) lexical scores in [0, 1]."""
@@ -505,7 +510,7 @@ class CompetencyMatcher:
         if not stmts or not sentences:
             return stmts, x, has_vec
         rivals = self._rivals(stmts)
-        lex, n_terms, n_skills, dir_hit = self.lexical_parts(sentences, stmts)
+        lex, n_terms, n_skills, dir_hit, cover, top = self.lexical_parts(sentences, stmts)
         own = LEVEL_ORDER.get(level, 0)
         steps = np.array([LEVEL_ORDER[st.level] - own for st in stmts], np.float64)
         mismatch = np.array([float(bool(direction and st.direction and st.direction != direction))
@@ -521,6 +526,8 @@ class CompetencyMatcher:
         x[..., f("levels_above")] = np.maximum(steps, 0)[None, :]
         x[..., f("direction_mismatch")] = mismatch[None, :]
         x[..., f("duty")] = duty[:, None]
+        x[..., f("coverage")] = cover
+        x[..., f("top_term")] = top
         if sentence_vectors:
             rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
             if rows:
