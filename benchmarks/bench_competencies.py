@@ -1,32 +1,56 @@
 """Competency matching on the competency gold set, every (statement, sentence) pair scored.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_competencies.py [--embeddings] [--gold FILE]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_competencies.py [--embeddings|--no-embeddings] [--gold FILE]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_competencies.py --cv [--embeddings] [--write]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_competencies.py --coverage 300 [--embeddings]
 
-Runs the extractor (as the settings say, or with ``--embeddings`` / without) over the gold postings
-(``nlp/eval/competency_gold.jsonl``, texts from ``../shared``) and scores with
+Default: runs the extractor (as the settings say, or with ``--embeddings`` / without) over the gold
+postings (``nlp/eval/competency_gold.jsonl``, texts from ``../shared``) and scores with
 ``nlp.eval.score_competencies.score``. Each matched statement lists every sentence it was matched
 on (``competencies[].sentences``, raw offsets), and each is placed on the gold sentence it overlaps
-most - the scorer's own ``--run`` places only the best sentence (``evidence``) of each statement.
-Prints, for all postings and for the two halves the rules were tuned on (half A: postings whose
-int(sha1(id), 16) is even): sentence P / R / F1, top-1 accuracy, posting-level P / R / F1,
-coverage, the share of matches at the posting's own level, and matcher time per posting.
+most. Prints, for all postings and the two halves (half A: postings whose int(sha1(id), 16) is
+even): sentence P / R / F1, top-1 accuracy, posting-level P / R / F1, coverage, the share of
+matches at the posting's own level, and matcher time per posting.
+
+``--cv``: the learned decision (``LearnedDecision`` in ``nlp/competencies.py``) cross-validated:
+features of every (sentence, candidate statement) pair, a logistic regression (L2, Newton steps,
+numpy) trained on the pairs of the gold occupation, ``--folds`` folds grouped by posting (fold =
+rank of sha1(posting id) mod folds), each held-out fold decided by the model of the other folds.
+Printed per threshold: the cross-validated figures with the gold occupation and level, and with
+the predicted occupation and level (the extractor's). ``--write`` stores the model fitted on all
+postings, with ``--threshold``, in ``nlp/data/competency_rules.yaml`` (``lexical_model`` or, with
+``--embeddings``, ``embedding_model``).
+
+``--coverage N``: the share of the first N postings of ``../shared/data/postings-dev.jsonl`` that
+the extractor calls a core occupation which get at least one competency.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
+import re
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS  # noqa: E402
 from nlp.eval.score_competencies import Prediction, attach_texts, gold_sentences, score  # noqa: E402
+
+log = logging.getLogger("bench_competencies")
+RULES = ROOT / "nlp" / "data" / "competency_rules.yaml"
+#: features the lexical model reads (no cosine); the embedding model reads them all
+LEXICAL_FEATURES = ("lexical", "lexical_margin", "terms", "shared_skills", "direction_skill", "levels_below",
+                    "levels_above", "direction_mismatch", "duty", "coverage", "top_term")
+L2 = 1.0  # ridge on standardised features
 
 
 def half(posting_id: str) -> str:
@@ -45,32 +69,47 @@ def place(span_start: int | None, span_end: int | None, candidates) -> tuple | N
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--embeddings", dest="emb", action="store_true", default=None)
-    mode.add_argument("--no-embeddings", dest="emb", action="store_false")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+def print_figures(gold, preds, label: str = "") -> dict:
+    out = {}
+    for name in ("all", "A", "B"):
+        keep = [g for g in gold if name == "all" or half(g.key[0]) == name]
+        ids = {g.key[0] for g in keep}
+        fig = score(keep, [p for p in preds if p.posting_id in ids])
+        s, p = fig["sentence"], fig["posting"]
+        print(f"  {label}{name:<3} postings {fig['postings']:>2}  sentence P {s['precision']:.3f} R {s['recall']:.3f} "
+              f"F1 {s['f1']:.3f}  top-1 {fig['top1']['accuracy']:.3f}  posting P {p['precision']:.3f} "
+              f"R {p['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        out[name] = fig
+    return out
 
+
+# ---------------------------------------------------------------------------- the extractor as is
+
+def make_extractor(args):
+    """The extractor as the settings say (embeddings as asked), with ``--decision`` applied."""
+    from nlp.extractor import Extractor
+    from skillsignal.config import get_settings
+
+    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    matcher = extractor.resources.matcher
+    if args.decision:
+        matcher.rules = matcher.rules.model_copy(update={"decision": args.decision})
+    if args.max_sentences is not None:
+        matcher.rules = matcher.rules.model_copy(update={"max_sentences": args.max_sentences})
+    return extractor
+
+
+def run_extractor(args, gold, records, by_post) -> None:
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
     from skillsignal.config import get_settings
     from skillsignal.records import record_to_posting
 
-    gold = gold_sentences(args.gold)
-    records = attach_texts(gold, args.postings)
-    by_post = defaultdict(list)
-    for g in gold:
-        by_post[g.key[0]].append(g)
-    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    extractor = make_extractor(args)
     postings = [_normalise(record_to_posting(records[pid])) for pid in by_post]
     started = time.perf_counter()
     results = extractor.extract_many(postings)
     elapsed = time.perf_counter() - started
-
     preds: list[Prediction] = []
     own = matched = 0
     for posting, result in zip(postings, results):
@@ -82,18 +121,273 @@ def main() -> None:
             for span in comp.sentences:
                 key = place(span.start, span.end, by_post[posting.id])
                 preds.append(Prediction(posting.id, comp.id, span.score, key, span.text))
-
-    print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'}; "
+    rules = extractor.resources.matcher.rules
+    print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'} "
+          f"(max_sentences {rules.max_sentences}), decision {rules.decision}; "
           f"extraction {elapsed / len(postings) * 1000:.1f} ms a posting ({len(postings)} postings); "
           f"matches at the posting's own level {own / matched if matched else 0:.3f}")
-    for name in ("all", "A", "B"):
-        keep = [g for g in gold if name == "all" or half(g.key[0]) == name]
-        ids = {g.key[0] for g in keep}
-        fig = score(keep, [p for p in preds if p.posting_id in ids])
-        s, p = fig["sentence"], fig["posting"]
-        print(f"  {name:<3} postings {fig['postings']:>2}  sentence P {s['precision']:.3f} R {s['recall']:.3f} "
-              f"F1 {s['f1']:.3f}  top-1 {fig['top1']['accuracy']:.3f}  posting P {p['precision']:.3f} "
-              f"R {p['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+    print_figures(gold, preds)
+
+
+# ---------------------------------------------------------------------------- cross-validation
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression by Newton steps on standardised features; returns the
+    coefficients and intercept for the raw features."""
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
+    w = np.zeros(z.shape[1])
+    pen = np.full(z.shape[1], l2)
+    pen[0] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + pen * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(pen)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    coef = w[1:] / std
+    return coef, float(w[0] - (coef * mean).sum())
+
+
+def collect(args, gold, records, by_post):
+    """Per posting: the matcher, its sentences, vectors, gold keys per sentence, and the
+    (occupation, level, direction) of both settings."""
+    from nlp.extractor import Extractor, _clean
+    from nlp.batch import _normalise
+    from nlp.competencies import posting_sentences
+    from nlp.spacy_pipeline import PostingContext
+    from skillsignal.config import get_settings
+    from skillsignal.records import record_to_posting
+
+    extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
+    res = extractor.resources
+    matcher = res.matcher
+    rules = matcher.rules
+    docs = []
+    for pid in by_post:
+        posting = _normalise(record_to_posting(records[pid]))
+        title, text = _clean(posting.title), _clean(posting.description)
+        doc = extractor.nlp.make_doc(text)
+        doc._.skillsignal = PostingContext(posting=posting, title=title, text=text)
+        docs.append(doc)
+    items = []
+    for doc in extractor.nlp.pipe(docs, batch_size=32):
+        ctx = doc._.skillsignal
+        pid = ctx.posting.id
+        per_sentence: dict[int, set[str]] = {}
+        for hit in ctx.found.hits:
+            per_sentence.setdefault(hit.sentence, set()).add(hit.skill_id)
+        sents = posting_sentences(ctx.posting.description, ctx.sentences, per_sentence, rules.min_sentence_chars)
+        occ = ctx.occupation.match if ctx.occupation else None
+        g0 = by_post[pid][0]
+        pred = (occ.code if occ else "other", ctx.level, occ.direction if occ else None)
+        gold_dir = pred[2] if pred[0] == g0.occupation else None
+        items.append({"pid": pid, "sents": sents, "keys": [place(s.start, s.end, by_post[pid]) for s in sents],
+                      "settings": {"gold": (g0.occupation, g0.level, gold_dir), "predicted": pred}})
+    if extractor.uses_embeddings:
+        flat = [s.text[: rules.max_sentence_chars] for it in items for s in it["sents"]]
+        vecs = extractor.embedder.encode(flat, kind="query")
+        pos = 0
+        for it in items:
+            n = len(it["sents"])
+            it["vectors"] = dict(enumerate(vecs[pos: pos + n]))
+            pos += n
+    labels = {g.key: (set(g.labels), g.excluded) for g in gold}
+    for it in items:
+        for name, (code, level, direction) in it["settings"].items():
+            stmts, x, _ = matcher.features(code, level, direction, it["sents"], it.get("vectors"), res)
+            y = np.zeros(x.shape[:2])
+            train = np.zeros(x.shape[0], bool)
+            for i, key in enumerate(it["keys"]):
+                lab, excluded = labels.get(key, (set(), True))
+                train[i] = key is not None and not excluded
+                for j, st in enumerate(stmts):
+                    y[i, j] = st.id in lab
+            it[name] = (stmts, x, y, train)
+    return extractor, items
+
+
+def decide(matcher, stmts, prob, threshold: float, max_per: int) -> list[tuple[int, int, float]]:
+    """(sentence, statement, p) kept: the rule of CompetencyMatcher._decide_learned."""
+    out = []
+    if not stmts:
+        return out
+    rivals = matcher._rivals(stmts)
+    for i in range(prob.shape[0]):
+        order = sorted(range(len(stmts)), key=lambda j: (-round(float(prob[i, j]), 9), j))
+        kept: list[int] = []
+        for j in order:
+            if prob[i, j] < threshold or len(kept) >= max_per:
+                break
+            if all(rivals[j, k] for k in kept):
+                kept.append(j)
+        out += [(i, j, float(prob[i, j])) for j in kept]
+    return out
+
+
+def cross_validate(args, gold, records, by_post) -> None:
+    from nlp.competencies import FEATURES
+
+    extractor, items = collect(args, gold, records, by_post)
+    names = list(FEATURES) if extractor.uses_embeddings else list(LEXICAL_FEATURES)
+    idx = [FEATURES.index(f) for f in names]
+    ranked = sorted(items, key=lambda it: hashlib.sha1(it["pid"].encode()).hexdigest())
+    fold_of = {it["pid"]: r % args.folds for r, it in enumerate(ranked)}
+
+    def pairs(its, setting="gold"):
+        xs, ys = [], []
+        for it in its:
+            stmts, x, y, train = it[setting]
+            if stmts and train.any():
+                xs.append(x[train][..., idx].reshape(-1, len(idx)))
+                ys.append(y[train].reshape(-1))
+        return np.vstack(xs), np.concatenate(ys)
+
+    probs = {"gold": {}, "predicted": {}}
+    for k in range(args.folds):
+        x, y = pairs([it for it in items if fold_of[it["pid"]] != k])
+        coef, b = fit_logistic(x, y)
+        for it in items:
+            if fold_of[it["pid"]] != k:
+                continue
+            for setting in probs:
+                stmts, xx, _, _ = it[setting]
+                probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
+    matcher = extractor.resources.matcher
+    print(f"cross-validated learned decision, {args.folds} folds grouped by posting; embeddings "
+          f"{'on' if extractor.uses_embeddings else 'off'}; features: {', '.join(names)}")
+    res = extractor.resources
+    for setting in ("gold", "predicted"):
+        print(f" occupation and level: {setting}")
+        preds = []
+        for it in items:  # the hand-set threshold rule, for comparison (tuned on half A)
+            code, level, direction = it["settings"][setting]
+            vectors = it.get("vectors") if res.matcher.rules.max_sentences else None
+            stmts, found = matcher._decide_rule(code, level, direction, it["sents"], vectors, res)
+            for j, hits in found.items():
+                preds += [Prediction(it["pid"], stmts[j].id, p, it["keys"][i], "") for p, i in hits]
+        fig = score(gold, preds)
+        s = fig["sentence"]
+        print(f"  rule    sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
+              f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
+              f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        for t in args.thresholds:
+            preds = []
+            for it in items:
+                stmts, *_ = it[setting]
+                prob = probs[setting][it["pid"]]
+                if prob is None:
+                    continue
+                for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence):
+                    s = it["sents"][i]
+                    preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], s.text))
+            fig = score(gold, preds)
+            s = fig["sentence"]
+            print(f"  t {t:.2f}  sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
+                  f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
+                  f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+    x, y = pairs(items)
+    coef, b = fit_logistic(x, y)
+    print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept {b:.4f}; "
+          + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, coef)))
+    if args.write:
+        write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", names, coef, b,
+                    args.threshold, args.max_per_sentence, len(items), args.folds)
+
+
+def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_postings: int, folds: int) -> None:
+    text = RULES.read_text(encoding="utf-8")
+    block = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
+             f"threshold from the {folds}-fold cross-validated P/R curve)\n"
+             f"  features: [{', '.join(names)}]\n"
+             f"  coef: [{', '.join(f'{c:.6g}' for c in coef)}]\n"
+             f"  intercept: {b:.6g}\n"
+             f"  threshold: {threshold}\n"
+             f"  max_per_sentence: {max_per}\n")
+    pattern = re.compile(rf"^{key}:.*\n(?:  .*\n)*", re.M)
+    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    RULES.write_text(text, encoding="utf-8")
+    print(f" wrote {key} to {RULES}")
+
+
+# ---------------------------------------------------------------------------- coverage
+
+def coverage(args) -> None:
+    from nlp.batch import _normalise
+    from nlp.extractor import ExtractionError, Extractor
+    from skillsignal.config import get_settings
+    from skillsignal.records import record_to_posting
+
+    extractor = make_extractor(args)
+    rules = extractor.resources.matcher.rules
+    core = {code for code, occ in extractor.taxonomy.occupations.items() if occ.core}
+    got = total = 0
+    own = matched = 0
+    batch = []
+
+    def flush():
+        nonlocal got, total, own, matched
+        for res in extractor.extract_many(batch):
+            if isinstance(res, ExtractionError) or res.occupation.code not in core or total >= args.coverage:
+                continue
+            total += 1
+            got += bool(res.competencies)
+            matched += len(res.competencies)
+            own += sum(c.level == res.level for c in res.competencies)
+        batch.clear()
+
+    with args.postings.open(encoding="utf-8") as fh:
+        for line in fh:
+            if total >= args.coverage:
+                break
+            batch.append(_normalise(record_to_posting(json.loads(line))))
+            if len(batch) == 64:
+                flush()
+    flush()
+    print(f"first {total} core-occupation postings of {args.postings.name} (embeddings "
+          f"{'on' if extractor.uses_embeddings else 'off'}, max_sentences {rules.max_sentences}, decision "
+          f"{rules.decision}): with >= 1 competency {got / max(total, 1):.3f} "
+          f"({got}); {matched / max(total, 1):.2f} competencies a posting; at the posting's own level "
+          f"{own / max(matched, 1):.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--embeddings", dest="emb", action="store_true", default=None)
+    mode.add_argument("--no-embeddings", dest="emb", action="store_false")
+    parser.add_argument("--cv", action="store_true", help="cross-validate the learned decision")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--thresholds", type=float, nargs="+",
+                        default=[0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7])
+    parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
+    parser.add_argument("--max-per-sentence", type=int, default=2)
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--coverage", type=int, default=0)
+    parser.add_argument("--decision", choices=["rule", "learned"], help="override the rules' decision")
+    parser.add_argument("--max-sentences", type=int, help="override the rules' max_sentences")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.coverage:
+        coverage(args)
+        return
+    gold = gold_sentences(args.gold)
+    records = attach_texts(gold, args.postings)
+    by_post = defaultdict(list)
+    for g in gold:
+        by_post[g.key[0]].append(g)
+    if args.cv:
+        if args.emb is None:
+            args.emb = False
+        cross_validate(args, gold, records, by_post)
+    else:
+        run_extractor(args, gold, records, by_post)
 
 
 if __name__ == "__main__":

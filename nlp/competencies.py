@@ -45,11 +45,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from skillsignal.models import CompetencyMatch, EvidenceSpan
 
@@ -64,6 +64,60 @@ LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
 _CONTENT = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z]")
 _READ_KINDS = frozenset({"duties", "requirements", "preferred", "body"})
+
+
+#: The features of a (sentence, statement) pair the learned decision reads, in this order
+#: (:meth:`CompetencyMatcher.features`). ``cosine`` and ``cosine_margin`` need the sentence's vector.
+FEATURES: tuple[str, ...] = (
+    "lexical",             # the lexical score (0..1, see above)
+    "lexical_margin",      # lexical score minus the best rival statement's (not the same work at another level)
+    "terms",               # how many of the statement's terms the sentence contains
+    "shared_skills",       # taxonomy skills both name
+    "direction_skill",     # 1 when the sentence names a skill of the statement's direction
+    "levels_below",        # how many levels below the posting's the statement is
+    "levels_above",        # how many levels above
+    "direction_mismatch",  # 1 when the statement is written for another direction than the posting's
+    "duty",                # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
+    "coverage",            # share of the statement's total term weight the sentence contains (0..1)
+    "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
+    "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
+    "cosine_margin",       # cosine minus the best rival statement's
+)
+EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin"})
+
+
+class LearnedDecision(BaseModel):
+    """A logistic regression over :data:`FEATURES` of each (sentence, statement) pair:
+    p = 1 / (1 + exp(-(intercept + coef · x))). A sentence gets the statements with p ≥ ``threshold``
+    (best first, never two levels of the same work, at most ``max_per_sentence``); a sentence
+    where no statement reaches it abstains."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[str] = Field(min_length=1)
+    coef: list[float]
+    intercept: float
+    threshold: float = Field(gt=0, lt=1)
+    max_per_sentence: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "LearnedDecision":
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown features: {unknown}")
+        if len(self.coef) != len(self.features):
+            raise ValueError(f"{len(self.coef)} coefficients for {len(self.features)} features")
+        return self
+
+    @property
+    def needs_vectors(self) -> bool:
+        return bool(EMBEDDING_FEATURES & set(self.features))
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """p for an array of shape (..., len(FEATURES))."""
+        idx = [FEATURES.index(f) for f in self.features]
+        z = x[..., idx] @ np.asarray(self.coef, np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 class CompetencyRules(BaseModel):
@@ -92,6 +146,21 @@ class CompetencyRules(BaseModel):
     margin: float = Field(ge=0)
     second_ratio: float = Field(gt=0, le=1)
     max_per_sentence: int = Field(ge=1)
+    #: which decision labels a sentence: the hand-set threshold rule above, or ``lexical_model`` /
+    #: ``embedding_model`` (the learned decision; requires ``lexical_model``)
+    decision: Literal["rule", "learned"] = "rule"
+    #: the learned decision for sentences read lexically
+    lexical_model: LearnedDecision | None = None
+    #: the learned decision for sentences with a vector (None: ``lexical_model`` serves them too)
+    embedding_model: LearnedDecision | None = None
+
+    @model_validator(mode="after")
+    def _check_models(self) -> "CompetencyRules":
+        if self.lexical_model is not None and self.lexical_model.needs_vectors:
+            raise ValueError("lexical_model may not read cosine features")
+        if self.decision == "learned" and self.lexical_model is None:
+            raise ValueError("decision 'learned' needs a lexical_model")
+        return self
 
 
 @lru_cache(maxsize=4)
@@ -330,10 +399,14 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ signals
 
-    def lexical(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
-        """(sentences × statements) lexical scores in [0, 1]."""
+    def lexical_parts(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
+                      ) -> tuple[np.ndarray, ...]:
+        """(sentences × statements) lexical scores in [0, 1], terms found, shared skills, whether
+        the sentence names a skill of the statement's direction (0/1), the share of the
+        statement's weight found, and the largest weight found."""
         rules = self.rules
-        out = np.zeros((len(sentences), len(statements)), np.float64)
+        shape = (len(sentences), len(statements))
+        out, n_terms, n_skills, dir_hit, cover, top = (np.zeros(shape, np.float64) for _ in range(6))
         vocab = {t for st in statements for t in st.terms}
         for i, sent in enumerate(sentences):
             text = _norm(sent.text)
@@ -341,15 +414,24 @@ class CompetencyMatcher:
             for j, st in enumerate(statements):
                 if st.total <= 0:
                     continue
-                got = sum(w for t, w in st.terms.items() if t in present)
+                hit = [w for t, w in st.terms.items() if t in present]
                 shared = [w for s, w in st.skills.items() if s in sent.skills]
-                got += sum(shared)
+                got = sum(hit) + sum(shared)
                 full = min(rules.term_saturation * st.total, rules.term_saturation_weight)
                 bonus = rules.skill_bonus * len(shared)
                 if sent.skills & st.direction_skills:
                     bonus += rules.direction_skill_bonus
+                    dir_hit[i, j] = 1.0
                 out[i, j] = min(1.0, got / full + bonus)
-        return out
+                n_terms[i, j] = len(hit)
+                n_skills[i, j] = len(shared)
+                cover[i, j] = got / st.total
+                top[i, j] = max(hit + shared, default=0.0)
+        return out, n_terms, n_skills, dir_hit, cover, top
+
+    def lexical(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
+        """(sentences × statements) lexical scores in [0, 1]."""
+        return self.lexical_parts(sentences, statements)[0]
 
     def calibrate(self, cosines: np.ndarray) -> np.ndarray:
         lo, hi = self.rules.cosine_low, self.rules.cosine_high
@@ -397,12 +479,138 @@ class CompetencyMatcher:
             thresholds[rows] = rules.threshold
         return stmts, combined, prior, thresholds
 
+    @staticmethod
+    def _rivals(stmts: Sequence[Statement]) -> np.ndarray:
+        """(statements × statements) True where k is a rival of j: another statement that is not
+        the same work content at another level."""
+        groups = [st.group for st in stmts]
+        levels = [st.level for st in stmts]
+        n = len(stmts)
+        return np.array([[k != j and not (groups[k] == groups[j] and levels[k] != levels[j]) for k in range(n)]
+                         for j in range(n)], dtype=bool).reshape(n, n)
+
+    @staticmethod
+    def _margin(values: np.ndarray, rivals: np.ndarray) -> np.ndarray:
+        """values[i, j] minus the best value of j's rivals in row i (0 when j has none)."""
+        out = np.empty_like(values)
+        for j in range(values.shape[1]):
+            best = values[:, rivals[j]].max(axis=1) if rivals[j].any() else np.zeros(values.shape[0])
+            out[:, j] = values[:, j] - np.maximum(best, 0.0)
+        return out
+
+    def features(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
+                 sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
+                 ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+        """(candidate statements, features (sentences × statements × :data:`FEATURES`), whether
+        each sentence has a vector). The cosine features are 0 for a sentence without one."""
+        cands = self.candidates(code, level, direction)
+        stmts = [st for st, _ in cands]
+        x = np.zeros((len(sentences), len(stmts), len(FEATURES)), np.float64)
+        has_vec = np.zeros(len(sentences), bool)
+        if not stmts or not sentences:
+            return stmts, x, has_vec
+        rivals = self._rivals(stmts)
+        lex, n_terms, n_skills, dir_hit, cover, top = self.lexical_parts(sentences, stmts)
+        own = LEVEL_ORDER.get(level, 0)
+        steps = np.array([LEVEL_ORDER[st.level] - own for st in stmts], np.float64)
+        mismatch = np.array([float(bool(direction and st.direction and st.direction != direction))
+                             for st in stmts])
+        duty = np.array([float(s.kind == "duties") for s in sentences])
+        f = FEATURES.index
+        x[..., f("lexical")] = lex
+        x[..., f("lexical_margin")] = self._margin(lex, rivals)
+        x[..., f("terms")] = n_terms
+        x[..., f("shared_skills")] = n_skills
+        x[..., f("direction_skill")] = dir_hit
+        x[..., f("levels_below")] = np.maximum(-steps, 0)[None, :]
+        x[..., f("levels_above")] = np.maximum(steps, 0)[None, :]
+        x[..., f("direction_mismatch")] = mismatch[None, :]
+        x[..., f("duty")] = duty[:, None]
+        x[..., f("coverage")] = cover
+        x[..., f("top_term")] = top
+        if sentence_vectors:
+            rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
+            if rows:
+                mat = np.stack([np.asarray(sentence_vectors[i], np.float64) for i in rows])
+                stmt_vecs = self.statement_vectors(stmts, resources).astype(np.float64)
+                cos = self.calibrate(mat @ stmt_vecs.T)
+                x[rows, :, f("cosine")] = cos
+                x[rows, :, f("cosine_margin")] = self._margin(cos, rivals)
+                has_vec[rows] = True
+        return stmts, x, has_vec
+
+    def probabilities(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
+                      sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
+                      ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+        """(candidate statements, p per sentence × statement, threshold per sentence) of the
+        learned decision: ``embedding_model`` for sentences with a vector (when there is one),
+        ``lexical_model`` for the rest."""
+        rules = self.rules
+        assert rules.lexical_model is not None
+        use_vec = bool(sentence_vectors) and rules.embedding_model is not None
+        stmts, x, has_vec = self.features(code, level, direction, sentences,
+                                          sentence_vectors if use_vec else None, resources)
+        prob = rules.lexical_model.probability(x)
+        thresholds = np.full(len(sentences), rules.lexical_model.threshold)
+        if use_vec and has_vec.any():
+            emb = rules.embedding_model
+            prob[has_vec] = emb.probability(x[has_vec])
+            thresholds[has_vec] = emb.threshold
+        return stmts, prob, thresholds
+
+    def _decide_learned(self, code, level, direction, sentences, sentence_vectors, resources
+                        ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+        rules = self.rules
+        stmts, prob, thresholds = self.probabilities(code, level, direction, sentences, sentence_vectors, resources)
+        found: dict[int, list[tuple[float, int]]] = {}
+        if not stmts:
+            return stmts, found
+        rivals = self._rivals(stmts)
+        has_vec = bool(sentence_vectors) and rules.embedding_model is not None
+        for i in range(len(sentences)):
+            model = rules.embedding_model if has_vec and i in sentence_vectors else rules.lexical_model
+            row = prob[i]
+            order = sorted(range(len(stmts)), key=lambda j: (-round(float(row[j]), 9), j))
+            kept: list[int] = []
+            for j in order:
+                if row[j] < thresholds[i] or len(kept) >= model.max_per_sentence:
+                    break
+                if all(rivals[j, k] for k in kept):  # never the same work at two levels
+                    kept.append(j)
+            for j in kept:
+                found.setdefault(j, []).append((float(row[j]), i))
+        return stmts, found
+
     def match(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
               sentence_vectors: dict[int, np.ndarray] | None = None, resources=None) -> list[CompetencyMatch]:
+        if self.rules.decision == "learned":
+            stmts, found = self._decide_learned(code, level, direction, sentences, sentence_vectors, resources)
+        else:
+            stmts, found = self._decide_rule(code, level, direction, sentences, sentence_vectors, resources)
+        out = []
+        for j, hits in found.items():
+            st = stmts[j]
+            hits.sort(key=lambda t: (-t[0], t[1]))
+            best_score, best_i = hits[0]
+            ev = sentences[best_i]
+            out.append(CompetencyMatch(
+                id=st.id, text=st.text, level=st.level, function=st.function, work_content=st.work_content,
+                direction=st.direction, score=round(best_score, 4), evidence=ev.text[:300],
+                start=ev.start, end=ev.end,
+                sentences=[EvidenceSpan(text=sentences[i].text[:300], start=sentences[i].start,
+                                        end=sentences[i].end, score=round(s, 4))
+                           for s, i in sorted(hits, key=lambda t: t[1])],
+            ))
+        out.sort(key=lambda m: (-m.score, m.id))
+        return out
+
+    def _decide_rule(self, code, level, direction, sentences, sentence_vectors, resources
+                     ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+        """The hand-set threshold rule (used when the rules carry no learned decision)."""
         stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors,
                                                          resources)
         if not stmts or not len(sentences):
-            return []
+            return stmts, {}
         rules = self.rules
         adjusted = combined + prior[None, :]
         groups = [st.group for st in stmts]
@@ -432,19 +640,4 @@ class CompetencyMatcher:
                 kept.append(j)
             for j in kept:
                 found.setdefault(j, []).append((float(row[j]), i))
-        out = []
-        for j, hits in found.items():
-            st = stmts[j]
-            hits.sort(key=lambda t: (-t[0], t[1]))
-            best_score, best_i = hits[0]
-            ev = sentences[best_i]
-            out.append(CompetencyMatch(
-                id=st.id, text=st.text, level=st.level, function=st.function, work_content=st.work_content,
-                direction=st.direction, score=round(best_score, 4), evidence=ev.text[:300],
-                start=ev.start, end=ev.end,
-                sentences=[EvidenceSpan(text=sentences[i].text[:300], start=sentences[i].start,
-                                        end=sentences[i].end, score=round(s, 4))
-                           for s, i in sorted(hits, key=lambda t: t[1])],
-            ))
-        out.sort(key=lambda m: (-m.score, m.id))
-        return out
+        return stmts, found
