@@ -8,8 +8,8 @@ first ``--limit`` postings, peak RSS, texts the model ran / served from the cach
 scores of ``../shared/eval/score.py`` on ``labeled-dev`` and ``labeled-dev-2`` (skill F1,
 occupation accuracy, level accuracy), and how far its competencies and occupations are from
 the full-precision reference (``torch-fp32``: sentence-transformers on PyTorch, float32) on
-the same postings. A competency scorer from ``nlp/eval`` is run on each configuration's
-predictions when one exists (``--competency-scorer``).
+the same postings; and each configuration's figures on ``nlp/eval``'s competency gold
+(``python -m nlp.eval.score_competencies --run`` under its settings).
 
     python benchmarks/bench_extract.py                      # plain, default, default-warm: ~3 min
     python benchmarks/bench_extract.py --configs all        # every configuration below
@@ -259,14 +259,21 @@ def agreement(ref: dict[str, dict], got: dict[str, dict]) -> dict[str, float]:
     }
 
 
-def find_competency_scorer() -> list[str] | None:
-    """``nlp/eval``'s competency scorer when that gold set has landed (a module whose name
-    says so), run as ``python -m <module> PREDICTIONS.jsonl``."""
-    folder = ROOT / "nlp" / "eval"
-    for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
-        if "competenc" in path.stem and path.stem.startswith(("score", "eval")):
-            return [sys.executable, "-m", f"nlp.eval.{path.stem}"]
-    return None
+def competency_gold_scores(name: str, env: dict[str, str]) -> str | None:
+    """``nlp/eval``'s competency scorer run on its gold postings under configuration ``name``'s
+    settings (``--run``: the extractor itself), as one line of figures; None without ../shared."""
+    if not (ROOT / "nlp" / "eval" / "competency_gold.jsonl").exists() or not DEFAULT_POSTINGS.exists():
+        return None
+    cmd = [sys.executable, "-m", "nlp.eval.score_competencies", "--run", "--json"]
+    if not CONFIGS[name][0]:
+        cmd.append("--no-embeddings")
+    res = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if res.returncode != 0:
+        return f"scorer failed: {res.stderr.strip()[-300:]}"
+    fig = json.loads(res.stdout.strip().splitlines()[-1])
+    sent = fig["sentence"]
+    return (f"sentence P {sent['precision']:.3f} / R {sent['recall']:.3f} / F1 {sent['f1']:.3f}, top-1 "
+            f"{fig['top1']['accuracy']:.3f}, postings with >= 1 {fig['coverage']['predicted']:.3f}")
 
 
 def main() -> int:
@@ -277,9 +284,8 @@ def main() -> int:
     ap.add_argument("--reference", default=None,
                     help=f"configuration the others are compared with (default: {REFERENCE} when it runs, "
                     "else 'default', whose competencies and occupations equalled torch-fp32's on 500 dev postings)")
-    ap.add_argument("--competency-scorer", default=None,
-                    help="command run on each configuration's predictions (appended as the last argument); "
-                    "default: nlp/eval's competency scorer where it exists")
+    ap.add_argument("--no-competency-gold", action="store_true",
+                    help="skip scoring each configuration on nlp/eval's competency gold (about 10 s each)")
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
     ap.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -295,7 +301,6 @@ def main() -> int:
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         ap.error(f"unknown configurations {unknown}; known: {', '.join(CONFIGS)}")
-    scorer = args.competency_scorer.split() if args.competency_scorer else find_competency_scorer()
 
     from nlp.embeddings.embedder import cpu_has_native_bf16
 
@@ -321,9 +326,8 @@ def main() -> int:
             row["gold"] = gold_scores(out)
             row["wall_s"] = round(time.perf_counter() - started, 1)
             row["load_avg_after"] = round(os.getloadavg()[0], 1)
-            if scorer:
-                res = subprocess.run([*scorer, str(out / "sample.jsonl")], cwd=ROOT, capture_output=True, text=True)
-                row["competency_scorer"] = (res.stdout.strip().splitlines() or [res.stderr.strip()[-300:]])[-1]
+            if not args.no_competency_gold and name != "default-warm":  # warm = default's predictions
+                row["competency_scorer"] = competency_gold_scores(name, env)
             samples[name] = load_sample(out / "sample.jsonl")
             rows[name] = row
             print(f"  {name}: {row['postings_per_s']} postings/s, load {row['load_s']} s, peak RSS "
@@ -374,7 +378,7 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         print("| " + " | ".join(cells) + " |")
     scored = {n: r["competency_scorer"] for n, r in rows.items() if r.get("competency_scorer")}
     for name, line in scored.items():
-        print(f"competency scorer, {name}: {line}")
+        print(f"competency gold (nlp/eval), {name}: {line}")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
