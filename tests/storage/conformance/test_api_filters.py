@@ -116,24 +116,19 @@ def timeseries_want(w, flt):
     return w.series(w.subset(flt), flt)
 
 
-def ranking(c, flt, post):
-    r = (_ok(c.post("/v1/rankings/skills", json=_body(flt, limit=50))) if post
-         else _ok(c.get("/v1/rankings/skills", params={**_query(flt), "limit": 50}))).json()
-    return [(b["key"], b["unique_postings"]) for b in r["buckets"]], r["totals"]["total_postings"]
+def ranking_of(facet: str):
+    """The top-50 ranking of ``facet`` (GET or POST) and its reference answer."""
 
+    def call(c, flt, post):
+        path = f"/v1/rankings/{facet}"
+        r = (_ok(c.post(path, json=_body(flt, limit=50))) if post
+             else _ok(c.get(path, params={**_query(flt), "limit": 50}))).json()
+        return [(b["key"], b["unique_postings"]) for b in r["buckets"]], r["totals"]["total_postings"]
 
-def ranking_want(w, flt):
-    return data.ranking(w.postings, w.dups, "skills", flt, "unique_postings", 50), len(w.subset(flt))
+    def want(w, flt):
+        return data.ranking(w.postings, w.dups, facet, flt, "unique_postings", 50), len(w.subset(flt))
 
-
-def competency_ranking(c, flt, post):
-    r = (_ok(c.post("/v1/rankings/competencies", json=_body(flt, limit=50))) if post
-         else _ok(c.get("/v1/rankings/competencies", params={**_query(flt), "limit": 50}))).json()
-    return [(b["key"], b["unique_postings"]) for b in r["buckets"]], r["totals"]["total_postings"]
-
-
-def competency_ranking_want(w, flt):
-    return data.ranking(w.postings, w.dups, "competencies", flt, "unique_postings", 50), len(w.subset(flt))
+    return call, want
 
 
 def ranking_series(c, flt, post):
@@ -256,10 +251,10 @@ ENDPOINTS: dict[str, tuple[Callable, Callable, bool]] = {
     "POST /v1/totals": (totals, totals_want, True),
     "GET /v1/timeseries": (timeseries, timeseries_want, False),
     "POST /v1/timeseries": (timeseries, timeseries_want, True),
-    "GET /v1/rankings/{facet}": (ranking, ranking_want, False),
-    "POST /v1/rankings/{facet}": (ranking, ranking_want, True),
-    "GET /v1/rankings/competencies": (competency_ranking, competency_ranking_want, False),
-    "POST /v1/rankings/competencies": (competency_ranking, competency_ranking_want, True),
+    "GET /v1/rankings/{facet}": (*ranking_of("skills"), False),
+    "POST /v1/rankings/{facet}": (*ranking_of("skills"), True),
+    "GET /v1/rankings/competencies": (*ranking_of("competencies"), False),
+    "POST /v1/rankings/competencies": (*ranking_of("competencies"), True),
     "GET /v1/rankings/{facet}/timeseries": (ranking_series, ranking_series_want, False),
     "POST /v1/rankings/{facet}/timeseries": (ranking_series, ranking_series_want, True),
     "GET /v1/skills/compare": (compare, compare_want, False),
