@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skill_taxonomy import default_taxonomy
 from skillsignal import __version__
-from skillsignal.config import Settings, get_settings
+from skillsignal.core.config import Settings, get_settings
 from storage import CursorError, PostingIndex, SeriesLimitError, StoreCorruptError, StoreError, is_corruption, open_store
 from storage.sqlite import corrupt_error
 

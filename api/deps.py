@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
 from skill_taxonomy import Taxonomy, default_taxonomy
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import SQLiteStore
 
 from .services.names import Namer

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from skill_taxonomy import Taxonomy
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 
 from .filters import csv_pattern
 

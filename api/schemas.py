@@ -60,7 +60,7 @@ import hashlib  # noqa: E402
 from pydantic import ConfigDict, Field, field_validator, model_validator  # noqa: E402
 from pydantic_core import PydanticCustomError  # noqa: E402
 
-from skillsignal.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
+from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
 
 from storage import PostingFilter  # noqa: E402
 from storage.filters import JsonFloat, JsonInt  # noqa: E402

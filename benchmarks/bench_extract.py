@@ -70,7 +70,7 @@ CONFIGS: dict[str, tuple[bool, dict[str, str], bool, int]] = {
 
 
 def read_postings(path: Path, limit: int | None):
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.records import record_to_posting
 
     postings = []
     with path.open(encoding="utf-8") as fh:
@@ -125,7 +125,7 @@ def pss_mb(pid: int) -> float:
 def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
     from nlp.batch import result_line
     from nlp.parallel import ParallelExtractor
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     use_embeddings, _, warm, workers = CONFIGS[name]
     postings = read_postings(postings_path, limit)

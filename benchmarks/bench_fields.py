@@ -26,7 +26,7 @@ from nlp.fields import (  # noqa: E402
     parse_salary,
     resolve_location,
 )
-from skillsignal.records import record_to_posting  # noqa: E402
+from skillsignal.core.records import record_to_posting  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "postings-dev.jsonl"
 NO_YEARS = {"经验不限", "无经验", "应届生", "在校生", "不限"}

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawlers.importers import import_file  # noqa: E402
-from skillsignal.config import Settings  # noqa: E402
+from skillsignal.core.config import Settings  # noqa: E402
 from skillsignal.dedup import Deduper  # noqa: E402
-from skillsignal.models import Posting  # noqa: E402
+from skillsignal.core.models import Posting  # noqa: E402
 from skillsignal.pipeline import IngestPipeline  # noqa: E402
 from storage import SQLiteStore  # noqa: E402
 

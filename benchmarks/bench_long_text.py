@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nlp.cleaning import clean_text  # noqa: E402
-from skillsignal.config import get_settings  # noqa: E402
-from skillsignal.models import Posting  # noqa: E402
+from skillsignal.core.config import get_settings  # noqa: E402
+from skillsignal.core.models import Posting  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "postings-dev.jsonl"
 SAMPLE = (

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skill_taxonomy import default_taxonomy  # noqa: E402
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
+from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
 from storage import PostingFilter, SQLiteStore  # noqa: E402
 
 log = logging.getLogger("bench_query")

@@ -60,7 +60,7 @@ def capture(path: Path, settings) -> list[tuple[str, tuple]]:
     """(posting id, decide() arguments) per posting of ``path``."""
     from nlp.batch import _normalise
     from nlp.extractor import Extractor, _clean
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.records import record_to_posting
 
     extractor = Extractor.from_settings(settings, use_embeddings=False)
     recorder = _Recorder(extractor.resources.scorer)
@@ -111,7 +111,7 @@ def main() -> None:
         return
     from nlp.occupation import load_rules
     from skill_taxonomy import default_taxonomy
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     settings = Settings()
     taxonomy = default_taxonomy(settings.taxonomy_overlay)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage.sqlite import StoreError
 
 log = logging.getLogger("crawlers.crawl")

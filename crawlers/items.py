@@ -9,7 +9,7 @@ class PostingItem(scrapy.Item):
     """A flat record (:mod:`crawlers.jsonld`) and the validators of the page it came from.
 
     ``posting`` is filled by :class:`crawlers.pipelines.ValidatePipeline` (a
-    :class:`skillsignal.models.Posting`).
+    :class:`skillsignal.core.models.Posting`).
     """
 
     record = scrapy.Field()

@@ -1,6 +1,6 @@
 """schema.org ``JobPosting`` (JSON-LD or microdata, as extruct gives it) -> flat record.
 
-The flat record is the shape :func:`skillsignal.records.record_to_posting` reads. Text is
+The flat record is the shape :func:`skillsignal.core.records.record_to_posting` reads. Text is
 kept as written (HTML descriptions included); parsing salary, years and regions into numbers
 is the normaliser's job. Posting ids are stable across runs and ports:
 

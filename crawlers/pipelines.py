@@ -22,9 +22,9 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from skillsignal.config import Settings
-from skillsignal.models import Posting
-from skillsignal.records import RecordError, parse_posted, record_to_posting
+from skillsignal.core.config import Settings
+from skillsignal.core.models import Posting
+from skillsignal.core.records import RecordError, parse_posted, record_to_posting
 
 from .items import PostingItem
 from .seen import PageRecord, SeenStore

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 
 from .jsonld import host_of, url_key
 

@@ -1,7 +1,7 @@
 """Scrapy settings for the SkillSignal crawlers (Scrapy's project layout).
 
 Module-level names are the polite defaults ``scrapy crawl`` reads (see ``scrapy.cfg``);
-:func:`build_settings` derives one run's settings from :class:`skillsignal.config.Settings`.
+:func:`build_settings` derives one run's settings from :class:`skillsignal.core.config.Settings`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def build_settings(
     extract: bool = False,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Scrapy settings for one run; ``settings`` is a :class:`skillsignal.config.Settings`."""
+    """Scrapy settings for one run; ``settings`` is a :class:`skillsignal.core.config.Settings`."""
     out = module_settings()
     out.update(
         USER_AGENT=settings.user_agent,

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from skillsignal.models import Extraction, Posting
-from skillsignal.records import record_to_posting
+from skillsignal.core.models import Extraction, Posting
+from skillsignal.core.records import record_to_posting
 
 if TYPE_CHECKING:
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
 

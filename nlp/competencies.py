@@ -51,7 +51,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from skillsignal.models import CompetencyMatch, EvidenceSpan
+from skillsignal.core.models import CompetencyMatch, EvidenceSpan
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy

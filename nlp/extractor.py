@@ -1,4 +1,4 @@
-"""Turn postings into :class:`~skillsignal.models.Extraction` facts.
+"""Turn postings into :class:`~skillsignal.core.models.Extraction` facts.
 
     from nlp.extractor import Extractor
     extractor = Extractor.from_settings(settings)               # embeddings per settings
@@ -19,7 +19,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from skillsignal.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
 
 from nlp.competencies import CompetencyMatcher
 from nlp.occupation import OccupationScorer
@@ -27,7 +27,7 @@ from nlp.skills import SkillFinder
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class ExtractionError(Exception):
 
 
 def _default_max_chars() -> int:
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     return int(Settings.model_fields["max_extract_chars"].default)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from skillsignal.models import Level
+from skillsignal.core.models import Level
 
 SENIOR_TITLE = re.compile(
     r"高级|资深|专家|架构师|总监|负责人|主管|首席|技术经理|tech\s*lead|leader|senior|\bsr\.?(?![a-z])|"

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from skillsignal.models import OccupationMatch
+from skillsignal.core.models import OccupationMatch
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nlp.extractor import Extractor, ExtractionError
-    from skillsignal.config import Settings
-    from skillsignal.models import Extraction, Posting
+    from skillsignal.core.config import Settings
+    from skillsignal.core.models import Extraction, Posting
 
 log = logging.getLogger(__name__)
 

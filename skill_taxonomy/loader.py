@@ -200,7 +200,7 @@ def load_taxonomy(
 
 def _settings_overlay() -> Path | None:
     try:
-        from skillsignal.config import get_settings
+        from skillsignal.core.config import get_settings
     except ImportError:  # pragma: no cover - the taxonomy also works without the service package
         return None
     return get_settings().taxonomy_overlay

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .config import get_settings
+from .core.config import get_settings
 
 app = typer.Typer(
     help=(

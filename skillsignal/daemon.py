@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from .config import Settings
+from .core.config import Settings
 
 log = logging.getLogger(__name__)
 

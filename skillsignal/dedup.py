@@ -45,10 +45,10 @@ from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from .models import Posting
+from .core.models import Posting
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from .core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class Deduper:
         path = getattr(store, "path", None)
         if path is None:
             if settings is None:
-                from .config import get_settings
+                from .core.config import get_settings
 
                 settings = get_settings()
             path = Path(settings.data_dir) / "dedup.sqlite3"
@@ -415,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from storage import open_store
 
-    from .config import get_settings
+    from .core.config import get_settings
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--rebuild", action="store_true", help="forget stored signatures and marks first")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from .config import Settings
+from .core.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The ingest pipeline every source feeds: normalise → persist raw → extract → index.
 
 Crawlers (the Scrapy item pipeline), file importers and ``POST /v1/postings`` all hand
-:class:`~skillsignal.models.Posting` objects to :class:`IngestPipeline`. The raw posting is
+:class:`~skillsignal.core.models.Posting` objects to :class:`IngestPipeline`. The raw posting is
 stored before extraction runs, so an extraction failure never loses it (``skillsignal
 reprocess`` re-runs extraction later). Upserts are by posting id and a posting whose content
 fingerprint and taxonomy version are unchanged is not extracted again, so re-running any job
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pydantic import BaseModel
 
-from .config import Settings, get_settings
-from .models import Posting
+from .core.config import Settings, get_settings
+from .core.models import Posting
 
 if TYPE_CHECKING:
     from nlp.extractor import Extractor

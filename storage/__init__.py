@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from skillsignal.config import Settings, get_settings
+from skillsignal.core.config import Settings, get_settings
 
 from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 
 from .filters import PostingFilter
 from .results import (

@@ -25,7 +25,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from skillsignal.models import Extraction, Posting
+from skillsignal.core.models import Extraction, Posting
 
 from . import fts
 from .base import (

@@ -16,7 +16,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
     """Settings whose data directory is a fresh temporary folder."""
-    from skillsignal.config import Settings, get_settings
+    from skillsignal.core.config import Settings, get_settings
 
     monkeypatch.setenv("SKILLSIGNAL_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()

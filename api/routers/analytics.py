@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from skill_taxonomy import Taxonomy
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import FACETS, INTERVALS, METRICS, Facet, Interval, Metric, Ranking, RankingSeries
 

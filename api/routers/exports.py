@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from skill_taxonomy import Taxonomy
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interval, SeriesRow
 

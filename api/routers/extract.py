@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 
-from skillsignal.models import Extraction
+from skillsignal.core.models import Extraction
 
 from ..deps import get_extractor
 from ..schemas import BODY_ERRORS, ExtractRequest

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from skill_taxonomy import default_taxonomy
 from skillsignal import __version__
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import SQLiteStore, StoreError
 
 from ..deps import get_settings, get_store

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
 from skill_taxonomy import Taxonomy
-from skillsignal.config import Settings
-from skillsignal.models import Posting
+from skillsignal.core.config import Settings
+from skillsignal.core.models import Posting
 from skillsignal.pipeline import IngestStats
 from storage import PostingFilter, SQLiteStore
 from storage.results import Page

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from skill_taxonomy import Skill, Taxonomy
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import CooccurrencePair, Interval, Point, RankingSeries, Totals
 

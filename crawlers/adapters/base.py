@@ -1,7 +1,7 @@
 """Shared pieces of the board adapters: value helpers, the block check and records -> postings.
 
 An adapter turns one board's public response (list JSON, detail HTML) into flat records
-(:mod:`skillsignal.records` field names). It never fetches anything; the thin spiders in
+(:mod:`skillsignal.core.records` field names). It never fetches anything; the thin spiders in
 :mod:`crawlers.spiders.boards` do, and tests feed it files.
 """
 
@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 
 from parsel import Selector
 
-from skillsignal.models import Posting
-from skillsignal.records import RecordError, parse_posted, record_to_posting
+from skillsignal.core.models import Posting
+from skillsignal.core.records import RecordError, parse_posted, record_to_posting
 
 Record = dict[str, Any]
 

@@ -11,7 +11,7 @@
 * Mapping: see :mod:`crawlers.importers.mapping`; with none given, a preset whose columns
   match the header is used, else the columns are read as posting fields.
 * Ids: the record's ``id`` when present, else ``source`` + a hash of url or
-  title/company/city/description (:func:`skillsignal.records.record_id`), so importing
+  title/company/city/description (:func:`skillsignal.core.records.record_id`), so importing
   a file twice upserts the same postings.
 """
 
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Iterator, Union
 
-from skillsignal.models import Posting
-from skillsignal.records import RecordError, record_to_posting
+from skillsignal.core.models import Posting
+from skillsignal.core.records import RecordError, record_to_posting
 
 from .encoding import detect_encoding
 from .mapping import MappingError, MappingSpec, apply_mapping, guess_preset, preset_names, resolve_mapping

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from skillsignal.records import FLAT_FIELDS
+from skillsignal.core.records import FLAT_FIELDS
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "data" / "mappings"
 
@@ -172,7 +172,7 @@ def _empty(value: Any) -> bool:
 
 
 def apply_mapping(row: Mapping[str, Any], spec: MappingSpec | None, source: str | None = None) -> dict[str, Any]:
-    """The flat record (``skillsignal.records`` field names) for one file row.
+    """The flat record (``skillsignal.core.records`` field names) for one file row.
 
     ``source`` fills records that carry no source of their own, before the mapping's defaults.
     """

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator, Union
 
-from skillsignal.models import MAX_DESCRIPTION_CHARS
+from skillsignal.core.models import MAX_DESCRIPTION_CHARS
 
 from .encoding import decoded_lines
 

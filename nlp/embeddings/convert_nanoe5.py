@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     target = args.target
     if target is None:
-        from skillsignal.config import get_settings
+        from skillsignal.core.config import get_settings
 
         target = default_target(get_settings().model_dir)
     t0 = time.perf_counter()

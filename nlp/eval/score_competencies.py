@@ -314,8 +314,8 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
     """Extractor result lines ``{id, competencies}`` for the gold postings."""
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.config import get_settings
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.config import get_settings
+    from skillsignal.core.records import record_to_posting
 
     extractor = Extractor.from_settings(get_settings(), use_embeddings=use_embeddings)
     log.info("extractor: embeddings %s", "on" if extractor.uses_embeddings else "off")

@@ -86,7 +86,7 @@ def predict(records: list[dict]) -> dict[str, tuple[str, str]]:
     from nlp.batch import _normalise
     from nlp.extractor import ExtractionError, Extractor
     from skill_taxonomy import default_taxonomy
-    from skillsignal.records import record_to_posting
+    from skillsignal.core.records import record_to_posting
 
     extractor = Extractor(default_taxonomy())
     postings = [_normalise(record_to_posting(r)) for r in records]

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from skillsignal.models import Education
+from skillsignal.core.models import Education
 
 from .data import education_rules
 

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from skillsignal.models import Experience
+from skillsignal.core.models import Experience
 
 from .data import ExperienceRules, experience_rules
 from .numerals import NUMBER, to_number

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from skillsignal.models import Location
+from skillsignal.core.models import Location
 
 from ..cleaning import clean_text
 from .geo import Gazetteer, Place, gazetteer

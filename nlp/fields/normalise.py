@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, TypeVar
 
-from skillsignal.models import Education, Experience, Location, Posting, Salary
+from skillsignal.core.models import Education, Experience, Location, Posting, Salary
 
 from ..cleaning import clean_text
 from .education import education_level, parse_education

@@ -1,4 +1,4 @@
-"""Salary text → monthly CNY range (:class:`skillsignal.models.Salary`).
+"""Salary text → monthly CNY range (:class:`skillsignal.core.models.Salary`).
 
 Reads what boards write: ``15-25K·13薪``, ``1万-1.5万``, ``0.8-1.2万/月``, ``10-20万/年``,
 ``150元/天``, ``50元/小时``, ``8千-1万``, ``2万以上``, ``1.5千以下/月``, ``面议``. Rules (units,
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from skillsignal.models import Salary
+from skillsignal.core.models import Salary
 
 from .data import SalaryRules, salary_rules
 

@@ -36,7 +36,7 @@ from nlp.skills import FoundSkills, SkillFinder, SkillHit
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
-    from skillsignal.models import Posting
+    from skillsignal.core.models import Posting
 
 log = logging.getLogger(__name__)
 

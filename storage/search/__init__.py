@@ -16,7 +16,7 @@ from .index import SearchIndex, SearchStoreError, median_of_histogram
 from .reindex import reindex
 
 if TYPE_CHECKING:
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
 
 def open_search_index(settings: "Settings", **kwargs: object) -> SearchIndex:

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 
 from .. import fts
 from ..base import experience_band, posted_date, salary_mid

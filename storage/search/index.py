@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from skillsignal.models import Extraction, Posting
+from skillsignal.core.models import Extraction, Posting
 
 from ..base import (
     CursorError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 
 from .index import SearchIndex
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from skillsignal.config import Settings
-from skillsignal.models import Extraction, OccupationMatch, SkillMatch
+from skillsignal.core.config import Settings
+from skillsignal.core.models import Extraction, OccupationMatch, SkillMatch
 from tests.storage.conformance import data
 
 API_KEY = "test-key-123"

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 
 from .conftest import FakeExtractor, serve
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from tests.storage.conformance import data
 
 from storage.base import posted_date

@@ -168,8 +168,8 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
     from datetime import date
 
     from api.app import create_app
-    from skillsignal.models import Posting
-    from skillsignal.records import RecordError, record_to_posting
+    from skillsignal.core.models import Posting
+    from skillsignal.core.records import RecordError, record_to_posting
 
     from .conftest import API_KEY, FakeExtractor
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import PostingFilter
 from tests.storage.conformance import data
 

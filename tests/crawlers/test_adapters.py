@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawlers.adapters import BoardBlocked, BoardFormatError, boss, job51, liepin, to_postings, zhaopin
-from skillsignal.models import Posting
-from skillsignal.records import RecordError
+from skillsignal.core.models import Posting
+from skillsignal.core.records import RecordError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -197,7 +197,7 @@ import json, sys
 from scrapy.crawler import CrawlerProcess
 from crawlers.settings import build_settings
 from crawlers.spiders.boards import SPIDERS
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 
 name, base_url, data_dir, feed, stats_path = sys.argv[1:6]
 settings = build_settings(Settings(data_dir=data_dir), polite=False, overrides={

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.importers import FileImporter, MappingError, RecordError, import_file
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 
 ROWS = [
     {"职位名称": "数据分析师", "公司名称": "青禾数据科技有限公司", "工作地点": "杭州", "薪资": "1-1.5万/月",

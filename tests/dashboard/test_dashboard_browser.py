@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from skillsignal.models import CompetencyMatch, Extraction, Location, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import CompetencyMatch, Extraction, Location, OccupationMatch, Posting, SkillMatch
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def server(tmp_path_factory):
     import uvicorn
 
     from api.app import create_app
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
     from storage import SQLiteStore
 
     data_dir = tmp_path_factory.mktemp("dash") / "data"

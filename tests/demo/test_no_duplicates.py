@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from skillsignal.dedup import THRESHOLD, Deduper, companies_agree, normalise, normalise_company, titles_alike
 from skillsignal.demo.generator import generate_postings
-from skillsignal.records import record_to_posting
+from skillsignal.core.records import record_to_posting
 
 
 class MarkStore:

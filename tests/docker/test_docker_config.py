@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"

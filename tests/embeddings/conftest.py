@@ -21,7 +21,7 @@ def data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def model_settings(data_dir):
     """Settings whose model_dir holds the converted default model."""
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     return Settings(data_dir=data_dir)
 

@@ -75,7 +75,7 @@ def test_default_does_not_depend_on_the_cpu(monkeypatch, model_settings, convert
     """The default configuration is the same on a CPU with native bf16 (AMX / AVX512-BF16) as
     on one without: float32 on ONNX Runtime, and vectors independent of batch neighbours."""
     import nlp.embeddings.embedder as mod
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     monkeypatch.setattr(mod, "cpu_has_native_bf16", lambda: True)
     options = EmbedderOptions.from_settings(Settings(data_dir=model_settings.data_dir))
@@ -177,7 +177,7 @@ def test_get_embedder_is_process_cached(model_settings, embedder):
 
 
 def test_unknown_model_name_gives_clear_error(tmp_path):
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     settings = Settings(data_dir=tmp_path, embedding_model="no-such-org/no-such-model-xyz")
     with pytest.raises(EmbeddingModelError) as err:

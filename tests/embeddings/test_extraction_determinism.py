@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 
 POSTINGS = [
     ("ai", "深度学习算法工程师（高级）",
@@ -40,7 +40,7 @@ def test_default_extraction_does_not_depend_on_the_batch(native_bf16, monkeypatc
     import nlp.embeddings.embedder as emb_mod
     from nlp.embeddings import clear_embedders
     from nlp.extractor import Extractor
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     monkeypatch.setattr(emb_mod, "cpu_has_native_bf16", lambda: native_bf16)
     clear_embedders()

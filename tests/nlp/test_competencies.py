@@ -21,7 +21,7 @@ from nlp.competencies import (
 )
 from skill_taxonomy.loader import Taxonomy
 from skill_taxonomy.models import Competency, Direction, Occupation, Provenance
-from skillsignal.models import CompetencyMatch, Extraction
+from skillsignal.core.models import CompetencyMatch, Extraction
 
 PROV = Provenance(source="tests", verified=False)
 OCC = "2-02-38-01"
@@ -150,7 +150,7 @@ def test_raw_locator_maps_cleaned_sentences_back_to_the_raw_text():
 
 def test_extractor_gives_sentence_spans_in_the_description_as_given():
     from nlp.extractor import Extractor
-    from skillsignal.models import Posting
+    from skillsignal.core.models import Posting
     from tests.nlp.extract_fixtures import build_taxonomy
 
     desc = "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n公司福利：五险一金"

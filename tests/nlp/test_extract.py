@@ -8,7 +8,7 @@ import os
 import pytest
 
 from nlp.extractor import ExtractionError, Extractor
-from skillsignal.models import Extraction, Posting
+from skillsignal.core.models import Extraction, Posting
 from tests.nlp.extract_fixtures import AI, BIGDATA, build_taxonomy
 
 

@@ -19,8 +19,8 @@ from nlp.fields import (
 )
 from nlp.fields.data import FieldDataError, SalaryRules, load_yaml
 from nlp.fields.geo import GeoFile, load_geo
-from skillsignal.models import Education, Experience, Location, Posting, Salary
-from skillsignal.records import record_to_posting
+from skillsignal.core.models import Education, Experience, Location, Posting, Salary
+from skillsignal.core.records import record_to_posting
 
 GARBAGE = [None, "", "   ", "abc", "\x00\ud800\ufffd", "？？？", "-", "万", "K-K", "1" * 5000, "年以上", "💰💰"]
 

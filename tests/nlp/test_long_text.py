@@ -17,8 +17,8 @@ import re
 import pytest
 
 from nlp.extractor import Extractor, cut_for_extraction
-from skillsignal.config import Settings
-from skillsignal.models import Posting
+from skillsignal.core.config import Settings
+from skillsignal.core.models import Posting
 
 UNIT = (
     "岗位职责：1、负责数据仓库建设与ETL开发，基于Hadoop、Spark处理海量数据；2、参与推荐系统的特征工程，"
@@ -103,7 +103,7 @@ def test_one_megabyte_description_with_embeddings(settings):
 
 
 def test_extraction_reads_up_to_max_extract_chars(monkeypatch, tmp_path):
-    from skillsignal.config import get_settings
+    from skillsignal.core.config import get_settings
 
     monkeypatch.setenv("SKILLSIGNAL_MAX_EXTRACT_CHARS", "5000")
     monkeypatch.setenv("SKILLSIGNAL_DATA_DIR", str(tmp_path))

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from skillsignal.dedup import Deduper, companies_agree, normalise_company, shingle_hashes, titles_alike
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 from storage import SQLiteStore
 
 BASE = (

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 
 from nlp.cleaning import clean_text
-from skillsignal.models import Posting
+from skillsignal.core.models import Posting
 from skillsignal.pipeline import IngestPipeline
 from storage import SQLiteStore
 
@@ -37,7 +37,7 @@ def posting(pid: str, **kw) -> Posting:
 @pytest.fixture(scope="module")
 def extractor():
     from nlp.extractor import Extractor
-    from skillsignal.config import Settings
+    from skillsignal.core.config import Settings
 
     return Extractor.from_settings(Settings(), use_embeddings=False)
 

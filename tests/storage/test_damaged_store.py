@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage import SQLiteStore, StoreCorruptError
 
 PAGE = 4096

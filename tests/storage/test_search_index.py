@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import CursorError, open_store
 from storage.filters import PostingFilter
 from storage.search import OpenSearchIndex, SearchStoreError, reindex

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import ValidationError
 
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import fts
 from storage.filters import PostingFilter
 from storage.search import ElasticsearchIndex, median_of_histogram

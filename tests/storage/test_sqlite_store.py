@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from skillsignal.models import Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import PostingFilter, SQLiteStore, StoreError
 
 
@@ -141,7 +141,7 @@ def test_fts_follows_upserts(tmp_path):
 
 
 def _with_competencies(p: Posting, *ids: str) -> Posting:
-    from skillsignal.models import CompetencyMatch
+    from skillsignal.core.models import CompetencyMatch
 
     p.extraction.competencies = [CompetencyMatch(id=i, text=i) for i in ids]
     return p

@@ -133,7 +133,7 @@ def test_duplicate_skill_id_across_files_names_both(tmp_path):
 
 
 def test_default_taxonomy_honours_settings_overlay(tmp_path, monkeypatch):
-    from skillsignal.config import get_settings
+    from skillsignal.core.config import get_settings
 
     overlay = write(tmp_path / "o.yaml", {"version": "env1", "aliases": {"python": ["蟒语言"]}})
     monkeypatch.setenv("SKILLSIGNAL_TAXONOMY_OVERLAY", str(overlay))

@@ -10,7 +10,7 @@ import random
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from skillsignal.models import CompetencyMatch, Extraction, OccupationMatch, Posting, SkillMatch
+from skillsignal.core.models import CompetencyMatch, Extraction, OccupationMatch, Posting, SkillMatch
 from storage.base import experience_band, intensity, median, periods, period_start, posted_date, salary_mid
 from storage.filters import PostingFilter
 

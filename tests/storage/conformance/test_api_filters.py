@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from skillsignal.config import Settings
+from skillsignal.core.config import Settings
 from storage.base import posted_date
 from storage.filters import PostingFilter
 

@@ -37,7 +37,7 @@ def _text(value: Any) -> str | None:
 
 
 def parse_posted(value: Any) -> date | None:
-    """The ``posted`` field: :func:`skillsignal.dates.parse_date` (the API reads ``posted_at`` with it too)."""
+    """The ``posted`` field: :func:`skillsignal.core.dates.parse_date` (the API reads ``posted_at`` with it too)."""
     try:
         return parse_date(value)
     except ValueError as exc:
