@@ -19,11 +19,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skill_taxonomy import default_taxonomy
-from skillsignal import __version__
+from skillsignal.core import __version__
 from skillsignal.core.config import Settings, get_settings
 from storage import CursorError, PostingIndex, SeriesLimitError, StoreCorruptError, StoreError, is_corruption, open_store
 from storage.sqlite import corrupt_error
 
+from .deps import IngestFactory
 from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
 from .routers import (
     analytics,
@@ -157,9 +158,12 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings | None = None, store: PostingIndex | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: PostingIndex | None = None,
+               ingest_factory: IngestFactory | None = None) -> FastAPI:
     """The app over ``store`` (default: the one ``settings`` names, opened here and closed on shutdown;
-    a store passed in is left open for its owner)."""
+    a store passed in is left open for its owner). ``POST /v1/postings`` hands postings to the sink
+    ``ingest_factory`` builds (the application passes its ingest pipeline: ``skillsignal.server``);
+    without one it answers 503."""
     settings = settings or get_settings()
     owned = store is None
 
@@ -181,6 +185,7 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
     app.state.store = open_store(settings) if store is None else store
     app.state.extractor = None
     app.state.pipeline = None
+    app.state.ingest_factory = ingest_factory
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)

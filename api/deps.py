@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, HTTPException, Request
@@ -11,14 +12,18 @@ from fastapi.security import APIKeyHeader
 
 from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.core.config import Settings
-from storage import SQLiteStore
+from skillsignal.core.ingest import PostingSink
+from storage import PostingIndex, SQLiteStore
 
 from .services.names import Namer
 from .services.skill_search import SkillFinder
 
 if TYPE_CHECKING:
     from nlp.extractor import Extractor
-    from skillsignal.pipeline import IngestPipeline
+
+#: builds the sink ``POST /v1/postings`` hands postings to, from the app's settings, store and
+#: extractor (None until an extraction ran); the application passes it to ``create_app``.
+IngestFactory = Callable[[Settings, PostingIndex, "Extractor | None"], PostingSink]
 
 _lock = threading.Lock()
 
@@ -63,16 +68,15 @@ def get_extractor(request: Request) -> "Extractor":
     return _once(request, "extractor", build)
 
 
-def get_pipeline(request: Request) -> "IngestPipeline":
-    """The ingest pipeline over the app's store (sharing the app's extractor)."""
-
-    def build() -> "IngestPipeline":
-        from skillsignal.pipeline import IngestPipeline
-
-        extractor = getattr(request.app.state, "extractor", None)
-        return IngestPipeline(request.app.state.settings, store=request.app.state.store, extractor=extractor)
-
-    return _once(request, "pipeline", build)
+def get_pipeline(request: Request) -> PostingSink:
+    """The ingest sink over the app's store (sharing the app's extractor), built once by the
+    factory the application wired in; 503 when the app was created without one."""
+    state = request.app.state
+    factory: IngestFactory | None = state.ingest_factory
+    if factory is None:
+        raise HTTPException(status_code=503, detail="this server has no ingest pipeline wired in (it was created by "
+                            "api.app.create_app without ingest_factory); run `skillsignal serve` to accept postings")
+    return _once(request, "pipeline", lambda: factory(state.settings, state.store, state.extractor))
 
 
 #: the write key, declared as the API's security scheme (Swagger UI's "Authorize" asks for it)

@@ -1,9 +1,11 @@
-"""Item pipelines: validate -> (normalise -> persist raw -> extract -> index) via IngestPipeline.
+"""Item pipelines: validate -> hand to the application's posting sink.
 
 :class:`ValidatePipeline` turns each flat record into a :class:`Posting` (a record that cannot
 be one is dropped with a warning naming the field). :class:`IngestItemPipeline` batches
-postings and hands each batch to :class:`skillsignal.pipeline.IngestPipeline` on one worker
-thread (the crawl keeps downloading meanwhile; at most two batches wait, then the spider is
+postings and hands each batch to a :class:`~skillsignal.core.ingest.PostingSink` on one worker
+thread. The sink is built by the callable ``Settings.crawl_sink`` names (the application's
+ingest pipeline by default: normalise -> persist raw -> extract -> index), so the crawler never
+imports the stages above it (the crawl keeps downloading meanwhile; at most two batches wait, then the spider is
 held back). The raw posting is stored before extraction; if a batch fails after that, the
 postings are stored again with the error recorded, so ``skillsignal reprocess`` reruns them.
 Only after a batch is persisted are its pages written to the seen-store.
@@ -23,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from skillsignal.core.config import Settings
+from skillsignal.core.ingest import PostingSink
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, parse_posted, record_to_posting
 
@@ -82,7 +85,7 @@ class IngestItemPipeline:
         self.buffer: list[PostingItem] = []
         self.pending: list[Future[None]] = []
         self.last_flush = time.monotonic()
-        self._ingest: Any = None
+        self._sink: PostingSink | None = None
         self._seen: SeenStore | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
@@ -95,16 +98,15 @@ class IngestItemPipeline:
         self.executor.submit(self._open).result()
 
     def _open(self) -> None:
-        from skillsignal.pipeline import IngestPipeline
-
         self.settings.ensure_dirs()
-        extractor = None
-        factory = self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY")
-        if factory and self.extract:  # "module:callable" taking Settings (tests, custom extractors)
-            module, _, name = factory.partition(":")
-            extractor = getattr(importlib.import_module(module), name)(self.settings)
-        self._ingest = IngestPipeline(
-            self.settings, extractor=extractor, extract=self.extract, batch_size=self.batch_size
+        module, _, name = self.settings.crawl_sink.partition(":")
+        build_sink = getattr(importlib.import_module(module), name)
+        self._sink = build_sink(
+            self.settings,
+            extract=self.extract,
+            batch_size=self.batch_size,
+            # "module:callable" taking Settings (tests, custom extractors)
+            extractor_factory=self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY"),
         )
         if self.seen_path:
             self._seen = SeenStore(self.seen_path)
@@ -131,8 +133,8 @@ class IngestItemPipeline:
         log.info("ingest: %s", ", ".join(f"{k} {v}" for k, v in self.counts.items()))
 
     def _close(self) -> None:
-        if self._ingest is not None:
-            self._ingest.close()
+        if self._sink is not None:
+            self._sink.close()
         if self._seen is not None:
             self._seen.close()
 
@@ -148,17 +150,16 @@ class IngestItemPipeline:
     def _flush(self, batch: list[PostingItem]) -> None:
         postings: list[Posting] = [it["posting"] for it in batch]
         self.counts["received"] += len(postings)
+        assert self._sink is not None, "open_spider builds the sink before any item arrives"
         try:
-            st = self._ingest.process(postings)
+            st = self._sink.process(postings)
             for name in ("stored", "unchanged", "extracted", "extraction_errors"):
                 self.counts[name] += getattr(st, name)
         except Exception as exc:
             log.error("ingest of %d postings failed: %s; storing them raw with the error recorded", len(postings), exc)
             self.counts["ingest_errors"] += len(postings)
             try:
-                self.counts["stored"] += self._ingest.store.save_extractions(
-                    [(p, None, f"ingest failed: {exc}") for p in postings]
-                )
+                self.counts["stored"] += self._sink.store_failed(postings, f"ingest failed: {exc}")
             except Exception as exc2:
                 log.error("could not store %d postings (%s); their pages will be fetched again next run", len(postings), exc2)
                 return

@@ -24,16 +24,12 @@ app = typer.Typer(
 )
 
 OverlayOpt = typer.Option(
-    None, "--overlay", "-o",
-    help="Overlay YAML that extends the bundled taxonomy (default: SKILLSIGNAL_TAXONOMY_OVERLAY).",
+    None, "--overlay", "-o", envvar="SKILLSIGNAL_TAXONOMY_OVERLAY",
+    help="Overlay YAML that extends the bundled taxonomy.",
 )
 
 
 def _load(overlay: Optional[Path]) -> Taxonomy:
-    if overlay is None:
-        from .loader import _settings_overlay
-
-        overlay = _settings_overlay()
     try:
         return load_taxonomy(overlay)
     except TaxonomyError as exc:

@@ -198,27 +198,14 @@ def load_taxonomy(
     return taxonomy
 
 
-def _settings_overlay() -> Path | None:
-    try:
-        from skillsignal.core.config import get_settings
-    except ImportError:  # pragma: no cover - the taxonomy also works without the service package
-        return None
-    return get_settings().taxonomy_overlay
-
-
 @lru_cache(maxsize=4)
 def _cached_taxonomy(overlay: Path | None) -> Taxonomy:
     return load_taxonomy(overlay)
 
 
 def default_taxonomy(overlay: Path | str | None = None) -> Taxonomy:
-    """The bundled taxonomy plus an overlay, loaded once per process and overlay.
-
-    Without an argument the overlay is ``Settings.taxonomy_overlay`` (env
-    ``SKILLSIGNAL_TAXONOMY_OVERLAY``), if set.
-    """
-    if overlay is None:
-        overlay = _settings_overlay()
+    """The bundled taxonomy plus ``overlay`` (none: the bundled one), loaded once per process and
+    overlay. The taxonomy reads no settings: the application passes ``Settings.taxonomy_overlay``."""
     return _cached_taxonomy(Path(overlay) if overlay is not None else None)
 
 

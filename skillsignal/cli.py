@@ -217,10 +217,10 @@ def serve(
     """Serve the query API (OpenAPI docs at /docs) in the foreground."""
     import uvicorn
 
-    from api.app import create_app
+    from .server import build_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+    uvicorn.run(build_app(settings), host=host or settings.api_host, port=port or settings.api_port,
                 log_level="warning")
 
 

@@ -47,10 +47,10 @@ def run_demo(settings: Settings, *, detach: bool = True, port: int | None = None
     else:
         import uvicorn
 
-        from api.app import create_app
+        from .server import build_app
 
         _print_urls(f"http://{settings.api_host}:{port}")
-        uvicorn.run(create_app(settings), host=settings.api_host, port=port, log_level="warning")
+        uvicorn.run(build_app(settings), host=settings.api_host, port=port, log_level="warning")
 
 
 def _print_urls(url: str) -> None:

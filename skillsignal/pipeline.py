@@ -10,14 +10,15 @@ neither double-counts nor redoes work.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
-
-from pydantic import BaseModel
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .core.config import Settings, get_settings
+from .core.ingest import IngestStats
 from .core.models import Posting
 
 if TYPE_CHECKING:
@@ -27,19 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class IngestStats(BaseModel):
-    received: int = 0
-    stored: int = 0
-    unchanged: int = 0
-    extracted: int = 0
-    extraction_errors: int = 0
-    seconds: float = 0.0
-
-    def merge(self, other: "IngestStats") -> None:
-        for name in type(self).model_fields:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
 def batched(items: Iterable[Posting], size: int) -> Iterator[list[Posting]]:
     it = iter(items)
     while batch := list(islice(it, size)):
@@ -47,7 +35,11 @@ def batched(items: Iterable[Posting], size: int) -> Iterator[list[Posting]]:
 
 
 class IngestPipeline:
-    """Normalises, stores and extracts postings in batches; safe to call repeatedly."""
+    """Normalises, stores and extracts postings in batches; safe to call repeatedly.
+
+    The application's :class:`~skillsignal.core.ingest.PostingSink`: the crawler's item pipeline
+    (through :func:`crawl_sink`) and ``POST /v1/postings`` (through ``api.app.create_app``'s
+    ``ingest_factory``) hand it their postings."""
 
     def __init__(
         self,
@@ -165,7 +157,24 @@ class IngestPipeline:
             self._deduper = Deduper.for_store(self.store, self.settings)
         self._deduper.update(postings)
 
+    def store_failed(self, postings: Sequence[Posting], error: str) -> int:
+        """Store ``postings`` raw with ``error`` recorded; ``skillsignal reprocess`` reruns them."""
+        return self.store.save_extractions([(p, None, error) for p in postings])
+
     def close(self) -> None:
         if self._deduper is not None:
             self._deduper.close()
         self.store.close()
+
+
+def crawl_sink(settings: Settings, *, extract: bool, batch_size: int, extractor_factory: str | None = None
+               ) -> IngestPipeline:
+    """The sink a crawl hands its postings to (``Settings.crawl_sink`` names this function).
+
+    ``extractor_factory`` ("module:callable" taking the settings) replaces the default
+    extractor, for tests and custom extractors."""
+    extractor = None
+    if extractor_factory and extract:
+        module, _, name = extractor_factory.partition(":")
+        extractor = getattr(importlib.import_module(module), name)(settings)
+    return IngestPipeline(settings, extractor=extractor, extract=extract, batch_size=batch_size)

@@ -15,7 +15,7 @@ import time
 from fastapi import APIRouter, Depends, Request, Response
 
 from skill_taxonomy import default_taxonomy
-from skillsignal import __version__
+from skillsignal.core import __version__
 from skillsignal.core.config import Settings
 from storage import SQLiteStore, StoreError
 

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
 from skillsignal.core.models import Posting
-from skillsignal.pipeline import IngestStats
+from skillsignal.core.ingest import IngestStats, PostingSink
 from storage import PostingFilter, SQLiteStore
 from storage.results import Page
 
@@ -68,6 +68,6 @@ def get_posting(posting_id: str, store: SQLiteStore = Depends(get_store)) -> Pos
              responses={**UNAUTHORIZED, **BODY_ERRORS})
 def ingest(
     postings: list[Posting] = Body(min_length=1, max_length=MAX_INGEST_BATCH),
-    pipeline=Depends(get_pipeline),
+    pipeline: PostingSink = Depends(get_pipeline),
 ) -> IngestStats:
     return pipeline.process(postings)

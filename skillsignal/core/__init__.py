@@ -3,3 +3,5 @@
 Nothing here imports a stage (crawlers, nlp, skill_taxonomy, storage, api) or the orchestration above them;
 the import contract in ``pyproject.toml`` (import-linter) checks it.
 """
+
+__version__ = "0.1.0"

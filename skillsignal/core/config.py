@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     proxy: str | None = None
     obey_robots: bool = True
     request_budget: int = Field(default=10_000, description="Most requests one crawl run makes.")
+    crawl_sink: str = Field(
+        default="skillsignal.pipeline:crawl_sink",
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="Where crawled postings go: 'module:callable' taking (settings, extract=, batch_size=, "
+        "extractor_factory=) and returning a PostingSink (skillsignal.core.ingest). The default stores, "
+        "extracts and indexes them; the crawler itself never imports it.",
+    )
     log_level: str = "INFO"
 
     @property

@@ -45,9 +45,9 @@ def dataset():
 
 @pytest.fixture(scope="session")
 def seeded_app(tmp_path_factory, dataset):
-    from api.app import create_app
+    from skillsignal.server import build_app
 
-    app = create_app(make_settings(tmp_path_factory.mktemp("api")))
+    app = build_app(make_settings(tmp_path_factory.mktemp("api")))
     postings, dups = dataset
     app.state.store.index_postings(postings)
     app.state.store.set_duplicates(dups)
@@ -96,9 +96,9 @@ def serve(app):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """A real uvicorn server on 127.0.0.1 (its own empty store), started in a thread."""
-    from api.app import create_app
+    from skillsignal.server import build_app
 
-    app = create_app(make_settings(tmp_path_factory.mktemp("live")))
+    app = build_app(make_settings(tmp_path_factory.mktemp("live")))
     app.state.extractor = FakeExtractor()
     with serve(app) as url:
         yield url, app.state.settings.db_path

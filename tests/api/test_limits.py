@@ -16,11 +16,11 @@ from storage.base import posted_date
 
 @pytest.fixture(scope="module")
 def small_limits(tmp_path_factory):
-    from api.app import create_app
+    from skillsignal.server import build_app
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("limits"), max_series_points=500, max_export_rows=1000,
                         use_embeddings=False)
-    app = create_app(settings)
+    app = build_app(settings)
     postings, dups = data.generate(n=120, seed=3)
     app.state.store.index_postings(postings)
     app.state.store.set_duplicates(dups)

@@ -32,12 +32,12 @@ MAX_EXAMPLES = 10
 
 @pytest.fixture(scope="module")
 def small_live_url(tmp_path_factory):
-    from api.app import create_app
+    from skillsignal.server import build_app
     from tests.storage.conformance import data
 
     from .conftest import FakeExtractor, make_settings, serve
 
-    app = create_app(make_settings(tmp_path_factory.mktemp("schemathesis")))
+    app = build_app(make_settings(tmp_path_factory.mktemp("schemathesis")))
     postings, dups = data.generate(n=120, seed=5)
     app.state.store.index_postings(postings)
     app.state.store.set_duplicates(dups)

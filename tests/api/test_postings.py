@@ -88,14 +88,14 @@ def test_migrated_v1_database_keeps_serving(tmp_path):
     """A store written by schema v1 is migrated on open and counted the same."""
     import sqlite3
 
-    from api.app import create_app
+    from skillsignal.server import build_app
     from storage.schema import SCHEMA_VERSION
 
     settings = make_settings(tmp_path)
     settings.ensure_dirs()
     postings, dups = data.generate(n=60, seed=3)
     _write_v1(settings.db_path, postings, dups)
-    app = create_app(settings)
+    app = build_app(settings)
     with TestClient(app) as c:
         got = c.get("/v1/totals").json()
         want = data.totals(postings, dups, data.PostingFilter())
@@ -167,7 +167,7 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
     """``posted_at: "2019-05"`` is May 1st through the API (ingest) as through an import (the CLI's reader)."""
     from datetime import date
 
-    from api.app import create_app
+    from skillsignal.server import build_app
     from skillsignal.core.models import Posting
     from skillsignal.core.records import RecordError, record_to_posting
 
@@ -181,7 +181,7 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
             record_to_posting({"title": "x", "posted": bad})
         with pytest.raises(ValueError):
             Posting(id="a", source="s", title="x", posted_at=bad)
-    app = create_app(make_settings(tmp_path))
+    app = build_app(make_settings(tmp_path))
     app.state.extractor = FakeExtractor()
     with TestClient(app) as c:
         res = c.post("/v1/postings", headers={"X-API-Key": API_KEY},
@@ -189,3 +189,24 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
         assert res.status_code == 200, res.text
         assert c.get("/v1/postings/d1").json()["posted_at"] == "2019-05-01"
         assert c.get("/v1/totals", params={"start": "2019-05-01", "end": "2019-05-31"}).json()["total_postings"] == 1
+
+
+def test_query_layer_alone_refuses_ingest_with_a_clear_503_and_the_application_wires_it(tmp_path):
+    """``api.app.create_app`` knows only the PostingSink interface: without a factory it serves
+    reads and answers ingest with 503 saying what to run; the application's app stores the posting."""
+    from api.app import create_app
+    from skillsignal.server import build_app
+
+    from .conftest import API_KEY, FakeExtractor
+
+    body = [{"id": "w1", "source": "api", "title": "数据分析师"}]
+    with TestClient(create_app(make_settings(tmp_path / "bare"))) as c:
+        res = c.post("/v1/postings", headers={"X-API-Key": API_KEY}, json=body)
+        assert res.status_code == 503 and "skillsignal serve" in res.json()["detail"], res.text
+        assert c.get("/v1/totals").status_code == 200
+    app = build_app(make_settings(tmp_path / "full"))
+    app.state.extractor = FakeExtractor()
+    with TestClient(app) as c:
+        res = c.post("/v1/postings", headers={"X-API-Key": API_KEY}, json=body)
+        assert res.status_code == 200 and res.json()["stored"] == 1, res.text
+        assert c.get("/v1/postings/w1").status_code == 200

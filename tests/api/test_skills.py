@@ -72,9 +72,9 @@ def _posting(i: int, day: date, skills: list[str]) -> Posting:
 
 
 def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
-    from api.app import create_app
+    from skillsignal.server import build_app
 
-    app = create_app(make_settings(tmp_path))
+    app = build_app(make_settings(tmp_path))
     # previous window May 2..31: 300 postings, 20 name spark, 1 names hive, 30 name python
     # current window June 1..30: 300 postings, 60 name spark, 3 name hive (1 -> 3), 30 name python
     postings, i = [], 0
@@ -103,9 +103,9 @@ def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
 
 
 def test_emerging_default_window_is_the_later_half_of_a_short_history(tmp_path):
-    from api.app import create_app
+    from skillsignal.server import build_app
 
-    app = create_app(make_settings(tmp_path))
+    app = build_app(make_settings(tmp_path))
     # 60 days stored (May 2 .. June 30): the default compares June 1..30 with May 2..31, not the
     # last 90 days with an empty window before them
     app.state.store.index_postings(

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 CITIES = [("广东省", "深圳市", "南山区"), ("北京", "北京", "海淀区"), ("浙江省", "杭州市", "西湖区"), ("上海", "上海", "浦东新区")]
@@ -308,3 +309,29 @@ class FailingExtractor:
 
 def failing_extractor(settings: Any) -> FailingExtractor:
     return FailingExtractor()
+
+
+class JsonlSink:
+    """A PostingSink of a crawl test: appends each posting as a JSON line to ``sink.jsonl`` in the
+    data dir (a stand-in for a queue or another application's store)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def process(self, postings, progress=None):
+        from skillsignal.core.ingest import IngestStats
+
+        batch = list(postings)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.writelines(p.model_dump_json() + "\n" for p in batch)
+        return IngestStats(received=len(batch), stored=len(batch))
+
+    def store_failed(self, postings, error):
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+def jsonl_sink(settings: Any, *, extract: bool, batch_size: int, extractor_factory: str | None = None) -> JsonlSink:
+    return JsonlSink(settings.data_dir / "sink.jsonl")

@@ -47,6 +47,19 @@ def test_list_pages_every_posting_stored_once_with_its_fields(crawl_settings):
     assert "<p>" in p.description or "岗位职责" in p.description
 
 
+def test_crawled_postings_go_to_the_sink_the_settings_name(crawl_settings):
+    """The crawler hands postings to the PostingSink ``Settings.crawl_sink`` builds; it never
+    imports the application's ingest pipeline (the default sink) itself."""
+    import json
+
+    settings = crawl_settings.model_copy(update={"crawl_sink": "tests.crawlers.sites:jsonl_sink"})
+    with JobSite(n=12, page_size=5) as site:
+        stats = run_crawl([site.list_url], settings, polite=False, extract=False)
+    lines = (settings.data_dir / "sink.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(site.good_ids())
+    assert stats.stored == 12 and stored_ids(settings) == []
+
+
 def test_sitemap_start_finds_the_same_postings(crawl_settings):
     with JobSite(n=23, faults={5: "microdata"}) as site:
         stats = run_crawl([site.sitemap_url], crawl_settings, polite=False, extract=False)

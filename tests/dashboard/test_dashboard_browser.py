@@ -65,7 +65,7 @@ def free_port() -> int:
 def server(tmp_path_factory):
     import uvicorn
 
-    from api.app import create_app
+    from skillsignal.server import build_app
     from skillsignal.core.config import Settings
     from storage import SQLiteStore
 
@@ -74,7 +74,7 @@ def server(tmp_path_factory):
     settings.ensure_dirs()
     SQLiteStore(settings.db_path).upsert_postings(known_postings())
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -146,9 +146,9 @@ def serve_app():
     def start(settings: Settings) -> str:
         import uvicorn
 
-        from api.app import create_app
+        from skillsignal.server import build_app
 
-        app = create_app(settings)
+        app = build_app(settings)
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
         thread = threading.Thread(target=server.run, daemon=True)

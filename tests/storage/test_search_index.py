@@ -143,7 +143,7 @@ def test_unreachable_server_is_a_clear_store_error():
 def test_settings_select_the_backend_for_store_pipeline_and_api(settings, osmem_search_url, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from skillsignal.server import build_app
     from skillsignal.pipeline import IngestPipeline
 
     alias = unique_alias("t-settings")
@@ -153,7 +153,7 @@ def test_settings_select_the_backend_for_store_pipeline_and_api(settings, osmem_
     assert isinstance(open_store(settings), SQLiteStore)
 
     store.upsert_postings(_postings(8))
-    with TestClient(create_app(cfg)) as client:
+    with TestClient(build_app(cfg)) as client:
         r = client.get("/v1/totals")
         assert r.status_code == 200, r.text
         assert r.json()["total_postings"] == 8

@@ -132,16 +132,15 @@ def test_duplicate_skill_id_across_files_names_both(tmp_path):
     assert "general_cs.yaml" in str(err.value)
 
 
-def test_default_taxonomy_honours_settings_overlay(tmp_path, monkeypatch):
-    from skillsignal.core.config import get_settings
+def test_the_application_passes_the_settings_overlay_and_the_taxonomy_reads_no_settings(tmp_path, monkeypatch):
+    from nlp.extractor import Extractor
+    from skillsignal.core.config import Settings
 
     overlay = write(tmp_path / "o.yaml", {"version": "env1", "aliases": {"python": ["蟒语言"]}})
     monkeypatch.setenv("SKILLSIGNAL_TAXONOMY_OVERLAY", str(overlay))
-    get_settings.cache_clear()
-    try:
-        tax = default_taxonomy()
-        assert tax.version.endswith("+env1") and [s.id for s in tax.resolve("蟒语言")] == ["python"]
-    finally:
-        monkeypatch.delenv("SKILLSIGNAL_TAXONOMY_OVERLAY")
-        get_settings.cache_clear()
-    assert not default_taxonomy().version.endswith("+env1")
+    settings = Settings(data_dir=tmp_path / "data", use_embeddings=False)
+    assert settings.taxonomy_overlay == overlay
+    tax = default_taxonomy(settings.taxonomy_overlay)
+    assert tax.version.endswith("+env1") and [s.id for s in tax.resolve("蟒语言")] == ["python"]
+    assert Extractor.from_settings(settings).taxonomy_version == tax.version
+    assert not default_taxonomy().version.endswith("+env1"), "the taxonomy itself must not read the environment"

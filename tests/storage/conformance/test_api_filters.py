@@ -290,10 +290,10 @@ def _comparable(answer, want):
 
 @pytest.fixture(scope="module")
 def api(backend, tmp_path_factory):
-    from api.app import create_app
+    from skillsignal.server import build_app
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("api-filters"), max_page_size=50, use_embeddings=False)
-    return TestClient(create_app(settings, store=backend))
+    return TestClient(build_app(settings, store=backend))
 
 
 def test_every_filter_field_is_covered_and_selects_a_strict_subset(dataset):

@@ -1,0 +1,30 @@
+"""The API as ``skillsignal serve`` runs it: the query layer with the ingest pipeline wired in.
+
+``api.app.create_app`` knows only the interfaces (``PostingIndex``, ``PostingSink``); this module,
+above every stage, hands it the application's ingest pipeline for ``POST /v1/postings``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from storage import PostingIndex
+
+from .core.config import Settings
+from .pipeline import IngestPipeline
+
+if TYPE_CHECKING:  # the extractor (spaCy, the model) loads on the first extraction, not with the app
+    from nlp.extractor import Extractor
+
+
+def api_ingest(settings: Settings, store: PostingIndex, extractor: Extractor | None) -> IngestPipeline:
+    """The sink of ``POST /v1/postings``: the ingest pipeline over the app's store and extractor."""
+    return IngestPipeline(settings, store=store, extractor=extractor)
+
+
+def build_app(settings: Settings | None = None, store: PostingIndex | None = None) -> FastAPI:
+    """The full API over ``store`` (default: the one ``settings`` names), ingest included."""
+    return create_app(settings, store, ingest_factory=api_ingest)
