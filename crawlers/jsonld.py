@@ -15,7 +15,8 @@ import hashlib
 import json
 import logging
 import re
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
@@ -178,6 +179,7 @@ def _salary(obj: Mapping[str, Any]) -> str | None:
         single = _num(value)
         if single is not None and not re.match(r"^\d", single):
             return single  # already text ("面议", "15-25K·13薪")
+    amount: str | None
     if lo and hi:
         amount = lo if lo == hi else f"{lo}-{hi}"
     else:

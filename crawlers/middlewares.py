@@ -85,7 +85,7 @@ class BlockDetectionMiddleware:
         self.blocked = blocked_domains(crawler)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "BlockDetectionMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> BlockDetectionMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
@@ -121,7 +121,7 @@ class ConditionalRequestMiddleware:
         self.resumed = s.getbool("SKILLSIGNAL_RESUMED", False)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ConditionalRequestMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
@@ -162,7 +162,7 @@ class RequestBudgetMiddleware:
         self.spent = False
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RequestBudgetMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> RequestBudgetMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
@@ -214,7 +214,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _wait(self, request: Request, new: Request, why: str, response: Response | None) -> Request:
         delay = self._delay(request, response)
         log.info("retrying %s (%s) in %.1fs, try %d", request.url, why, delay, new.meta.get("retry_times", 0))
-        self.crawler.stats.inc_value("skillsignal/retry_wait_seconds", delay)
+        self.crawler.stats.inc_value("skillsignal/retry_wait_ms", round(delay * 1000))
         if delay > 0:
             await asyncio.sleep(delay)
         return new
@@ -244,7 +244,7 @@ class ProxyMiddleware:
         self.proxy = proxy
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ProxyMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> ProxyMiddleware:
         proxy = crawler.settings.get("SKILLSIGNAL_PROXY")
         if not proxy:
             raise NotConfigured

@@ -49,7 +49,7 @@ class ValidatePipeline:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ValidatePipeline":
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
@@ -90,7 +90,7 @@ class IngestItemPipeline:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "IngestItemPipeline":
+    def from_crawler(cls, crawler: Crawler) -> IngestItemPipeline:
         return cls(crawler)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class IngestItemPipeline:
                 return
         if self._seen is not None:
             pages: dict[str, PageRecord] = {}
-            for it, posting in zip(batch, postings):
+            for it, posting in zip(batch, postings, strict=True):
                 prev = pages.get(it["url"])
                 ids = (list(prev.posting_ids) if prev else []) + [posting.id]
                 pages[it["url"]] = PageRecord(it["url"], it.get("etag"), it.get("last_modified"), posting.fingerprint, ids)

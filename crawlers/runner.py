@@ -79,7 +79,7 @@ class CrawlStats(BaseModel):
     log_file: str | None = None
 
     @classmethod
-    def from_result(cls, result: dict[str, Any], returncode: int = 0) -> "CrawlStats":
+    def from_result(cls, result: dict[str, Any], returncode: int = 0) -> CrawlStats:
         s: dict[str, Any] = result.get("scrapy", {})
 
         def n(key: str) -> int:
@@ -113,7 +113,7 @@ class CrawlStats(BaseModel):
             malformed_jsonld=n("skillsignal/malformed_jsonld"),
             no_jobposting=n("skillsignal/no_jobposting"),
             retries=n("retry/count"),
-            retry_wait_seconds=round(float(s.get("skillsignal/retry_wait_seconds") or 0.0), 2),
+            retry_wait_seconds=round((s.get("skillsignal/retry_wait_ms") or 0) / 1000, 2),
             blocked_domains=sorted(result.get("blocked", {})),
             blocked_reasons=dict(result.get("blocked", {})),
             budget_spent=bool(s.get("skillsignal/budget_spent")),
@@ -162,7 +162,7 @@ class CrawlHandle:
                 continue
             m = LINE.match(line)
             if m:
-                last = logging.getLevelName(m.group(1))
+                last = logging.getLevelNamesMapping()[m.group(1)]
                 logging.getLogger(m.group(2)).log(last, m.group(3).replace("\\n", "\n"))
             else:  # tracebacks and stray output from the child
                 logging.getLogger("crawlers.crawl_process").log(max(last, logging.WARNING), line)

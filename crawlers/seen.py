@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from storage.sqlite import StoreCorruptError, check_sqlite_file, is_corruption, quick_check_problem
 

@@ -9,7 +9,6 @@ import difflib
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,7 +28,7 @@ OverlayOpt = typer.Option(
 )
 
 
-def _load(overlay: Optional[Path]) -> Taxonomy:
+def _load(overlay: Path | None) -> Taxonomy:
     try:
         return load_taxonomy(overlay)
     except TaxonomyError as exc:
@@ -38,7 +37,7 @@ def _load(overlay: Optional[Path]) -> Taxonomy:
 
 
 @app.command()
-def validate(overlay: Optional[Path] = OverlayOpt) -> None:
+def validate(overlay: Path | None = OverlayOpt) -> None:
     """Load and check the taxonomy (plus an overlay); exit 1 and name each bad entry if invalid."""
     taxonomy = _load(overlay)
     aliases = sum(len(s.aliases) for s in taxonomy.skills.values())
@@ -52,9 +51,9 @@ def stats_dict(taxonomy: Taxonomy) -> dict:
     skills = list(taxonomy.skills.values())
     per_occ: dict[str, dict] = {}
     for code, occ in sorted(taxonomy.occupations.items()):
-        linked = [s for s in skills if any(l.occupation == code for l in s.occupations)]
+        linked = [s for s in skills if any(link.occupation == code for link in s.occupations)]
         per_direction = Counter(
-            l.direction for s in linked for l in s.occupations if l.occupation == code and l.direction
+            link.direction for s in linked for link in s.occupations if link.occupation == code and link.direction
         )
         per_occ[code] = {
             "name": occ.name_zh,
@@ -81,7 +80,7 @@ def stats_dict(taxonomy: Taxonomy) -> dict:
 
 @app.command()
 def stats(
-    overlay: Optional[Path] = OverlayOpt,
+    overlay: Path | None = OverlayOpt,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Counts: skills, aliases, skills per type, skills and competencies per occupation and level."""
@@ -111,7 +110,7 @@ def _show_occupation(taxonomy: Taxonomy, occ: Occupation) -> None:
         for d in occ.directions:
             n = sum(
                 1 for s in taxonomy.skills.values()
-                if any(l.occupation == occ.code and l.direction == d.id for l in s.occupations)
+                if any(link.occupation == occ.code and link.direction == d.id for link in s.occupations)
             )
             typer.echo(f"    {d.id:<24} {d.name_zh} / {d.name_en}  ({n} skills)")
     for level in LEVELS:
@@ -122,7 +121,7 @@ def _show_occupation(taxonomy: Taxonomy, occ: Occupation) -> None:
                 scope = f" [{c.direction}]" if c.direction else ""
                 typer.echo(f"    {c.id}{scope}: {c.text}")
     linked = sorted(
-        ((l.weight, s.id) for s in taxonomy.skills.values() for l in s.occupations if l.occupation == occ.code),
+        ((link.weight, s.id) for s in taxonomy.skills.values() for link in s.occupations if link.occupation == occ.code),
         reverse=True,
     )
     typer.echo(f"  skills linked: {len(linked)}; top: " + ", ".join(i for _, i in linked[:25]))
@@ -137,7 +136,7 @@ def _show_skill(taxonomy: Taxonomy, skill: Skill) -> None:
     if flags:
         extra = f" for {', '.join(skill.context_aliases)}" if skill.context_aliases else ""
         typer.echo("  " + ", ".join(flags) + extra)
-    for link in sorted(skill.occupations, key=lambda l: -l.weight):
+    for link in sorted(skill.occupations, key=lambda link: -link.weight):
         occ = taxonomy.occupations.get(link.occupation)
         name = occ.name_zh if occ else "?"
         direction = f" / {link.direction}" if link.direction else ""
@@ -147,7 +146,7 @@ def _show_skill(taxonomy: Taxonomy, skill: Skill) -> None:
 @app.command()
 def show(
     key: str = typer.Argument(..., help="An occupation code (2-02-38-01), a skill id, or a skill name/alias."),
-    overlay: Optional[Path] = OverlayOpt,
+    overlay: Path | None = OverlayOpt,
 ) -> None:
     """Show an occupation (directions, competencies per level, linked skills) or a skill (aliases, links)."""
     taxonomy = _load(overlay)
@@ -202,7 +201,7 @@ def search_taxonomy(taxonomy: Taxonomy, text: str, limit: int = 20) -> list[tupl
 def search(
     text: str = typer.Argument(..., help="Chinese or English name, alias or part of one (typos tolerated)."),
     limit: int = typer.Option(20, "--limit", "-n", help="Most results to print."),
-    overlay: Optional[Path] = OverlayOpt,
+    overlay: Path | None = OverlayOpt,
 ) -> None:
     """Find skills by name or alias: exact, substring, then fuzzy matches."""
     taxonomy = _load(overlay)
@@ -217,7 +216,7 @@ def search(
 @app.command("coverage")
 def coverage_cmd(
     gold: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold JSONL with a 'skills' list per line."),
-    overlay: Optional[Path] = OverlayOpt,
+    overlay: Path | None = OverlayOpt,
     show_missing: int = typer.Option(30, "--missing", help="How many unresolved strings to list."),
 ) -> None:
     """Share of the gold hard-skill strings that resolve to a skill (name or alias; 'A/B' when both do)."""

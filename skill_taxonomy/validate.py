@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .loader import Taxonomy
 
 
-def _check_occupations(taxonomy: "Taxonomy") -> list[str]:
+def _check_occupations(taxonomy: Taxonomy) -> list[str]:
     problems: list[str] = []
     for code, occ in taxonomy.occupations.items():
         where = f"{taxonomy.source_of('occupation', code)}: occupation {code}"
@@ -50,7 +50,7 @@ def _check_occupations(taxonomy: "Taxonomy") -> list[str]:
     return problems
 
 
-def _check_skills(taxonomy: "Taxonomy") -> list[str]:
+def _check_skills(taxonomy: Taxonomy) -> list[str]:
     problems: list[str] = []
     for skill in taxonomy.skills.values():
         where = f"{taxonomy.source_of('skill', skill.id)}: skill {skill.id}"
@@ -79,6 +79,6 @@ def _check_skills(taxonomy: "Taxonomy") -> list[str]:
     return problems
 
 
-def validate_taxonomy(taxonomy: "Taxonomy") -> list[str]:
+def validate_taxonomy(taxonomy: Taxonomy) -> list[str]:
     """Every problem found, each naming the file and entry it is in; an empty list means valid."""
     return _check_occupations(taxonomy) + _check_skills(taxonomy)

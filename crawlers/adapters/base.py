@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any, Iterable, Iterator, Mapping, Union
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from parsel import Selector
 
@@ -120,7 +121,7 @@ def split_city(area: str | None) -> tuple[str | None, str | None]:
     return parts[0], (parts[1] if len(parts) > 1 else None)
 
 
-def to_postings(records: Iterable[Record]) -> Iterator[Union[Posting, RecordError]]:
+def to_postings(records: Iterable[Record]) -> Iterator[Posting | RecordError]:
     """Each record as a :class:`Posting`, or the :class:`RecordError` saying why not."""
     for record in records:
         try:

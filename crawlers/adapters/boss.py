@@ -9,7 +9,8 @@ page holds it in ``.job-sec-text`` (:func:`parse_detail` fills it in). A ``code`
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from parsel import Selector
 

@@ -13,9 +13,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from .base import BoardBlocked, BoardFormatError, Record, html_text, load_json, posted_or_none, split_city, tag_list, text
+from .base import (
+    BoardBlocked,
+    BoardFormatError,
+    Record,
+    html_text,
+    load_json,
+    posted_or_none,
+    split_city,
+    tag_list,
+    text,
+)
 
 SOURCE = "51job"
 

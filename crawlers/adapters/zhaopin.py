@@ -8,9 +8,20 @@ publishTime. Values may be plain strings or ``{"name": ...}`` objects; both are 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from .base import BoardBlocked, BoardFormatError, Record, html_text, load_json, posted_or_none, split_city, tag_list, text
+from .base import (
+    BoardBlocked,
+    BoardFormatError,
+    Record,
+    html_text,
+    load_json,
+    posted_or_none,
+    split_city,
+    tag_list,
+    text,
+)
 
 SOURCE = "zhaopin"
 

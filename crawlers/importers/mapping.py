@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -88,7 +89,7 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_preset(name: str) -> MappingSpec:
     path = PRESET_DIR / f"{name}.yaml"
     if not path.exists():
@@ -176,12 +177,13 @@ def apply_mapping(row: Mapping[str, Any], spec: MappingSpec | None, source: str 
 
     ``source`` fills records that carry no source of their own, before the mapping's defaults.
     """
+    record: dict[str, Any]
     if spec is None:
         record = {FIELD_ALIASES.get(k, k): v for k, v in row.items() if FIELD_ALIASES.get(k, k) != "-"}
         if source and _empty(record.get("source")):
             record["source"] = source
         return record
-    record: dict[str, Any] = {}
+    record = {}
     targets = set(spec.columns.values())
     for key, value in row.items():  # pass-through of columns already named as fields
         field = FIELD_ALIASES.get(key)

@@ -10,15 +10,16 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any
 
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS
 
 from .encoding import decoded_lines
 
-Row = tuple[int, Union[dict[str, Any], str]]
+Row = tuple[int, dict[str, Any] | str]
 
 # A 1 MB description must fit in one CSV field (the default limit is 128 KiB).
 csv.field_size_limit(min(sys.maxsize, 4 * MAX_DESCRIPTION_CHARS + 1024))
@@ -103,7 +104,7 @@ def read_csv(path: Path, encoding: str) -> Iterator[Row]:
                 yield line, f"{len(values)} fields but the header has {len(header)} (unquoted delimiter?)"
                 continue
             values = values[: len(header)]
-        yield line, dict(zip(header, values))
+        yield line, dict(zip(header, values, strict=False))  # a short row leaves its last fields empty
 
 
 def _cell(value: Any) -> Any:
@@ -130,6 +131,6 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
         for rowno, values in enumerate(rows, start=2):
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            yield rowno, {h: _cell(v) for h, v in zip(header, values) if h}
+            yield rowno, {h: _cell(v) for h, v in zip(header, values, strict=False) if h}  # short rows
     finally:
         wb.close()

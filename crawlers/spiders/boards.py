@@ -19,7 +19,8 @@ liepin     ``/zhaopin/?key=&dqs=&currentPage=`` (HTML)              ``/job/<id>.
 from __future__ import annotations
 
 import re
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy

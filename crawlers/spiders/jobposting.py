@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
@@ -194,7 +195,7 @@ def _is_page_link(parts: Any, here: Any) -> bool:
     if params & PAGE_PARAMS and parts.path == here.path:
         return True
     m = PAGE_PATH.search(parts.path)
-    return bool(m) and parts.path[: m.start()] == PAGE_PATH.sub("", here.path).rstrip("/")
+    return m is not None and parts.path[: m.start()] == PAGE_PATH.sub("", here.path).rstrip("/")
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -117,12 +117,7 @@ def parse_file(path: Path) -> list[Entry]:
             default_links = parse_links(line[len("@links"):], where)
             continue
         if line.startswith("@dir"):
-            arg = line[len("@dir"):].strip()
-            section_dirs = {}
-            for tok in arg.split():
-                if tok != "-" and not tok.endswith("/-"):
-                    occ, _, tag = tok.partition("/")
-                    section_dirs[OCC.get(occ, occ)] = tag
+            section_dirs = parse_dirs(line[len("@dir"):])
             continue
         line, _, note = line.partition(" ## ")
         cols = [c.strip() for c in line.split("|")]
@@ -142,20 +137,34 @@ def parse_file(path: Path) -> list[Entry]:
         elif links:
             entry.links = parse_links(links, where)
         entry.links = [(c, t or section_dirs.get(c), w) for c, t, w in entry.links]
-        for flag in flags.split():
-            if flag.startswith("id="):
-                entry.id = flag[3:]
-            elif flag == "amb":
-                entry.ambiguous = True
-            elif flag == "ctx":
-                entry.context_required = True
-            elif flag.startswith("ctx="):
-                entry.context_required = True
-                entry.context_aliases = flag[4:].split(",")
-            else:
-                raise SystemExit(f"{where}: unknown flag {flag!r}")
+        apply_flags(entry, flags, where)
         entries.append(entry)
     return entries
+
+
+def parse_dirs(arg: str) -> dict[str, str]:
+    """``@dir occ/direction ...``: the direction each occupation's links take; ``@dir -`` clears."""
+    dirs = {}
+    for tok in arg.split():
+        if tok != "-" and not tok.endswith("/-"):
+            occ, _, tag = tok.partition("/")
+            dirs[OCC.get(occ, occ)] = tag
+    return dirs
+
+
+def apply_flags(entry: Entry, flags: str, where: str) -> None:
+    for flag in flags.split():
+        if flag.startswith("id="):
+            entry.id = flag[3:]
+        elif flag == "amb":
+            entry.ambiguous = True
+        elif flag == "ctx":
+            entry.context_required = True
+        elif flag.startswith("ctx="):
+            entry.context_required = True
+            entry.context_aliases = flag[4:].split(",")
+        else:
+            raise SystemExit(f"{where}: unknown flag {flag!r}")
 
 
 def variants(entry: Entry) -> list[str]:

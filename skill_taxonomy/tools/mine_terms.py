@@ -23,8 +23,9 @@ import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def cjk_terms(text: str) -> set[str]:
             if re.search(r"[\u4e00-\u9fff]", w) and w not in STOP_CJK and len(w) >= 2
         ]
         terms.update(words)
-        terms.update(a + b for a, b in zip(words, words[1:]) if len(a + b) <= 8)
+        terms.update(a + b for a, b in pairwise(words) if len(a + b) <= 8)
     return terms
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -115,7 +115,7 @@ class Extraction(BaseModel):
     new_terms: list[NewTerm] = Field(default_factory=list)
     taxonomy_version: str
     extractor_version: str
-    extracted_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    extracted_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 def _norm_for_fingerprint(text: str | None) -> str:
@@ -143,7 +143,7 @@ class Posting(BaseModel):
     description: str = ""
     tags: list[str] = Field(default_factory=list, description="Employer-chosen skill/welfare tags.")
     posted_at: date | None = None
-    crawled_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    crawled_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     fingerprint: str = ""
     extraction: Extraction | None = None
     extraction_error: str | None = None

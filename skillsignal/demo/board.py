@@ -15,7 +15,7 @@ import logging
 import re
 import socket
 import threading
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -39,7 +39,7 @@ class _Response:
 
 
 def _http_date(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
 class DemoBoard:
@@ -78,7 +78,7 @@ class DemoBoard:
         return self.url + pages.detail_path(self._by_id[posting_id])
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "DemoBoard":
+    def start(self) -> DemoBoard:
         if self._server is not None:
             return self
         board = self
@@ -105,7 +105,7 @@ class DemoBoard:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "DemoBoard":
+    def __enter__(self) -> DemoBoard:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -193,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 return False
             if since.tzinfo is None:
-                since = since.replace(tzinfo=timezone.utc)
+                since = since.replace(tzinfo=UTC)
             return _http_date(modified) <= since
         return False
 

@@ -15,8 +15,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from .schema import (
-    DATA_DIR, CommonTemplate, Direction, Level, OccupationTemplate, marked_skills, title_cue, unmark,
+    DATA_DIR,
+    CommonTemplate,
+    Direction,
+    Level,
+    OccupationTemplate,
     load_templates,
+    marked_skills,
+    title_cue,
+    unmark,
 )
 
 LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
@@ -115,7 +122,7 @@ class _Writer:
         rng = self.rng
         if intern:
             text = rng.choice(self.common.intern_salaries)
-            value = float(re.match(r"\d+", text).group(0))
+            value = float(re.findall(r"\d+", text)[0])
             return text, value, value, "DAY"
         if rng.random() < 0.06:
             return "面议", None, None, None

@@ -98,7 +98,7 @@ class Direction(BaseModel):
         return _check_sentences(v, info.field_name)
 
     @model_validator(mode="after")
-    def _requirements_name_skills(self) -> "Direction":
+    def _requirements_name_skills(self) -> Direction:
         bare = [r for r in self.requirements if not marked_skills(r)]
         if len(bare) > len(self.requirements) // 2:
             raise ValueError(f"direction {self.name!r}: most requirements must mark hard skills in braces")
@@ -137,7 +137,7 @@ class City(BaseModel):
     streets: list[str] = Field(min_length=1, description="streets[i] lies in districts[i].")
 
     @model_validator(mode="after")
-    def _paired(self) -> "City":
+    def _paired(self) -> City:
         if len(self.streets) != len(self.districts):
             raise ValueError(f"{self.city}: give one street per district")
         return self
@@ -174,7 +174,7 @@ class CommonTemplate(BaseModel):
         return _check_sentences(v, "soft_requirements")
 
     @model_validator(mode="after")
-    def _levels_complete(self) -> "CommonTemplate":
+    def _levels_complete(self) -> CommonTemplate:
         if set(self.levels) != {"初级", "中级", "高级"}:
             raise ValueError("levels must give 初级, 中级 and 高级")
         return self
@@ -209,7 +209,7 @@ def load_templates(data_dir: Path = DATA_DIR) -> Templates:
     dup = {c for c in codes if codes.count(c) > 1}
     if dup:
         raise TemplateError(f"occupation codes defined twice: {sorted(dup)}")
-    for occ, path in zip(occupations, sorted((data_dir / "occupations").glob("*.yaml"))):
+    for occ, path in zip(occupations, sorted((data_dir / "occupations").glob("*.yaml")), strict=True):
         if path.stem != occ.code:
             raise TemplateError(f"{path.name}: file name must be the occupation code {occ.code}")
     return Templates(common=common, occupations=occupations)
