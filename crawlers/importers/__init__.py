@@ -21,7 +21,6 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Union
 
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, record_to_posting
