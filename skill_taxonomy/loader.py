@@ -199,10 +199,8 @@ def load_taxonomy(
 
 
 def _settings_overlay() -> Path | None:
-    try:
-        from skillsignal.core.config import get_settings
-    except ImportError:  # pragma: no cover - the taxonomy also works without the service package
-        return None
+    from skillsignal.core.config import get_settings
+
     return get_settings().taxonomy_overlay
 
 

@@ -111,13 +111,9 @@ def _norm(text: str) -> str:
 
 
 def _clean_norm(text: str) -> str:
-    try:
-        from nlp.cleaning import clean_text
+    from nlp.cleaning import clean_text
 
-        text = clean_text(text)
-    except ImportError:  # pragma: no cover
-        pass
-    return _norm(text)
+    return _norm(clean_text(text))
 
 
 def place(evidence: str, candidates: list[GoldSentence], cache: dict[Key, str]) -> Key | None:
