@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from skill_taxonomy import Taxonomy
+from skillsignal.core.models import LEVELS, REGIONS
 from storage import PostingFilter
 from storage.base import check_series_size, period_count
-from storage.filters import LEVELS, OCCUPATION_CODES_MARK, REGIONS, IsoDate
+from storage.filters import OCCUPATION_CODES_MARK, IsoDate
 
 from .deps import get_taxonomy
 

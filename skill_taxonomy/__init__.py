@@ -2,7 +2,6 @@
 
 from .loader import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 from .models import (
-    LEVELS,
     Competency,
     Direction,
     Occupation,
@@ -13,7 +12,6 @@ from .models import (
 )
 
 __all__ = [
-    "LEVELS",
     "Competency",
     "Direction",
     "Occupation",

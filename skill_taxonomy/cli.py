@@ -13,8 +13,10 @@ from typing import Optional
 
 import typer
 
+from skillsignal.core.models import LEVELS
+
 from .loader import Taxonomy, TaxonomyError, load_taxonomy
-from .models import LEVELS, Occupation, Skill, normalize_term
+from .models import Occupation, Skill, normalize_term
 
 app = typer.Typer(
     help="Validate, inspect and search the skill taxonomy (occupations, directions, levels, skills).",

@@ -12,8 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Level = Literal["初级", "中级", "高级"]
-LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
+from skillsignal.core.models import Level
 SkillType = Literal[
     "language", "framework", "tool", "database", "protocol", "method", "knowledge"
 ]

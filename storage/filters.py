@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-Level = Literal["初级", "中级", "高级"]
-Region = Literal["east", "central", "west", "northeast"]
-LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
-REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
+from skillsignal.core.models import Level, Region
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -11,15 +11,19 @@ import hashlib
 import re
 import unicodedata
 from datetime import date, datetime, timezone
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .dates import parse_date
 
+#: a posting's level (the standards' 初级 / 中级 / 高级), in rising order; every package uses this one
 Level = Literal["初级", "中级", "高级"]
+LEVELS: tuple[Level, ...] = get_args(Level)
 SalaryPeriod = Literal["hour", "day", "week", "month", "year"]
+#: China's four economic regions
 Region = Literal["east", "central", "west", "northeast"]
+REGIONS: tuple[Region, ...] = get_args(Region)
 
 #: Longest description kept; longer text is cut (and flagged) rather than rejected.
 MAX_DESCRIPTION_CHARS = 1_000_000

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skillsignal.core.models import LEVELS, Level
+
 from .schema import (
-    DATA_DIR, CommonTemplate, Direction, Level, OccupationTemplate, marked_skills, title_cue, unmark,
+    DATA_DIR, CommonTemplate, Direction, OccupationTemplate, marked_skills, title_cue, unmark,
     load_templates,
 )
 
-LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
 VALID_DAYS = 60
 
 

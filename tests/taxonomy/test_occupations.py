@@ -8,7 +8,7 @@ import re
 import pytest
 
 from skill_taxonomy.loader import Taxonomy, load_taxonomy
-from skill_taxonomy.models import LEVELS
+from skillsignal.core.models import LEVELS
 from skill_taxonomy.validate import validate_taxonomy
 
 CORE = {
