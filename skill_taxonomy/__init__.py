@@ -1,5 +1,7 @@
 """The national digital occupations (2021 standards, 2022 codes) and the skills postings name."""
 
+from skillsignal.core.text import normalize_term
+
 from .loader import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 from .models import (
     Competency,
@@ -8,7 +10,6 @@ from .models import (
     OccupationLink,
     Overlay,
     Skill,
-    normalize_term,
 )
 
 __all__ = [

@@ -14,9 +14,10 @@ from typing import Optional
 import typer
 
 from skillsignal.core.models import LEVELS
+from skillsignal.core.text import normalize_term
 
 from .loader import Taxonomy, TaxonomyError, load_taxonomy
-from .models import Occupation, Skill, normalize_term
+from .models import Occupation, Skill
 
 app = typer.Typer(
     help="Validate, inspect and search the skill taxonomy (occupations, directions, levels, skills).",
