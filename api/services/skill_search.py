@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from skill_taxonomy import Skill, Taxonomy
 from skillsignal.core.text import char_bigrams, normalize_term
 
-_cache: dict[tuple[int, str], "SkillFinder"] = {}
+_cache: dict[tuple[int, str], "SkillSearch"] = {}
 
 
 class SkillMatchResult(BaseModel):
@@ -47,12 +47,15 @@ def similarity(query: str, form: str) -> float:
 
 
 @dataclass
-class SkillFinder:
+class SkillSearch:
+    """Skills by the name a user types (the API's search and resolver); finding skills in posting text is
+    :class:`nlp.skills.SkillFinder`'s job."""
+
     taxonomy: Taxonomy
     forms: list[tuple[str, str, str]]  # (normalised form, surface form, skill id)
 
     @classmethod
-    def for_taxonomy(cls, taxonomy: Taxonomy) -> "SkillFinder":
+    def for_taxonomy(cls, taxonomy: Taxonomy) -> "SkillSearch":
         key = (id(taxonomy), taxonomy.version)
         if key not in _cache:
             forms = [
