@@ -118,10 +118,9 @@ def _query_form(field: FieldInfo) -> tuple[Any, Any]:
     )
 
 
+_QUERY_FIELDS: dict[str, Any] = {name: _query_form(field) for name, field in PostingFilter.model_fields.items()}
 #: the filter's GET form: the fields of :class:`PostingFilter`, as query parameters
-FilterQuery = create_model(
-    "FilterQuery", **{name: _query_form(field) for name, field in PostingFilter.model_fields.items()}
-)
+FilterQuery = create_model("FilterQuery", **_QUERY_FIELDS)
 #: how each list parameter's values are split: exactly as the pattern reads them for a closed set
 _SPLIT = {
     name: split_closed if _closed_values(field) is not None else split_values
@@ -131,7 +130,7 @@ _SPLIT = {
 
 
 def filter_query(
-    params: Annotated[FilterQuery, Query()],  # type: ignore[valid-type]  # a model built from PostingFilter
+    params: Annotated[FilterQuery, Query()],
     taxonomy: Taxonomy = Depends(get_taxonomy),
 ) -> PostingFilter:
     """The filter of a GET request, checked as a POST body's is (422 naming the parameter)."""

@@ -201,8 +201,10 @@ def load_taxonomy(
 
 
 def _settings_overlay() -> Path | None:
-    from skillsignal.core.config import get_settings
-
+    try:
+        from skillsignal.core.config import get_settings
+    except ImportError:  # pragma: no cover - the taxonomy also works without the service package
+        return None
     return get_settings().taxonomy_overlay
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from skillsignal.core.models import Level
 from skillsignal.core.text import normalize_term
+
 SkillType = Literal[
     "language", "framework", "tool", "database", "protocol", "method", "knowledge"
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from storage import PostingFilter, SQLiteStore
+from storage.results import Facet
 
 from ..deps import get_namer, get_store
 from ..filters import filter_query
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/counts", tags=["counts"], responses=STORE_ERROR)
 _ALL = 1000
 
 
-def _add_counts(facet: str, name: str, summary: str) -> None:
+def _add_counts(facet: Facet, name: str, summary: str) -> None:
     """``GET /v1/counts/{facet}``: the facet's ranking by ``total_postings``, every value."""
 
     def counts(

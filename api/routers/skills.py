@@ -15,7 +15,7 @@ from ..filters import check_series_points, filter_query, known_filter
 from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, CompareBody, EmergingBody
 from ..services.emerging import EmergingSkills, emerging_skills
 from ..services.names import Namer
-from ..services.skill_search import SkillSearch, SkillMatchResult
+from ..services.skill_search import SkillMatchResult, SkillSearch
 
 router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=STORE_ERROR)
 SERIES_HELP = ("A series answer holds at most Settings.max_series_points points (periods × series); "
