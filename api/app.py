@@ -37,6 +37,7 @@ from .routers import (
     skills,
     taxonomy,
 )
+from .routers.dashboard import mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +198,7 @@ def create_app(settings: Settings | None = None, store: PostingIndex | None = No
     # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
     for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports):
         app.include_router(module.router)
-    try:
-        from .routers.dashboard import mount_dashboard
-    except ImportError:  # the dashboard is optional
-        log.debug("no dashboard router")
-    else:
-        mount_dashboard(app)
+    mount_dashboard(app)
     mount_docs(app)
     install_openapi(app, settings, lambda: default_taxonomy(settings.taxonomy_overlay))
     app.add_middleware(SingleValueQuery, fastapi_app=app)

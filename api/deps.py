@@ -16,7 +16,7 @@ from skillsignal.core.ingest import PostingSink
 from storage import PostingIndex, SQLiteStore
 
 from .services.names import Namer
-from .services.skill_search import SkillFinder
+from .services.skill_search import SkillSearch
 
 if TYPE_CHECKING:
     from nlp.extractor import Extractor
@@ -44,8 +44,8 @@ def get_namer(taxonomy: Taxonomy = Depends(get_taxonomy)) -> Namer:
     return Namer.for_taxonomy(taxonomy)
 
 
-def get_skill_finder(taxonomy: Taxonomy = Depends(get_taxonomy)) -> SkillFinder:
-    return SkillFinder.for_taxonomy(taxonomy)
+def get_skill_search(taxonomy: Taxonomy = Depends(get_taxonomy)) -> SkillSearch:
+    return SkillSearch.for_taxonomy(taxonomy)
 
 
 def _once(request: Request, name: str, build):

@@ -5,21 +5,27 @@ On GET every list parameter may be repeated (``levels=初级&levels=中级``) or
 export dimensions) say so in the OpenAPI document: a ``pattern`` of one value or several
 comma-separated ones (the occupation codes are filled in from the app's taxonomy by
 :mod:`api.openapi`). Invalid values answer 422 naming the parameter.
+
+The filter is declared once, :class:`storage.filters.PostingFilter`: a POST body's ``filter`` is that
+model, and the GET query parameters are :data:`FilterQuery`, built from its fields (same names, order,
+types, bounds and descriptions; lists as text, numbers read from text), then checked as a body is.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from types import UnionType
+from typing import Annotated, Any, Iterable, Literal, Union, get_args, get_origin
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 
 from skill_taxonomy import Taxonomy
 from storage import PostingFilter
 from storage.base import check_series_size, period_count
-from storage.filters import LEVELS, OCCUPATION_CODES_MARK, REGIONS, IsoDate
+from storage.filters import JSON_NUMBER, OCCUPATION_CODES_MARK
 
 from .deps import get_taxonomy
 
@@ -78,36 +84,57 @@ def check_occupations(flt: PostingFilter, taxonomy: Taxonomy, loc: tuple[str, ..
     return flt
 
 
+def _from_text(annotation: Any) -> Any:
+    """``annotation`` without the JSON-only number check: a query parameter's number arrives as text."""
+    if get_origin(annotation) in (Union, UnionType):
+        return Union[tuple(_from_text(a) for a in get_args(annotation))]
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        kept = [m for m in metadata if m is not JSON_NUMBER]
+        return Annotated[(base, *kept)] if kept else base
+    return annotation
+
+
+def _closed_values(field: FieldInfo) -> tuple[str, ...] | None:
+    """The values a list field's items are limited to (a ``Literal``), ``()`` when the app's taxonomy
+    fills them in (occupation codes), None for free text."""
+    (item,) = get_args(field.annotation)
+    if get_origin(item) is Literal:
+        return get_args(item)
+    return () if field.json_schema_extra == OCCUPATION_CODES_MARK else None
+
+
+def _query_form(field: FieldInfo) -> tuple[Any, Any]:
+    """One :class:`PostingFilter` field as a query parameter: a list is text values, repeated or
+    comma-separated (a closed set documents them as a pattern); any other field keeps its type,
+    bounds and description, with numbers read from text."""
+    if field.default_factory is not list:
+        return _from_text(field.annotation), Field(default=field.default, description=field.description)
+    values = _closed_values(field)
+    return list[str], Field(
+        default=[],
+        description=f"{field.description} {_LIST_HELP}" if field.description else _LIST_HELP,
+        json_schema_extra=csv_items(values) if values else field.json_schema_extra,
+    )
+
+
+_QUERY_FIELDS: dict[str, Any] = {name: _query_form(field) for name, field in PostingFilter.model_fields.items()}
+#: the filter's GET form: the fields of :class:`PostingFilter`, as query parameters
+FilterQuery = create_model("FilterQuery", **_QUERY_FIELDS)
+#: how each list parameter's values are split: exactly as the pattern reads them for a closed set
+_SPLIT = {
+    name: split_closed if _closed_values(field) is not None else split_values
+    for name, field in PostingFilter.model_fields.items()
+    if field.default_factory is list
+}
+
+
 def filter_query(
-    start: IsoDate | None = Query(None, description="First posting date included, YYYY-MM-DD."),
-    end: IsoDate | None = Query(None, description="Last posting date included, YYYY-MM-DD (not before start)."),
-    occupations: list[str] = Query([], description="Occupation codes of the taxonomy (2-02-38-01) or 'other'. "
-                                   + _LIST_HELP, json_schema_extra=OCCUPATION_CODES_MARK),
-    directions: list[str] = Query([], description="Occupation direction ids. " + _LIST_HELP),
-    levels: list[str] = Query([], description="初级, 中级, 高级. " + _LIST_HELP, json_schema_extra=csv_items(LEVELS)),
-    skills: list[str] = Query([], description="Skill ids; a posting needs any of them. " + _LIST_HELP),
-    provinces: list[str] = Query([], description=_LIST_HELP),
-    cities: list[str] = Query([], description=_LIST_HELP),
-    regions: list[str] = Query([], description="east, central, west, northeast. " + _LIST_HELP,
-                               json_schema_extra=csv_items(REGIONS)),
-    companies: list[str] = Query([], description=_LIST_HELP),
-    industries: list[str] = Query([], description=_LIST_HELP),
-    education: list[str] = Query([], description="不限, 大专, 本科, 硕士, 博士, ... " + _LIST_HELP),
-    sources: list[str] = Query([], description=_LIST_HELP),
-    experience_min: float | None = Query(None, ge=0, description="Years required at least."),
-    experience_max: float | None = Query(None, ge=0, description="Years required at most."),
-    salary_min: float | None = Query(None, ge=0, description="Monthly CNY: posting's upper bound ≥ this."),
-    salary_max: float | None = Query(None, ge=0, description="Monthly CNY: posting's lower bound ≤ this."),
+    params: Annotated[FilterQuery, Query()],
     taxonomy: Taxonomy = Depends(get_taxonomy),
 ) -> PostingFilter:
-    raw = dict(
-        start=start, end=end, occupations=split_closed(occupations), directions=split_values(directions),
-        levels=split_closed(levels), skills=split_values(skills), provinces=split_values(provinces),
-        cities=split_values(cities), regions=split_closed(regions), companies=split_values(companies),
-        industries=split_values(industries), education=split_values(education), sources=split_values(sources),
-        experience_min=experience_min, experience_max=experience_max, salary_min=salary_min,
-        salary_max=salary_max,
-    )
+    """The filter of a GET request, checked as a POST body's is (422 naming the parameter)."""
+    raw = {name: _SPLIT[name](value) if name in _SPLIT else value for name, value in params}
     try:
         flt = PostingFilter(**raw)
     except ValidationError as exc:

@@ -35,7 +35,9 @@ class Health(BaseModel):
     taxonomy_version: str
 
 
-class Bucket(BaseModel):
+class CountBucket(BaseModel):
+    """One value of a facet and its number of postings (a ``/v1/counts`` answer's bucket)."""
+
     key: str
     name: str | None = None
     count: int
@@ -49,7 +51,7 @@ class FacetCounts(BaseModel):
     start: date | None
     end: date | None
     total: int
-    buckets: list[Bucket]
+    buckets: list[CountBucket]
 
 
 # -- request bodies (POST): the one filter plus each endpoint's options ---------------------------

@@ -11,7 +11,6 @@ the conditional re-crawl (304s).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import resource
@@ -65,25 +64,20 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (figures are for this load)")
-    extract_ok = importlib.util.find_spec("nlp.extractor") is not None and not args.no_extract_run
+    extract_ok = not args.no_extract_run
 
-    sites: list[tuple[str, Callable[[], AbstractContextManager]]] = []
-    try:
-        from skillsignal.demo.board import DemoBoard
-
-        n = len(DemoBoard(port=0).postings)
-        sites.append((f"demo board ({n})", lambda: DemoBoard(port=0)))
-    except ImportError:
-        print("demo board not available; generated site only")
+    from skillsignal.demo.board import DemoBoard
     from tests.crawlers.sites import JobSite
 
+    n = len(DemoBoard(port=0).postings)
+    sites: list[tuple[str, Callable[[], AbstractContextManager]]] = [(f"demo board ({n})", lambda: DemoBoard(port=0))]
     sites.append((f"generated ({args.pages})", lambda: JobSite(n=args.pages, page_size=20)))
     for name, factory in sites:
         crawl_once(name, factory, extract=False, recrawl=True)
         if extract_ok:
             crawl_once(name, factory, extract=True, recrawl=False)
     if not extract_ok:
-        print("extraction-on runs skipped (nlp.extractor not importable or --no-extract-run)")
+        print("extraction-on runs skipped (--no-extract-run)")
 
 
 if __name__ == "__main__":

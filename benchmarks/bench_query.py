@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skill_taxonomy import default_taxonomy  # noqa: E402
-from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
+from skillsignal.core.models import LEVELS, Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
 from storage import PostingFilter, SQLiteStore  # noqa: E402
 
 log = logging.getLogger("bench_query")
@@ -51,7 +51,6 @@ PROVINCES = [
 #: rough weight of each province in digital job postings (big coastal hubs dominate)
 PROVINCE_WEIGHTS = [9, 2, 1, 9, 7, 8, 3, 3, 12, 0.5, 0.5, 2, 1, 2, 3, 2, 0.3, 0.7, 2, 4, 0.7, 0.7, 0.1,
                     2, 0.4, 0.1, 0.1, 0.3, 1, 0.5, 0.5]
-LEVELS = ["初级", "中级", "高级"]
 EDUCATION = ["不限", "大专", "本科", "硕士", "博士"]
 INDUSTRIES = ["互联网", "计算机软件", "金融", "制造业", "教育", "医疗健康", "电子商务", "通信"]
 DUTIES = ["负责{s}相关系统的设计与开发", "参与{s}平台建设与性能优化", "熟练使用{s}，具备良好的编码习惯",

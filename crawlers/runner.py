@@ -12,7 +12,6 @@ seen-store: conditional requests and resume) and ``logs/<job>.log``.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -135,10 +134,6 @@ def job_name(urls: list[str]) -> str:
     return f"{base}-{digest}"
 
 
-def default_extract() -> bool:
-    return importlib.util.find_spec("nlp.extractor") is not None
-
-
 class CrawlHandle:
     """A running crawl child process; :meth:`wait` returns its :class:`CrawlStats`."""
 
@@ -215,7 +210,7 @@ def start_crawl(
         "settings": settings.model_dump(mode="json"),
         "polite": polite,
         "max_requests": max_requests,
-        "extract": default_extract() if extract is None else extract,
+        "extract": True if extract is None else extract,
         "job": job,
         "stats_path": str(stats_path),
         "log_file": str(settings.crawl_dir / "logs" / f"{job}.log"),

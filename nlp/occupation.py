@@ -147,7 +147,7 @@ class OccupationDecision:
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]+|[A-Za-z][A-Za-z0-9+#.]*")
 
 
-def _bigrams(text: str) -> dict[str, int]:
+def _gram_counts(text: str) -> dict[str, int]:
     """Chinese character bigrams and lower-cased Latin words."""
     out: dict[str, int] = {}
     for run in _CJK_OR_WORD.findall(text):
@@ -223,7 +223,7 @@ class OccupationScorer:
         weighted by inverse document frequency across the profiles (a bigram every occupation
         uses, 负责 or 能够, says nothing)."""
         if self._profile_bigrams is None:
-            bags = {key: _bigrams("\n".join(texts)) for key, texts in self.profiles().items()}
+            bags = {key: _gram_counts("\n".join(texts)) for key, texts in self.profiles().items()}
             df: dict[str, int] = {}
             for bag in bags.values():
                 for g in bag:
@@ -237,7 +237,7 @@ class OccupationScorer:
                 vecs[key] = {g: v / norm for g, v in vec.items()}
             self._profile_bigrams = (idf, vecs)
         idf, vecs = self._profile_bigrams
-        bag = _bigrams("\n".join(duties))
+        bag = _gram_counts("\n".join(duties))
         query = {g: c * idf[g] for g, c in bag.items() if idf.get(g, 0) > 0}
         norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
         return {key: sum(v * vec.get(g, 0.0) for g, v in query.items()) / norm for key, vec in vecs.items()}

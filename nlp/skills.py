@@ -36,6 +36,7 @@ import ahocorasick
 import yaml
 
 from nlp.sections import Sentence, clause_spans
+from skillsignal.core.text import normalize_term
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
@@ -54,11 +55,6 @@ _NAME_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 def _is_alnum_ascii(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
-
-
-def norm_key(text: str) -> str:
-    """The matching key: case-folded, whitespace removed (input already NFKC-clean)."""
-    return re.sub(r"\s+", "", text).casefold()
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,7 @@ def _load_rules(path: Path) -> SkillRules:
     single = data["single_letter_context"]
     typo = data.get("typo") or {}
     return SkillRules(
-        never=frozenset(norm_key(t) for t in data.get("never_skills") or []),
+        never=frozenset(normalize_term(t) for t in data.get("never_skills") or []),
         english_words={k.casefold(): frozenset(v) for k, v in (data.get("english_words") or {}).items()},
         single_after=tuple(a.casefold() for a in single["after"]),
         single_separators=tuple(single["separators"]),
@@ -106,7 +102,7 @@ def _load_rules(path: Path) -> SkillRules:
         typo_min_length=int(typo.get("min_length", 4)),
         typo_short=int(typo.get("max_distance_short", 1)),
         typo_long=int(typo.get("max_distance_long", 2)),
-        blockers=tuple(norm_key(b) for b in data.get("blockers") or []),
+        blockers=tuple(normalize_term(b) for b in data.get("blockers") or []),
         context_suffixes=tuple(s.casefold() for s in data.get("context_suffixes") or []),
         context_prefixes=tuple(s.casefold() for s in data.get("context_prefixes") or []),
         glued_min_token=int((data.get("glued") or {}).get("min_token", 8)),
@@ -168,7 +164,7 @@ class SkillFinder:
         for skill in taxonomy.skills.values():
             needs = getattr(skill, "needs_context", None)
             for form in skill.surface_forms():
-                key = norm_key(form)
+                key = normalize_term(form)
                 if not key or key in self.rules.never:
                     continue
                 ids = self.key_skills.setdefault(key, [])

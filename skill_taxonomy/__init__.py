@@ -1,19 +1,18 @@
 """The national digital occupations (2021 standards, 2022 codes) and the skills postings name."""
 
+from skillsignal.core.text import normalize_term
+
 from .loader import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 from .models import (
-    LEVELS,
     Competency,
     Direction,
     Occupation,
     OccupationLink,
     Overlay,
     Skill,
-    normalize_term,
 )
 
 __all__ = [
-    "LEVELS",
     "Competency",
     "Direction",
     "Occupation",

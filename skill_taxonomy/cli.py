@@ -12,8 +12,11 @@ from pathlib import Path
 
 import typer
 
+from skillsignal.core.models import LEVELS
+from skillsignal.core.text import normalize_term
+
 from .loader import Taxonomy, TaxonomyError, load_taxonomy
-from .models import LEVELS, Occupation, Skill, normalize_term
+from .models import Occupation, Skill
 
 app = typer.Typer(
     help="Validate, inspect and search the skill taxonomy (occupations, directions, levels, skills).",

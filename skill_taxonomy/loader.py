@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from .models import Occupation, Overlay, Skill, SkillFile, normalize_term
+from skillsignal.core.text import normalize_term
+
+from .models import Occupation, Overlay, Skill, SkillFile
 
 log = logging.getLogger(__name__)
 

@@ -6,22 +6,16 @@ classification; skills carry aliases and weighted links to occupations and direc
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Level = Literal["初级", "中级", "高级"]
-LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
+from skillsignal.core.models import Level
+from skillsignal.core.text import normalize_term
+
 SkillType = Literal[
     "language", "framework", "tool", "database", "protocol", "method", "knowledge"
 ]
-
-
-def normalize_term(text: str) -> str:
-    """The key every name and alias is matched on: NFKC, case-folded, whitespace removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
 class _Strict(BaseModel):

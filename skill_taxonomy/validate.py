@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .models import normalize_term
+from skillsignal.core.text import normalize_term
 
 if TYPE_CHECKING:
     from .loader import Taxonomy

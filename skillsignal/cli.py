@@ -243,10 +243,8 @@ def stats() -> None:
 
 
 def _mount_taxonomy() -> None:
-    try:
-        from skill_taxonomy.cli import app as taxonomy_app
-    except ImportError:  # pragma: no cover - the taxonomy CLI ships with the package
-        return
+    from skill_taxonomy.cli import app as taxonomy_app
+
     app.add_typer(taxonomy_app, name="taxonomy", help="Validate, inspect and search the skill taxonomy.")
 
 

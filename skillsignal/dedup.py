@@ -46,6 +46,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from .core.models import Posting
+from .core.text import char_bigrams, normalize_alnum
 
 if TYPE_CHECKING:
     from .core.config import Settings
@@ -69,26 +70,16 @@ class DuplicateMarkStore(Protocol):
     def set_duplicates(self, dup_of: dict[str, str | None]) -> None: ...
 
 
-def normalise(text: str | None) -> str:
-    """NFKC, case-folded, without whitespace, punctuation or symbols."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "ZPSC")
-
-
 def normalise_company(name: str | None) -> str:
     text = unicodedata.normalize("NFKC", name or "").casefold()
     text = _BRACKETS.sub("", text)
-    return _COMPANY_NOISE.sub("", normalise(text))
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(max(len(text) - 1, 1))}
+    return _COMPANY_NOISE.sub("", normalize_alnum(text))
 
 
 def titles_alike(a: str, b: str) -> bool:
     if not a or not b or a == b or a in b or b in a:
         return True
-    x, y = _bigrams(a), _bigrams(b)
+    x, y = char_bigrams(a), char_bigrams(b)
     return len(x & y) / len(x | y) >= TITLE_MIN_SIMILARITY
 
 
@@ -138,7 +129,7 @@ def _from_bytes(blob: bytes) -> MinHash:
 
 
 def posting_text(p: Posting) -> str:
-    return normalise(p.title) + "|" + normalise(p.company) + "|" + normalise(p.description)
+    return normalize_alnum(p.title) + "|" + normalize_alnum(p.company) + "|" + normalize_alnum(p.description)
 
 
 @dataclass
@@ -299,7 +290,7 @@ class Deduper:
             else:
                 sig = minhash_of(shingle_hashes(posting_text(p)))
                 stats.signed += 1
-            e = Entry(p.fingerprint, sig, normalise(p.title), normalise_company(p.company),
+            e = Entry(p.fingerprint, sig, normalize_alnum(p.title), normalise_company(p.company),
                       p.posted_at.isoformat() if p.posted_at else _NO_DATE,
                       old.dup_of if old is not None else None)
             entries[p.id] = e

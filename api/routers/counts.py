@@ -1,7 +1,7 @@
-"""Counts of postings by occupation and by level under the common filter.
+"""Counts of postings by occupation and by level under the common filter: a thin alias of rankings.
 
-Both are the ``total_postings`` ranking of their facet (every value), so they apply the whole
-filter exactly as ``/v1/rankings/{facet}`` does.
+Each is the ``total_postings`` ranking of its facet (every value, named), reshaped to ``{key, name,
+count}`` buckets, so it applies the whole filter exactly as ``/v1/rankings/{facet}`` does.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from storage import PostingFilter, SQLiteStore
+from storage.results import Facet
 
 from ..deps import get_namer, get_store
 from ..filters import filter_query
-from ..schemas import STORE_ERROR, Bucket, FacetCounts
+from ..schemas import STORE_ERROR, CountBucket, FacetCounts
 from ..services.names import Namer
+from .analytics import ranking_get
 
 router = APIRouter(prefix="/v1/counts", tags=["counts"], responses=STORE_ERROR)
 
@@ -21,30 +23,26 @@ router = APIRouter(prefix="/v1/counts", tags=["counts"], responses=STORE_ERROR)
 _ALL = 1000
 
 
-def _counts(facet: str, flt: PostingFilter, store: SQLiteStore, namer: Namer) -> FacetCounts:
-    ranking = store.ranking(facet, flt, metric="total_postings", limit=_ALL)
-    return FacetCounts(
-        facet=facet,
-        start=flt.start,
-        end=flt.end,
-        total=ranking.totals.total_postings,
-        buckets=[Bucket(key=b.key, name=namer.name(facet, b.key), count=b.total_postings) for b in ranking.buckets],
-    )
+def _add_counts(facet: Facet, name: str, summary: str) -> None:
+    """``GET /v1/counts/{facet}``: the facet's ranking by ``total_postings``, every value."""
+
+    def counts(
+        flt: PostingFilter = Depends(filter_query),
+        store: SQLiteStore = Depends(get_store),
+        namer: Namer = Depends(get_namer),
+    ) -> FacetCounts:
+        ranking = ranking_get(facet, metric="total_postings", limit=_ALL, flt=flt, store=store, namer=namer)
+        return FacetCounts(
+            facet=facet,
+            start=flt.start,
+            end=flt.end,
+            total=ranking.totals.total_postings,
+            buckets=[CountBucket(key=b.key, name=b.name, count=b.total_postings) for b in ranking.buckets],
+        )
+
+    router.add_api_route(f"/{facet}", counts, methods=["GET"], name=name, response_model=FacetCounts,
+                         summary=summary)
 
 
-@router.get("/occupations", response_model=FacetCounts, summary="Postings per national occupation")
-def by_occupation(
-    flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
-    namer: Namer = Depends(get_namer),
-) -> FacetCounts:
-    return _counts("occupations", flt, store, namer)
-
-
-@router.get("/levels", response_model=FacetCounts, summary="Postings per level (初级/中级/高级)")
-def by_level(
-    flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
-    namer: Namer = Depends(get_namer),
-) -> FacetCounts:
-    return _counts("levels", flt, store, namer)
+_add_counts("occupations", "by_occupation", "Postings per national occupation")
+_add_counts("levels", "by_level", "Postings per level (初级/中级/高级)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 
+from nlp.extractor import ExtractionError
 from skillsignal.core.models import Extraction
 
 from ..deps import get_extractor
@@ -19,8 +20,6 @@ router = APIRouter(prefix="/v1", tags=["extract"])
 def extract(posting: ExtractRequest, extractor=Depends(get_extractor)) -> Extraction:
     try:
         return extractor.extract(posting)
-    except Exception as exc:  # the extractor's own error type, whatever it is
-        if type(exc).__name__ == "ExtractionError":
-            raise RequestValidationError([{"loc": ("body",), "msg": f"posting: {exc}", "type": "extraction_error"}]) \
-                from exc
-        raise
+    except ExtractionError as exc:
+        raise RequestValidationError([{"loc": ("body",), "msg": f"posting: {exc}", "type": "extraction_error"}]) \
+            from exc

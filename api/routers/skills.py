@@ -10,12 +10,12 @@ from skillsignal.core.config import Settings
 from storage import PostingFilter, SQLiteStore
 from storage.results import CooccurrencePair, Interval, Point, RankingSeries, Totals
 
-from ..deps import get_namer, get_settings, get_skill_finder, get_store, get_taxonomy
+from ..deps import get_namer, get_settings, get_skill_search, get_store, get_taxonomy
 from ..filters import check_series_points, filter_query, known_filter
 from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, CompareBody, EmergingBody
 from ..services.emerging import EmergingSkills, emerging_skills
 from ..services.names import Namer
-from ..services.skill_search import SkillFinder, SkillMatchResult
+from ..services.skill_search import SkillMatchResult, SkillSearch
 
 router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=STORE_ERROR)
 SERIES_HELP = ("A series answer holds at most Settings.max_series_points points (periods × series); "
@@ -50,11 +50,11 @@ class Cooccurrence(BaseModel):
     pairs: list[CooccurrencePair]
 
 
-def resolve_skill(term: str, finder: SkillFinder) -> Skill:
+def resolve_skill(term: str, skill_search: SkillSearch) -> Skill:
     """The skill ``term`` names (id, name or alias), else 404 with near names as suggestions."""
-    skill = finder.resolve(term)
+    skill = skill_search.resolve(term)
     if skill is None:
-        near = [m.id for m in finder.search(term, limit=5)]
+        near = [m.id for m in skill_search.search(term, limit=5)]
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise HTTPException(status_code=404, detail=f"unknown skill {term!r}{hint}")
     return skill
@@ -65,9 +65,9 @@ def search_skills(
     q: str = Query(min_length=1, max_length=100, description="Name, alias, or something close to one."),
     limit: int = Query(10, ge=1, le=100),
     min_score: float = Query(0.5, ge=0, le=1),
-    finder: SkillFinder = Depends(get_skill_finder),
+    skill_search: SkillSearch = Depends(get_skill_search),
 ) -> SkillSearchResults:
-    return SkillSearchResults(query=q, results=finder.search(q, limit=limit, min_score=min_score))
+    return SkillSearchResults(query=q, results=skill_search.search(q, limit=limit, min_score=min_score))
 
 
 def _emerging(store: SQLiteStore, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int):
@@ -98,9 +98,9 @@ def emerging_post(body: EmergingBody, store: SQLiteStore = Depends(get_store), n
     return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
 
 
-def _compare(store, finder, namer, settings: Settings, terms: list[str], flt: PostingFilter,
+def _compare(store, skill_search, namer, settings: Settings, terms: list[str], flt: PostingFilter,
              interval: Interval) -> RankingSeries:
-    ids = list(dict.fromkeys(resolve_skill(t, finder).id for t in terms))
+    ids = list(dict.fromkeys(resolve_skill(t, skill_search).id for t in terms))
     if not ids:  # nothing named: nothing to compare (an empty key list would mean "the top skills")
         return RankingSeries(facet="skills", interval=interval, series=[])
     check_series_points(store, flt, interval, len(ids), settings.max_series_points)
@@ -119,21 +119,21 @@ def compare_get(
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
-    finder: SkillFinder = Depends(get_skill_finder),
+    skill_search: SkillSearch = Depends(get_skill_search),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
 ):
     terms = [t.strip() for raw in skills for t in raw.split(",") if t.strip()]
-    return _compare(store, finder, namer, settings, terms, flt, interval)
+    return _compare(store, skill_search, namer, settings, terms, flt, interval)
 
 
 @router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)",
              description=SERIES_HELP, responses={**NOT_FOUND, **BODY_ERRORS})
 def compare_post(body: CompareBody, store: SQLiteStore = Depends(get_store),
-                 finder: SkillFinder = Depends(get_skill_finder), namer: Namer = Depends(get_namer),
+                 skill_search: SkillSearch = Depends(get_skill_search), namer: Namer = Depends(get_namer),
                  settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
     known_filter(body, taxonomy)
-    return _compare(store, finder, namer, settings, body.skills, body.filter, body.interval)
+    return _compare(store, skill_search, namer, settings, body.skills, body.filter, body.interval)
 
 
 @router.get("/cooccurrence", response_model=Cooccurrence, summary="Skill pairs named together most often")
@@ -152,10 +152,10 @@ def skill_demand(
     skill: str = Path(description="Skill id, name or alias."),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
-    finder: SkillFinder = Depends(get_skill_finder),
+    skill_search: SkillSearch = Depends(get_skill_search),
     namer: Namer = Depends(get_namer),
 ) -> SkillDemand:
-    s = resolve_skill(skill, finder)
+    s = resolve_skill(skill, skill_search)
     everything = store.totals(flt).unique_postings
     if not flt.skills or s.id in flt.skills:  # naming s already satisfies the filter's skills
         with_skill = flt.model_copy(update={"skills": [s.id]})
@@ -199,10 +199,10 @@ def skill_series(
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     store: SQLiteStore = Depends(get_store),
-    finder: SkillFinder = Depends(get_skill_finder),
+    skill_search: SkillSearch = Depends(get_skill_search),
     settings: Settings = Depends(get_settings),
 ) -> SkillSeries:
-    s = resolve_skill(skill, finder)
+    s = resolve_skill(skill, skill_search)
     check_series_points(store, flt, interval, 2, settings.max_series_points)  # the points and the shares
     series = store.ranking_timeseries("skills", flt, interval, keys=[s.id]).series
     points = series[0].points if series else []

@@ -1,7 +1,7 @@
 """Find skills by Chinese or English name or alias, tolerating typos and near names.
 
 Every surface form of every skill (name_zh, name_en, aliases) is normalised
-(:func:`skill_taxonomy.normalize_term`). A query scores against each form by the best of:
+(:func:`skillsignal.core.text.normalize_term`). A query scores against each form by the best of:
 exact match (1.0), prefix / containment (0.75–0.95 by length ratio), character-bigram Dice
 similarity and difflib's ratio; a skill's score is its best form's.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from skill_taxonomy import Skill, Taxonomy, normalize_term
+from skill_taxonomy import Skill, Taxonomy
+from skillsignal.core.text import char_bigrams, normalize_term
 
-_cache: dict[tuple[int, str], "SkillFinder"] = {}
+_cache: dict[tuple[int, str], "SkillSearch"] = {}
 
 
 class SkillMatchResult(BaseModel):
@@ -25,10 +26,6 @@ class SkillMatchResult(BaseModel):
     type: str
     matched: str
     score: float
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
 
 
 def similarity(query: str, form: str) -> float:
@@ -43,19 +40,22 @@ def similarity(query: str, form: str) -> float:
         best = 0.75 + 0.2 * ratio
     elif query in form or form in query:
         best = 0.7 + 0.2 * ratio
-    a, b = _bigrams(query), _bigrams(form)
+    a, b = char_bigrams(query), char_bigrams(form)
     dice = 2 * len(a & b) / (len(a) + len(b))
     seq = difflib.SequenceMatcher(None, query, form, autojunk=False).ratio()
     return round(max(best, dice, seq), 4)
 
 
 @dataclass
-class SkillFinder:
+class SkillSearch:
+    """Skills by the name a user types (the API's search and resolver); finding skills in posting text is
+    :class:`nlp.skills.SkillFinder`'s job."""
+
     taxonomy: Taxonomy
     forms: list[tuple[str, str, str]]  # (normalised form, surface form, skill id)
 
     @classmethod
-    def for_taxonomy(cls, taxonomy: Taxonomy) -> "SkillFinder":
+    def for_taxonomy(cls, taxonomy: Taxonomy) -> "SkillSearch":
         key = (id(taxonomy), taxonomy.version)
         if key not in _cache:
             forms = [

@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
+from skillsignal.core.text import normalize_term
 
 log = logging.getLogger(__name__)
 
@@ -106,23 +105,15 @@ def attach_texts(gold: list[GoldSentence], postings_path: Path = DEFAULT_POSTING
     return records
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).casefold()
-
-
 def _clean_norm(text: str) -> str:
-    try:
-        from nlp.cleaning import clean_text
+    from nlp.cleaning import clean_text
 
-        text = clean_text(text)
-    except ImportError:  # pragma: no cover
-        pass
-    return _norm(text)
+    return normalize_term(clean_text(text))
 
 
 def place(evidence: str, candidates: list[GoldSentence], cache: dict[Key, str]) -> Key | None:
     """The gold sentence (of one posting) whose cleaned text overlaps ``evidence`` most."""
-    ev = _norm(evidence)
+    ev = normalize_term(evidence)
     if not ev:
         return None
     best_key, best = None, 0

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import yaml
 
+from skillsignal.core.models import LEVELS
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
@@ -54,7 +56,6 @@ CORE_CODES = (
     "2-02-38-01", "2-02-38-02", "2-02-38-03", "2-02-38-04", "2-02-38-05", "2-02-38-06",
     "2-02-38-07", "2-02-38-08", "2-02-38-09", "2-02-38-12", "2-06-07-13",
 )
-LEVELS = ("初级", "中级", "高级")
 SEED = "compgold-13"
 TARGET_PER_OCC = 7
 MIN_SENTENCES, MAX_SENTENCES = 4, 10

@@ -33,6 +33,7 @@ from nlp.new_terms import find_new_terms
 from nlp.occupation import OccupationDecision, OccupationScorer, SkillEvidence
 from nlp.sections import Sentence, split_sections
 from nlp.skills import FoundSkills, SkillFinder, SkillHit
+from skillsignal.core.text import alnum_bigrams
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
@@ -236,17 +237,12 @@ class Skills(_Component):
                 ctx.found.hits.append(hit)
 
 
-def _bigrams(text: str) -> set[str]:
-    t = "".join(ch for ch in text.casefold() if ch.isalnum())
-    return {t[i: i + 2] for i in range(len(t) - 1)}
-
-
 def lexical_agreement(term: str, forms: list[str], min_dice: float, min_ratio: float) -> bool:
     """The term is written like one of the skill's Latin forms: similar length and character
     bigrams (guards the embedding match against look-alike acronyms: LVM is not LLVM)."""
-    tb = _bigrams(term)
+    tb = alnum_bigrams(term)
     for form in forms:
-        fb = _bigrams(form)
+        fb = alnum_bigrams(form)
         if not tb or not fb:
             continue
         ratio = min(len(term), len(form)) / max(len(term), len(form))

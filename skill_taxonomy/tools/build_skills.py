@@ -37,6 +37,8 @@ from pathlib import Path
 
 import yaml
 
+from skillsignal.core.text import normalize_term
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
@@ -63,12 +65,6 @@ ID_CHARS = re.compile(r"[^a-z0-9_.+#-]+")
 def slug(name: str) -> str:
     s = ID_CHARS.sub("-", name.strip().lower().replace(" ", "-")).strip("-")
     return re.sub(r"-{2,}", "-", s)
-
-
-def norm(text: str) -> str:
-    from skill_taxonomy.models import normalize_term
-
-    return normalize_term(text)
 
 
 @dataclass
@@ -220,25 +216,25 @@ def check_and_finish(entries: list[Entry]) -> list[str]:
     owners: dict[str, set[str]] = defaultdict(set)
     for e in entries:
         for form in [e.name_en, e.name_zh, *e.aliases]:
-            owners[norm(form)].add(e.id)
+            owners[normalize_term(form)].add(e.id)
     for key, who in owners.items():
         if len(who) > 1 and not all(ids[i].ambiguous for i in who):
             errors.append(f"surface {key!r} shared by {sorted(who)} (mark both amb)")
     for e in entries:
-        own = {norm(f) for f in [e.name_en, e.name_zh, *e.aliases]}
+        own = {normalize_term(f) for f in [e.name_en, e.name_zh, *e.aliases]}
         for v in variants(e):
-            k = norm(v)
+            k = normalize_term(v)
             if k not in own and k not in owners:
                 e.variants.append(v)
                 own.add(k)
                 owners[k].add(e.id)
         # drop aliases that only repeat the name
-        seen = {norm(e.name_en), norm(e.name_zh)}
+        seen = {normalize_term(e.name_en), normalize_term(e.name_zh)}
         kept = []
         for a in e.aliases:
-            if norm(a) not in seen:
+            if normalize_term(a) not in seen:
                 kept.append(a)
-                seen.add(norm(a))
+                seen.add(normalize_term(a))
         e.aliases = kept
     return errors
 

@@ -8,18 +8,21 @@ attaches an :class:`Extraction`; the store keeps both and answers counts over th
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .dates import parse_date
+from .text import normalize_term
 
+#: a posting's level (the standards' 初级 / 中级 / 高级), in rising order; every package uses this one
 Level = Literal["初级", "中级", "高级"]
+LEVELS: tuple[Level, ...] = get_args(Level)
 SalaryPeriod = Literal["hour", "day", "week", "month", "year"]
+#: China's four economic regions
 Region = Literal["east", "central", "west", "northeast"]
+REGIONS: tuple[Region, ...] = get_args(Region)
 
 #: Longest description kept; longer text is cut (and flagged) rather than rejected.
 MAX_DESCRIPTION_CHARS = 1_000_000
@@ -118,11 +121,6 @@ class Extraction(BaseModel):
     extracted_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-def _norm_for_fingerprint(text: str | None) -> str:
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    return re.sub(r"\s+", "", text)
-
-
 class Posting(BaseModel):
     """One job posting, as fetched, with its parsed fields and (once extracted) its facts."""
 
@@ -172,6 +170,6 @@ class Posting(BaseModel):
         """Content hash over normalised title + company + description (exact-duplicate key)."""
         h = hashlib.sha1()
         for part in (self.title, self.company, self.description):
-            h.update(_norm_for_fingerprint(part).encode("utf-8"))
+            h.update(normalize_term(part).encode("utf-8"))
             h.update(b"\x1f")
         return h.hexdigest()

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skillsignal.core.models import LEVELS, Level
+
 from .schema import (
     DATA_DIR,
     CommonTemplate,
     Direction,
-    Level,
     OccupationTemplate,
     load_templates,
     marked_skills,
@@ -26,7 +27,6 @@ from .schema import (
     unmark,
 )
 
-LEVELS: tuple[Level, ...] = ("初级", "中级", "高级")
 VALID_DAYS = 60
 
 

@@ -13,10 +13,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from skillsignal.core.models import LEVELS, Level, Region
+
 DATA_DIR = Path(__file__).parent / "data"
 
-Level = Literal["初级", "中级", "高级"]
-RegionName = Literal["east", "central", "west", "northeast"]
 
 #: Title words that decide the level by themselves (GUIDELINE level rules 1 and 2).
 SENIOR_CUES = ("高级", "资深", "专家", "架构师", "总监", "负责人", "主管", "首席", "技术经理", "tech lead",
@@ -131,7 +131,7 @@ class City(BaseModel):
 
     city: str
     province: str
-    region: RegionName
+    region: Region
     tier: Literal[1, 2]
     districts: list[str] = Field(min_length=1)
     streets: list[str] = Field(min_length=1, description="streets[i] lies in districts[i].")
@@ -175,7 +175,7 @@ class CommonTemplate(BaseModel):
 
     @model_validator(mode="after")
     def _levels_complete(self) -> CommonTemplate:
-        if set(self.levels) != {"初级", "中级", "高级"}:
+        if set(self.levels) != set(LEVELS):
             raise ValueError("levels must give 初级, 中级 and 高级")
         return self
 

@@ -3,7 +3,8 @@ and no two of them come near its similarity threshold."""
 
 from __future__ import annotations
 
-from skillsignal.dedup import THRESHOLD, Deduper, companies_agree, normalise, normalise_company, titles_alike
+from skillsignal.core.text import normalize_alnum
+from skillsignal.dedup import THRESHOLD, Deduper, companies_agree, normalise_company, titles_alike
 from skillsignal.demo.generator import generate_postings
 from skillsignal.core.records import record_to_posting
 
@@ -41,11 +42,11 @@ def _shingles(text: str, k: int = 4) -> set[str]:
 
 def test_no_pair_comes_near_the_duplicate_threshold():
     postings = generate_postings()
-    sh = {p.id: _shingles(normalise(p.title + p.company + p.description)) for p in postings}
+    sh = {p.id: _shingles(normalize_alnum(p.title + p.company + p.description)) for p in postings}
     worst = 0.0
     for i, a in enumerate(postings):
         for b in postings[i + 1:]:
-            if not (titles_alike(normalise(a.title), normalise(b.title))
+            if not (titles_alike(normalize_alnum(a.title), normalize_alnum(b.title))
                     and companies_agree(normalise_company(a.company), normalise_company(b.company))):
                 continue
             x, y = sh[a.id], sh[b.id]

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from skill_taxonomy.loader import Taxonomy, load_taxonomy
-from skill_taxonomy.models import LEVELS
 from skill_taxonomy.validate import validate_taxonomy
+from skillsignal.core.models import LEVELS
 
 CORE = {
     "2-02-38-01", "2-02-38-02", "2-02-38-03", "2-02-38-04", "2-02-38-05", "2-02-38-06",
