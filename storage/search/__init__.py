@@ -3,7 +3,8 @@
 * :mod:`.queries` – the one query builder (filters, composite facets, date histograms, search);
 * :mod:`.documents` – posting -> document, hit -> ``PostingHit``;
 * :mod:`.mapping` + ``index_template.json`` – settings and mappings, versioned index names;
-* :mod:`.index` – :class:`SearchIndex`, all the semantics; :mod:`.clients` – the two thin adapters;
+* :mod:`.index` – :class:`SearchIndex`: index management, writes, postings; :mod:`.aggregations` – the
+  counting hooks of :class:`storage.shared.SharedIndex` as requests; :mod:`.clients` – the two thin adapters;
 * :func:`reindex` – build a new concrete index and swap the alias atomically.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .clients import ElasticsearchIndex, OpenSearchIndex, split_credentials
-from .index import SearchIndex, SearchStoreError, median_of_histogram
+from ..base import median_of_histogram
+from .aggregations import SearchStoreError
+from .index import SearchIndex
 from .reindex import reindex
 
 if TYPE_CHECKING:
