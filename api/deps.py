@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
 from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.core.config import Settings
-from storage import SQLiteStore
+from storage import PostingIndex
 
 from .services.names import Namer
 from .services.skill_search import SkillFinder
@@ -27,8 +27,14 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> SQLiteStore:
-    return request.app.state.store
+def get_index(request: Request) -> PostingIndex:
+    """The app's store (whichever backend ``storage.open_store`` opened)."""
+    index: PostingIndex = request.app.state.store
+    return index
+
+
+#: a route parameter receiving the app's store
+Index = Annotated[PostingIndex, Depends(get_index)]
 
 
 def get_taxonomy(settings: Settings = Depends(get_settings)) -> Taxonomy:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, PostingIndex
 
-from ..deps import get_namer, get_store
+from ..deps import Index, get_namer
 from ..filters import filter_query
 from ..schemas import STORE_ERROR, Bucket, FacetCounts
 from ..services.names import Namer
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/counts", tags=["counts"], responses=STORE_ERROR)
 _ALL = 1000
 
 
-def _counts(facet: str, flt: PostingFilter, store: SQLiteStore, namer: Namer) -> FacetCounts:
+def _counts(facet: str, flt: PostingFilter, store: PostingIndex, namer: Namer) -> FacetCounts:
     ranking = store.ranking(facet, flt, metric="total_postings", limit=_ALL)
     return FacetCounts(
         facet=facet,
@@ -34,8 +34,8 @@ def _counts(facet: str, flt: PostingFilter, store: SQLiteStore, namer: Namer) ->
 
 @router.get("/occupations", response_model=FacetCounts, summary="Postings per national occupation")
 def by_occupation(
+    store: Index,
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
 ) -> FacetCounts:
     return _counts("occupations", flt, store, namer)
@@ -43,8 +43,8 @@ def by_occupation(
 
 @router.get("/levels", response_model=FacetCounts, summary="Postings per level (初级/中级/高级)")
 def by_level(
+    store: Index,
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
 ) -> FacetCounts:
     return _counts("levels", flt, store, namer)

@@ -150,5 +150,6 @@ class SearchAggregations(SharedIndex):
         for b in self.composite(q.filter_query(flt), q.export_sources(list(dims), interval), q.DUP_AGG):
             key = b["key"]
             values = tuple(key.get(f"d{i}") for i in range(len(dims)))
-            by_series[values][date.fromisoformat(str(key["p"])[:10])] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
+            period = date.fromisoformat(str(key["p"])[:10])
+            by_series[values][period] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
         return by_series

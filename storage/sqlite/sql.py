@@ -122,7 +122,9 @@ def link_source(flt: PostingFilter | None, table: str, alias: str, occ_index: st
         clauses, params = _conditions(flt, alias, f"{alias}.pid")
         # With an occupation filter the occupation index is the one to walk; SQLite's planner
         # otherwise tends to skip-scan the skill index and read every link row.
-        source = f"{table} {alias} INDEXED BY {occ_index}" if flt is not None and flt.occupations else f"{table} {alias}"
+        source = f"{table} {alias}"
+        if flt is not None and flt.occupations:
+            source += f" INDEXED BY {occ_index}"
         return source, " AND ".join(clauses) or "1=1", params
     clauses, params = _conditions(flt, "p", "p.rid")
     return f"{table} {alias} JOIN postings p ON p.rid = {alias}.pid", " AND ".join(clauses) or "1=1", params
