@@ -30,9 +30,10 @@ language.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from skillsignal.core.models import Extraction, Posting
 
@@ -50,6 +51,7 @@ from .results import (
     SeriesRow,
     Totals,
 )
+
 
 class StoreError(RuntimeError):
     """The store cannot be used as asked; the message says what to do."""
@@ -226,8 +228,11 @@ class PostingIndex(Protocol):
     """
 
     backend_name: str
-    #: the file the store lives in; None for a store on a server
-    path: Path | None
+
+    @property
+    def path(self) -> Path | None:
+        """The file the store lives in; None for a store on a server."""
+        ...
 
     # -- writes ------------------------------------------------------------------------------
     def index_postings(self, postings: Sequence[Posting]) -> int:
@@ -239,7 +244,7 @@ class PostingIndex(Protocol):
         """Attach each posting's extraction (or its error) and re-index it; returns how many."""
         ...
 
-    def set_duplicates(self, dup_of: dict[str, str | None]) -> None:
+    def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
         ...
 

@@ -14,7 +14,6 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from skillsignal.core.models import Extraction, Posting, SkillMatch
@@ -183,7 +182,7 @@ def export_rows(by_series: SeriesCounts, dims: Sequence[str], all_periods: Seque
     """One row per series × period, series ordered by their dimension values (missing last)."""
     for values in sorted(by_series, key=lambda v: tuple((x is None, x or "") for x in v)):
         counts = by_series[values]
-        named = dict(zip(dims, values))
+        named = dict(zip(dims, values, strict=True))
         for start in all_periods:
             n, d = counts.get(start, (0, 0))
             yield SeriesRow(period=start, count=n, unique_count=n - d, **named)
@@ -215,7 +214,6 @@ class SharedIndex(ABC):
     hooks it implements (each hook counts what the filter selects, in the backend's own language)."""
 
     backend_name: str
-    path: Path | None = None
 
     # -- hooks ------------------------------------------------------------------------------------
     @abstractmethod

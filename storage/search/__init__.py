@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .clients import ElasticsearchIndex, OpenSearchIndex, split_credentials
 from ..base import median_of_histogram
 from .aggregations import SearchStoreError
+from .clients import ElasticsearchIndex, OpenSearchIndex, split_credentials
 from .index import SearchIndex
 from .reindex import reindex
 
@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     from skillsignal.core.config import Settings
 
 
-def open_search_index(settings: "Settings", **kwargs: object) -> SearchIndex:
+def open_search_index(settings: Settings, **kwargs: Any) -> SearchIndex:
     """The search-server store the settings name (``backend`` elasticsearch or opensearch)."""
-    cls = {"elasticsearch": ElasticsearchIndex, "opensearch": OpenSearchIndex}.get(settings.backend)
-    if cls is None:
-        raise SearchStoreError(f"backend {settings.backend!r} is not a search server; use elasticsearch or opensearch")
-    return cls.connect(settings.search_url, settings.search_index, **kwargs)  # type: ignore[attr-defined]
+    if settings.backend == "elasticsearch":
+        return ElasticsearchIndex.connect(settings.search_url, settings.search_index, **kwargs)
+    if settings.backend == "opensearch":
+        return OpenSearchIndex.connect(settings.search_url, settings.search_index, **kwargs)
+    raise SearchStoreError(f"backend {settings.backend!r} is not a search server; use elasticsearch or opensearch")
 
 
 __all__ = [

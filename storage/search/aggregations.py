@@ -5,8 +5,10 @@ from ``date_histogram``, and one page of jieba-phrase search."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import Any, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 from ..base import PeriodCounts, StoreError, median_of_histogram
 from ..filters import PostingFilter
@@ -30,6 +32,7 @@ class SearchAggregations(SharedIndex):
     index management and the writes."""
 
     backend_name = "search"
+    path: Path | None = None  # on a server, not in a file
     client: Any
     alias: str
     page_size: int

@@ -4,14 +4,14 @@ and search hit -> :class:`PostingHit`."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from skillsignal.core.models import Posting
 
 from .. import fts
-from ..shared import competency_ids, posting_values, unique_skills
 from ..results import Highlight, PostingHit
+from ..shared import competency_ids, posting_values, unique_skills
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -36,7 +36,7 @@ def to_document(p: Posting, *, is_dup: bool = False, dup_of: str | None = None,
         "skill_ids": [s["id"] for s in skills],
         "skills": skills,
         "competency_ids": competency_ids(p.extraction),
-        "updated_at": (now or datetime.now(timezone.utc)).isoformat(),
+        "updated_at": (now or datetime.now(UTC)).isoformat(),
         "doc": p.model_dump(mode="json"),
     }
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 from skillsignal.core.models import Posting
 
@@ -55,7 +56,7 @@ class SearchIndex(SearchAggregations):
             self.ensure_index()
 
     # -- adapter hooks -----------------------------------------------------------------------
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict]]:
+    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
         """Send actions through the library's bulk helper; returns (succeeded, errors)."""
         raise NotImplementedError
 
@@ -124,16 +125,17 @@ class SearchIndex(SearchAggregations):
     def _refresh_arg(self) -> str | None:
         return "wait_for" if self.refresh_on_write else None
 
-    def _check(self, errors: list[dict], ignore_missing: bool = False) -> None:
+    def _check(self, errors: list[dict[str, Any]], ignore_missing: bool = False) -> None:
         bad = [e for e in errors if not (ignore_missing and next(iter(e.values())).get("status") == 404)]
         if bad:
-            raise SearchStoreError(f"{len(bad)} bulk actions failed; first: {json.dumps(bad[0], ensure_ascii=False)[:500]}")
+            first = json.dumps(bad[0], ensure_ascii=False)[:500]
+            raise SearchStoreError(f"{len(bad)} bulk actions failed; first: {first}")
 
     def write_actions(self, postings: Sequence[Posting], index: str | None = None,
                       dups: dict[str, str | None] | None = None) -> Iterator[dict[str, Any]]:
         """Bulk actions for postings. Existing documents are partially updated without touching their
         near-duplicate marks; new ones are inserted (upsert) unmarked, or with ``dups`` marks."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for p in postings:
             dup_of = (dups or {}).get(p.id)
             doc = to_document(p, is_dup=dup_of is not None, dup_of=dup_of, now=now)
@@ -153,7 +155,7 @@ class SearchIndex(SearchAggregations):
         return len(by_id)
 
 
-    def set_duplicates(self, dup_of: dict[str, str | None]) -> None:
+    def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         actions = (
             {"_op_type": "update", "_index": self.alias, "_id": pid, "doc": {"dup_of": v, "is_dup": v is not None}}
             for pid, v in dup_of.items()

@@ -9,7 +9,8 @@ without a server.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..filters import PostingFilter
 from ..results import EXPORT_DIMENSIONS, Interval

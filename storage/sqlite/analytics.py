@@ -4,7 +4,7 @@ facet rankings, skill pairs and export series. Rankings by count are ordered and
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..base import PeriodCounts, median_of_histogram
 from ..filters import PostingFilter

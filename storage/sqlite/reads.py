@@ -4,8 +4,9 @@ page of full-text search (FTS5 over jieba-segmented title and description)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from skillsignal.core.models import Posting
 

@@ -26,6 +26,16 @@ EXPORT_COLUMNS = {dim: SQL_COLUMNS.get(value, value) for dim, value in EXPORT_VA
 #: filter list field -> column (same name in ``postings`` and, for the hot ones, ``posting_skills``);
 #: experience is filtered by years (experience_min/max), not by band
 _LIST_FILTERS = {k: v for k, v in FACET_COLUMNS.items() if k != "experience"}
+#: date filter field -> comparison of the posting day with it
+_DATE_BOUNDS = (("start", ">="), ("end", "<="))
+#: numeric filter field -> (column, comparison): experience by its lower bound; a salary range
+#: matches when it overlaps the filter's
+_NUMBER_BOUNDS = (
+    ("experience_min", "experience_min", ">="),
+    ("experience_max", "experience_min", "<="),
+    ("salary_min", "salary_max", ">="),
+    ("salary_max", "salary_min", "<="),
+)
 #: filter fields the skill-link table can answer alone
 _SKILL_TABLE_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "regions", "skills"}
 #: the columns of ``postings`` the link tables copy
@@ -78,12 +88,11 @@ def _conditions(flt: PostingFilter | None, alias: str, link_id: str) -> tuple[li
     params: list[object] = []
     if flt is None:
         return clauses, params
-    if flt.start:
-        clauses.append(f"{alias}.day >= ?")
-        params.append(day_number(flt.start))
-    if flt.end:
-        clauses.append(f"{alias}.day <= ?")
-        params.append(day_number(flt.end))
+    for field, op in _DATE_BOUNDS:
+        day = getattr(flt, field)
+        if day:
+            clauses.append(f"{alias}.day {op} ?")
+            params.append(day_number(day))
     for field, column in _LIST_FILTERS.items():
         values = getattr(flt, field)
         if values:
@@ -94,18 +103,11 @@ def _conditions(flt: PostingFilter | None, alias: str, link_id: str) -> tuple[li
             f"{link_id} IN (SELECT pid FROM posting_skills WHERE skill_id IN ({','.join('?' * len(flt.skills))}))"
         )
         params.extend(flt.skills)
-    if flt.experience_min is not None:
-        clauses.append(f"{alias}.experience_min >= ?")
-        params.append(flt.experience_min)
-    if flt.experience_max is not None:
-        clauses.append(f"{alias}.experience_min <= ?")
-        params.append(flt.experience_max)
-    if flt.salary_min is not None:
-        clauses.append(f"{alias}.salary_max >= ?")
-        params.append(flt.salary_min)
-    if flt.salary_max is not None:
-        clauses.append(f"{alias}.salary_min <= ?")
-        params.append(flt.salary_max)
+    for field, column, op in _NUMBER_BOUNDS:
+        value = getattr(flt, field)
+        if value is not None:
+            clauses.append(f"{alias}.{column} {op} ?")
+            params.append(value)
     return clauses, params
 
 

@@ -4,8 +4,8 @@ text) and near-duplicate marks."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
-from typing import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from skillsignal.core.models import Posting
 
@@ -48,13 +48,13 @@ class SQLiteWrites(SQLiteConnection):
     def refresh(self) -> None:
         """Nothing to do: a committed write is visible to the next read."""
 
-    def set_duplicates(self, dup_of: dict[str, str | None]) -> None:
+    def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
         with self._tx() as tx:
             self._set_duplicates(tx, dup_of)
 
     @staticmethod
-    def _set_duplicates(tx: sqlite3.Connection, dup_of: dict[str, str | None]) -> None:
+    def _set_duplicates(tx: sqlite3.Connection, dup_of: Mapping[str, str | None]) -> None:
         rows = [(v, int(v is not None), k) for k, v in dup_of.items()]
         tx.executemany("UPDATE postings SET dup_of=?, is_dup=? WHERE id=?", rows)
         for table in ("posting_skills", "posting_competencies"):
@@ -75,7 +75,7 @@ class SQLiteWrites(SQLiteConnection):
         return out
 
     def _upsert(self, tx: sqlite3.Connection, postings: Sequence[Posting]) -> None:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         ids = [p.id for p in postings]
         before = self._rids(tx, ids)
         if before:
@@ -96,7 +96,7 @@ class SQLiteWrites(SQLiteConnection):
         )
         skill_rows = []
         competency_rows = []
-        for p, row in zip(postings, rows):
+        for p, row in zip(postings, rows, strict=True):
             if not p.extraction:
                 continue
             rid, is_dup = after[p.id]
