@@ -17,6 +17,19 @@ from ..fts import TOKENIZE
 
 SCHEMA_VERSION = 3
 
+#: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
+#: query filtering on them alone never reads ``postings``
+_LINK_COLUMNS = """    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    is_dup INTEGER NOT NULL,
+    occupation_code TEXT,
+    occupation_direction TEXT,
+    level TEXT,
+    province TEXT,
+    region TEXT,
+    salary_mid REAL,
+"""
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS postings (
     rid INTEGER PRIMARY KEY,
@@ -63,16 +76,7 @@ CREATE TABLE IF NOT EXISTS posting_skills (
     skill_id TEXT NOT NULL,
     required INTEGER NOT NULL,
     score REAL NOT NULL,
-    day INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    is_dup INTEGER NOT NULL,
-    occupation_code TEXT,
-    occupation_direction TEXT,
-    level TEXT,
-    province TEXT,
-    region TEXT,
-    salary_mid REAL,
-    PRIMARY KEY (pid, skill_id)
+{_LINK_COLUMNS}    PRIMARY KEY (pid, skill_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
@@ -80,16 +84,7 @@ CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup
 CREATE TABLE IF NOT EXISTS posting_competencies (
     pid INTEGER NOT NULL,               -- postings.rid
     competency_id TEXT NOT NULL,        -- a statement id of the taxonomy
-    day INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    is_dup INTEGER NOT NULL,
-    occupation_code TEXT,
-    occupation_direction TEXT,
-    level TEXT,
-    province TEXT,
-    region TEXT,
-    salary_mid REAL,
-    PRIMARY KEY (pid, competency_id)
+{_LINK_COLUMNS}    PRIMARY KEY (pid, competency_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pc_comp ON posting_competencies(competency_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS pc_occ ON posting_competencies(occupation_code, competency_id, day, month, is_dup);
