@@ -25,10 +25,12 @@ _ROW_COLUMNS = (
 
 def posting_row(p: Posting, now: str) -> dict[str, object]:
     """The ``postings`` row of a posting (named parameters of :data:`_ROW_COLUMNS`)."""
-    row: dict[str, object] = {SQL_COLUMNS.get(k, k): v for k, v in posting_values(p).items()}
+    row: dict[str, object] = posting_values(p)
+    for value, column in SQL_COLUMNS.items():
+        row[column] = row.pop(value)
     posted = posted_date(p)
-    row.update(day=day_number(posted), month=month_number(posted), extraction_error=p.extraction_error,
-               doc=p.model_dump_json(), updated_at=now)
+    row["day"], row["month"] = day_number(posted), month_number(posted)
+    row["extraction_error"], row["doc"], row["updated_at"] = p.extraction_error, p.model_dump_json(), now
     return row
 
 
