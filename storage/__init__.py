@@ -11,7 +11,7 @@ from skillsignal.core.config import Settings, get_settings
 
 from .base import CursorError, PostingIndex, SeriesLimitError, StoreError
 from .filters import PostingFilter
-from .sqlite import FACET_COLUMNS, SQLiteStore, StoreCorruptError, is_corruption
+from .sqlite import SQLiteStore, StoreCorruptError, is_corruption
 
 
 def open_store(settings: Settings | None = None) -> PostingIndex:
@@ -28,6 +28,6 @@ def open_store(settings: Settings | None = None) -> PostingIndex:
 
 
 __all__ = [
-    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
+    "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
     "StoreCorruptError", "StoreError", "is_corruption", "open_store",
 ]

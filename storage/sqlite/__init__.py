@@ -11,19 +11,10 @@
 from __future__ import annotations
 
 from ..base import StoreError
-from .files import (
-    SQLITE_HEADER,
-    StoreCorruptError,
-    check_sqlite_file,
-    corrupt_error,
-    is_corruption,
-    quick_check_problem,
-    store_remedy,
-)
-from .sql import FACET_COLUMNS, where_clause
+from .files import StoreCorruptError, check_sqlite_file, corrupt_error, is_corruption, quick_check_problem
 from .store import SQLiteStore
 
 __all__ = [
-    "FACET_COLUMNS", "SQLITE_HEADER", "SQLiteStore", "StoreCorruptError", "StoreError", "check_sqlite_file",
-    "corrupt_error", "is_corruption", "quick_check_problem", "store_remedy", "where_clause",
+    "SQLiteStore", "StoreCorruptError", "StoreError", "check_sqlite_file", "corrupt_error", "is_corruption",
+    "quick_check_problem",
 ]
