@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader
 from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.core.config import Settings
 from skillsignal.core.ingest import PostingSink
-from storage import PostingIndex, SQLiteStore
+from storage import PostingIndex
 
 from .services.names import Namer
 from .services.skill_search import SkillSearch
@@ -32,8 +32,14 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> SQLiteStore:
-    return request.app.state.store
+def get_index(request: Request) -> PostingIndex:
+    """The app's store (whichever backend ``storage.open_store`` opened)."""
+    index: PostingIndex = request.app.state.store
+    return index
+
+
+#: a route parameter receiving the app's store
+Index = Annotated[PostingIndex, Depends(get_index)]
 
 
 def get_taxonomy(settings: Settings = Depends(get_settings)) -> Taxonomy:

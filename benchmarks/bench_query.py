@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skill_taxonomy import default_taxonomy  # noqa: E402
 from skillsignal.core.models import LEVELS, Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
-from storage import PostingFilter, SQLiteStore  # noqa: E402
+from storage import PostingFilter, PostingIndex, SQLiteStore  # noqa: E402
 
 log = logging.getLogger("bench_query")
 
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def time_queries(store: SQLiteStore, args: argparse.Namespace) -> int:
+def time_queries(store: PostingIndex, args: argparse.Namespace) -> int:
     """Database size and p50/p95 of the queries, one occupation filter over the last year."""
     size = args.db.stat().st_size + sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "-*"))
     n = store.count_postings()

@@ -40,7 +40,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -49,6 +49,8 @@ from .core.models import Posting
 from .core.text import char_bigrams, normalize_alnum
 
 if TYPE_CHECKING:
+    from storage import PostingIndex
+
     from .core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,6 @@ _COMPANY_NOISE = re.compile(
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 
 
-class DuplicateMarkStore(Protocol):
-    def set_duplicates(self, dup_of: dict[str, str | None]) -> None: ...
 
 
 def normalise_company(name: str | None) -> str:
@@ -173,7 +173,7 @@ _META = "dedup_meta"
 class Deduper:
     """Keeps near-duplicate marks of a store up to date as postings arrive."""
 
-    def __init__(self, store: DuplicateMarkStore, db_path: Path | str, threshold: float = THRESHOLD):
+    def __init__(self, store: PostingIndex, db_path: Path | str, threshold: float = THRESHOLD):
         self.store = store
         self.db_path = Path(db_path)
         self.threshold = threshold
@@ -185,8 +185,8 @@ class Deduper:
         self._lock = threading.RLock()  # one update at a time (the API serves from a thread pool)
 
     @classmethod
-    def for_store(cls, store, settings: "Settings | None" = None, **kw) -> "Deduper":
-        path = getattr(store, "path", None)
+    def for_store(cls, store: PostingIndex, settings: "Settings | None" = None, **kw) -> "Deduper":
+        path = store.path
         if path is None:
             if settings is None:
                 from .core.config import get_settings
@@ -390,7 +390,9 @@ class Deduper:
             self._conn = None
 
 
-def dedup_store(store, settings: "Settings | None" = None, rebuild: bool = False) -> tuple[DedupStats, int]:
+def dedup_store(
+    store: PostingIndex, settings: "Settings | None" = None, rebuild: bool = False
+) -> tuple[DedupStats, int]:
     """Check every stored posting (``rebuild``: from scratch); returns stats and the cluster count."""
     deduper = Deduper.for_store(store, settings)
     try:

@@ -23,7 +23,7 @@ from .core.models import Posting
 
 if TYPE_CHECKING:
     from nlp.extractor import Extractor
-    from storage import SQLiteStore
+    from storage import PostingIndex
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class IngestPipeline:
         self,
         settings: Settings | None = None,
         *,
-        store: "SQLiteStore | None" = None,
+        store: "PostingIndex | None" = None,
         extractor: "Extractor | None" = None,
         extract: bool = True,
         batch_size: int = 200,
@@ -107,7 +107,7 @@ class IngestPipeline:
                 stats.unchanged += 1
             else:
                 changed.append(posting.model_copy(update={"extraction": None, "extraction_error": None}))
-        stats.stored = self.store.upsert_postings(changed)
+        stats.stored = self.store.index_postings(changed)
         self._mark_duplicates(normalised)
         if self.extract and changed:
             results = self.extract_postings(changed)

@@ -7,32 +7,27 @@ implements :class:`storage.base.PostingIndex` and takes the same :class:`Posting
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from skillsignal.core.config import Settings, get_settings
 
-from .base import CursorError, PostingIndex, SeriesLimitError
+from .base import CursorError, PostingIndex, SeriesLimitError, StoreError
 from .filters import PostingFilter
-from .sqlite import FACET_COLUMNS, SQLiteStore, StoreCorruptError, StoreError, is_corruption
-
-if TYPE_CHECKING:
-    from .search import SearchIndex
+from .sqlite import SQLiteStore, StoreCorruptError, is_corruption
 
 
-def open_store(settings: Settings | None = None) -> "SQLiteStore | SearchIndex":
+def open_store(settings: Settings | None = None) -> PostingIndex:
     """The store ``settings.backend`` names: the SQLite file under the data directory (default), or
     the index alias ``settings.search_index`` on the Elasticsearch/OpenSearch server at
     ``settings.search_url``."""
     settings = settings or get_settings()
     settings.ensure_dirs()
     if settings.backend in ("elasticsearch", "opensearch"):
-        from .search import open_search_index
+        from .search import open_search_index  # the search clients load only when a server is used
 
         return open_search_index(settings)
     return SQLiteStore(settings.db_path)
 
 
 __all__ = [
-    "FACET_COLUMNS", "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
+    "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
     "StoreCorruptError", "StoreError", "is_corruption", "open_store",
 ]

@@ -22,14 +22,20 @@ two agree by construction:
   statement its extraction lists (keys are statement ids). ``median_salary`` is filled on buckets
   only when it is the ranked metric (buckets without salaries rank last).
 * **skills filter** – a posting matches when it names any of the listed skills.
+
+The query semantics written once for both backends (windows, bucket order, lift, cursors, export
+rows) live in :mod:`storage.shared`; a backend only translates filters and counts to its query
+language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from skillsignal.core.models import Posting
+from skillsignal.core.models import Extraction, Posting
 
 from .filters import PostingFilter
 from .results import (
@@ -45,6 +51,15 @@ from .results import (
     SeriesRow,
     Totals,
 )
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says what to do."""
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this query did not issue."""
+
 
 #: (label, lower bound inclusive, upper bound exclusive) in years; ``None`` years → 不限
 EXPERIENCE_BANDS: tuple[tuple[str, float, float], ...] = (
@@ -181,13 +196,32 @@ def median(values: Sequence[float]) -> float | None:
     return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def median_of_histogram(hist: Iterable[tuple[float, int]]) -> float | None:
+    """:func:`median` of the values a (value, count) histogram holds, without expanding it."""
+    items = sorted(hist)
+    n = sum(c for _, c in items)
+    if n == 0:
+        return None
+    lo_rank, hi_rank = (n - 1) // 2, n // 2
+    lo: float | None = None
+    seen = 0
+    for value, count in items:
+        if lo is None and seen + count > lo_rank:
+            lo = value
+        if seen + count > hi_rank:  # reached for n > 0, after ``lo`` is set
+            return (float(lo if lo is not None else value) + float(value)) / 2
+        seen += count
+    return None
+
+
 def intensity(total: int, unique: int) -> float:
     return round(total / unique, 6) if unique else 0.0
 
 
 @runtime_checkable
 class PostingIndex(Protocol):
-    """What the API queries. Every method takes the one :class:`PostingFilter` (None = everything).
+    """The store every caller depends on (API, ingest pipeline, dedup, CLI); both backends implement
+    it. Every query takes the one :class:`PostingFilter` (None = everything).
 
     Writes are visible to the next read (a backend with a refresh interval refreshes on write
     or in :meth:`refresh`).
@@ -195,12 +229,22 @@ class PostingIndex(Protocol):
 
     backend_name: str
 
+    @property
+    def path(self) -> Path | None:
+        """The file the store lives in; None for a store on a server."""
+        ...
+
+    # -- writes ------------------------------------------------------------------------------
     def index_postings(self, postings: Sequence[Posting]) -> int:
         """Insert or replace postings by id (with their extraction); returns how many. Near-duplicate
         marks set by :meth:`set_duplicates` survive a re-index of the same id."""
         ...
 
-    def set_duplicates(self, dup_of: dict[str, str | None]) -> None:
+    def save_extractions(self, results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> int:
+        """Attach each posting's extraction (or its error) and re-index it; returns how many."""
+        ...
+
+    def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
         ...
 
@@ -208,7 +252,40 @@ class PostingIndex(Protocol):
         """Make every write so far visible to queries."""
         ...
 
+    def close(self) -> None:
+        """Release the connections (the store may be used again; it reconnects)."""
+        ...
+
+    # -- reads: postings and the store itself ---------------------------------------------------
     def get_posting(self, posting_id: str) -> Posting | None: ...
+
+    def iter_postings(self, batch_size: int = 500, only_unextracted: bool = False) -> Iterator[Posting]:
+        """Every stored posting (``only_unextracted``: those without an extraction), in id order."""
+        ...
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """id -> (content fingerprint, taxonomy version) for those of ``ids`` already stored."""
+        ...
+
+    def date_range(self) -> tuple[date, date] | None:
+        """The earliest and latest posting date stored (None when empty)."""
+        ...
+
+    def stats(self) -> dict[str, object]:
+        """What the store holds: postings, extracted, extraction errors, duplicates, skill mentions."""
+        ...
+
+    def check_integrity(self, max_errors: int = 3) -> str | None:
+        """None when the store is intact, else what is damaged (a server store answers None: its
+        server reports its own health)."""
+        ...
+
+    # -- reads: counts -----------------------------------------------------------------------------
+    def count_postings(self, flt: PostingFilter | None = None, unique_only: bool = False) -> int: ...
+
+    def count_by(self, facet: str, flt: PostingFilter | None = None, limit: int = 50) -> list[tuple[str, int]]:
+        """Postings (duplicates included) per value of ``facet``, largest first."""
+        ...
 
     def totals(self, flt: PostingFilter | None = None) -> Totals: ...
 
@@ -217,30 +294,18 @@ class PostingIndex(Protocol):
         ...
 
     def ranking(
-        self,
-        facet: str,
-        flt: PostingFilter | None = None,
-        metric: Metric = "unique_postings",
-        limit: int = 10,
+        self, facet: str, flt: PostingFilter | None = None, metric: Metric = "unique_postings", limit: int = 10
     ) -> Ranking: ...
 
     def ranking_timeseries(
-        self,
-        facet: str,
-        flt: PostingFilter | None = None,
-        interval: Interval = "month",
-        keys: Sequence[str] | None = None,
-        limit: int = 5,
+        self, facet: str, flt: PostingFilter | None = None, interval: Interval = "month",
+        keys: Sequence[str] | None = None, limit: int = 5
     ) -> RankingSeries:
         """A series per facet value: ``keys`` if given, else the ``limit`` top values by unique postings."""
         ...
 
     def search_postings(
-        self,
-        query: str | None,
-        flt: PostingFilter | None = None,
-        cursor: str | None = None,
-        size: int = 20,
+        self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None, size: int = 20
     ) -> Page:
         """Full-text search (Chinese-aware) over title + description, best match first; no query =
         newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page."""
@@ -253,17 +318,10 @@ class PostingIndex(Protocol):
         ...
 
     def export_series(
-        self,
-        flt: PostingFilter | None = None,
-        interval: Interval = "month",
-        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
-        max_rows: int | None = None,
+        self, flt: PostingFilter | None = None, interval: Interval = "month",
+        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS, max_rows: int | None = None
     ) -> Iterator[SeriesRow]:
         """Long-format counts per period × dimension values, zero-filled per series over the window,
         ordered by dimensions then period. Raises :class:`SeriesLimitError` (before any row is made)
         when periods × series would exceed ``max_rows``."""
         ...
-
-
-class CursorError(ValueError):
-    """A pagination cursor that this query did not issue."""

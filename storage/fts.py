@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 SEP = "\u200b"
@@ -19,7 +20,7 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _cut():
+def _cut() -> Callable[[str], list[str]]:
     """jieba's default dictionary, in an instance of our own.
 
     ``rjieba`` (jieba-rs) segments identically to jieba without HMM and ~15x faster; the pure-Python

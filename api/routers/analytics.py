@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, PostingIndex
 from storage.results import FACETS, INTERVALS, METRICS, Facet, Interval, Metric, Ranking, RankingSeries
 
-from ..deps import get_namer, get_settings, get_store, get_taxonomy
+from ..deps import Index, get_namer, get_settings, get_taxonomy
 from ..filters import check_series_points, filter_query, known_filter
 from ..schemas import (
     BODY_ERRORS,
@@ -31,23 +31,23 @@ SERIES_HELP = (" A series answer holds at most Settings.max_series_points points
                "more answers 422 naming the limit.")
 
 
-def _totals(store: SQLiteStore, flt: PostingFilter) -> TotalsResponse:
+def _totals(store: PostingIndex, flt: PostingFilter) -> TotalsResponse:
     return TotalsResponse(filter=flt, **store.totals(flt).model_dump())
 
 
 @router.get("/totals", response_model=TotalsResponse, summary="Unique, duplicate and total postings, "
             "posting intensity and median salary")
-def totals_get(flt: PostingFilter = Depends(filter_query), store: SQLiteStore = Depends(get_store)):
+def totals_get(store: Index, flt: PostingFilter = Depends(filter_query)):
     return _totals(store, flt)
 
 
 @router.post("/totals", response_model=TotalsResponse, summary="Totals (filter in the body)", responses=BODY_ERRORS)
-def totals_post(body: FilterBody, store: SQLiteStore = Depends(get_store), taxonomy: Taxonomy = Depends(get_taxonomy)):
+def totals_post(body: FilterBody, store: Index, taxonomy: Taxonomy = Depends(get_taxonomy)):
     known_filter(body, taxonomy)
     return _totals(store, body.filter)
 
 
-def _timeseries(store: SQLiteStore, flt: PostingFilter, interval: Interval, settings: Settings):
+def _timeseries(store: PostingIndex, flt: PostingFilter, interval: Interval, settings: Settings):
     check_series_points(store, flt, interval, 1, settings.max_series_points)
     return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
 
@@ -55,9 +55,9 @@ def _timeseries(store: SQLiteStore, flt: PostingFilter, interval: Interval, sett
 @router.get("/timeseries", response_model=TimeseriesResponse, summary="Postings per day/week/month, zero-filled",
             description=SERIES_HELP.strip())
 def timeseries_get(
+    store: Index,
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ):
     return _timeseries(store, flt, interval, settings)
@@ -65,7 +65,7 @@ def timeseries_get(
 
 @router.post("/timeseries", response_model=TimeseriesResponse, summary="Time series (filter in the body)",
              description=SERIES_HELP.strip(), responses=BODY_ERRORS)
-def timeseries_post(body: TimeseriesBody, store: SQLiteStore = Depends(get_store),
+def timeseries_post(body: TimeseriesBody, store: Index,
                     settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
     known_filter(body, taxonomy)
     return _timeseries(store, body.filter, body.interval, settings)
@@ -84,11 +84,11 @@ def _named(ranking: Ranking, namer: Namer) -> Ranking:
 
 @router.get("/rankings/{facet}", response_model=Ranking, summary="Top values of a facet by a metric")
 def ranking_get(
+    store: Index,
     facet: Facet = FacetPath,
     metric: Metric = Query("unique_postings"),
     limit: int = Query(10, ge=1, le=1000),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
 ):
     return _named(store.ranking(facet, flt, metric=metric, limit=limit), namer)
@@ -98,8 +98,8 @@ def ranking_get(
              responses=BODY_ERRORS)
 def ranking_post(
     body: RankingBody,
+    store: Index,
     facet: Facet = FacetPath,
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
     taxonomy: Taxonomy = Depends(get_taxonomy),
 ):
@@ -113,7 +113,7 @@ def _named_series(series: RankingSeries, namer: Namer) -> RankingSeries:
     return series
 
 
-def _ranking_series(store: SQLiteStore, namer: Namer, settings: Settings, facet: str, flt: PostingFilter,
+def _ranking_series(store: PostingIndex, namer: Namer, settings: Settings, facet: str, flt: PostingFilter,
                     interval: Interval, keys: list[str], limit: int) -> RankingSeries:
     keys = list(dict.fromkeys(keys))
     check_series_points(store, flt, interval, len(keys) or limit, settings.max_series_points)
@@ -124,12 +124,12 @@ def _ranking_series(store: SQLiteStore, namer: Namer, settings: Settings, facet:
             summary="A zero-filled series per facet value (given keys, or the top `limit`)",
             description=SERIES_HELP.strip())
 def ranking_series_get(
+    store: Index,
     facet: Facet = FacetPath,
     interval: Interval = Query("month"),
     keys: list[str] = Query([], description="Facet values; repeat or comma-separate. Empty = the top `limit`."),
     limit: int = Query(5, ge=1, le=50),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
 ):
@@ -142,8 +142,8 @@ def ranking_series_get(
              responses=BODY_ERRORS)
 def ranking_series_post(
     body: RankingSeriesBody,
+    store: Index,
     facet: Facet = FacetPath,
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
     taxonomy: Taxonomy = Depends(get_taxonomy),

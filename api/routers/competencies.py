@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from skill_taxonomy import Taxonomy
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter
 from storage.results import Bucket, Metric, Ranking
 
-from ..deps import get_store, get_taxonomy
+from ..deps import Index, get_taxonomy
 from ..filters import filter_query, known_filter
 from ..schemas import BODY_ERRORS, STORE_ERROR, RankingBody
 
@@ -64,10 +64,10 @@ def _described(ranking: Ranking, taxonomy: Taxonomy) -> CompetencyRanking:
 @router.get("/rankings/competencies", response_model=CompetencyRanking,
             summary="Competency statements of the standards by demand, with level, function and occupation")
 def competencies_get(
+    store: Index,
     metric: Metric = Query("unique_postings"),
     limit: int = Query(10, ge=1, le=1000),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     taxonomy: Taxonomy = Depends(get_taxonomy),
 ):
     return _described(store.ranking("competencies", flt, metric=metric, limit=limit), taxonomy)
@@ -77,7 +77,7 @@ def competencies_get(
              summary="Competency ranking (filter in the body)")
 def competencies_post(
     body: RankingBody,
-    store: SQLiteStore = Depends(get_store),
+    store: Index,
     taxonomy: Taxonomy = Depends(get_taxonomy),
 ):
     known_filter(body, taxonomy)

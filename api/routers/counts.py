@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, PostingIndex
 from storage.results import Facet
 
-from ..deps import get_namer, get_store
+from ..deps import Index, get_namer
 from ..filters import filter_query
 from ..schemas import STORE_ERROR, CountBucket, FacetCounts
 from ..services.names import Namer
@@ -27,8 +27,8 @@ def _add_counts(facet: Facet, name: str, summary: str) -> None:
     """``GET /v1/counts/{facet}``: the facet's ranking by ``total_postings``, every value."""
 
     def counts(
+        store: Index,
         flt: PostingFilter = Depends(filter_query),
-        store: SQLiteStore = Depends(get_store),
         namer: Namer = Depends(get_namer),
     ) -> FacetCounts:
         ranking = ranking_get(facet, metric="total_postings", limit=_ALL, flt=flt, store=store, namer=namer)

@@ -11,10 +11,10 @@ from fastapi.responses import Response, StreamingResponse
 
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter
 from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interval, SeriesRow
 
-from ..deps import get_settings, get_store, get_taxonomy
+from ..deps import Index, get_settings, get_taxonomy
 from ..filters import csv_items, filter_query, known_filter, split_closed
 from ..schemas import BODY_ERRORS, STORE_ERROR, ExportBody
 
@@ -71,13 +71,13 @@ def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str)
             "(CSV or Parquet), zero-filled per series", description=EXPORT_HELP, response_class=Response,
             responses=SERIES_CONTENT)
 def series_get(
+    store: Index,
     format: Literal["csv", "parquet"] = Query("csv"),
     interval: Interval = Query("month"),
     dimensions: list[str] = Query(list(DEFAULT_EXPORT_DIMENSIONS),
                                   description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate.",
                                   json_schema_extra=csv_items(EXPORT_DIMENSIONS)),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
     dims = list(dict.fromkeys(split_closed(dimensions)))
@@ -93,7 +93,7 @@ def series_get(
 
 @router.post("/series", summary="Long-format series export (filter in the body)", description=EXPORT_HELP,
              response_class=Response, responses={**SERIES_CONTENT, **BODY_ERRORS})
-def series_post(body: ExportBody, store: SQLiteStore = Depends(get_store), settings: Settings = Depends(get_settings),
+def series_post(body: ExportBody, store: Index, settings: Settings = Depends(get_settings),
                 taxonomy: Taxonomy = Depends(get_taxonomy)) -> Response:
     known_filter(body, taxonomy)
     dims = list(dict.fromkeys(body.dimensions))
@@ -104,10 +104,10 @@ def series_post(body: ExportBody, store: SQLiteStore = Depends(get_store), setti
 @router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV", response_class=Response,
             responses=CSV_CONTENT)
 def cooccurrence_csv(
+    store: Index,
     limit: int = Query(1000, ge=1, le=100_000),
     min_count: int = Query(1, ge=1),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
 ) -> Response:
     pairs = store.skill_cooccurrence(flt, limit=limit, min_count=min_count)
     return StreamingResponse(_csv(COOCCURRENCE_COLUMNS, (p.model_dump() for p in pairs)),

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from skill_taxonomy import default_taxonomy
 from skillsignal.core import __version__
 from skillsignal.core.config import Settings
-from storage import SQLiteStore, StoreError
+from storage import PostingIndex, StoreError
 
-from ..deps import get_settings, get_store
+from ..deps import Index, get_settings
 from ..schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -29,22 +29,20 @@ INTEGRITY_TTL_S = 30.0
 _check_lock = threading.Lock()
 
 
-def store_problem(request: Request, store) -> str | None:
-    """What is wrong with the store (None: intact), from a cached ``quick_check``."""
+def store_problem(request: Request, store: PostingIndex) -> str | None:
+    """What is wrong with the store (None: intact), from a cached ``quick_check`` (a search backend
+    answers None: its server reports its own health)."""
     state = request.app.state
     cached = getattr(state, "integrity", None)
     if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
         return cached[1]
-    check = getattr(store, "check_integrity", None)
-    if check is None:  # a search backend: its server reports its own health
-        return None
     with _check_lock:  # one check at a time; the others wait for its answer
         cached = getattr(state, "integrity", None)
         if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
             return cached[1]
-        found = check()
+        found = store.check_integrity()
         problem = None if found is None else (
-            f"{getattr(store, 'path', 'the store')} is damaged (quick_check: {found}); restore it from a backup")
+            f"{store.path or 'the store'} is damaged (quick_check: {found}); restore it from a backup")
         state.integrity = (time.monotonic(), problem)
         return problem
 
@@ -58,7 +56,7 @@ def store_problem(request: Request, store) -> str | None:
 def health(
     request: Request,
     response: Response,
-    store: SQLiteStore = Depends(get_store),
+    store: Index,
     settings: Settings = Depends(get_settings),
 ) -> Health:
     problem = store_problem(request, store)

@@ -9,10 +9,10 @@ from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
 from skillsignal.core.models import Posting
 from skillsignal.core.ingest import IngestStats, PostingSink
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter
 from storage.results import Page
 
-from ..deps import get_pipeline, get_settings, get_store, get_taxonomy, require_api_key
+from ..deps import Index, get_pipeline, get_settings, get_taxonomy, require_api_key
 from ..filters import filter_query, known_filter
 from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, Message, SearchBody
 
@@ -33,12 +33,12 @@ def _check_size(size: int, settings: Settings, where: str) -> None:
 
 @router.get("/search", response_model=Page, summary="Full-text search (Chinese-aware) with highlights")
 def search_get(
+    store: Index,
     q: str | None = Query(None, max_length=200, description="Words that must all occur; empty = newest first."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
     size: int = Query(20, ge=1, description="Results per page (at most Settings.max_page_size).",
                       json_schema_extra={"x-skillsignal-limit": "max_page_size"}),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Page:
     _check_size(size, settings, "query")
@@ -47,7 +47,7 @@ def search_get(
 
 @router.post("/search", response_model=Page, summary="Full-text search (filter in the body)",
              responses=BODY_ERRORS)
-def search_post(body: SearchBody, store: SQLiteStore = Depends(get_store),
+def search_post(body: SearchBody, store: Index,
                 settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)) -> Page:
     known_filter(body, taxonomy)
     _check_size(body.size, settings, "body")
@@ -56,7 +56,7 @@ def search_post(body: SearchBody, store: SQLiteStore = Depends(get_store),
 
 @router.get("/{posting_id}", response_model=Posting, summary="One stored posting with its extraction",
             responses=NOT_FOUND)
-def get_posting(posting_id: str, store: SQLiteStore = Depends(get_store)) -> Posting:
+def get_posting(posting_id: str, store: Index) -> Posting:
     posting = store.get_posting(posting_id)
     if posting is None:
         raise HTTPException(status_code=404, detail=f"unknown posting {posting_id!r}")

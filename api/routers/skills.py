@@ -7,10 +7,10 @@ from pydantic import BaseModel
 
 from skill_taxonomy import Skill, Taxonomy
 from skillsignal.core.config import Settings
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, PostingIndex
 from storage.results import CooccurrencePair, Interval, Point, RankingSeries, Totals
 
-from ..deps import get_namer, get_settings, get_skill_search, get_store, get_taxonomy
+from ..deps import Index, get_namer, get_settings, get_skill_search, get_taxonomy
 from ..filters import check_series_points, filter_query, known_filter
 from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, CompareBody, EmergingBody
 from ..services.emerging import EmergingSkills, emerging_skills
@@ -70,7 +70,7 @@ def search_skills(
     return SkillSearchResults(query=q, results=skill_search.search(q, limit=limit, min_score=min_score))
 
 
-def _emerging(store: SQLiteStore, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int):
+def _emerging(store: PostingIndex, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int):
     found = emerging_skills(store, flt, min_count=min_count, alpha=alpha, limit=limit)
     for s in found.skills:
         s.name = namer.name("skills", s.skill_id)
@@ -80,11 +80,11 @@ def _emerging(store: SQLiteStore, namer: Namer, flt: PostingFilter, min_count: i
 @router.get("/emerging", response_model=EmergingSkills,
             summary="Skills whose share of postings grew significantly against the previous window")
 def emerging_get(
+    store: Index,
     min_count: int = Query(10, ge=1, description="Fewest postings in the window to be considered."),
     alpha: float = Query(0.01, gt=0, lt=1, description="Significance level of the one-sided z-test."),
     limit: int = Query(20, ge=1, le=500),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     namer: Namer = Depends(get_namer),
 ):
     return _emerging(store, namer, flt, min_count, alpha, limit)
@@ -92,7 +92,7 @@ def emerging_get(
 
 @router.post("/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)",
              responses=BODY_ERRORS)
-def emerging_post(body: EmergingBody, store: SQLiteStore = Depends(get_store), namer: Namer = Depends(get_namer),
+def emerging_post(body: EmergingBody, store: Index, namer: Namer = Depends(get_namer),
                   taxonomy: Taxonomy = Depends(get_taxonomy)):
     known_filter(body, taxonomy)
     return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
@@ -114,11 +114,11 @@ def _compare(store, skill_search, namer, settings: Settings, terms: list[str], f
             description=SERIES_HELP + " Here `skills` names the skills compared and is also the filter's "
             "skills field (which changes nothing); POST takes a separate filter.", responses=NOT_FOUND)
 def compare_get(
+    store: Index,
     skills: list[str] = Query(min_length=1, max_length=20,
                               description="Skill ids, names or aliases (at most 20); repeat or comma-separate."),
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     skill_search: SkillSearch = Depends(get_skill_search),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
@@ -129,7 +129,7 @@ def compare_get(
 
 @router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)",
              description=SERIES_HELP, responses={**NOT_FOUND, **BODY_ERRORS})
-def compare_post(body: CompareBody, store: SQLiteStore = Depends(get_store),
+def compare_post(body: CompareBody, store: Index,
                  skill_search: SkillSearch = Depends(get_skill_search), namer: Namer = Depends(get_namer),
                  settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
     known_filter(body, taxonomy)
@@ -138,10 +138,10 @@ def compare_post(body: CompareBody, store: SQLiteStore = Depends(get_store),
 
 @router.get("/cooccurrence", response_model=Cooccurrence, summary="Skill pairs named together most often")
 def cooccurrence(
+    store: Index,
     limit: int = Query(50, ge=1, le=1000),
     min_count: int = Query(1, ge=1),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
 ) -> Cooccurrence:
     return Cooccurrence(pairs=store.skill_cooccurrence(flt, limit=limit, min_count=min_count))
 
@@ -149,9 +149,9 @@ def cooccurrence(
 @router.get("/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter",
             responses=NOT_FOUND)
 def skill_demand(
+    store: Index,
     skill: str = Path(description="Skill id, name or alias."),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     skill_search: SkillSearch = Depends(get_skill_search),
     namer: Namer = Depends(get_namer),
 ) -> SkillDemand:
@@ -172,7 +172,7 @@ def skill_demand(
     )
 
 
-def _demand_within(store: SQLiteStore, flt: PostingFilter, skill_id: str) -> tuple[Totals, list[tuple[str, int]]]:
+def _demand_within(store: PostingIndex, flt: PostingFilter, skill_id: str) -> tuple[Totals, list[tuple[str, int]]]:
     """A skill's totals and top occupations among the postings a filter with other skills selects: its
     bucket of the skills ranking (which keeps the whole filter), and the per-occupation sums of the
     occupation × skill export."""
@@ -195,10 +195,10 @@ def _demand_within(store: SQLiteStore, flt: PostingFilter, skill_id: str) -> tup
             summary="A skill's postings per period and its share of all postings", description=SERIES_HELP,
             responses=NOT_FOUND)
 def skill_series(
+    store: Index,
     skill: str = Path(description="Skill id, name or alias."),
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
-    store: SQLiteStore = Depends(get_store),
     skill_search: SkillSearch = Depends(get_skill_search),
     settings: Settings = Depends(get_settings),
 ) -> SkillSeries:

@@ -19,7 +19,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, PostingIndex
 
 
 class EmergingSkill(BaseModel):
@@ -63,7 +63,7 @@ def _day(ordinal: int) -> date:
 
 
 def emerging_skills(
-    store: SQLiteStore,
+    store: PostingIndex,
     flt: PostingFilter,
     *,
     min_count: int = 10,

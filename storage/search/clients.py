@@ -5,7 +5,8 @@ every request body comes from :mod:`storage.search.queries`."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .index import SearchIndex
@@ -37,18 +38,18 @@ class OpenSearchIndex(SearchIndex):
 
     @classmethod
     def connect(cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0,
-                **kwargs: Any) -> "OpenSearchIndex":
+                **kwargs: Any) -> OpenSearchIndex:
         from opensearchpy import OpenSearch
 
         host, auth = split_credentials(url)
         client = OpenSearch(hosts=[host], http_auth=auth, timeout=timeout, http_compress=True)
         return cls(client, alias, **kwargs)
 
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict]]:
-        extra = {"refresh": refresh} if refresh else {}
+    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
+        extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
         ok, errors = self._helpers.bulk(self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False,
                                         **extra)
-        return ok, list(errors)  # type: ignore[arg-type]
+        return ok, list(errors)
 
 
 class ElasticsearchIndex(SearchIndex):
@@ -68,7 +69,7 @@ class ElasticsearchIndex(SearchIndex):
 
     @classmethod
     def connect(cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0,
-                client_options: dict[str, Any] | None = None, **kwargs: Any) -> "ElasticsearchIndex":
+                client_options: dict[str, Any] | None = None, **kwargs: Any) -> ElasticsearchIndex:
         from elasticsearch import Elasticsearch
 
         host, auth = split_credentials(url)
@@ -77,8 +78,8 @@ class ElasticsearchIndex(SearchIndex):
             options["basic_auth"] = auth
         return cls(Elasticsearch(host, **options), alias, **kwargs)
 
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict]]:
-        extra = {"refresh": refresh} if refresh else {}
+    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
+        extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
         ok, errors = 0, []
         for success, item in self._helpers.streaming_bulk(
             self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False, raise_on_exception=True,

@@ -1,17 +1,17 @@
-"""Posting -> search document (the derived values come from the shared helpers in ``storage.base``),
+"""Posting -> search document (the derived values come from ``storage.shared.posting_values``),
 and search hit -> :class:`PostingHit`."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from skillsignal.core.models import Posting
 
 from .. import fts
-from ..base import experience_band, posted_date, salary_mid
 from ..results import Highlight, PostingHit
+from ..shared import competency_ids, posting_values, unique_skills
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -21,50 +21,22 @@ def to_document(p: Posting, *, is_dup: bool = False, dup_of: str | None = None,
     """The indexed document of a posting. Titles and descriptions are indexed twice: jieba tokens
     joined by U+200B (``*_seg``, the same text the SQLite FTS table holds) and the raw text for the
     CJK bigram analyzer (``*_cjk``)."""
-    ext = p.extraction
-    skills: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    if ext:
-        for s in ext.skills:
-            if s.id not in seen:
-                seen.add(s.id)
-                skills.append({"id": s.id, "name": s.name, "required": s.required, "score": s.score})
-    competency_ids = list(dict.fromkeys(c.id for c in ext.competencies)) if ext else []
+    skills = [{"id": s.id, "name": s.name, "required": s.required, "score": s.score}
+              for s in unique_skills(p.extraction)]
     return {
-        "id": p.id,
-        "source": p.source,
-        "url": p.url,
-        "title": p.title,
+        **posting_values(p),
         "title_seg": fts.segment(p.title),
         "title_cjk": p.title,
         "body_seg": fts.segment(p.description),
         "body_cjk": p.description,
-        "company": p.company,
-        "province": p.location.province,
-        "city": p.location.city,
-        "district": p.location.district,
-        "region": p.location.region,
-        "industry": p.industry,
-        "education": p.education.level,
-        "experience_min": p.experience.years_min,
-        "experience_band": experience_band(p.experience.years_min),
-        "salary_min": p.salary.min,
-        "salary_max": p.salary.max,
-        "salary_mid": salary_mid(p),
-        "posted_date": posted_date(p).isoformat(),
         "crawled_at": p.crawled_at.isoformat(),
-        "fingerprint": p.fingerprint,
         "dup_of": dup_of,
         "is_dup": is_dup,
-        "occupation": ext.occupation.code if ext else None,
-        "direction": ext.occupation.direction if ext else None,
-        "level": ext.level if ext else None,
-        "taxonomy_version": ext.taxonomy_version if ext else None,
         "has_error": p.extraction_error is not None,
         "skill_ids": [s["id"] for s in skills],
         "skills": skills,
-        "competency_ids": competency_ids,
-        "updated_at": (now or datetime.now(timezone.utc)).isoformat(),
+        "competency_ids": competency_ids(p.extraction),
+        "updated_at": (now or datetime.now(UTC)).isoformat(),
         "doc": p.model_dump(mode="json"),
     }
 

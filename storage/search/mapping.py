@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,7 @@ def template_body(alias: str) -> dict[str, Any]:
 
 def concrete_name(alias: str, now: datetime | None = None) -> str:
     """A new versioned concrete index name: ``<alias>-v<version>-<UTC yyyymmddhhmmssffffff>``."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{alias}-v{load_template().version}-{now.strftime('%Y%m%d%H%M%S%f')}"
 
 

@@ -9,38 +9,19 @@ without a server.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..filters import PostingFilter
-from ..results import Interval
+from ..results import EXPORT_DIMENSIONS, Interval
+from ..shared import EXPORT_VALUES, FACET_VALUES
 
-#: facet -> keyword field it groups by
-FACET_FIELDS: dict[str, str] = {
-    "skills": "skill_ids",
-    "occupations": "occupation",
-    "directions": "direction",
-    "levels": "level",
-    "provinces": "province",
-    "cities": "city",
-    "regions": "region",
-    "companies": "company",
-    "industries": "industry",
-    "education": "education",
-    "experience": "experience_band",
-    "sources": "source",
-    "competencies": "competency_ids",
-}
+#: facet -> keyword field it groups by (documents name the derived values as ``posting_values`` does)
+FACET_FIELDS: dict[str, str] = {"skills": "skill_ids", **FACET_VALUES, "competencies": "competency_ids"}
 #: filter list field -> keyword field (every facet but experience and competencies is also a filter)
 LIST_FILTER_FIELDS: dict[str, str] = {k: v for k, v in FACET_FIELDS.items() if k not in ("experience", "competencies")}
 #: export dimension -> keyword field
-EXPORT_FIELDS: dict[str, str] = {
-    "occupation": "occupation",
-    "direction": "direction",
-    "level": "level",
-    "skill": "skill_ids",
-    "region": "region",
-    "province": "province",
-}
+EXPORT_FIELDS: dict[str, str] = {d: EXPORT_VALUES.get(d, "skill_ids") for d in EXPORT_DIMENSIONS}
 DATE_FORMAT = "yyyy-MM-dd"
 IS_DUP = {"term": {"is_dup": True}}
 UNIQUE = {"term": {"is_dup": False}}

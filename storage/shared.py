@@ -1,0 +1,367 @@
+"""What both backends answer alike, written once: :class:`SharedIndex` implements every query of
+:class:`storage.base.PostingIndex` over a few counting hooks, and the helpers below hold the
+semantics (derived values, checks, bucket order, cursors, lift, export rows).
+
+A backend (``storage.sqlite``, ``storage.search``) subclasses :class:`SharedIndex` and only
+translates the hooks to its query language (SQL, the search DSL) and writes postings.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from skillsignal.core.models import Extraction, Posting, SkillMatch
+
+from .base import (
+    CursorError,
+    PeriodCounts,
+    StoreError,
+    check_series_size,
+    experience_band,
+    intensity,
+    keyed_series,
+    period_count,
+    periods,
+    posted_date,
+    salary_mid,
+    totals_from_counts,
+    zero_filled,
+)
+from .filters import PostingFilter
+from .results import (
+    DEFAULT_EXPORT_DIMENSIONS,
+    EXPORT_DIMENSIONS,
+    FACETS,
+    INTERVALS,
+    METRICS,
+    Bucket,
+    CooccurrencePair,
+    Interval,
+    Page,
+    Point,
+    PostingHit,
+    Ranking,
+    RankingSeries,
+    SeriesRow,
+    Totals,
+)
+
+#: facet (other than skills and competencies) -> the derived value of :func:`posting_values` it groups by
+FACET_VALUES: dict[str, str] = {
+    "occupations": "occupation",
+    "directions": "direction",
+    "levels": "level",
+    "provinces": "province",
+    "cities": "city",
+    "regions": "region",
+    "companies": "company",
+    "industries": "industry",
+    "education": "education",
+    "experience": "experience_band",
+    "sources": "source",
+}
+#: export dimension (other than skill) -> the derived value it is
+EXPORT_VALUES: dict[str, str] = {d: d for d in EXPORT_DIMENSIONS if d != "skill"}
+#: (key, period start) -> (total, duplicate) postings
+KeyedPeriodCounts = dict[tuple[str, date], tuple[int, int]]
+#: export dimension values -> period start -> (total, duplicate) postings
+SeriesCounts = dict[tuple[Any, ...], dict[date, tuple[int, int]]]
+
+
+def posting_values(p: Posting) -> dict[str, Any]:
+    """The scalar values every backend indexes for a posting (filters and facets read them)."""
+    ext = p.extraction
+    return {
+        "id": p.id,
+        "source": p.source,
+        "url": p.url,
+        "title": p.title,
+        "company": p.company,
+        "province": p.location.province,
+        "city": p.location.city,
+        "district": p.location.district,
+        "region": p.location.region,
+        "industry": p.industry,
+        "education": p.education.level,
+        "experience_min": p.experience.years_min,
+        "experience_band": experience_band(p.experience.years_min),
+        "salary_min": p.salary.min,
+        "salary_max": p.salary.max,
+        "salary_mid": salary_mid(p),
+        "posted_date": posted_date(p).isoformat(),
+        "fingerprint": p.fingerprint,
+        "occupation": ext.occupation.code if ext else None,
+        "direction": ext.occupation.direction if ext else None,
+        "level": ext.level if ext else None,
+        "taxonomy_version": ext.taxonomy_version if ext else None,
+    }
+
+
+def unique_skills(ext: Extraction | None) -> list[SkillMatch]:
+    """The skills an extraction names, the first of each id (a posting counts once per skill)."""
+    seen: dict[str, SkillMatch] = {}
+    for s in ext.skills if ext else []:
+        seen.setdefault(s.id, s)
+    return list(seen.values())
+
+
+def competency_ids(ext: Extraction | None) -> list[str]:
+    """The competency statement ids an extraction lists, each once, in order."""
+    return list(dict.fromkeys(c.id for c in ext.competencies)) if ext else []
+
+
+# -- checks ----------------------------------------------------------------------------------------
+def check_facet(facet: str) -> None:
+    if facet not in FACETS:
+        raise StoreError(f"unknown facet {facet!r}; one of: {', '.join(FACETS)}")
+
+
+def check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise StoreError(f"unknown metric {metric!r}; one of: {', '.join(METRICS)}")
+
+
+def check_interval(interval: str) -> None:
+    if interval not in INTERVALS:
+        raise StoreError(f"unknown interval {interval!r}; one of day, week, month")
+
+
+def check_dimensions(dimensions: Iterable[str]) -> list[str]:
+    """The export dimensions, each once, in order; :class:`StoreError` for an unknown one."""
+    dims = list(dict.fromkeys(dimensions))
+    unknown = [d for d in dims if d not in EXPORT_DIMENSIONS]
+    if unknown:
+        raise StoreError(f"unknown export dimension {unknown[0]!r}; one of: {', '.join(EXPORT_DIMENSIONS)}")
+    return dims
+
+
+# -- rankings, co-occurrence, export ---------------------------------------------------------------
+def metric_value(n: int, d: int, metric: str) -> float:
+    """The ranked value of a (total, duplicate) count (``median_salary`` is ranked separately)."""
+    return {
+        "unique_postings": n - d,
+        "duplicate_postings": d,
+        "total_postings": n,
+        "posting_intensity": n / (n - d) if n > d else 0.0,
+    }[metric]
+
+
+def top_by_metric(counts: Mapping[str, tuple[int, int]], metric: str, limit: int) -> dict[str, tuple[int, int]]:
+    """The ``limit`` top keys in ranking order: the metric's value descending, then the key ascending
+    (code-point order, which is the byte order SQLite compares text in)."""
+    keys = sorted(counts, key=lambda k: (-metric_value(*counts[k], metric), k))[:limit]
+    return {k: counts[k] for k in keys}
+
+
+def make_bucket(key: str, n: int, d: int, median_salary: float | None, metric: str) -> Bucket:
+    b = Bucket(key=key, unique_postings=n - d, duplicate_postings=d, total_postings=n,
+               posting_intensity=intensity(n, n - d), median_salary=median_salary)
+    value = getattr(b, metric)
+    b.value = float(value) if value is not None else None
+    return b
+
+
+def cooccurrence_pairs(singles: Mapping[str, int], pairs: Iterable[tuple[str, str, int]], n_all: int
+                       ) -> list[CooccurrencePair]:
+    """Pairs with their lift P(a,b) / (P(a) P(b)) over ``n_all`` unique postings."""
+    out = []
+    for a, b, n in pairs:
+        ca, cb = singles[a], singles[b]
+        out.append(CooccurrencePair(skill_a=a, skill_b=b, count=n, count_a=ca, count_b=cb,
+                                    lift=round(n * n_all / (ca * cb), 6) if ca and cb else 0.0))
+    return out
+
+
+def export_rows(by_series: SeriesCounts, dims: Sequence[str], all_periods: Sequence[date]) -> Iterator[SeriesRow]:
+    """One row per series × period, series ordered by their dimension values (missing last)."""
+    for values in sorted(by_series, key=lambda v: tuple((x is None, x or "") for x in v)):
+        counts = by_series[values]
+        named = dict(zip(dims, values, strict=True))
+        for start in all_periods:
+            n, d = counts.get(start, (0, 0))
+            yield SeriesRow(period=start, count=n, unique_count=n - d, **named)
+
+
+# -- search cursors --------------------------------------------------------------------------------
+def cursor_token(payload: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def cursor_payload(token: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(payload, dict):
+            raise ValueError
+        return payload
+    except (ValueError, TypeError) as exc:
+        raise CursorError("cursor is not one this API issued; start again without it") from exc
+
+
+def query_scope(match: object, flt: PostingFilter | None) -> str:
+    """What a cursor is valid for: the parsed query and the filter."""
+    text = json.dumps([match, flt.model_dump(mode="json") if flt else None], sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+class SharedIndex(ABC):
+    """The queries of :class:`storage.base.PostingIndex`, answered alike by every backend over the
+    hooks it implements (each hook counts what the filter selects, in the backend's own language)."""
+
+    backend_name: str
+
+    # -- hooks ------------------------------------------------------------------------------------
+    @abstractmethod
+    def index_postings(self, postings: Sequence[Posting]) -> int: ...
+
+    @abstractmethod
+    def date_range(self) -> tuple[date, date] | None: ...
+
+    @abstractmethod
+    def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
+        """(total, duplicate) postings under the filter."""
+
+    @abstractmethod
+    def _median_salary(self, flt: PostingFilter | None) -> float | None:
+        """The median salary midpoint of the unique postings under the filter."""
+
+    @abstractmethod
+    def _period_counts(self, flt: PostingFilter | None, interval: Interval) -> PeriodCounts:
+        """(total, duplicate) postings per period start."""
+
+    @abstractmethod
+    def _facet_counts(self, facet: str, flt: PostingFilter | None, metric: str | None = None,
+                      limit: int | None = None) -> dict[str, tuple[int, int]]:
+        """(total, duplicate) postings per facet value; with ``metric``, only the ``limit`` top values,
+        in ranking order (:func:`top_by_metric`)."""
+
+    @abstractmethod
+    def _facet_medians(self, facet: str, flt: PostingFilter | None) -> dict[str, float | None]:
+        """The median salary midpoint of the unique postings per facet value."""
+
+    @abstractmethod
+    def _keyed_period_counts(self, facet: str, flt: PostingFilter | None, interval: Interval,
+                             keys: Sequence[str]) -> KeyedPeriodCounts:
+        """(total, duplicate) postings per (facet value among ``keys``, period start)."""
+
+    @abstractmethod
+    def _match(self, query: str | None) -> object:
+        """The parsed text query (it scopes the cursors); falsy when there is nothing to search."""
+
+    @abstractmethod
+    def _search_page(self, match: Any, query: str | None, flt: PostingFilter | None, state: dict[str, Any],
+                     size: int) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+        """(total matches, up to ``size`` hits from the cursor ``state``, the next page's state or None
+        when this page is the last)."""
+
+    @abstractmethod
+    def _cooccurrence_counts(self, flt: PostingFilter | None, limit: int, min_count: int
+                             ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+        """(unique postings per skill, the ``limit`` most frequent (skill a < skill b, unique postings)
+        pairs with at least ``min_count``, by count descending then skill ids)."""
+
+    @abstractmethod
+    def _export_counts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SeriesCounts:
+        """(total, duplicate) postings per tuple of dimension values and period start."""
+
+    # -- writes -------------------------------------------------------------------------------------
+    def upsert_postings(self, postings: Sequence[Posting]) -> int:
+        """:meth:`index_postings` under the name the store's first callers used."""
+        return self.index_postings(postings)
+
+    def save_extractions(self, results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> int:
+        updated = [p.model_copy(update={"extraction": ext, "extraction_error": err}) for p, ext, err in results]
+        return self.index_postings(updated)
+
+    # -- queries ------------------------------------------------------------------------------------
+    def _window(self, flt: PostingFilter | None) -> tuple[date, date] | None:
+        """The series window: the filter's start/end, else the stored date range (None when empty)."""
+        if flt is not None and flt.start and flt.end:
+            return flt.start, flt.end
+        stored = self.date_range()
+        if stored is None:
+            return None
+        first = flt.start if flt is not None and flt.start else stored[0]
+        last = flt.end if flt is not None and flt.end else stored[1]
+        return (first, last) if first <= last else None
+
+    def count_postings(self, flt: PostingFilter | None = None, unique_only: bool = False) -> int:
+        n, d = self._counts(flt)
+        return n - d if unique_only else n
+
+    def count_by(self, facet: str, flt: PostingFilter | None = None, limit: int = 50) -> list[tuple[str, int]]:
+        return [(b.key, b.total_postings) for b in self.ranking(facet, flt, "total_postings", limit).buckets]
+
+    def totals(self, flt: PostingFilter | None = None) -> Totals:
+        n, d = self._counts(flt)
+        return totals_from_counts(n, d, self._median_salary(flt) if n > d else None)
+
+    def timeseries(self, flt: PostingFilter | None = None, interval: Interval = "month") -> list[Point]:
+        check_interval(interval)
+        window = self._window(flt)
+        if window is None:
+            return []
+        return zero_filled(self._period_counts(flt, interval), window, interval)
+
+    def ranking(self, facet: str, flt: PostingFilter | None = None, metric: str = "unique_postings",
+                limit: int = 10) -> Ranking:
+        check_metric(metric)
+        check_facet(facet)
+        medians: dict[str, float | None] = {}
+        if metric == "median_salary":
+            counts = self._facet_counts(facet, flt)
+            medians = self._facet_medians(facet, flt)
+            keys = sorted(counts, key=lambda k: (medians.get(k) is None, -(medians.get(k) or 0), k))[:limit]
+        else:
+            counts = self._facet_counts(facet, flt, metric, limit)
+            keys = list(counts)
+        buckets = [make_bucket(k, *counts[k], medians.get(k), metric) for k in keys]
+        return Ranking(facet=facet, metric=metric, totals=totals_from_counts(*self._counts(flt)), buckets=buckets)
+
+    def ranking_timeseries(self, facet: str, flt: PostingFilter | None = None, interval: Interval = "month",
+                           keys: Sequence[str] | None = None, limit: int = 5) -> RankingSeries:
+        check_facet(facet)
+        check_interval(interval)
+        if not keys:
+            keys = [b.key for b in self.ranking(facet, flt, limit=limit).buckets]
+        keys = list(dict.fromkeys(keys))
+        window = self._window(flt)
+        if not keys or window is None:
+            return RankingSeries(facet=facet, interval=interval, series=[])
+        return keyed_series(facet, interval, keys, window, self._keyed_period_counts(facet, flt, interval, keys))
+
+    def search_postings(self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None,
+                        size: int = 20) -> Page:
+        if size < 1:
+            raise StoreError("size must be at least 1")
+        match = self._match(query if query and query.strip() else None)
+        scope = query_scope(match, flt)
+        state = cursor_payload(cursor) if cursor else {"s": scope}
+        if state.get("s") != scope:
+            raise CursorError("cursor belongs to another query or filter; start again without it")
+        total, items, next_state = self._search_page(match, query, flt, state, size)
+        next_cursor = cursor_token({"s": scope, **next_state}) if next_state is not None else None
+        return Page(total=total, items=items, next_cursor=next_cursor)
+
+    def skill_cooccurrence(self, flt: PostingFilter | None = None, limit: int = 100, min_count: int = 1
+                           ) -> list[CooccurrencePair]:
+        singles, pairs = self._cooccurrence_counts(flt, limit, min_count)
+        n_all = self.count_postings(flt, unique_only=True) if pairs else 0
+        return cooccurrence_pairs(singles, pairs, n_all)
+
+    def export_series(self, flt: PostingFilter | None = None, interval: Interval = "month",
+                      dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS, max_rows: int | None = None
+                      ) -> Iterator[SeriesRow]:
+        dims = check_dimensions(dimensions)
+        check_interval(interval)
+        window = self._window(flt)
+        if window is None:
+            return iter(())
+        by_series = self._export_counts(flt, interval, dims)
+        check_series_size(interval, period_count(*window, interval), len(by_series), max_rows)
+        return export_rows(by_series, dims, periods(*window, interval))

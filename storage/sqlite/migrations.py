@@ -1,0 +1,57 @@
+"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1/v2."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from skillsignal.core.models import Posting
+
+from ..base import StoreError
+from .schema import SCHEMA_VERSION, backfill_competencies, create_schema, migrate_v1_tables
+from .writes import SQLiteWrites
+
+log = logging.getLogger(__name__)
+
+
+class SQLiteMigrations(SQLiteWrites):
+    def _migrate(self) -> None:
+        conn = self._connect()
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        current = int(row["value"]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this SkillSignal ({SCHEMA_VERSION}); "
+                "upgrade SkillSignal or point SKILLSIGNAL_DATA_DIR elsewhere"
+            )
+        if current == SCHEMA_VERSION:
+            return
+        with self._tx() as tx:
+            if current == 1:
+                old = migrate_v1_tables(tx)
+                create_schema(tx)
+                self._copy_v1(tx, old)
+            elif current == 2:
+                create_schema(tx)
+                backfill_competencies(tx)
+            else:
+                create_schema(tx)
+            tx.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        if current in (1, 2):
+            log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)
+        else:
+            log.info("created SkillSignal store %s (schema v%d)", self.path, SCHEMA_VERSION)
+
+    def _copy_v1(self, tx: sqlite3.Connection, tables: tuple[str, str]) -> None:
+        postings_v1, skills_v1 = tables
+        rows = tx.execute(f"SELECT doc, dup_of FROM {postings_v1}").fetchall()
+        batch = [Posting.model_validate_json(r["doc"]) for r in rows]
+        for i in range(0, len(batch), 1000):
+            self._upsert(tx, batch[i : i + 1000])
+        dups = {Posting.model_validate_json(r["doc"]).id: r["dup_of"] for r in rows if r["dup_of"]}
+        self._set_duplicates(tx, dups)
+        tx.execute(f"DROP TABLE {skills_v1}")
+        tx.execute(f"DROP TABLE {postings_v1}")

@@ -1,0 +1,146 @@
+"""Reading postings back: by id, all of them, their fingerprints, what the store holds, and one
+page of full-text search (FTS5 over jieba-segmented title and description)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from skillsignal.core.models import Posting
+
+from .. import fts
+from ..filters import PostingFilter
+from ..results import Highlight, PostingHit
+from .connection import SQLiteConnection
+from .sql import from_day, where_clause
+
+_HIT_COLUMNS = ("p.rid, p.id, p.title, p.company, p.province, p.city, p.posted_date, p.source, p.url, "
+                "p.occupation_code, p.occupation_direction, p.level, p.salary_min, p.salary_max, p.is_dup")
+
+
+class SQLiteReads(SQLiteConnection):
+    def get_posting(self, posting_id: str) -> Posting | None:
+        row = self._connect().execute("SELECT doc FROM postings WHERE id=?", (posting_id,)).fetchone()
+        return Posting.model_validate_json(row["doc"]) if row else None
+
+    def iter_postings(self, batch_size: int = 500, only_unextracted: bool = False) -> Iterator[Posting]:
+        """Every stored posting, in id order, fetched in batches."""
+        last = ""
+        cond = "AND taxonomy_version IS NULL" if only_unextracted else ""
+        while True:
+            rows = self._connect().execute(
+                f"SELECT id, doc FROM postings WHERE id > ? {cond} ORDER BY id LIMIT ?", (last, batch_size)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Posting.model_validate_json(row["doc"])
+            last = rows[-1]["id"]
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """id -> (fingerprint, taxonomy_version) for those of ``ids`` already stored."""
+        out: dict[str, tuple[str, str | None]] = {}
+        conn = self._connect()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            for row in conn.execute(
+                f"SELECT id, fingerprint, taxonomy_version FROM postings WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[row["id"]] = (row["fingerprint"], row["taxonomy_version"])
+        return out
+
+    def date_range(self) -> tuple[date, date] | None:
+        row = self._connect().execute("SELECT MIN(day) AS a, MAX(day) AS b FROM postings").fetchone()
+        if not row or row["a"] is None:
+            return None
+        return from_day(row["a"]), from_day(row["b"])
+
+    def stats(self) -> dict[str, object]:
+        conn = self._connect()
+
+        def one(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0])
+
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version,
+            "postings": one("SELECT COUNT(*) FROM postings"),
+            "extracted": one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NOT NULL"),
+            "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
+            "duplicates": one("SELECT COUNT(*) FROM postings WHERE is_dup = 1"),
+            "skill_mentions": one("SELECT COUNT(*) FROM posting_skills"),
+        }
+
+    # -- full-text search (storage.shared.SharedIndex.search_postings) ---------------------------------
+    @staticmethod
+    def _match(query: str | None) -> str | None:
+        return fts.match_expression(query) if query else None
+
+    def _search_page(self, match: str | None, query: str | None, flt: PostingFilter | None, state: dict[str, Any],
+                     size: int) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+        """Best BM25 match first (offset paging); without a text query, newest first (keyset paging)."""
+        conn = self._connect()
+        where, params = where_clause(flt)
+        if match:
+            total = conn.execute(
+                f"SELECT COUNT(*) FROM posting_fts f JOIN postings p ON p.rid = f.rowid "
+                f"WHERE posting_fts MATCH ? AND {where}",
+                [match, *params],
+            ).fetchone()[0]
+            offset = int(state.get("o", 0))
+            rows = conn.execute(
+                f"SELECT {_HIT_COLUMNS}, highlight(posting_fts, 0, '<em>', '</em>') AS h_title, "
+                f"snippet(posting_fts, 1, '<em>', '</em>', '…', 48) AS h_body "
+                f"FROM posting_fts f JOIN postings p ON p.rid = f.rowid "
+                f"WHERE posting_fts MATCH ? AND {where} ORDER BY bm25(posting_fts), p.rid LIMIT ? OFFSET ?",
+                [match, *params, size + 1, offset],
+            ).fetchall()
+            next_state: dict[str, object] = {"o": offset + size}
+        else:
+            total = conn.execute(f"SELECT COUNT(*) FROM postings p WHERE {where}", params).fetchone()[0]
+            keyset, kparams = "", []
+            if "d" in state:
+                keyset = " AND (p.day < ? OR (p.day = ? AND p.rid < ?))"
+                kparams = [state["d"], state["d"], state["r"]]
+            rows = conn.execute(
+                f"SELECT {_HIT_COLUMNS}, p.day AS day, NULL AS h_title, NULL AS h_body FROM postings p "
+                f"WHERE {where}{keyset} ORDER BY p.day DESC, p.rid DESC LIMIT ?",
+                [*params, *kparams, size + 1],
+            ).fetchall()
+            next_state = {"d": rows[size - 1]["day"], "r": rows[size - 1]["rid"]} if len(rows) > size else {}
+        more = len(rows) > size
+        rows = rows[:size]
+        skills: dict[int, list[str]] = defaultdict(list)
+        rids = [r["rid"] for r in rows]
+        if rids:
+            for pid, sid in conn.execute(
+                f"SELECT pid, skill_id FROM posting_skills WHERE pid IN ({','.join('?' * len(rids))}) "
+                "ORDER BY pid, score DESC, skill_id",
+                rids,
+            ):
+                skills[pid].append(sid)
+        items = [
+            PostingHit(
+                id=r["id"],
+                title=r["title"],
+                company=r["company"],
+                province=r["province"],
+                city=r["city"],
+                posted_date=date.fromisoformat(r["posted_date"]),
+                source=r["source"],
+                url=r["url"],
+                occupation=r["occupation_code"],
+                direction=r["occupation_direction"],
+                level=r["level"],
+                skills=skills.get(r["rid"], []),
+                salary_min=r["salary_min"],
+                salary_max=r["salary_max"],
+                duplicate=bool(r["is_dup"]),
+                highlight=Highlight(title=fts.unsegment(r["h_title"]), description=fts.unsegment(r["h_body"])),
+            )
+            for r in rows
+        ]
+        return total, items, next_state if more else None

@@ -1,0 +1,122 @@
+"""SQLite schema of the store, by version, and the step from v1.
+
+v1: postings keyed by text id, skill links keyed by posting id, text dates.
+v2: an integer row id (stable across VACUUM) that the skill links and the FTS5 table point at;
+    integer ``day`` (days since 1970-01-01) and ``month`` (year*12 + month-1) columns, ``is_dup``,
+    ``salary_mid``, ``experience_band``; covering indexes per hot filter; skill links that copy the
+    hot filter columns; ``posting_fts`` over jieba-segmented title and description.
+v3: ``posting_competencies``, the competency statements each posting asks for (the ``competencies``
+    ranking facet), laid out like ``posting_skills``; filled from the stored documents on upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..fts import TOKENIZE
+
+SCHEMA_VERSION = 3
+
+#: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
+#: query filtering on them alone never reads ``postings``
+_LINK_COLUMNS = """    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    is_dup INTEGER NOT NULL,
+    occupation_code TEXT,
+    occupation_direction TEXT,
+    level TEXT,
+    province TEXT,
+    region TEXT,
+    salary_mid REAL,
+"""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS postings (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    url TEXT,
+    title TEXT NOT NULL,
+    company TEXT,
+    province TEXT,
+    city TEXT,
+    district TEXT,
+    region TEXT,
+    industry TEXT,
+    education_level TEXT,
+    experience_min REAL,
+    experience_band TEXT NOT NULL,
+    salary_min REAL,
+    salary_max REAL,
+    salary_mid REAL,
+    posted_date TEXT NOT NULL,          -- posted_at, else the crawl date (ISO YYYY-MM-DD)
+    day INTEGER NOT NULL,               -- posted_date as days since 1970-01-01
+    month INTEGER NOT NULL,             -- year*12 + month-1 of posted_date
+    fingerprint TEXT NOT NULL,
+    dup_of TEXT,                        -- id of the posting this one near-duplicates, NULL if unique
+    is_dup INTEGER NOT NULL DEFAULT 0,  -- dup_of IS NOT NULL
+    occupation_code TEXT,
+    occupation_direction TEXT,
+    level TEXT,
+    taxonomy_version TEXT,
+    extraction_error TEXT,
+    doc TEXT NOT NULL,                  -- the whole Posting as JSON, extraction included
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS p_day ON postings(day, month, is_dup, salary_mid);
+CREATE INDEX IF NOT EXISTS p_occ ON postings(occupation_code, day, month, is_dup, salary_mid);
+CREATE INDEX IF NOT EXISTS p_dir ON postings(occupation_direction, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS p_level ON postings(level, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
+CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
+CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;
+CREATE TABLE IF NOT EXISTS posting_skills (
+    pid INTEGER NOT NULL,               -- postings.rid
+    skill_id TEXT NOT NULL,
+    required INTEGER NOT NULL,
+    score REAL NOT NULL,
+{_LINK_COLUMNS}    PRIMARY KEY (pid, skill_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup);
+CREATE TABLE IF NOT EXISTS posting_competencies (
+    pid INTEGER NOT NULL,               -- postings.rid
+    competency_id TEXT NOT NULL,        -- a statement id of the taxonomy
+{_LINK_COLUMNS}    PRIMARY KEY (pid, competency_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pc_comp ON posting_competencies(competency_id, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS pc_occ ON posting_competencies(occupation_code, competency_id, day, month, is_dup);
+CREATE VIRTUAL TABLE IF NOT EXISTS posting_fts USING fts5(title, body, tokenize="{TOKENIZE}");
+"""
+
+
+def create_schema(tx: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";\n"):
+        if statement.strip():
+            tx.execute(statement)
+
+
+def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
+    """Move the v1 tables aside (their rows are re-indexed by the store); returns their new names."""
+    for index in ("postings_date", "postings_occ_date", "postings_level_date", "postings_province_date",
+                  "posting_skills_skill"):
+        tx.execute(f"DROP INDEX IF EXISTS {index}")
+    tx.execute("ALTER TABLE posting_skills RENAME TO posting_skills_v1")
+    tx.execute("ALTER TABLE postings RENAME TO postings_v1")
+    return "postings_v1", "posting_skills_v1"
+
+
+def backfill_competencies(tx: sqlite3.Connection) -> int:
+    """v2 -> v3: the competency links of every stored posting, read from its document."""
+    before = tx.total_changes
+    tx.execute(
+        """INSERT OR IGNORE INTO posting_competencies(pid, competency_id, day, month, is_dup, occupation_code,
+               occupation_direction, level, province, region, salary_mid)
+           SELECT p.rid, json_extract(c.value, '$.id'), p.day, p.month, p.is_dup, p.occupation_code,
+                  p.occupation_direction, p.level, p.province, p.region, p.salary_mid
+           FROM postings p, json_each(p.doc, '$.extraction.competencies') c
+           WHERE json_extract(c.value, '$.id') IS NOT NULL"""
+    )
+    return tx.total_changes - before
