@@ -80,9 +80,9 @@ class Extractor:
 
     def __init__(
         self,
-        taxonomy: "Taxonomy",
+        taxonomy: Taxonomy,
         embedder: Any = None,
-        cache_dir: "Path | None" = None,
+        cache_dir: Path | None = None,
         max_chars: int | None = None,
         pipeline_config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -106,7 +106,7 @@ class Extractor:
         )
 
     @classmethod
-    def from_settings(cls, settings: "Settings", use_embeddings: bool | None = None) -> "Extractor":
+    def from_settings(cls, settings: Settings, use_embeddings: bool | None = None) -> Extractor:
         """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
         the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``, and
         then a model that cannot be loaded is logged and the extractor runs without it)."""

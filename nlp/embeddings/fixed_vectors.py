@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class FixedTextVectors:
-    def __init__(self, embedder: "Embedder", cache_dir: Path | None = None) -> None:
+    def __init__(self, embedder: Embedder, cache_dir: Path | None = None) -> None:
         self.embedder = embedder
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
 

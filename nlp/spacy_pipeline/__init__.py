@@ -46,7 +46,7 @@ EMBEDDING_ONLY = frozenset({"skillsignal_skill_embeddings"})
 
 
 def build_pipeline(
-    taxonomy: "Taxonomy", *, embeddings: bool, config: Mapping[str, Mapping[str, Any]] | None = None
+    taxonomy: Taxonomy, *, embeddings: bool, config: Mapping[str, Mapping[str, Any]] | None = None
 ) -> Language:
     """A ``Language`` with the taxonomy-aware tokenizer and the extraction components, not yet
     initialized; ``config`` maps a component name to settings of its factory."""
@@ -67,11 +67,11 @@ def build_pipeline(
 def initialize_pipeline(
     nlp: Language,
     *,
-    taxonomy: "Taxonomy",
-    finder: "SkillFinder",
-    occupation_scorer: "OccupationScorer",
-    matcher: "CompetencyMatcher",
-    embedder: "Embedder | None" = None,
+    taxonomy: Taxonomy,
+    finder: SkillFinder,
+    occupation_scorer: OccupationScorer,
+    matcher: CompetencyMatcher,
+    embedder: Embedder | None = None,
     vector_cache_dir: Path | None = None,
 ) -> None:
     """Hand each component of ``nlp`` the objects it works with (its ``initialize``); with an

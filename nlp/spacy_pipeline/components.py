@@ -41,7 +41,8 @@ from spacy.tokens import Doc
 from nlp.competencies import CompetencyMatcher, posting_sentences
 from nlp.embeddings.fixed_vectors import FixedTextVectors
 from nlp.level import infer_level
-from nlp.new_terms import find_new_terms, load_rules as load_term_rules, technical_latin
+from nlp.new_terms import find_new_terms, technical_latin
+from nlp.new_terms import load_rules as load_term_rules
 from nlp.occupation import OccupationScorer, SkillEvidence
 from nlp.sections import Sentence, split_sections
 from nlp.skills import FoundSkills, SkillFinder, SkillHit
@@ -66,7 +67,7 @@ class PostingContext:
     """What a doc stands for (``doc._.skillsignal``): the posting, its cleaned title and the text
     the doc was made from; ``error`` is set by the first step that fails on it."""
 
-    posting: "Posting"
+    posting: Posting
     title: str
     text: str
     error: str | None = None
@@ -251,7 +252,7 @@ class SkillEmbeddings(_BatchComponent):
         self.skill_vectors: np.ndarray | None = None
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   taxonomy: "Taxonomy", embedder: "Embedder", vector_cache_dir: Path | None = None) -> None:
+                   taxonomy: Taxonomy, embedder: Embedder, vector_cache_dir: Path | None = None) -> None:
         """One vector per skill, from its Chinese and English names (read from
         ``vector_cache_dir`` when computed before)."""
         self.taxonomy = taxonomy
@@ -312,7 +313,7 @@ class NewTerms(_Component):
         self.finder: SkillFinder | None = None
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   taxonomy: "Taxonomy", finder: SkillFinder) -> None:
+                   taxonomy: Taxonomy, finder: SkillFinder) -> None:
         self.taxonomy = taxonomy
         self.finder = finder
 
@@ -384,7 +385,7 @@ class Occupation(_BatchComponent):
         self.profile_vectors: dict[str, np.ndarray] = {}
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   occupation_scorer: OccupationScorer, embedder: "Embedder | None" = None,
+                   occupation_scorer: OccupationScorer, embedder: Embedder | None = None,
                    vector_cache_dir: Path | None = None) -> None:
         """With an embedder, the vectors of every occupation's profile (definition, directions,
         work contents; :meth:`OccupationScorer.profiles`), read from ``vector_cache_dir`` when
@@ -426,7 +427,7 @@ class Occupation(_BatchComponent):
         texts = [occupation_sentences(doc._.sections, ctx.title, limit, chars) for doc, ctx in close]
         vecs = self.embedder.encode([t for group in texts for t in group], kind="query")
         pos = 0
-        for (doc, ctx), group in zip(close, texts):
+        for (doc, ctx), group in zip(close, texts, strict=True):
             sent = vecs[pos: pos + len(group)]
             pos += len(group)
             # per occupation: the mean over the duty sentences of the best-matching statement
@@ -451,7 +452,7 @@ class Competencies(_BatchComponent):
         self.statement_vectors: FixedTextVectors | None = None
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   matcher: CompetencyMatcher, embedder: "Embedder | None" = None,
+                   matcher: CompetencyMatcher, embedder: Embedder | None = None,
                    vector_cache_dir: Path | None = None) -> None:
         """With an embedder, the vectors of every statement the matcher may embed-compare
         (read from ``vector_cache_dir`` when computed before)."""
@@ -492,11 +493,11 @@ class Competencies(_BatchComponent):
         flat = [todo[k][2][i].text[:chars] for k, order in enumerate(embedded) for i in order]
         vecs = self.embedder.encode(flat, kind="query")
         pos = 0
-        for (doc, occ, sents), order in zip(todo, embedded):
+        for (doc, occ, sents), order in zip(todo, embedded, strict=True):
             rows = vecs[pos: pos + len(order)]
             pos += len(order)
             doc._.competencies = matcher.match(occ.code, doc._.level, occ.direction, sents,
-                                               sentence_vectors=dict(zip(order, rows)),
+                                               sentence_vectors=dict(zip(order, rows, strict=True)),
                                                resources=self.statement_vectors)
 
 

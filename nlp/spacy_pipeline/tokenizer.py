@@ -132,5 +132,5 @@ class ProtectedJiebaTokenizer:
     def to_bytes(self, **kwargs) -> bytes:
         return b""
 
-    def from_bytes(self, data: bytes, **kwargs) -> "ProtectedJiebaTokenizer":
+    def from_bytes(self, data: bytes, **kwargs) -> ProtectedJiebaTokenizer:
         return self
