@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from nlp.embeddings.embedder import Embedder
+    from nlp.embeddings.embedder import Embedder, Kind
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class FixedTextVectors:
         self.embedder = embedder
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
 
-    def _path(self, texts: list[str], kind: str) -> Path | None:
+    def _path(self, texts: list[str], kind: Kind) -> Path | None:
         if self.cache_dir is None:
             return None
         key = getattr(self.embedder, "fingerprint", None) or getattr(self.embedder, "name", "")
@@ -38,7 +38,7 @@ class FixedTextVectors:
             h.update(t.encode("utf-8") + b"\x1e")
         return self.cache_dir / f"{h.hexdigest()[:20]}.npy"
 
-    def encode_cached(self, texts: list[str], kind: str) -> np.ndarray:
+    def encode_cached(self, texts: list[str], kind: Kind) -> np.ndarray:
         """The vectors of ``texts`` (one row each), from the disk cache when it holds them."""
         if not texts:
             return np.zeros((0, getattr(self.embedder, "dim", 1)), np.float32)

@@ -87,7 +87,8 @@ def initialize_pipeline(
     }
     for name, proc in nlp.pipeline:
         if name in resources:
-            proc.initialize(lambda: [], nlp=nlp, **resources[name])
+            component: Any = proc  # nlp.pipeline is typed as plain callables
+            component.initialize(lambda: [], nlp=nlp, **resources[name])
 
 
 __all__ = ["EMBEDDING_ONLY", "PIPE_NAMES", "PostingContext", "build_pipeline", "initialize_pipeline"]

@@ -30,6 +30,7 @@ import traceback
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,15 +139,14 @@ class _BatchComponent(_Component):
         return next(iter(self._run([doc])))
 
     def _run(self, docs: list[Doc]) -> list[Doc]:
-        live = [(d, _ctx(d)) for d in docs]
-        live = [(d, c) for d, c in live if c is not None]
+        live = [(d, c) for d in docs if (c := _ctx(d)) is not None]
         if live:
             try:
                 self.process_batch(live)
             except Exception as exc:  # fall back to one by one so only the bad doc fails
                 log.debug("batch step %s failed (%s); retrying one by one", self.step, exc)
                 for d, c in live:
-                    _guard(c, self.step, lambda d=d, c=c: self.process_batch([(d, c)]))
+                    _guard(c, self.step, partial(self.process_batch, [(d, c)]))
         return docs
 
     def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:  # pragma: no cover
@@ -170,10 +170,7 @@ class Sections(_Component):
 class Skills(_Component):
     step = "skills"
     needs = ("finder",)
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.finder: SkillFinder | None = None
+    finder: SkillFinder  # set by initialize()
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    finder: SkillFinder) -> None:
@@ -239,6 +236,11 @@ class SkillEmbeddings(_BatchComponent):
 
     step = "skill_embeddings"
     needs = ("taxonomy", "embedder", "skill_ids", "skill_vectors")
+    # set by initialize()
+    taxonomy: Taxonomy
+    embedder: Embedder
+    skill_ids: list[str]
+    skill_vectors: np.ndarray
 
     def __init__(self, name: str, *, threshold: float, min_length: int, min_dice: float, min_ratio: float) -> None:
         super().__init__(name)
@@ -246,10 +248,6 @@ class SkillEmbeddings(_BatchComponent):
         self.min_length = min_length
         self.min_dice = min_dice
         self.min_ratio = min_ratio
-        self.taxonomy: Taxonomy | None = None
-        self.embedder: Embedder | None = None
-        self.skill_ids: list[str] | None = None
-        self.skill_vectors: np.ndarray | None = None
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    taxonomy: Taxonomy, embedder: Embedder, vector_cache_dir: Path | None = None) -> None:
@@ -306,11 +304,9 @@ class SkillEmbeddings(_BatchComponent):
 class NewTerms(_Component):
     step = "new_terms"
     needs = ("taxonomy", "finder")
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.taxonomy: Taxonomy | None = None
-        self.finder: SkillFinder | None = None
+    # set by initialize()
+    taxonomy: Taxonomy
+    finder: SkillFinder
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    taxonomy: Taxonomy, finder: SkillFinder) -> None:
@@ -376,10 +372,10 @@ class Occupation(_BatchComponent):
 
     step = "occupation"
     needs = ("occupation_scorer",)
+    occupation_scorer: OccupationScorer  # set by initialize()
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.occupation_scorer: OccupationScorer | None = None
         self.embedder: Embedder | None = None
         #: per occupation (and look-alike), one row per text of its profile
         self.profile_vectors: dict[str, np.ndarray] = {}
@@ -444,10 +440,10 @@ class Competencies(_BatchComponent):
 
     step = "competencies"
     needs = ("matcher",)
+    matcher: CompetencyMatcher  # set by initialize()
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.matcher: CompetencyMatcher | None = None
         self.embedder: Embedder | None = None
         self.statement_vectors: FixedTextVectors | None = None
 
