@@ -91,7 +91,7 @@ def make_extractor(args):
     from skillsignal.core.config import get_settings
 
     extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
-    matcher = extractor.resources.matcher
+    matcher = extractor.matcher
     if args.decision:
         matcher.rules = matcher.rules.model_copy(update={"decision": args.decision})
     if args.max_sentences is not None:
@@ -121,7 +121,7 @@ def run_extractor(args, gold, records, by_post) -> None:
             for span in comp.sentences:
                 key = place(span.start, span.end, by_post[posting.id])
                 preds.append(Prediction(posting.id, comp.id, span.score, key, span.text))
-    rules = extractor.resources.matcher.rules
+    rules = extractor.matcher.rules
     print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'} "
           f"(max_sentences {rules.max_sentences}), decision {rules.decision}; "
           f"extraction {elapsed / len(postings) * 1000:.1f} ms a posting ({len(postings)} postings); "
@@ -164,8 +164,8 @@ def collect(args, gold, records, by_post):
     from skillsignal.core.records import record_to_posting
 
     extractor = Extractor.from_settings(get_settings(), use_embeddings=args.emb)
-    res = extractor.resources
-    matcher = res.matcher
+    res = extractor.nlp.get_pipe("skillsignal_competencies").statement_vectors  # None without embeddings
+    matcher = extractor.matcher
     rules = matcher.rules
     docs = []
     for pid in by_post:
@@ -179,12 +179,12 @@ def collect(args, gold, records, by_post):
         ctx = doc._.skillsignal
         pid = ctx.posting.id
         per_sentence: dict[int, set[str]] = {}
-        for hit in ctx.found.hits:
+        for hit in doc._.skill_hits.hits:
             per_sentence.setdefault(hit.sentence, set()).add(hit.skill_id)
-        sents = posting_sentences(ctx.posting.description, ctx.sentences, per_sentence, rules.min_sentence_chars)
-        occ = ctx.occupation.match if ctx.occupation else None
+        sents = posting_sentences(ctx.posting.description, doc._.sections, per_sentence, rules.min_sentence_chars)
+        occ = doc._.occupation.match if doc._.occupation else None
         g0 = by_post[pid][0]
-        pred = (occ.code if occ else "other", ctx.level, occ.direction if occ else None)
+        pred = (occ.code if occ else "other", doc._.level, occ.direction if occ else None)
         gold_dir = pred[2] if pred[0] == g0.occupation else None
         items.append({"pid": pid, "sents": sents, "keys": [place(s.start, s.end, by_post[pid]) for s in sents],
                       "settings": {"gold": (g0.occupation, g0.level, gold_dir), "predicted": pred}})
@@ -257,16 +257,16 @@ def cross_validate(args, gold, records, by_post) -> None:
             for setting in probs:
                 stmts, xx, _, _ = it[setting]
                 probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
-    matcher = extractor.resources.matcher
+    matcher = extractor.matcher
     print(f"cross-validated learned decision, {args.folds} folds grouped by posting; embeddings "
           f"{'on' if extractor.uses_embeddings else 'off'}; features: {', '.join(names)}")
-    res = extractor.resources
+    res = extractor.nlp.get_pipe("skillsignal_competencies").statement_vectors  # None without embeddings
     for setting in ("gold", "predicted"):
         print(f" occupation and level: {setting}")
         preds = []
         for it in items:  # the hand-set threshold rule, for comparison (tuned on half A)
             code, level, direction = it["settings"][setting]
-            vectors = it.get("vectors") if res.matcher.rules.max_sentences else None
+            vectors = it.get("vectors") if matcher.rules.max_sentences else None
             stmts, found = matcher._decide_rule(code, level, direction, it["sents"], vectors, res)
             for j, hits in found.items():
                 preds += [Prediction(it["pid"], stmts[j].id, p, it["keys"][i], "") for p, i in hits]
@@ -323,7 +323,7 @@ def coverage(args) -> None:
     from skillsignal.core.records import record_to_posting
 
     extractor = make_extractor(args)
-    rules = extractor.resources.matcher.rules
+    rules = extractor.matcher.rules
     core = {code for code, occ in extractor.taxonomy.occupations.items() if occ.core}
     got = total = 0
     own = matched = 0

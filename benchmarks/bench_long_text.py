@@ -120,7 +120,7 @@ def main() -> None:
     capped = Extractor.from_settings(settings, use_embeddings=args.embeddings)
     print(f"extractor loaded in {time.perf_counter() - t0:.1f} s; embeddings {'on' if capped.uses_embeddings else 'off'}; "
           f"max_extract_chars {capped.max_chars}; load average {os.getloadavg()[0]:.2f}")
-    uncapped = Extractor(capped.taxonomy, capped.embedder, cache_dir=capped.resources.cache_dir, max_chars=10**9)
+    uncapped = Extractor(capped.taxonomy, capped.embedder, cache_dir=capped.cache_dir, max_chars=10**9)
 
     print(f"\n1. Extractor.extract on a {args.megabyte:,}-character description (cut at {capped.max_chars:,}; "
           "target ≤ 1 s each; "

@@ -63,8 +63,9 @@ def capture(path: Path, settings) -> list[tuple[str, tuple]]:
     from skillsignal.core.records import record_to_posting
 
     extractor = Extractor.from_settings(settings, use_embeddings=False)
-    recorder = _Recorder(extractor.resources.scorer)
-    extractor.resources.scorer = recorder
+    step = extractor.nlp.get_pipe("skillsignal_occupation")
+    recorder = _Recorder(step.occupation_scorer)
+    step.occupation_scorer = recorder
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     postings = [_normalise(record_to_posting(r)) for r in records]
     extractor.extract_many(postings)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from nlp.fields import normalise_posting
 from skillsignal.core.models import Extraction, Posting
 from skillsignal.core.records import record_to_posting
 
@@ -29,10 +30,6 @@ CHUNK = 256
 
 
 def _normalise(posting: Posting) -> Posting:
-    try:
-        from nlp.fields import normalise_posting
-    except ImportError:
-        return posting
     try:
         return normalise_posting(posting)
     except Exception as exc:  # parsed fields are a bonus: keep the posting as given

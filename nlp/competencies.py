@@ -313,6 +313,8 @@ class CompetencyMatcher:
         self.rules = rules or load_rules()
         self._finder = finder
         self._vectors: dict[str, np.ndarray] = {}
+        #: per (occupation, level, direction); kept on the matcher (an lru_cache on the method kept dropped matchers alive)
+        self._candidate_cache: dict[tuple[str, str, str | None], list[tuple[Statement, float]]] = {}
         self._statements = self._build()
         by_occ: dict[str, list[Statement]] = {}
         for st in self._statements:
@@ -379,9 +381,11 @@ class CompetencyMatcher:
 
     def candidates(self, code: str, level: str, direction: str | None) -> list[tuple[Statement, float]]:
         """The statements a posting may get, each with its prior (0 or a negative penalty)."""
-        return self._candidates(code, level, direction)
+        key = (code, level, direction)
+        if key not in self._candidate_cache:
+            self._candidate_cache[key] = self._candidates(code, level, direction)
+        return self._candidate_cache[key]
 
-    @lru_cache(maxsize=512)
     def _candidates(self, code: str, level: str, direction: str | None) -> list[tuple[Statement, float]]:
         rules = self.rules
         allowed = allowed_levels(level, rules.max_levels_above)

@@ -14,16 +14,18 @@ batch of postings are made together. The title and description are cleaned first
 from __future__ import annotations
 
 import logging
-import unicodedata
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skillsignal.core.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
+from spacy.tokens import Doc
 
+from nlp.cleaning import clean_text
 from nlp.competencies import CompetencyMatcher
 from nlp.occupation import OccupationScorer
 from nlp.skills import SkillFinder
+from nlp.spacy_pipeline import PostingContext, build_pipeline, initialize_pipeline
+from skillsignal.core.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
@@ -64,45 +66,47 @@ def cut_for_extraction(text: str, limit: int) -> str:
 
 
 def _clean(text: str | None) -> str:
-    try:
-        from nlp.cleaning import clean_text
-    except ImportError:  # pragma: no cover - cleaning ships with the package
-        return unicodedata.normalize("NFKC", text or "")
     return clean_text(text or "")
 
 
 class Extractor:
-    """Extraction against one taxonomy, with or without the embedding model."""
+    """Extraction against one taxonomy, with or without the embedding model.
+
+    The extractor owns its pipeline (``self.nlp``) and the objects its components work with
+    (skill finder, occupation scorer, competency matcher); ``cache_dir`` keeps the taxonomy-side
+    vectors between runs. ``pipeline_config`` overrides components' factory settings, e.g.
+    ``{"skillsignal_skill_embeddings": {"threshold": 0.95}}``. Dropping the extractor frees all of it.
+    """
 
     def __init__(
         self,
-        taxonomy: "Taxonomy",
+        taxonomy: Taxonomy,
         embedder: Any = None,
-        options: dict | None = None,
-        cache_dir: "Path | None" = None,
+        cache_dir: Path | None = None,
         max_chars: int | None = None,
+        pipeline_config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        from nlp.spacy_pipeline import Resources, build_pipeline
-
         self.taxonomy = taxonomy
         self.embedder = embedder
+        self.cache_dir = cache_dir
         #: longest stretch of a description read (Settings.max_extract_chars)
         self.max_chars = max_chars or _default_max_chars()
-        finder = SkillFinder(taxonomy)
-        self.resources = Resources(
+        self.finder = SkillFinder(taxonomy)
+        self.occupation_scorer = OccupationScorer(taxonomy)
+        self.matcher = CompetencyMatcher(taxonomy, finder=self.finder)
+        self.nlp = build_pipeline(taxonomy, embeddings=embedder is not None, config=pipeline_config)
+        initialize_pipeline(
+            self.nlp,
             taxonomy=taxonomy,
-            finder=finder,
-            scorer=OccupationScorer(taxonomy),
-            matcher=CompetencyMatcher(taxonomy, finder=finder),
+            finder=self.finder,
+            occupation_scorer=self.occupation_scorer,
+            matcher=self.matcher,
             embedder=embedder,
-            settings=dict(options or {}),
-            cache_dir=cache_dir,
+            vector_cache_dir=cache_dir,
         )
-        self.nlp = build_pipeline(self.resources)
-        self.resources.warm()  # taxonomy-side vectors now, not in the first batch
 
     @classmethod
-    def from_settings(cls, settings: "Settings", use_embeddings: bool | None = None) -> "Extractor":
+    def from_settings(cls, settings: Settings, use_embeddings: bool | None = None) -> Extractor:
         """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
         the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``, and
         then a model that cannot be loaded is logged and the extractor runs without it)."""
@@ -142,8 +146,6 @@ class Extractor:
 
     def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
         """One result per posting, in order; a posting that fails yields an ExtractionError."""
-        from nlp.spacy_pipeline import PostingContext
-
         results: list[Extraction | ExtractionError | None] = [None] * len(postings)
         docs = []
         slots = []
@@ -179,29 +181,31 @@ class Extractor:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: {ctx.error}")
                 continue
             try:
-                results[i] = self._extraction(ctx)
+                results[i] = self._extraction(doc)
             except Exception as exc:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: assembling: {type(exc).__name__}: {exc}")
         return results  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ assembling
 
-    def _extraction(self, ctx) -> Extraction:
-        occupation = ctx.occupation.match if ctx.occupation else OccupationMatch(code="other", name="其他", other_hint="")
-        new_terms = sorted(ctx.new_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEW_TERMS]
+    def _extraction(self, doc: Doc) -> Extraction:
+        """The facts the pipeline's components left on ``doc``."""
+        decision = doc._.occupation
+        occupation = decision.match if decision else OccupationMatch(code="other", name="其他", other_hint="")
+        new_terms = sorted((doc._.new_terms or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEW_TERMS]
         return Extraction(
             occupation=occupation,
-            level=ctx.level,
-            skills=self._skills(ctx),
-            competencies=ctx.competencies,
+            level=doc._.level or "初级",
+            skills=self._skills(doc._.skill_hits.hits if doc._.skill_hits else []),
+            competencies=doc._.competencies or [],
             new_terms=[NewTerm(term=t, count=c) for t, c in new_terms],
             taxonomy_version=self.taxonomy_version,
             extractor_version=EXTRACTOR_VERSION + ("+emb" if self.uses_embeddings else ""),
         )
 
-    def _skills(self, ctx) -> list[SkillMatch]:
+    def _skills(self, hits) -> list[SkillMatch]:
         by_id: dict[str, SkillMatch] = {}
-        order = sorted(ctx.found.hits, key=lambda h: (h.sentence < 0, h.start))
+        order = sorted(hits, key=lambda h: (h.sentence < 0, h.start))
         for hit in order:
             skill = self.taxonomy.skills.get(hit.skill_id)
             if skill is None:

@@ -12,14 +12,14 @@ Apply in order; the first rule that fires wins.
 4. No number of years anywhere (or only 经验不限/无经验/在校生/应届) → 初级.
 
 Only the title is read for rules 1–2 (a 高级 in a description heading does not count). Years
-come from :mod:`nlp.fields` (``parse_experience``, ``first_required_years``) where it is
-installed, else from the small parser here.
+come from :mod:`nlp.fields` (``parse_experience``, ``first_required_years``).
 """
 
 from __future__ import annotations
 
 import re
 
+from nlp.fields import first_required_years, parse_experience
 from skillsignal.core.models import Level
 
 SENIOR_TITLE = re.compile(
@@ -30,29 +30,7 @@ SENIOR_TITLE = re.compile(
 JUNIOR_TITLE = re.compile(r"初级|助理|实习|应届|校招|管培|junior|intern", re.IGNORECASE)
 MIDDLE_TITLE = re.compile(r"中级")
 
-_CN_DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
-_YEARS = re.compile(_NUM + r"\s*(?:[-~～至到]\s*" + _NUM + r"\s*)?(?:\+\s*)?(?:年|years?|yrs?)", re.IGNORECASE)
 _EN_YEARS = re.compile(r"(?<![\d.])(\d{1,2})\s*\+?\s*(?:-\s*\d{1,2}\s*)?(?:years?|yrs?)\b", re.IGNORECASE)
-_YEARS_EXCLUDE_AFTER = re.compile(r"^(?:制|级|月|代|内|前|后|[0-9])")
-
-
-def _number(text: str) -> float | None:
-    if not text:
-        return None
-    if text[0].isdigit():
-        return float(text)
-    if text == "十":
-        return 10.0
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return float(_CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0))
-    value = 0
-    for ch in text:
-        if ch not in _CN_DIGITS:
-            return None
-        value = value * 10 + _CN_DIGITS[ch]
-    return float(value)
 
 
 def field_years_min(experience_text: str | None, years_min: float | None = None) -> float | None:
@@ -62,44 +40,20 @@ def field_years_min(experience_text: str | None, years_min: float | None = None)
     text = (experience_text or "").strip()
     if not text:
         return None
-    try:  # the project's field parser, where present
-        from nlp.fields import parse_experience
-
-        parsed = parse_experience(text)
-        if parsed is not None and getattr(parsed, "years_min", None) is not None:
-            return float(parsed.years_min)
-        if parsed is not None:
-            return None
-    except ImportError:
-        pass
-    if re.search(r"(\d+|[一二两三四五六七八九十])\s*年以下|以内", text):
-        return 0.0
-    m = _YEARS.search(text)
-    return _number(m.group(1)) if m else None
+    parsed = parse_experience(text)
+    return float(parsed.years_min) if parsed.years_min is not None else None
 
 
 def description_years(description: str) -> float | None:
     """First number of years the description asks for (lower bound)."""
     if not description:
         return None
-    try:
-        from nlp.fields import first_required_years
-    except ImportError:
-        first_required_years = None
-    if first_required_years is not None:
-        years = first_required_years(description)
-        if years is not None:
-            return years
-        # English postings: "3+ years", "2-3 years of experience"
-        m = _EN_YEARS.search(description)
-        return float(m.group(1)) if m else None
-    for m in _YEARS.finditer(description):
-        if _YEARS_EXCLUDE_AFTER.match(description[m.end():]):
-            continue
-        value = _number(m.group(1))
-        if value is not None and value <= 30:
-            return value
-    return None
+    years = first_required_years(description)
+    if years is not None:
+        return years
+    # English postings: "3+ years", "2-3 years of experience"
+    m = _EN_YEARS.search(description)
+    return float(m.group(1)) if m else None
 
 
 def level_from_years(years: float) -> Level:

@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 #: Postings per task sent to a worker.
 CHUNK = 16
 
-_WORKER_EXTRACTOR: Any = None  # set in the parent just before forking
+_WORKER_EXTRACTOR: Any = None  # set in each worker process only (never in the parent)
+
+
+def _init_worker(extractor: "Extractor") -> None:
+    global _WORKER_EXTRACTOR
+    _WORKER_EXTRACTOR = extractor  # inherited through fork, not pickled
 
 
 def _extract_chunk(postings: list) -> list:
@@ -48,9 +53,9 @@ class ParallelExtractor:
             log.warning("worker processes need the fork start method; extracting in one process")
             self.workers = 1
         if self.workers > 1:
-            global _WORKER_EXTRACTOR
-            _WORKER_EXTRACTOR = extractor
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self._pool = multiprocessing.get_context("fork").Pool(
+                self.workers, initializer=_init_worker, initargs=(extractor,)
+            )
 
     @classmethod
     def from_settings(

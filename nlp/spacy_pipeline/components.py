@@ -1,144 +1,78 @@
 """The extraction steps as registered spaCy components.
 
-Each component reads and writes the posting's :class:`PostingContext` (``doc._.skillsignal``).
+Each component is a ``@Language.factory`` with typed settings in its ``default_config`` (what
+``nlp.config`` holds and ``nlp.add_pipe(name, config=...)`` overrides) and receives the objects it
+works with — skill finder, occupation scorer, competency matcher, embedder — in
+``initialize(get_examples, *, nlp, ...)``, as spaCy's ``EntityRuler``/``Lemmatizer`` receive
+their patterns/lookups: construction takes only what a config can hold, so ``nlp.config`` stays a
+true description of the pipeline, and the components hold their resources themselves (nothing is
+looked up in a process-wide table). :func:`nlp.spacy_pipeline.initialize_pipeline` hands them in.
+
+The caller puts the posting on ``doc._.skillsignal`` (:class:`PostingContext`); each step writes
+its own Doc extension (declared in ``assigns``, read ones in ``requires``):
+
+``skillsignal_sections`` → ``doc._.sections``, ``doc._.tag_sentence``;
+``skillsignal_skills`` → ``doc._.skill_hits``; ``skillsignal_skill_embeddings`` (embeddings only)
+adds to ``doc._.skill_hits``; ``skillsignal_new_terms`` → ``doc._.new_terms``;
+``skillsignal_level`` → ``doc._.level``; ``skillsignal_occupation`` → ``doc._.occupation``;
+``skillsignal_competencies`` → ``doc._.competencies``.
+
 Components that use embeddings implement ``pipe`` so that one model call serves a whole batch
 of postings. A failure on one doc is recorded in its context (``ctx.error``) and later
 components skip that doc, so one bad posting never breaks a batch.
-
-Components (in pipeline order):
-``skillsignal_sections`` → ``skillsignal_skills`` → ``skillsignal_skill_embeddings`` (embeddings
-only) → ``skillsignal_new_terms`` → ``skillsignal_level`` → ``skillsignal_occupation`` →
-``skillsignal_competencies``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from bisect import bisect_left
-from itertools import accumulate
+import re
 import traceback
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.competencies import CompetencyMatcher
+from nlp.competencies import CompetencyMatcher, posting_sentences
+from nlp.embeddings.fixed_vectors import FixedTextVectors
 from nlp.level import infer_level
-from nlp.new_terms import find_new_terms
-from nlp.occupation import OccupationDecision, OccupationScorer, SkillEvidence
+from nlp.new_terms import find_new_terms, technical_latin
+from nlp.new_terms import load_rules as load_term_rules
+from nlp.occupation import OccupationScorer, SkillEvidence
 from nlp.sections import Sentence, split_sections
 from nlp.skills import FoundSkills, SkillFinder, SkillHit
 from skillsignal.core.text import alnum_bigrams
 
 if TYPE_CHECKING:
+    from nlp.embeddings.embedder import Embedder
     from skill_taxonomy import Taxonomy
     from skillsignal.core.models import Posting
 
 log = logging.getLogger(__name__)
 
-if not Doc.has_extension("skillsignal"):
-    Doc.set_extension("skillsignal", default=None)
+#: the Doc extensions: the posting read (set by the caller), then one per step's result
+EXTENSIONS = ("skillsignal", "sections", "tag_sentence", "skill_hits", "new_terms", "level", "occupation",
+              "competencies")
+for _name in EXTENSIONS:
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
 
 @dataclass
 class PostingContext:
-    posting: "Posting"
+    """What a doc stands for (``doc._.skillsignal``): the posting, its cleaned title and the text
+    the doc was made from; ``error`` is set by the first step that fails on it."""
+
+    posting: Posting
     title: str
     text: str
-    sentences: list[Sentence] = field(default_factory=list)
-    found: FoundSkills = field(default_factory=FoundSkills)
-    new_terms: dict[str, int] = field(default_factory=dict)
-    level: str = "初级"
-    occupation: OccupationDecision | None = None
-    competencies: list = field(default_factory=list)
-    tag_sentence: Sentence | None = None
-    #: evidence sentences (main duty first) and their vectors, shared by occupation/competencies
-    evidence: list[str] = field(default_factory=list)
-    evidence_vectors: Any = None
     error: str | None = None
-
-
-@dataclass
-class Resources:
-    """Everything the components share: built once per extractor."""
-
-    taxonomy: "Taxonomy"
-    finder: SkillFinder
-    scorer: OccupationScorer
-    matcher: CompetencyMatcher
-    embedder: Any = None  # nlp.embeddings.Embedder or None
-    settings: dict = field(default_factory=dict)
-    cache_dir: Path | None = None
-    _occ_vectors: dict[str, np.ndarray] | None = None
-    _skill_vectors: tuple[list[str], np.ndarray] | None = None
-
-    def encode_cached(self, texts: list[str], kind: str) -> np.ndarray:
-        """Vectors of fixed taxonomy texts, kept on disk (``cache_dir``) between runs."""
-        if not texts:
-            return np.zeros((0, getattr(self.embedder, "dim", 1)), np.float32)
-        path = None
-        if self.cache_dir is not None:
-            key = getattr(self.embedder, "fingerprint", None) or getattr(self.embedder, "name", "")
-            h = hashlib.sha1(f"{key}\x1f{kind}\x1f".encode())
-            for t in texts:
-                h.update(t.encode("utf-8") + b"\x1e")
-            path = Path(self.cache_dir) / f"{h.hexdigest()[:20]}.npy"
-            if path.exists():
-                try:
-                    vecs = np.load(path)
-                    if vecs.shape[0] == len(texts):
-                        return vecs
-                except (OSError, ValueError):
-                    pass
-        vecs = self.embedder.encode(texts, kind=kind)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, vecs)
-            except OSError as exc:  # a read-only data dir only costs time
-                log.debug("cannot cache taxonomy vectors in %s: %s", path, exc)
-        return vecs
-
-    def occupation_vectors(self) -> dict[str, np.ndarray]:
-        """Per occupation (and look-alike), one row per text of its profile (definition,
-        directions, work contents; :meth:`OccupationScorer.profiles`)."""
-        if self._occ_vectors is None:
-            profiles = self.scorer.profiles()
-            flat = [t for texts in profiles.values() for t in texts]
-            vecs = self.encode_cached(flat, "passage")
-            out, pos = {}, 0
-            for code, texts in profiles.items():
-                out[code] = vecs[pos: pos + len(texts)]
-                pos += len(texts)
-            self._occ_vectors = out
-        return self._occ_vectors
-
-    def skill_vectors(self) -> tuple[list[str], np.ndarray]:
-        """One vector per skill, from its Chinese and English names."""
-        if self._skill_vectors is None:
-            ids, texts = [], []
-            for skill in self.taxonomy.skills.values():
-                ids.append(skill.id)
-                name = skill.name_en if skill.name_en == skill.name_zh else f"{skill.name_zh} {skill.name_en}"
-                texts.append(name)
-            self._skill_vectors = (ids, self.encode_cached(texts, "query"))
-        return self._skill_vectors
-
-    def warm(self) -> None:
-        """Compute (or read from the disk cache) every taxonomy-side vector now."""
-        if self.embedder is None:
-            return
-        self.occupation_vectors()
-        self.skill_vectors()
-        self.matcher.warm(self)
-
-
-RESOURCES: dict[str, Resources] = {}
 
 
 def _ctx(doc: Doc) -> PostingContext | None:
@@ -148,7 +82,7 @@ def _ctx(doc: Doc) -> PostingContext | None:
     return ctx
 
 
-def _guard(ctx: PostingContext, step: str, fn) -> None:
+def _guard(ctx: PostingContext, step: str, fn: Callable[[], None]) -> None:
     try:
         fn()
     except Exception as exc:  # one posting's failure must not stop the batch
@@ -158,11 +92,22 @@ def _guard(ctx: PostingContext, step: str, fn) -> None:
 
 class _Component:
     step = "component"
+    #: attributes that initialize() must have set before the component runs
+    needs: tuple[str, ...] = ()
 
-    def __init__(self, key: str):
-        self.res = RESOURCES[key]
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _check_initialized(self) -> None:
+        missing = [a for a in self.needs if getattr(self, a, None) is None]
+        if missing:
+            raise RuntimeError(
+                f"{self.name} is not initialized ({', '.join(missing)} missing): call "
+                f"nlp.get_pipe({self.name!r}).initialize(...) or nlp.spacy_pipeline.initialize_pipeline(nlp, ...)"
+            )
 
     def __call__(self, doc: Doc) -> Doc:
+        self._check_initialized()
         ctx = _ctx(doc)
         if ctx is not None:
             _guard(ctx, self.step, lambda: self.process(doc, ctx))
@@ -180,6 +125,7 @@ class _BatchComponent(_Component):
     """Collects a batch of docs, then processes them together (one embedding call)."""
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        self._check_initialized()
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
@@ -190,18 +136,18 @@ class _BatchComponent(_Component):
             yield from self._run(batch)
 
     def __call__(self, doc: Doc) -> Doc:
+        self._check_initialized()
         return next(iter(self._run([doc])))
 
     def _run(self, docs: list[Doc]) -> list[Doc]:
-        live = [(d, _ctx(d)) for d in docs]
-        live = [(d, c) for d, c in live if c is not None]
+        live = [(d, c) for d in docs if (c := _ctx(d)) is not None]
         if live:
             try:
                 self.process_batch(live)
             except Exception as exc:  # fall back to one by one so only the bad doc fails
                 log.debug("batch step %s failed (%s); retrying one by one", self.step, exc)
                 for d, c in live:
-                    _guard(c, self.step, lambda d=d, c=c: self.process_batch([(d, c)]))
+                    _guard(c, self.step, partial(self.process_batch, [(d, c)]))
         return docs
 
     def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:  # pragma: no cover
@@ -215,26 +161,34 @@ class Sections(_Component):
     step = "sections"
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
-        ctx.sentences = split_sections(ctx.text)
+        doc._.sections = split_sections(ctx.text)
         tags = [t for t in ctx.posting.tags if t]
         if tags:  # employer tags: one extra requirement "sentence", read on its own
             text = "、".join(tags)
-            ctx.tag_sentence = Sentence(text, 0, len(text), "requirements", False)
+            doc._.tag_sentence = Sentence(text, 0, len(text), "requirements", False)
 
 
 class Skills(_Component):
     step = "skills"
+    needs = ("finder",)
+    finder: SkillFinder  # set by initialize()
+
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   finder: SkillFinder) -> None:
+        self.finder = finder
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
-        finder = self.res.finder
-        ctx.found = finder.find(ctx.text, ctx.sentences)
-        finder.find_typos(ctx.text, ctx.sentences, ctx.found)
-        if ctx.tag_sentence is not None:
-            extra = finder.find(ctx.tag_sentence.text, [ctx.tag_sentence])
+        finder = self.finder
+        sentences = doc._.sections
+        found = doc._.skill_hits = finder.find(ctx.text, sentences)
+        finder.find_typos(ctx.text, sentences, found)
+        tag_sentence = doc._.tag_sentence
+        if tag_sentence is not None:
+            extra = finder.find(tag_sentence.text, [tag_sentence])
             for hit in extra.hits:
                 hit.sentence = -1
                 hit.start = hit.end = -1
-                ctx.found.hits.append(hit)
+                found.hits.append(hit)
 
 
 def lexical_agreement(term: str, forms: list[str], min_dice: float, min_ratio: float) -> bool:
@@ -266,74 +220,106 @@ class _Spans:
         return i > 0 and self.max_end[i - 1] > a
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9+#.\-]{2,}")
+
+
 class SkillEmbeddings(_BatchComponent):
     """Unknown Latin terms in Chinese sentences mapped to the nearest skill name: kept when the
-    cosine clears ``skill_similarity_threshold`` and the term is written like the skill's name
-    (``lexical_agreement``). Terms repeat across postings, so the embedder's cache serves most."""
+    cosine clears ``threshold`` and the term is written like the skill's name
+    (``lexical_agreement`` with ``min_dice`` / ``min_ratio``). Terms repeat across postings, so
+    the embedder's cache serves most."""
 
     step = "skill_embeddings"
+    needs = ("taxonomy", "embedder", "skill_ids", "skill_vectors")
+    # set by initialize()
+    taxonomy: Taxonomy
+    embedder: Embedder
+    skill_ids: list[str]
+    skill_vectors: np.ndarray
 
-    def process_batch(self, items) -> None:
-        import re
+    def __init__(self, name: str, *, threshold: float, min_length: int, min_dice: float, min_ratio: float) -> None:
+        super().__init__(name)
+        self.threshold = threshold
+        self.min_length = min_length
+        self.min_dice = min_dice
+        self.min_ratio = min_ratio
 
-        from nlp.new_terms import load_rules, technical_latin
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   taxonomy: Taxonomy, embedder: Embedder, vector_cache_dir: Path | None = None) -> None:
+        """One vector per skill, from its Chinese and English names (read from
+        ``vector_cache_dir`` when computed before)."""
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        ids, texts = [], []
+        for skill in taxonomy.skills.values():
+            ids.append(skill.id)
+            texts.append(skill.name_en if skill.name_en == skill.name_zh else f"{skill.name_zh} {skill.name_en}")
+        self.skill_ids = ids
+        self.skill_vectors = FixedTextVectors(embedder, vector_cache_dir).encode_cached(texts, "query")
 
-        res = self.res
-        opts = res.settings
-        threshold = float(opts.get("skill_similarity_threshold", 0.94))
-        min_len = int(opts.get("skill_similarity_min_length", 5))
-        rules = load_rules()
-        wanted: dict[str, list[tuple[PostingContext, int, int, int, bool]]] = {}
-        for doc, ctx in items:
-            covered = _Spans(ctx.found.covered)
-            for index, sent in enumerate(ctx.sentences):
-                if sent.boilerplate or not re.search(r"[\u3400-\u9fff]", sent.text):
+    def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
+        rules = load_term_rules()
+        wanted: dict[str, list[tuple[FoundSkills, int, int, int, bool]]] = {}
+        for doc, _ in items:
+            found = doc._.skill_hits
+            covered = _Spans(found.covered)
+            for index, sent in enumerate(doc._.sections):
+                if sent.boilerplate or not _HAN.search(sent.text):
                     continue
-                for m in re.finditer(r"[A-Za-z][A-Za-z0-9+#.\-]{2,}", sent.text):
+                for m in _LATIN_TERM.finditer(sent.text):
                     term = m.group(0).rstrip(".-")
                     a = sent.start + m.start()
                     b = a + len(term)
-                    if len(term) < min_len or covered.overlaps(a, b):
+                    if len(term) < self.min_length or covered.overlaps(a, b):
                         continue
                     if term.casefold() in rules.latin_stop:
                         continue
                     if not technical_latin(term, True, rules):
                         continue
-                    wanted.setdefault(term, []).append((ctx, a, b, index, sent.preferred))
-        if not wanted:
-            return
-        ids, vecs = res.skill_vectors()
-        if not len(ids):
+                    wanted.setdefault(term, []).append((found, a, b, index, sent.preferred))
+        ids, vecs = self.skill_ids, self.skill_vectors
+        if not wanted or not len(ids):
             return
         terms = list(wanted)
-        sims = res.embedder.encode(terms, kind="query") @ vecs.T
+        sims = self.embedder.encode(terms, kind="query") @ vecs.T
         best = sims.argmax(axis=1)
         for i, term in enumerate(terms):
             score = float(sims[i, best[i]])
-            if score < threshold:
+            if score < self.threshold:
                 continue
-            skill = res.taxonomy.skills[ids[int(best[i])]]
+            skill = self.taxonomy.skills[ids[int(best[i])]]
             forms = [f for f in skill.surface_forms() if f.isascii()]
-            if not lexical_agreement(term, forms, 0.5, 0.7):
+            if not lexical_agreement(term, forms, self.min_dice, self.min_ratio):
                 continue
-            for ctx, a, b, index, preferred in wanted[term]:
-                ctx.found.hits.append(SkillHit(skill.id, term, a, b, index, preferred, round(score, 4), "embedding"))
-                ctx.found.covered.append((a, b))
+            for found, a, b, index, preferred in wanted[term]:
+                found.hits.append(SkillHit(skill.id, term, a, b, index, preferred, round(score, 4), "embedding"))
+                found.covered.append((a, b))
 
 
 class NewTerms(_Component):
     step = "new_terms"
+    needs = ("taxonomy", "finder")
+    # set by initialize()
+    taxonomy: Taxonomy
+    finder: SkillFinder
+
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   taxonomy: Taxonomy, finder: SkillFinder) -> None:
+        self.taxonomy = taxonomy
+        self.finder = finder
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
-        taxonomy = self.res.taxonomy
-        rules = self.res.finder.rules
+        surface_index = self.taxonomy.surface_index
+        never = self.finder.rules.never
 
         def is_known(term: str) -> bool:
             key = "".join(term.split()).casefold()
-            return key in taxonomy.surface_index or key in rules.never
+            return key in surface_index or key in never
 
         tokens = doc.user_data.get("skillsignal_words") or [(t.text, t.idx) for t in doc]
-        ctx.new_terms = dict(find_new_terms(ctx.text, ctx.sentences, ctx.found.covered, is_known, tokens))
+        found = doc._.skill_hits
+        doc._.new_terms = dict(find_new_terms(ctx.text, doc._.sections, found.covered, is_known, tokens))
 
 
 class LevelStep(_Component):
@@ -341,20 +327,20 @@ class LevelStep(_Component):
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
         exp = ctx.posting.experience
-        ctx.level = infer_level(ctx.title, exp.text, ctx.text, exp.years_min)
+        doc._.level = infer_level(ctx.title, exp.text, ctx.text, exp.years_min)
 
 
-def skill_evidence(ctx: PostingContext) -> list[SkillEvidence]:
+def skill_evidence(sentences: list[Sentence], found: FoundSkills) -> list[SkillEvidence]:
     """Each skill hit with the part of the posting it sits in: the main duty (the first duty
     sentence), other duties, requirements, or a preferred extra."""
-    first_duty = next((i for i, s in enumerate(ctx.sentences) if s.kind == "duties"), None)
+    first_duty = next((i for i, s in enumerate(sentences) if s.kind == "duties"), None)
     out = []
-    for hit in ctx.found.hits:
+    for hit in found.hits:
         if hit.preferred:
             section = "preferred"
         elif hit.sentence == first_duty and first_duty is not None:
             section = "main_duty"
-        elif 0 <= hit.sentence < len(ctx.sentences) and ctx.sentences[hit.sentence].kind == "duties":
+        elif 0 <= hit.sentence < len(sentences) and sentences[hit.sentence].kind == "duties":
             section = "duties"
         else:
             section = "requirements"
@@ -362,42 +348,18 @@ def skill_evidence(ctx: PostingContext) -> list[SkillEvidence]:
     return out
 
 
-def evidence_sentences(ctx: PostingContext, limit: int) -> list[str]:
-    """The main duty (first duty sentence) first, then the duty and requirement sentences
-    naming the most skills (longest first among equals); boilerplate never."""
-    per_sentence: dict[int, int] = {}
-    for hit in ctx.found.hits:
-        per_sentence[hit.sentence] = per_sentence.get(hit.sentence, 0) + 1
-    live = [(i, s) for i, s in enumerate(ctx.sentences) if not s.boilerplate and len(s.text.strip()) >= 6]
-    first_duty = next((i for i, s in live if s.kind == "duties"), None)
-    cands = sorted(
-        ((per_sentence.get(i, 0), len(s.text), -i, s.text.strip()) for i, s in live if i != first_duty),
-        reverse=True,
-    )
-    ordered = ([ctx.sentences[first_duty].text.strip()] if first_duty is not None else []) + [c[3] for c in cands]
-    seen, out = set(), []
-    for text in ordered:
-        text = text[:200]
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def duty_texts(ctx: PostingContext) -> list[str]:
+def duty_texts(sentences: list[Sentence]) -> list[str]:
     """The duty sentences, or, in a posting without a duty section, every sentence that is not
     boilerplate: what the occupation's anchors are looked for in."""
-    duties = [s.text for s in ctx.sentences if s.kind == "duties"]
-    return duties or [s.text for s in ctx.sentences if not s.boilerplate]
+    duties = [s.text for s in sentences if s.kind == "duties"]
+    return duties or [s.text for s in sentences if not s.boilerplate]
 
 
-def occupation_sentences(ctx: PostingContext, limit: int, chars: int) -> list[str]:
+def occupation_sentences(sentences: list[Sentence], title: str, limit: int, chars: int) -> list[str]:
     """What stands for the posting against the occupations' profiles: its first ``limit`` duty
     sentences, each cut to ``chars`` (the title when it has none)."""
-    duties = [s.text.strip()[:chars] for s in ctx.sentences if s.kind == "duties" and len(s.text.strip()) >= 6]
-    return duties[:limit] or [ctx.title]
+    duties = [s.text.strip()[:chars] for s in sentences if s.kind == "duties" and len(s.text.strip()) >= 6]
+    return duties[:limit] or [title]
 
 
 class Occupation(_BatchComponent):
@@ -405,13 +367,40 @@ class Occupation(_BatchComponent):
     posting's title and main duty (short: one text per posting)."""
 
     step = "occupation"
+    needs = ("occupation_scorer",)
+    occupation_scorer: OccupationScorer  # set by initialize()
 
-    def process_batch(self, items) -> None:
-        res = self.res
-        scorer = res.scorer
-        for _, ctx in items:
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), duties=duty_texts(ctx))
-        if res.embedder is None or not scorer.weights.get("embedding", 0):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.embedder: Embedder | None = None
+        #: per occupation (and look-alike), one row per text of its profile
+        self.profile_vectors: dict[str, np.ndarray] = {}
+
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   occupation_scorer: OccupationScorer, embedder: Embedder | None = None,
+                   vector_cache_dir: Path | None = None) -> None:
+        """With an embedder, the vectors of every occupation's profile (definition, directions,
+        work contents; :meth:`OccupationScorer.profiles`), read from ``vector_cache_dir`` when
+        computed before."""
+        self.occupation_scorer = occupation_scorer
+        self.embedder = embedder
+        self.profile_vectors = {}
+        if embedder is None:
+            return
+        profiles = occupation_scorer.profiles()
+        flat = [t for texts in profiles.values() for t in texts]
+        vecs = FixedTextVectors(embedder, vector_cache_dir).encode_cached(flat, "passage")
+        pos = 0
+        for code, texts in profiles.items():
+            self.profile_vectors[code] = vecs[pos: pos + len(texts)]
+            pos += len(texts)
+
+    def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
+        scorer = self.occupation_scorer
+        for doc, ctx in items:
+            doc._.occupation = scorer.decide(ctx.title, skill_evidence(doc._.sections, doc._.skill_hits),
+                                             duties=duty_texts(doc._.sections))
+        if self.embedder is None or not scorer.weights.get("embedding", 0):
             return
         # The similarity term moves an occupation by at most `swing`: a posting whose lead is
         # larger cannot change its answer, so only the close calls are embedded.
@@ -420,22 +409,23 @@ class Occupation(_BatchComponent):
         close = [
             (doc, ctx)
             for doc, ctx in items
-            if scorer.margin(ctx.occupation) <= swing or max(ctx.occupation.evidence.values(), default=0.0) <= floor
+            if scorer.margin(doc._.occupation) <= swing or max(doc._.occupation.evidence.values(), default=0.0) <= floor
         ]
         if not close:
             return
         limit = int(scorer.rules.get("embed_duty_sentences", 2))
         chars = int(scorer.rules.get("embed_sentence_chars", 80))
-        occ = res.occupation_vectors()
-        texts = [occupation_sentences(ctx, limit, chars) for _, ctx in close]
-        vecs = res.embedder.encode([t for group in texts for t in group], kind="query")
+        occ = self.profile_vectors
+        texts = [occupation_sentences(doc._.sections, ctx.title, limit, chars) for doc, ctx in close]
+        vecs = self.embedder.encode([t for group in texts for t in group], kind="query")
         pos = 0
-        for (_, ctx), group in zip(close, texts):
+        for (doc, ctx), group in zip(close, texts, strict=True):
             sent = vecs[pos: pos + len(group)]
             pos += len(group)
             # per occupation: the mean over the duty sentences of the best-matching statement
             sims = {code: float((sent @ mat.T).max(axis=1).mean()) for code, mat in occ.items() if len(mat)}
-            ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), sims, duties=duty_texts(ctx))
+            doc._.occupation = scorer.decide(ctx.title, skill_evidence(doc._.sections, doc._.skill_hits), sims,
+                                             duties=duty_texts(doc._.sections))
 
 
 class Competencies(_BatchComponent):
@@ -445,68 +435,114 @@ class Competencies(_BatchComponent):
     embedded in one model call; further sentences are read lexically only."""
 
     step = "competencies"
+    needs = ("matcher",)
+    matcher: CompetencyMatcher  # set by initialize()
 
-    def process_batch(self, items) -> None:
-        from nlp.competencies import posting_sentences
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.embedder: Embedder | None = None
+        self.statement_vectors: FixedTextVectors | None = None
 
-        res = self.res
-        matcher = res.matcher
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   matcher: CompetencyMatcher, embedder: Embedder | None = None,
+                   vector_cache_dir: Path | None = None) -> None:
+        """With an embedder, the vectors of every statement the matcher may embed-compare
+        (read from ``vector_cache_dir`` when computed before)."""
+        self.matcher = matcher
+        self.embedder = embedder
+        self.statement_vectors = None
+        if embedder is not None:
+            self.statement_vectors = FixedTextVectors(embedder, vector_cache_dir)
+            matcher.warm(self.statement_vectors)
+
+    def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
+        matcher = self.matcher
         rules = matcher.rules
         todo = []
         for doc, ctx in items:
-            occ = ctx.occupation.match if ctx.occupation else None
-            if occ is None or not matcher.candidates(occ.code, ctx.level, occ.direction):
+            decision = doc._.occupation
+            occ = decision.match if decision else None
+            if occ is None or not matcher.candidates(occ.code, doc._.level, occ.direction):
                 continue
             per_sentence: dict[int, set[str]] = {}
-            for hit in ctx.found.hits:
+            for hit in doc._.skill_hits.hits:
                 per_sentence.setdefault(hit.sentence, set()).add(hit.skill_id)
-            sents = posting_sentences(ctx.posting.description, ctx.sentences, per_sentence, rules.min_sentence_chars)
+            sents = posting_sentences(ctx.posting.description, doc._.sections, per_sentence, rules.min_sentence_chars)
             if sents:
-                todo.append((ctx, occ, sents))
+                todo.append((doc, occ, sents))
         if not todo:
             return
-        if res.embedder is None or rules.max_sentences == 0:
-            for ctx, occ, sents in todo:
-                ctx.competencies = matcher.match(occ.code, ctx.level, occ.direction, sents)
+        if self.embedder is None or rules.max_sentences == 0:
+            for doc, occ, sents in todo:
+                doc._.competencies = matcher.match(occ.code, doc._.level, occ.direction, sents)
             return
         chars = rules.max_sentence_chars
         embedded = []
-        for ctx, occ, sents in todo:
+        for _, _, sents in todo:
             # duties first, then the rest in text order (a stable sort keeps the text order)
             order = sorted(range(len(sents)), key=lambda i: sents[i].kind != "duties")[: rules.max_sentences]
             embedded.append(sorted(order))
         flat = [todo[k][2][i].text[:chars] for k, order in enumerate(embedded) for i in order]
-        vecs = res.embedder.encode(flat, kind="query")
+        vecs = self.embedder.encode(flat, kind="query")
         pos = 0
-        for (ctx, occ, sents), order in zip(todo, embedded):
+        for (doc, occ, sents), order in zip(todo, embedded, strict=True):
             rows = vecs[pos: pos + len(order)]
             pos += len(order)
-            ctx.competencies = matcher.match(occ.code, ctx.level, occ.direction, sents,
-                                             sentence_vectors=dict(zip(order, rows)), resources=res)
+            doc._.competencies = matcher.match(occ.code, doc._.level, occ.direction, sents,
+                                               sentence_vectors=dict(zip(order, rows, strict=True)),
+                                               resources=self.statement_vectors)
 
 
 # ---------------------------------------------------------------------------- factories
+# Settings a config can hold go in default_config (typed, validated by spaCy); the objects a
+# component works with arrive in its initialize().
 
-_FACTORIES = {
-    "skillsignal_sections": Sections,
-    "skillsignal_skills": Skills,
-    "skillsignal_skill_embeddings": SkillEmbeddings,
-    "skillsignal_new_terms": NewTerms,
-    "skillsignal_level": LevelStep,
-    "skillsignal_occupation": Occupation,
-    "skillsignal_competencies": Competencies,
-}
+_POSTING = "doc._.skillsignal"
 
 
-def _register() -> None:
-    for name, cls in _FACTORIES.items():
-        if name in Language.factories:
-            continue
-
-        def make(nlp: Language, name: str, key: str, cls=cls):
-            return cls(key)
-
-        Language.factory(name, default_config={"key": ""}, func=make)
+@Language.factory("skillsignal_sections", requires=[_POSTING], assigns=["doc._.sections", "doc._.tag_sentence"])
+def make_sections(nlp: Language, name: str) -> Sections:
+    return Sections(name)
 
 
-_register()
+@Language.factory("skillsignal_skills", requires=[_POSTING, "doc._.sections", "doc._.tag_sentence"],
+                  assigns=["doc._.skill_hits"])
+def make_skills(nlp: Language, name: str) -> Skills:
+    return Skills(name)
+
+
+@Language.factory(
+    "skillsignal_skill_embeddings",
+    requires=[_POSTING, "doc._.sections", "doc._.skill_hits"],
+    assigns=["doc._.skill_hits"],
+    default_config={"threshold": 0.94, "min_length": 5, "min_dice": 0.5, "min_ratio": 0.7},
+)
+def make_skill_embeddings(nlp: Language, name: str, threshold: float, min_length: int, min_dice: float,
+                          min_ratio: float) -> SkillEmbeddings:
+    return SkillEmbeddings(name, threshold=threshold, min_length=min_length, min_dice=min_dice, min_ratio=min_ratio)
+
+
+@Language.factory("skillsignal_new_terms", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"],
+                  assigns=["doc._.new_terms"])
+def make_new_terms(nlp: Language, name: str) -> NewTerms:
+    return NewTerms(name)
+
+
+@Language.factory("skillsignal_level", requires=[_POSTING], assigns=["doc._.level"])
+def make_level(nlp: Language, name: str) -> LevelStep:
+    return LevelStep(name)
+
+
+@Language.factory("skillsignal_occupation", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"],
+                  assigns=["doc._.occupation"])
+def make_occupation(nlp: Language, name: str) -> Occupation:
+    return Occupation(name)
+
+
+@Language.factory(
+    "skillsignal_competencies",
+    requires=[_POSTING, "doc._.sections", "doc._.skill_hits", "doc._.level", "doc._.occupation"],
+    assigns=["doc._.competencies"],
+)
+def make_competencies(nlp: Language, name: str) -> Competencies:
+    return Competencies(name)

@@ -72,7 +72,7 @@ def test_extract_many_keeps_order_and_survives_bad_input(extractor):
 
 
 def test_one_failing_posting_yields_an_error_in_its_slot(extractor, monkeypatch):
-    finder = extractor.resources.finder
+    finder = extractor.finder
     original = finder.find
 
     def explode(text, sentences):

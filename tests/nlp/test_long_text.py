@@ -217,7 +217,7 @@ def _split_glued_plainly(finder, token: str):
 
 
 def test_glued_token_split_equals_the_definition(extractor):
-    finder = extractor.resources.finder
+    finder = extractor.finder
     names = ["Python", "Java", "Linux", "MySQL", "Go", "SQL", "Spark", "Hive", "Vue", "React", "C", "R", "Docker", "x"]
     rng = random.Random(4)
     for _ in range(600):
@@ -246,7 +246,7 @@ def _language_context_plainly(finder, raw: str, rs: int, re_: int) -> bool:
 def test_one_letter_language_context_equals_the_definition(extractor):
     from nlp.skills import _Clauses
 
-    finder = extractor.resources.finder
+    finder = extractor.finder
     pieces = ["C", "R", "Python", "Java", "C++", "3", "#", "+", ".", "/", "、", ",", " ", "  ", "和", "or", "and",
               "语言", "language", "Language", "编程", "x", "熟悉", "与", "&", "ab12"]
     rng = random.Random(5)
