@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from storage import PostingFilter, PostingIndex
+from storage import PostingFilter
 from storage.results import Facet
 
 from ..deps import Index, get_namer
@@ -31,7 +31,7 @@ def _add_counts(facet: Facet, name: str, summary: str) -> None:
         flt: PostingFilter = Depends(filter_query),
         namer: Namer = Depends(get_namer),
     ) -> FacetCounts:
-        ranking = ranking_get(facet, metric="total_postings", limit=_ALL, flt=flt, store=store, namer=namer)
+        ranking = ranking_get(store, facet, metric="total_postings", limit=_ALL, flt=flt, namer=namer)
         return FacetCounts(
             facet=facet,
             start=flt.start,
