@@ -21,8 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from skill_taxonomy import default_taxonomy
 from skillsignal.core import __version__
 from skillsignal.core.config import Settings, get_settings
-from storage import CursorError, PostingIndex, SeriesLimitError, StoreCorruptError, StoreError, is_corruption, open_store
-from storage.sqlite import corrupt_error
+from storage import (
+    CursorError,
+    PostingIndex,
+    SeriesLimitError,
+    StoreCorruptError,
+    StoreError,
+    corrupt_error,
+    is_corruption,
+    open_store,
+)
 
 from .deps import IngestFactory
 from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from skillsignal.core.config import Settings
-from storage.sqlite import StoreError
+from skillsignal.core.state_files import StoreError
 
 log = logging.getLogger("crawlers.crawl")
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.sqlite import StoreCorruptError, check_sqlite_file, is_corruption, quick_check_problem
+from skillsignal.core.state_files import StoreCorruptError, check_sqlite_file, is_corruption, quick_check_problem
 
 from .jsonld import host_of, url_key
 

@@ -71,8 +71,7 @@ def _clear_errors(command):
         import sqlite3
 
         from crawlers.runner import CrawlError
-        from storage import StoreError, is_corruption
-        from storage.sqlite import corrupt_error
+        from storage import StoreError, corrupt_error, is_corruption
 
         try:
             return command(*args, **kwargs)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from skillsignal.core.config import Settings, get_settings
 
-from .base import CursorError, PostingIndex, SeriesLimitError, StoreError
+from skillsignal.core.state_files import StoreCorruptError, StoreError, corrupt_error, is_corruption
+
+from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter
-from .sqlite import SQLiteStore, StoreCorruptError, is_corruption
+from .sqlite import SQLiteStore
 
 
 def open_store(settings: Settings | None = None) -> PostingIndex:
@@ -29,5 +31,5 @@ def open_store(settings: Settings | None = None) -> PostingIndex:
 
 __all__ = [
     "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
-    "StoreCorruptError", "StoreError", "is_corruption", "open_store",
+    "StoreCorruptError", "StoreError", "corrupt_error", "is_corruption", "open_store",
 ]

@@ -53,10 +53,6 @@ from .results import (
 )
 
 
-class StoreError(RuntimeError):
-    """The store cannot be used as asked; the message says what to do."""
-
-
 class CursorError(ValueError):
     """A pagination cursor that this query did not issue."""
 

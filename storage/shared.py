@@ -17,11 +17,11 @@ from datetime import date
 from typing import Any
 
 from skillsignal.core.models import Extraction, Posting, SkillMatch
+from skillsignal.core.state_files import StoreError
 
 from .base import (
     CursorError,
     PeriodCounts,
-    StoreError,
     check_series_size,
     experience_band,
     intensity,

@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..base import PeriodCounts, StoreError, median_of_histogram
+from skillsignal.core.state_files import StoreError
+
+from ..base import PeriodCounts, median_of_histogram
 from ..filters import PostingFilter
 from ..results import Interval, PostingHit
 from ..shared import KeyedPeriodCounts, SeriesCounts, SharedIndex, top_by_metric

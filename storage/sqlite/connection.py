@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..base import StoreError
-from .files import quick_check_problem
+from skillsignal.core.state_files import StoreError
+
+from skillsignal.core.state_files import quick_check_problem
 
 
 class SQLiteConnection:

@@ -7,7 +7,8 @@ import sqlite3
 
 from skillsignal.core.models import Posting
 
-from ..base import StoreError
+from skillsignal.core.state_files import StoreError
+
 from .schema import SCHEMA_VERSION, backfill_competencies, create_schema, migrate_v1_tables
 from .writes import SQLiteWrites
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..base import StoreError
+from skillsignal.core.state_files import StoreError
+
 from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import EXPORT_VALUES, FACET_VALUES

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..shared import SharedIndex
 from .analytics import SQLiteAnalytics
-from .files import check_sqlite_file, corrupt_error, is_corruption, store_remedy
+from skillsignal.core.state_files import check_sqlite_file, corrupt_error, is_corruption, store_remedy
 from .migrations import SQLiteMigrations
 from .reads import SQLiteReads
 

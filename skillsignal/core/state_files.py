@@ -1,6 +1,7 @@
-"""Damaged SQLite files: telling them apart from locked or mis-used ones, and saying what to do.
+"""The SQLite files SkillSignal keeps (the posting store, the crawl state): their errors, and
+telling a damaged file apart from a locked or mis-used one, with what to do about it.
 
-Used by the store and by the crawl state (``crawlers/seen.py``), which is an SQLite file too.
+Used by ``storage`` and by the crawl state (``crawlers/seen.py``), so it sits at the floor.
 SkillSignal never repairs or replaces a damaged file on its own.
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..base import StoreError
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says what to do."""
 
 
 class StoreCorruptError(StoreError):
