@@ -68,11 +68,16 @@ def _unprocessable(problems: list[dict]) -> JSONResponse:
 def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     """422 in the shape the OpenAPI document gives (``detail``: a list of {loc, msg, type}), each
     message naming its parameter."""
-    return _unprocessable([
-        _problem([p if isinstance(p, (str, int)) else str(p) for p in err.get("loc", ())],
-                 str(err.get("msg", "invalid")), str(err.get("type", "value_error")))
-        for err in exc.errors()
-    ])
+    return _unprocessable(
+        [
+            _problem(
+                [p if isinstance(p, (str, int)) else str(p) for p in err.get("loc", ())],
+                str(err.get("msg", "invalid")),
+                str(err.get("type", "value_error")),
+            )
+            for err in exc.errors()
+        ]
+    )
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -84,8 +89,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
             if path_regex(template).fullmatch(request.url.path):
                 methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
         if methods:
-            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}),
-                                                                   "Allow": ", ".join(sorted(methods))})
+            exc = StarletteHTTPException(
+                405, exc.detail, headers={**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
+            )
     return await http_exception_handler(request, exc)
 
 
@@ -160,15 +166,25 @@ class BodyLimit:
 
     async def _too_large(self, send, size: int | None) -> None:
         what = f"{size:,} bytes" if size is not None else "more bytes"
-        body = json.dumps({"detail": f"request body of {what} is over the limit of {self.max_bytes:,} bytes "
-                                     "(SKILLSIGNAL_MAX_REQUEST_BYTES)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "detail": f"request body of {what} is over the limit of {self.max_bytes:,} bytes "
+                "(SKILLSIGNAL_MAX_REQUEST_BYTES)"
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings | None = None, store: PostingIndex | None = None,
-               ingest_factory: IngestFactory | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, store: PostingIndex | None = None, ingest_factory: IngestFactory | None = None
+) -> FastAPI:
     """The app over ``store`` (default: the one ``settings`` names, opened here and closed on shutdown;
     a store passed in is left open for its owner). ``POST /v1/postings`` hands postings to the sink
     ``ingest_factory`` builds (the application passes its ingest pipeline: ``skillsignal.server``);

@@ -63,10 +63,10 @@ def _once(request: Request, name: str, build):
     return getattr(state, name)
 
 
-def get_extractor(request: Request) -> "Extractor":
+def get_extractor(request: Request) -> Extractor:
     """The extractor, created on first use and kept for the app's life."""
 
-    def build() -> "Extractor":
+    def build() -> Extractor:
         from nlp.extractor import Extractor
 
         return Extractor.from_settings(request.app.state.settings)
@@ -80,8 +80,11 @@ def get_pipeline(request: Request) -> PostingSink:
     state = request.app.state
     factory: IngestFactory | None = state.ingest_factory
     if factory is None:
-        raise HTTPException(status_code=503, detail="this server has no ingest pipeline wired in (it was created by "
-                            "api.app.create_app without ingest_factory); run `skillsignal serve` to accept postings")
+        raise HTTPException(
+            status_code=503,
+            detail="this server has no ingest pipeline wired in (it was created by "
+            "api.app.create_app without ingest_factory); run `skillsignal serve` to accept postings",
+        )
     return _once(request, "pipeline", lambda: factory(state.settings, state.store, state.extractor))
 
 
@@ -95,5 +98,8 @@ def require_api_key(
 ) -> None:
     """401 unless ``X-API-Key`` carries the configured key."""
     if not x_api_key or not secrets.compare_digest(x_api_key.encode(), settings.api_key.encode()):
-        raise HTTPException(status_code=401, detail="X-API-Key header missing or wrong; writes need the API key",
-                            headers={"WWW-Authenticate": "X-API-Key"})
+        raise HTTPException(
+            status_code=401,
+            detail="X-API-Key header missing or wrong; writes need the API key",
+            headers={"WWW-Authenticate": "X-API-Key"},
+        )

@@ -14,8 +14,9 @@ types, bounds and descriptions; lists as text, numbers read from text), then che
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from types import UnionType
-from typing import Annotated, Any, Iterable, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
@@ -77,10 +78,16 @@ def check_occupations(flt: PostingFilter, taxonomy: Taxonomy, loc: tuple[str, ..
     valid = [*sorted(taxonomy.occupations), "other"]
     unknown = [c for c in flt.occupations if c not in taxonomy.occupations and c != "other"]
     if unknown:
-        raise RequestValidationError([{
-            "loc": (*loc, "occupations"), "type": "unknown_occupation", "input": unknown[0],
-            "msg": f"unknown occupation code {unknown[0]!r}; valid codes: {', '.join(valid)}",
-        }])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": (*loc, "occupations"),
+                    "type": "unknown_occupation",
+                    "input": unknown[0],
+                    "msg": f"unknown occupation code {unknown[0]!r}; valid codes: {', '.join(valid)}",
+                }
+            ]
+        )
     return flt
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
@@ -76,8 +77,13 @@ def install_openapi(app: FastAPI, settings: Settings, taxonomy: Callable[[], Tax
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
             app.openapi_schema = finish_schema(schema, settings, taxonomy())
         return app.openapi_schema
 
@@ -88,8 +94,11 @@ def mount_docs(app: FastAPI) -> None:
     """Swagger UI at ``/docs`` with its assets under ``/docs/assets`` (no CDN)."""
     missing = [f for f in SWAGGER_FILES if not (SWAGGER_DIR / f).is_file()]
     if missing:
-        log.warning("Swagger UI files missing in %s (%s): /docs will be blank; run scripts/setup.sh",
-                    SWAGGER_DIR, ", ".join(missing))
+        log.warning(
+            "Swagger UI files missing in %s (%s): /docs will be blank; run scripts/setup.sh",
+            SWAGGER_DIR,
+            ", ".join(missing),
+        )
     else:
         app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
     redirect = "/docs/oauth2-redirect"
@@ -134,8 +143,11 @@ class SingleValueQuery:
             rows = []
             for template, operations in self.fastapi_app.openapi().get("paths", {}).items():
                 for method, op in operations.items():
-                    scalars = frozenset(p["name"] for p in op.get("parameters", [])
-                                        if p.get("in") == "query" and not _takes_many(p.get("schema", {})))
+                    scalars = frozenset(
+                        p["name"]
+                        for p in op.get("parameters", [])
+                        if p.get("in") == "query" and not _takes_many(p.get("schema", {}))
+                    )
                     rows.append((path_regex(template), method.upper(), scalars))
             self._table = rows
         return self._table
@@ -149,9 +161,18 @@ class SingleValueQuery:
                     if method == scope["method"] and regex.fullmatch(scope["path"]):
                         bad = sorted(repeated & scalars)
                         if bad:
-                            response = JSONResponse(status_code=422, content={"detail": [{
-                                "loc": ["query", bad[0]], "type": "repeated_parameter",
-                                "msg": f"{bad[0]}: give it once (it takes one value, it was repeated)"}]})
+                            response = JSONResponse(
+                                status_code=422,
+                                content={
+                                    "detail": [
+                                        {
+                                            "loc": ["query", bad[0]],
+                                            "type": "repeated_parameter",
+                                            "msg": f"{bad[0]}: give it once (it takes one value, it was repeated)",
+                                        }
+                                    ]
+                                },
+                            )
                             await response(scope, receive, send)
                             return
                         break

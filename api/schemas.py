@@ -55,15 +55,13 @@ class FacetCounts(BaseModel):
 
 
 # -- request bodies (POST): the one filter plus each endpoint's options ---------------------------
-from typing import Literal  # noqa: E402
-
 import hashlib  # noqa: E402
+from typing import Literal  # noqa: E402
 
 from pydantic import ConfigDict, Field, field_validator, model_validator  # noqa: E402
 from pydantic_core import PydanticCustomError  # noqa: E402
 
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
-
 from storage import PostingFilter  # noqa: E402
 from storage.filters import JsonFloat, JsonInt  # noqa: E402
 from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point  # noqa: E402
@@ -108,8 +106,12 @@ class CompareBody(_Body):
 class SearchBody(_Body):
     query: str | None = Field(default=None, max_length=200)
     cursor: str | None = None
-    size: JsonInt = Field(default=20, ge=1, description="Results per page (at most Settings.max_page_size).",
-                      json_schema_extra={"x-skillsignal-limit": "max_page_size"})
+    size: JsonInt = Field(
+        default=20,
+        ge=1,
+        description="Results per page (at most Settings.max_page_size).",
+        json_schema_extra={"x-skillsignal-limit": "max_page_size"},
+    )
 
 
 class ExportBody(_Body):
@@ -126,10 +128,14 @@ class ExtractRequest(Posting):
     ``id`` defaults to a hash of the text, ``source`` to ``api``; the other fields are the posting's.
     """
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["title"], "properties": {"title": {"pattern": r"\S"}}},
-        {"required": ["description"], "properties": {"description": {"pattern": r"\S"}}},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["title"], "properties": {"title": {"pattern": r"\S"}}},
+                {"required": ["description"], "properties": {"description": {"pattern": r"\S"}}},
+            ]
+        }
+    )
 
     id: str = Field(default="", max_length=200, description="Any id; generated from the text when absent.")
     source: str = Field(default="api", min_length=1, max_length=100)
@@ -143,11 +149,11 @@ class ExtractRequest(Posting):
         return value[:MAX_DESCRIPTION_CHARS]
 
     @model_validator(mode="after")
-    def _needs_text(self) -> "ExtractRequest":
+    def _needs_text(self) -> ExtractRequest:
         if not self.title.strip() and not self.description.strip():
             raise PydanticCustomError("missing_text", "title or description: give a title and/or a description")
         if not self.id:
-            digest = hashlib.sha1(f"{self.title}\x1f{self.description}".encode("utf-8")).hexdigest()[:12]
+            digest = hashlib.sha1(f"{self.title}\x1f{self.description}".encode()).hexdigest()[:12]
             self.id = f"extract-{digest}"
         return self
 

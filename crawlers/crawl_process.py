@@ -63,8 +63,14 @@ def setup_logging(level: str, log_file: Path) -> None:
     logging.captureWarnings(True)
 
 
-QUIET = ("scrapy.middleware", "scrapy.addons", "scrapy.utils.log", "scrapy.crawler", "scrapy.statscollectors",
-         "scrapy.core.scraper")
+QUIET = (
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.utils.log",
+    "scrapy.crawler",
+    "scrapy.statscollectors",
+    "scrapy.core.scraper",
+)
 
 
 def _quiet(record: logging.LogRecord) -> bool:
@@ -109,7 +115,12 @@ def crawl(cfg: CrawlConfig) -> dict[str, Any]:
     generation, resumed = seen.begin(cfg.job)
     log.info(
         "crawl %s: %d start URL(s), generation %d%s, polite=%s, extract=%s",
-        cfg.job, len(cfg.urls), generation, " (resuming)" if resumed else "", cfg.polite, cfg.extract,
+        cfg.job,
+        len(cfg.urls),
+        generation,
+        " (resuming)" if resumed else "",
+        cfg.polite,
+        cfg.extract,
     )
     scrapy_settings = build_settings(
         settings,
@@ -135,8 +146,13 @@ def crawl(cfg: CrawlConfig) -> dict[str, Any]:
     if reason == "finished" and not blocked:
         seen.finish(cfg.job)
     else:
-        log.info("crawl %s ended with %s%s; the next run resumes generation %d", cfg.job, reason,
-                 f" (blocked: {', '.join(sorted(blocked))})" if blocked else "", generation)
+        log.info(
+            "crawl %s ended with %s%s; the next run resumes generation %d",
+            cfg.job,
+            reason,
+            f" (blocked: {', '.join(sorted(blocked))})" if blocked else "",
+            generation,
+        )
     seen.close()
     return {
         "scrapy": stats,

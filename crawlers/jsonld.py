@@ -27,13 +27,22 @@ JOBPOSTING = "jobposting"
 
 #: schema.org employmentType enumeration -> the words Chinese boards use.
 EMPLOYMENT_TYPES = {
-    "FULL_TIME": "全职", "PART_TIME": "兼职", "CONTRACTOR": "合同工", "TEMPORARY": "临时",
-    "INTERN": "实习", "VOLUNTEER": "志愿者", "PER_DIEM": "日结", "OTHER": "其他",
+    "FULL_TIME": "全职",
+    "PART_TIME": "兼职",
+    "CONTRACTOR": "合同工",
+    "TEMPORARY": "临时",
+    "INTERN": "实习",
+    "VOLUNTEER": "志愿者",
+    "PER_DIEM": "日结",
+    "OTHER": "其他",
 }
 #: Google's credentialCategory values -> Chinese education levels.
 CREDENTIALS = {
-    "high school": "高中", "associate degree": "大专", "bachelor degree": "本科",
-    "postgraduate degree": "硕士", "professional certificate": "职业资格证书",
+    "high school": "高中",
+    "associate degree": "大专",
+    "bachelor degree": "本科",
+    "postgraduate degree": "硕士",
+    "professional certificate": "职业资格证书",
 }
 UNITS = {"HOUR": "时", "DAY": "天", "WEEK": "周", "MONTH": "月", "YEAR": "年"}
 MUNICIPALITIES = ("北京", "上海", "天津", "重庆")

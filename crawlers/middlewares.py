@@ -172,9 +172,7 @@ class RequestBudgetMiddleware:
         if not self.spent:
             self.spent = True
             self.crawler.stats.set_value("skillsignal/budget_spent", self.budget)
-            log.warning(
-                "request budget of %d spent; stopping cleanly; the next run resumes", self.budget
-            )
+            log.warning("request budget of %d spent; stopping cleanly; the next run resumes", self.budget)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="budget_spent"))
         raise IgnoreRequest("request budget spent")
 
@@ -266,5 +264,6 @@ class RunDupeFilter:
     def from_crawler(cls, crawler: Crawler) -> Any:
         from scrapy.dupefilters import RFPDupeFilter
 
-        return RFPDupeFilter(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
-                             fingerprinter=crawler.request_fingerprinter)
+        return RFPDupeFilter(
+            path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter
+        )

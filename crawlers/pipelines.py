@@ -161,12 +161,16 @@ class IngestItemPipeline:
             try:
                 self.counts["stored"] += self._sink.store_failed(postings, f"ingest failed: {exc}")
             except Exception as exc2:
-                log.error("could not store %d postings (%s); their pages will be fetched again next run", len(postings), exc2)
+                log.error(
+                    "could not store %d postings (%s); their pages will be fetched again next run", len(postings), exc2
+                )
                 return
         if self._seen is not None:
             pages: dict[str, PageRecord] = {}
             for it, posting in zip(batch, postings, strict=True):
                 prev = pages.get(it["url"])
                 ids = (list(prev.posting_ids) if prev else []) + [posting.id]
-                pages[it["url"]] = PageRecord(it["url"], it.get("etag"), it.get("last_modified"), posting.fingerprint, ids)
+                pages[it["url"]] = PageRecord(
+                    it["url"], it.get("etag"), it.get("last_modified"), posting.fingerprint, ids
+                )
             self._seen.record(pages.values(), self.generation)

@@ -224,8 +224,13 @@ def start_crawl(
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env["PYTHONUNBUFFERED"] = "1"
-    log.info("starting crawl %s of %s (polite=%s, budget=%s)", job, ", ".join(urls[:3]), polite,
-             max_requests if max_requests is not None else settings.request_budget)
+    log.info(
+        "starting crawl %s of %s (polite=%s, budget=%s)",
+        job,
+        ", ".join(urls[:3]),
+        polite,
+        max_requests if max_requests is not None else settings.request_budget,
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "crawlers.crawl_process", str(config_path)],
         stdin=subprocess.DEVNULL,
@@ -258,14 +263,26 @@ def run_crawl(
     :mod:`nlp.extractor` is installed. Raises :class:`CrawlError` if the crawl process dies."""
     started = time.perf_counter()
     handle = start_crawl(
-        urls, settings, polite, max_requests, extract=extract, job=job,
-        detail_pattern=detail_pattern, scrapy_overrides=scrapy_overrides,
+        urls,
+        settings,
+        polite,
+        max_requests,
+        extract=extract,
+        job=job,
+        detail_pattern=detail_pattern,
+        scrapy_overrides=scrapy_overrides,
     )
     stats = handle.wait(timeout=timeout)
     log.info(
         "crawl %s %s in %.1fs: %d pages, %d postings found, %d stored, %d unchanged, %d errors%s",
-        stats.job, stats.finish_reason, time.perf_counter() - started, stats.pages_fetched, stats.postings_found,
-        stats.stored, stats.unchanged, stats.errors,
+        stats.job,
+        stats.finish_reason,
+        time.perf_counter() - started,
+        stats.pages_fetched,
+        stats.postings_found,
+        stats.stored,
+        stats.unchanged,
+        stats.errors,
         f", blocked by {', '.join(stats.blocked_domains)}" if stats.blocked_domains else "",
     )
     return stats

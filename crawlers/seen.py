@@ -43,8 +43,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 
 def seen_remedy(path: Path) -> str:
-    return (f"it only makes re-crawls conditional and resumable: move it aside (mv {path} {path}.damaged) "
-            "and the next crawl starts a new one, fetching every page again; SkillSignal does not overwrite it")
+    return (
+        f"it only makes re-crawls conditional and resumable: move it aside (mv {path} {path}.damaged) "
+        "and the next crawl starts a new one, fetching every page again; SkillSignal does not overwrite it"
+    )
 
 
 def page_key(url: str) -> str:
@@ -126,15 +128,28 @@ class SeenStore:
     # -- pages -----------------------------------------------------------------------------
     def get(self, url: str) -> SeenPage | None:
         key = page_key(url)
-        row = self._conn().execute(
-            "SELECT key, url, etag, last_modified, fingerprint, posting_ids, generation FROM pages WHERE key=?",
-            (key,),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT key, url, etag, last_modified, fingerprint, posting_ids, generation FROM pages WHERE key=?",
+                (key,),
+            )
+            .fetchone()
+        )
         return SeenPage(*row) if row else None
 
     def record(self, pages: Iterable[PageRecord], generation: int) -> int:
         rows = [
-            (page_key(p.url), p.url, p.etag, p.last_modified, p.fingerprint, ",".join(p.posting_ids), generation, time.time())
+            (
+                page_key(p.url),
+                p.url,
+                p.etag,
+                p.last_modified,
+                p.fingerprint,
+                ",".join(p.posting_ids),
+                generation,
+                time.time(),
+            )
             for p in pages
         ]
         if not rows:

@@ -26,7 +26,10 @@ app = typer.Typer(
 )
 
 OverlayOpt = typer.Option(
-    None, "--overlay", "-o", envvar="SKILLSIGNAL_TAXONOMY_OVERLAY",
+    None,
+    "--overlay",
+    "-o",
+    envvar="SKILLSIGNAL_TAXONOMY_OVERLAY",
     help="Overlay YAML that extends the bundled taxonomy.",
 )
 
@@ -112,7 +115,8 @@ def _show_occupation(taxonomy: Taxonomy, occ: Occupation) -> None:
         typer.echo("  directions:")
         for d in occ.directions:
             n = sum(
-                1 for s in taxonomy.skills.values()
+                1
+                for s in taxonomy.skills.values()
                 if any(link.occupation == occ.code and link.direction == d.id for link in s.occupations)
             )
             typer.echo(f"    {d.id:<24} {d.name_zh} / {d.name_en}  ({n} skills)")
@@ -124,7 +128,12 @@ def _show_occupation(taxonomy: Taxonomy, occ: Occupation) -> None:
                 scope = f" [{c.direction}]" if c.direction else ""
                 typer.echo(f"    {c.id}{scope}: {c.text}")
     linked = sorted(
-        ((link.weight, s.id) for s in taxonomy.skills.values() for link in s.occupations if link.occupation == occ.code),
+        (
+            (link.weight, s.id)
+            for s in taxonomy.skills.values()
+            for link in s.occupations
+            if link.occupation == occ.code
+        ),
         reverse=True,
     )
     typer.echo(f"  skills linked: {len(linked)}; top: " + ", ".join(i for _, i in linked[:25]))

@@ -48,7 +48,8 @@ def coverage_report(gold_path: Path, taxonomy: Taxonomy | None = None) -> Covera
     surfaces = read_gold_skills(gold_path)
     missing = Counter(s for s in surfaces if not resolves(taxonomy, s))
     return Coverage(
-        resolved=len(surfaces) - sum(missing.values()), total=len(surfaces),
+        resolved=len(surfaces) - sum(missing.values()),
+        total=len(surfaces),
         missing=missing.most_common(),
     )
 

@@ -129,8 +129,11 @@ def apply_overlay(
 
 def _stamp(data_dir: Path) -> tuple:
     """Names, sizes and modification times of the data files: the key of the parse cache."""
-    files = [data_dir / "taxonomy.yaml", *sorted(data_dir.glob("occupations/*.yaml")),
-             *sorted(data_dir.glob("skills/*.yaml"))]
+    files = [
+        data_dir / "taxonomy.yaml",
+        *sorted(data_dir.glob("occupations/*.yaml")),
+        *sorted(data_dir.glob("skills/*.yaml")),
+    ]
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
 
 
@@ -165,9 +168,7 @@ def _read_base(data_dir: Path, stamp: tuple) -> tuple[str, dict, dict, dict]:
     return version, occupations, skills, sources
 
 
-def load_taxonomy(
-    overlay: Path | str | None = None, data_dir: Path = DATA_DIR, validate: bool = True
-) -> Taxonomy:
+def load_taxonomy(overlay: Path | str | None = None, data_dir: Path = DATA_DIR, validate: bool = True) -> Taxonomy:
     """Read every occupation and skill file; apply ``overlay``; validate unless told not to.
 
     Raises :class:`TaxonomyError` naming the file and entry of the first structural problem, or

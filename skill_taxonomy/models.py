@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skillsignal.core.models import Level
 from skillsignal.core.text import normalize_term
 
-SkillType = Literal[
-    "language", "framework", "tool", "database", "protocol", "method", "knowledge"
-]
+SkillType = Literal["language", "framework", "tool", "database", "protocol", "method", "knowledge"]
 
 
 class _Strict(BaseModel):
@@ -45,9 +43,7 @@ class Direction(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name_zh: str
     name_en: str
-    title_patterns: list[str] = Field(
-        default_factory=list, description="Regular expressions over the posting title."
-    )
+    title_patterns: list[str] = Field(default_factory=list, description="Regular expressions over the posting title.")
     provenance: Provenance | None = None
 
 
@@ -79,9 +75,7 @@ class Skill(_Strict):
     type: SkillType
     aliases: list[str] = Field(default_factory=list)
     occupations: list[OccupationLink] = Field(default_factory=list)
-    ambiguous: bool = Field(
-        default=False, description="Its aliases may be shared with another skill on purpose."
-    )
+    ambiguous: bool = Field(default=False, description="Its aliases may be shared with another skill on purpose.")
     context_required: bool = Field(
         default=False,
         description="Some surface forms (``context_aliases``; all of them when that is empty) are "

@@ -37,14 +37,10 @@ def _check_occupations(taxonomy: Taxonomy) -> list[str]:
         for level, competencies in occ.levels.items():
             for comp in competencies:
                 if comp.id in seen:
-                    problems.append(
-                        f"{where}: competency id {comp.id!r} used twice ({seen[comp.id]} and {level})"
-                    )
+                    problems.append(f"{where}: competency id {comp.id!r} used twice ({seen[comp.id]} and {level})")
                 seen[comp.id] = level
                 if comp.direction and comp.direction not in direction_ids:
-                    problems.append(
-                        f"{where} {level} competency {comp.id}: unknown direction {comp.direction!r}"
-                    )
+                    problems.append(f"{where} {level} competency {comp.id}: unknown direction {comp.direction!r}")
                 if not comp.text.strip():
                     problems.append(f"{where} {level} competency {comp.id}: empty text")
     return problems
@@ -69,9 +65,7 @@ def _check_skills(taxonomy: Taxonomy) -> list[str]:
             if occ is None:
                 problems.append(f"{where}: links unknown occupation {link.occupation!r}")
             elif link.direction and link.direction not in {d.id for d in occ.directions}:
-                problems.append(
-                    f"{where}: links unknown direction {link.direction!r} of {link.occupation}"
-                )
+                problems.append(f"{where}: links unknown direction {link.direction!r} of {link.occupation}")
     for form, ids in taxonomy.surface_index.items():
         if len(ids) > 1 and not all(taxonomy.skills[i].ambiguous for i in ids):
             owners = ", ".join(f"{i} ({taxonomy.source_of('skill', i)})" for i in ids)

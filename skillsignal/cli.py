@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,9 +28,7 @@ log = logging.getLogger("skillsignal")
 
 def _setup_logging(verbose: bool = False) -> None:
     level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), logging.INFO)
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("jieba", "httpx", "urllib3", "filelock", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -39,7 +36,7 @@ def _setup_logging(verbose: bool = False) -> None:
 @app.callback()
 def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
-    data_dir: Optional[Path] = typer.Option(
+    data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the database, crawl state and models live (SKILLSIGNAL_DATA_DIR)."
     ),
 ) -> None:
@@ -112,7 +109,7 @@ def crawl(
     polite: bool = typer.Option(
         True, "--polite/--no-polite", help="Delays, AutoThrottle and robots.txt (turn off only for your own sites)."
     ),
-    max_requests: Optional[int] = typer.Option(None, help="Request budget for this run."),
+    max_requests: int | None = typer.Option(None, help="Request budget for this run."),
 ) -> None:
     """Crawl JobPosting sites with the Scrapy spider; every posting is stored, extracted and indexed.
     State is kept under <data_dir>/crawl, so an interrupted crawl resumes."""
@@ -126,10 +123,10 @@ def crawl(
 @_clear_errors
 def ingest(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or XLSX file (UTF-8 or GBK)."),
-    mapping: Optional[str] = typer.Option(
+    mapping: str | None = typer.Option(
         None, help="Column mapping: a YAML/JSON file, or 'file_col=field,...' pairs onto the posting fields."
     ),
-    source: Optional[str] = typer.Option(None, help="Source name for records that carry none."),
+    source: str | None = typer.Option(None, help="Source name for records that carry none."),
     extract: bool = typer.Option(True, "--extract/--no-extract", help="Extract facts while ingesting."),
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
@@ -169,7 +166,7 @@ def ingest(
 def extract(
     input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of postings (flat records)."),
     output: Path = typer.Option(..., "-o", "--output", help="JSONL to write: one line per input line."),
-    embeddings: Optional[bool] = typer.Option(
+    embeddings: bool | None = typer.Option(
         None,
         "--embeddings/--no-embeddings",
         help="Use the sentence-embedding model (slower, better recall). Default: SKILLSIGNAL_USE_EMBEDDINGS (on).",
@@ -183,8 +180,7 @@ def extract(
     from .progress import progress_bar
 
     with progress_bar("extract", total=_count_lines(input), unit="lines") as bar:
-        stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings,
-                              progress=bar.advance)
+        stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings, progress=bar.advance)
     typer.echo(json.dumps(stats, ensure_ascii=False, default=str))
 
 
@@ -210,8 +206,8 @@ def reprocess(
 @app.command()
 @_clear_errors
 def serve(
-    host: Optional[str] = typer.Option(None, help="Bind address (default SKILLSIGNAL_API_HOST, 127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
+    host: str | None = typer.Option(None, help="Bind address (default SKILLSIGNAL_API_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
 ) -> None:
     """Serve the query API (OpenAPI docs at /docs) in the foreground."""
     import uvicorn
@@ -219,8 +215,9 @@ def serve(
     from .server import build_app
 
     settings = get_settings()
-    uvicorn.run(build_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level="warning")
+    uvicorn.run(
+        build_app(settings), host=host or settings.api_host, port=port or settings.api_port, log_level="warning"
+    )
 
 
 @app.command()

@@ -38,9 +38,10 @@ import sqlite3
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -62,12 +63,8 @@ SEED = 20211
 TITLE_MIN_SIMILARITY = 0.5
 _NO_DATE = "9999-12-31"
 
-_COMPANY_NOISE = re.compile(
-    r"(股份有限公司|有限责任公司|有限公司|集团|股份|公司|co\.?,?ltd\.?|ltd\.?|inc\.?|limited)"
-)
+_COMPANY_NOISE = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|股份|公司|co\.?,?ltd\.?|ltd\.?|inc\.?|limited)")
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
-
-
 
 
 def normalise_company(name: str | None) -> str:
@@ -116,16 +113,23 @@ _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity)
 
 
 def minhash_of(hashes: np.ndarray) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity,
-                permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
+    m = MinHash(
+        num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme
+    )
     m.update_batch(hashes)
     return m
 
 
 def _from_bytes(blob: bytes) -> MinHash:
     values = np.frombuffer(blob, dtype=_TEMPLATE.hashvalues.dtype).copy()
-    return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, hashvalues=values,
-                   permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
+    return MinHash(
+        num_perm=NUM_PERM,
+        seed=SEED,
+        hashfunc=_identity,
+        hashvalues=values,
+        permutations=_TEMPLATE.permutations,
+        scheme=_TEMPLATE.scheme,
+    )
 
 
 def posting_text(p: Posting) -> str:
@@ -153,8 +157,10 @@ class DedupStats:
         self.seconds = 0.0
 
     def __repr__(self) -> str:
-        return (f"DedupStats(checked={self.checked}, signed={self.signed}, "
-                f"marks_written={self.marks_written}, seconds={self.seconds:.2f})")
+        return (
+            f"DedupStats(checked={self.checked}, signed={self.signed}, "
+            f"marks_written={self.marks_written}, seconds={self.seconds:.2f})"
+        )
 
 
 _SCHEMA = """
@@ -185,7 +191,7 @@ class Deduper:
         self._lock = threading.RLock()  # one update at a time (the API serves from a thread pool)
 
     @classmethod
-    def for_store(cls, store: PostingIndex, settings: "Settings | None" = None, **kw) -> "Deduper":
+    def for_store(cls, store: PostingIndex, settings: Settings | None = None, **kw) -> Deduper:
         path = store.path
         if path is None:
             if settings is None:
@@ -290,9 +296,14 @@ class Deduper:
             else:
                 sig = minhash_of(shingle_hashes(posting_text(p)))
                 stats.signed += 1
-            e = Entry(p.fingerprint, sig, normalize_alnum(p.title), normalise_company(p.company),
-                      p.posted_at.isoformat() if p.posted_at else _NO_DATE,
-                      old.dup_of if old is not None else None)
+            e = Entry(
+                p.fingerprint,
+                sig,
+                normalize_alnum(p.title),
+                normalise_company(p.company),
+                p.posted_at.isoformat() if p.posted_at else _NO_DATE,
+                old.dup_of if old is not None else None,
+            )
             entries[p.id] = e
             self._lsh.insert(p.id, sig, check_duplication=False)
             self._index(p.id, e)
@@ -390,9 +401,7 @@ class Deduper:
             self._conn = None
 
 
-def dedup_store(
-    store: PostingIndex, settings: "Settings | None" = None, rebuild: bool = False
-) -> tuple[DedupStats, int]:
+def dedup_store(store: PostingIndex, settings: Settings | None = None, rebuild: bool = False) -> tuple[DedupStats, int]:
     """Check every stored posting (``rebuild``: from scratch); returns stats and the cluster count."""
     deduper = Deduper.for_store(store, settings)
     try:

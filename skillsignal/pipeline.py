@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from itertools import islice
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from .core.config import Settings, get_settings
@@ -45,8 +45,8 @@ class IngestPipeline:
         self,
         settings: Settings | None = None,
         *,
-        store: "PostingIndex | None" = None,
-        extractor: "Extractor | None" = None,
+        store: PostingIndex | None = None,
+        extractor: Extractor | None = None,
         extract: bool = True,
         batch_size: int = 200,
         dedup: bool = True,
@@ -63,7 +63,7 @@ class IngestPipeline:
         self._deduper = None
 
     @property
-    def extractor(self) -> "Extractor":
+    def extractor(self) -> Extractor:
         if self._extractor is None:
             from nlp.extractor import Extractor
 
@@ -101,9 +101,7 @@ class IngestPipeline:
         changed: list[Posting] = []
         for posting in normalised:
             before = known.get(posting.id)
-            if before and before[0] == posting.fingerprint and (
-                not self.extract or before[1] == taxonomy_version
-            ):
+            if before and before[0] == posting.fingerprint and (not self.extract or before[1] == taxonomy_version):
                 stats.unchanged += 1
             else:
                 changed.append(posting.model_copy(update={"extraction": None, "extraction_error": None}))
@@ -167,8 +165,9 @@ class IngestPipeline:
         self.store.close()
 
 
-def crawl_sink(settings: Settings, *, extract: bool, batch_size: int, extractor_factory: str | None = None
-               ) -> IngestPipeline:
+def crawl_sink(
+    settings: Settings, *, extract: bool, batch_size: int, extractor_factory: str | None = None
+) -> IngestPipeline:
     """The sink a crawl hands its postings to (``Settings.crawl_sink`` names this function).
 
     ``extractor_factory`` ("module:callable" taking the settings) replaces the default

@@ -49,8 +49,9 @@ class _RichBar:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, unit: str = "postings",
-                 stream: IO | None = None) -> Iterator[Bar]:
+def progress_bar(
+    description: str, total: int | None, unit: str = "postings", stream: IO | None = None
+) -> Iterator[Bar]:
     """A bar counting ``unit`` up to ``total`` (None: unknown, then no time left is shown)."""
     stream = sys.stderr if stream is None else stream
     if not wants_progress(stream):
@@ -89,8 +90,11 @@ def progress_bar(description: str, total: int | None, unit: str = "postings",
     )
     task = progress.add_task(description, total=total, unit=unit)
     # log lines are printed above the bar, not through it
-    handlers = [h for h in logging.getLogger().handlers
-                if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is stream]
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is stream
+    ]
     with progress:
         proxy = FileProxy(progress.console, stream)
         for h in handlers:

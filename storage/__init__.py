@@ -8,7 +8,6 @@ implements :class:`storage.base.PostingIndex` and takes the same :class:`Posting
 from __future__ import annotations
 
 from skillsignal.core.config import Settings, get_settings
-
 from skillsignal.core.state_files import StoreCorruptError, StoreError, corrupt_error, is_corruption
 
 from .base import CursorError, PostingIndex, SeriesLimitError
@@ -30,6 +29,14 @@ def open_store(settings: Settings | None = None) -> PostingIndex:
 
 
 __all__ = [
-    "CursorError", "PostingFilter", "PostingIndex", "SQLiteStore", "SeriesLimitError",
-    "StoreCorruptError", "StoreError", "corrupt_error", "is_corruption", "open_store",
+    "CursorError",
+    "PostingFilter",
+    "PostingIndex",
+    "SQLiteStore",
+    "SeriesLimitError",
+    "StoreCorruptError",
+    "StoreError",
+    "corrupt_error",
+    "is_corruption",
+    "open_store",
 ]

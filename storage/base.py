@@ -180,8 +180,13 @@ def keyed_series(
 
 def totals_from_counts(total: int, duplicate: int, median_salary: float | None = None) -> Totals:
     """Totals from the two counts; rankings leave the median out (it costs a scan of every salary)."""
-    return Totals(unique_postings=total - duplicate, duplicate_postings=duplicate, total_postings=total,
-                  posting_intensity=intensity(total, total - duplicate), median_salary=median_salary)
+    return Totals(
+        unique_postings=total - duplicate,
+        duplicate_postings=duplicate,
+        total_postings=total,
+        posting_intensity=intensity(total, total - duplicate),
+        median_salary=median_salary,
+    )
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -294,8 +299,12 @@ class PostingIndex(Protocol):
     ) -> Ranking: ...
 
     def ranking_timeseries(
-        self, facet: str, flt: PostingFilter | None = None, interval: Interval = "month",
-        keys: Sequence[str] | None = None, limit: int = 5
+        self,
+        facet: str,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        keys: Sequence[str] | None = None,
+        limit: int = 5,
     ) -> RankingSeries:
         """A series per facet value: ``keys`` if given, else the ``limit`` top values by unique postings."""
         ...
@@ -314,8 +323,11 @@ class PostingIndex(Protocol):
         ...
 
     def export_series(
-        self, flt: PostingFilter | None = None, interval: Interval = "month",
-        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS, max_rows: int | None = None
+        self,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+        max_rows: int | None = None,
     ) -> Iterator[SeriesRow]:
         """Long-format counts per period × dimension values, zero-filled per series over the window,
         ordered by dimensions then period. Raises :class:`SeriesLimitError` (before any row is made)

@@ -52,8 +52,11 @@ class PostingFilter(BaseModel):
 
     start: IsoDate | None = Field(default=None, description="First posting date included, YYYY-MM-DD.")
     end: IsoDate | None = Field(default=None, description="Last posting date included, YYYY-MM-DD (not before start).")
-    occupations: list[str] = Field(default_factory=list, description="Occupation codes of the taxonomy (2-02-38-01) "
-                                   "or 'other'.", json_schema_extra=OCCUPATION_CODES_MARK)
+    occupations: list[str] = Field(
+        default_factory=list,
+        description="Occupation codes of the taxonomy (2-02-38-01) or 'other'.",
+        json_schema_extra=OCCUPATION_CODES_MARK,
+    )
     directions: list[str] = Field(default_factory=list, description="Occupation direction ids.")
     levels: list[Level] = Field(default_factory=list, description=", ".join(LEVELS) + ".")
     skills: list[str] = Field(default_factory=list, description="Skill ids; a posting needs any of them.")
@@ -70,8 +73,9 @@ class PostingFilter(BaseModel):
     salary_max: NonNegative | None = Field(default=None, description="Monthly CNY: posting's lower bound ≤ this.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PostingFilter":
+    def _ordered(self) -> PostingFilter:
         if self.start and self.end and self.start > self.end:
-            raise PydanticCustomError("date_order", "start ({start}) is after end ({end})",
-                                      {"start": str(self.start), "end": str(self.end)})
+            raise PydanticCustomError(
+                "date_order", "start ({start}) is after end ({end})", {"start": str(self.start), "end": str(self.end)}
+            )
         return self

@@ -8,9 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Interval = Literal["day", "week", "month"]
-Metric = Literal[
-    "unique_postings", "duplicate_postings", "total_postings", "posting_intensity", "median_salary"
-]
+Metric = Literal["unique_postings", "duplicate_postings", "total_postings", "posting_intensity", "median_salary"]
 Facet = Literal[
     "skills",
     "occupations",

@@ -160,21 +160,36 @@ def top_by_metric(counts: Mapping[str, tuple[int, int]], metric: str, limit: int
 
 
 def make_bucket(key: str, n: int, d: int, median_salary: float | None, metric: str) -> Bucket:
-    b = Bucket(key=key, unique_postings=n - d, duplicate_postings=d, total_postings=n,
-               posting_intensity=intensity(n, n - d), median_salary=median_salary)
+    b = Bucket(
+        key=key,
+        unique_postings=n - d,
+        duplicate_postings=d,
+        total_postings=n,
+        posting_intensity=intensity(n, n - d),
+        median_salary=median_salary,
+    )
     value = getattr(b, metric)
     b.value = float(value) if value is not None else None
     return b
 
 
-def cooccurrence_pairs(singles: Mapping[str, int], pairs: Iterable[tuple[str, str, int]], n_all: int
-                       ) -> list[CooccurrencePair]:
+def cooccurrence_pairs(
+    singles: Mapping[str, int], pairs: Iterable[tuple[str, str, int]], n_all: int
+) -> list[CooccurrencePair]:
     """Pairs with their lift P(a,b) / (P(a) P(b)) over ``n_all`` unique postings."""
     out = []
     for a, b, n in pairs:
         ca, cb = singles[a], singles[b]
-        out.append(CooccurrencePair(skill_a=a, skill_b=b, count=n, count_a=ca, count_b=cb,
-                                    lift=round(n * n_all / (ca * cb), 6) if ca and cb else 0.0))
+        out.append(
+            CooccurrencePair(
+                skill_a=a,
+                skill_b=b,
+                count=n,
+                count_a=ca,
+                count_b=cb,
+                lift=round(n * n_all / (ca * cb), 6) if ca and cb else 0.0,
+            )
+        )
     return out
 
 
@@ -235,8 +250,9 @@ class SharedIndex(ABC):
         """(total, duplicate) postings per period start."""
 
     @abstractmethod
-    def _facet_counts(self, facet: str, flt: PostingFilter | None, metric: str | None = None,
-                      limit: int | None = None) -> dict[str, tuple[int, int]]:
+    def _facet_counts(
+        self, facet: str, flt: PostingFilter | None, metric: str | None = None, limit: int | None = None
+    ) -> dict[str, tuple[int, int]]:
         """(total, duplicate) postings per facet value; with ``metric``, only the ``limit`` top values,
         in ranking order (:func:`top_by_metric`)."""
 
@@ -245,8 +261,9 @@ class SharedIndex(ABC):
         """The median salary midpoint of the unique postings per facet value."""
 
     @abstractmethod
-    def _keyed_period_counts(self, facet: str, flt: PostingFilter | None, interval: Interval,
-                             keys: Sequence[str]) -> KeyedPeriodCounts:
+    def _keyed_period_counts(
+        self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
+    ) -> KeyedPeriodCounts:
         """(total, duplicate) postings per (facet value among ``keys``, period start)."""
 
     @abstractmethod
@@ -254,14 +271,16 @@ class SharedIndex(ABC):
         """The parsed text query (it scopes the cursors); falsy when there is nothing to search."""
 
     @abstractmethod
-    def _search_page(self, match: Any, query: str | None, flt: PostingFilter | None, state: dict[str, Any],
-                     size: int) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+    def _search_page(
+        self, match: Any, query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
+    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
         """(total matches, up to ``size`` hits from the cursor ``state``, the next page's state or None
         when this page is the last)."""
 
     @abstractmethod
-    def _cooccurrence_counts(self, flt: PostingFilter | None, limit: int, min_count: int
-                             ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    def _cooccurrence_counts(
+        self, flt: PostingFilter | None, limit: int, min_count: int
+    ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
         """(unique postings per skill, the ``limit`` most frequent (skill a < skill b, unique postings)
         pairs with at least ``min_count``, by count descending then skill ids)."""
 
@@ -308,8 +327,9 @@ class SharedIndex(ABC):
             return []
         return zero_filled(self._period_counts(flt, interval), window, interval)
 
-    def ranking(self, facet: str, flt: PostingFilter | None = None, metric: str = "unique_postings",
-                limit: int = 10) -> Ranking:
+    def ranking(
+        self, facet: str, flt: PostingFilter | None = None, metric: str = "unique_postings", limit: int = 10
+    ) -> Ranking:
         check_metric(metric)
         check_facet(facet)
         medians: dict[str, float | None] = {}
@@ -323,8 +343,14 @@ class SharedIndex(ABC):
         buckets = [make_bucket(k, *counts[k], medians.get(k), metric) for k in keys]
         return Ranking(facet=facet, metric=metric, totals=totals_from_counts(*self._counts(flt)), buckets=buckets)
 
-    def ranking_timeseries(self, facet: str, flt: PostingFilter | None = None, interval: Interval = "month",
-                           keys: Sequence[str] | None = None, limit: int = 5) -> RankingSeries:
+    def ranking_timeseries(
+        self,
+        facet: str,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        keys: Sequence[str] | None = None,
+        limit: int = 5,
+    ) -> RankingSeries:
         check_facet(facet)
         check_interval(interval)
         if not keys:
@@ -335,8 +361,9 @@ class SharedIndex(ABC):
             return RankingSeries(facet=facet, interval=interval, series=[])
         return keyed_series(facet, interval, keys, window, self._keyed_period_counts(facet, flt, interval, keys))
 
-    def search_postings(self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None,
-                        size: int = 20) -> Page:
+    def search_postings(
+        self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None, size: int = 20
+    ) -> Page:
         if size < 1:
             raise StoreError("size must be at least 1")
         match = self._match(query if query and query.strip() else None)
@@ -348,15 +375,20 @@ class SharedIndex(ABC):
         next_cursor = cursor_token({"s": scope, **next_state}) if next_state is not None else None
         return Page(total=total, items=items, next_cursor=next_cursor)
 
-    def skill_cooccurrence(self, flt: PostingFilter | None = None, limit: int = 100, min_count: int = 1
-                           ) -> list[CooccurrencePair]:
+    def skill_cooccurrence(
+        self, flt: PostingFilter | None = None, limit: int = 100, min_count: int = 1
+    ) -> list[CooccurrencePair]:
         singles, pairs = self._cooccurrence_counts(flt, limit, min_count)
         n_all = self.count_postings(flt, unique_only=True) if pairs else 0
         return cooccurrence_pairs(singles, pairs, n_all)
 
-    def export_series(self, flt: PostingFilter | None = None, interval: Interval = "month",
-                      dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS, max_rows: int | None = None
-                      ) -> Iterator[SeriesRow]:
+    def export_series(
+        self,
+        flt: PostingFilter | None = None,
+        interval: Interval = "month",
+        dimensions: Iterable[str] = DEFAULT_EXPORT_DIMENSIONS,
+        max_rows: int | None = None,
+    ) -> Iterator[SeriesRow]:
         dims = check_dimensions(dimensions)
         check_interval(interval)
         window = self._window(flt)

@@ -27,16 +27,21 @@ from ..services.names import Namer
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=STORE_ERROR)
 
 FacetPath = Path(description="What to rank: " + ", ".join(FACETS))
-SERIES_HELP = (" A series answer holds at most Settings.max_series_points points (periods × series); "
-               "more answers 422 naming the limit.")
+SERIES_HELP = (
+    " A series answer holds at most Settings.max_series_points points (periods × series); "
+    "more answers 422 naming the limit."
+)
 
 
 def _totals(store: PostingIndex, flt: PostingFilter) -> TotalsResponse:
     return TotalsResponse(filter=flt, **store.totals(flt).model_dump())
 
 
-@router.get("/totals", response_model=TotalsResponse, summary="Unique, duplicate and total postings, "
-            "posting intensity and median salary")
+@router.get(
+    "/totals",
+    response_model=TotalsResponse,
+    summary="Unique, duplicate and total postings, posting intensity and median salary",
+)
 def totals_get(store: Index, flt: PostingFilter = Depends(filter_query)):
     return _totals(store, flt)
 
@@ -52,8 +57,12 @@ def _timeseries(store: PostingIndex, flt: PostingFilter, interval: Interval, set
     return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
 
 
-@router.get("/timeseries", response_model=TimeseriesResponse, summary="Postings per day/week/month, zero-filled",
-            description=SERIES_HELP.strip())
+@router.get(
+    "/timeseries",
+    response_model=TimeseriesResponse,
+    summary="Postings per day/week/month, zero-filled",
+    description=SERIES_HELP.strip(),
+)
 def timeseries_get(
     store: Index,
     interval: Interval = Query("month"),
@@ -63,10 +72,19 @@ def timeseries_get(
     return _timeseries(store, flt, interval, settings)
 
 
-@router.post("/timeseries", response_model=TimeseriesResponse, summary="Time series (filter in the body)",
-             description=SERIES_HELP.strip(), responses=BODY_ERRORS)
-def timeseries_post(body: TimeseriesBody, store: Index,
-                    settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
+@router.post(
+    "/timeseries",
+    response_model=TimeseriesResponse,
+    summary="Time series (filter in the body)",
+    description=SERIES_HELP.strip(),
+    responses=BODY_ERRORS,
+)
+def timeseries_post(
+    body: TimeseriesBody,
+    store: Index,
+    settings: Settings = Depends(get_settings),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
+):
     known_filter(body, taxonomy)
     return _timeseries(store, body.filter, body.interval, settings)
 
@@ -94,8 +112,7 @@ def ranking_get(
     return _named(store.ranking(facet, flt, metric=metric, limit=limit), namer)
 
 
-@router.post("/rankings/{facet}", response_model=Ranking, summary="Ranking (filter in the body)",
-             responses=BODY_ERRORS)
+@router.post("/rankings/{facet}", response_model=Ranking, summary="Ranking (filter in the body)", responses=BODY_ERRORS)
 def ranking_post(
     body: RankingBody,
     store: Index,
@@ -113,16 +130,27 @@ def _named_series(series: RankingSeries, namer: Namer) -> RankingSeries:
     return series
 
 
-def _ranking_series(store: PostingIndex, namer: Namer, settings: Settings, facet: str, flt: PostingFilter,
-                    interval: Interval, keys: list[str], limit: int) -> RankingSeries:
+def _ranking_series(
+    store: PostingIndex,
+    namer: Namer,
+    settings: Settings,
+    facet: str,
+    flt: PostingFilter,
+    interval: Interval,
+    keys: list[str],
+    limit: int,
+) -> RankingSeries:
     keys = list(dict.fromkeys(keys))
     check_series_points(store, flt, interval, len(keys) or limit, settings.max_series_points)
     return _named_series(store.ranking_timeseries(facet, flt, interval, keys=keys, limit=limit), namer)
 
 
-@router.get("/rankings/{facet}/timeseries", response_model=RankingSeries,
-            summary="A zero-filled series per facet value (given keys, or the top `limit`)",
-            description=SERIES_HELP.strip())
+@router.get(
+    "/rankings/{facet}/timeseries",
+    response_model=RankingSeries,
+    summary="A zero-filled series per facet value (given keys, or the top `limit`)",
+    description=SERIES_HELP.strip(),
+)
 def ranking_series_get(
     store: Index,
     facet: Facet = FacetPath,
@@ -137,9 +165,13 @@ def ranking_series_get(
     return _ranking_series(store, namer, settings, facet, flt, interval, wanted, limit)
 
 
-@router.post("/rankings/{facet}/timeseries", response_model=RankingSeries,
-             summary="Ranking time series (filter in the body)", description=SERIES_HELP.strip(),
-             responses=BODY_ERRORS)
+@router.post(
+    "/rankings/{facet}/timeseries",
+    response_model=RankingSeries,
+    summary="Ranking time series (filter in the body)",
+    description=SERIES_HELP.strip(),
+    responses=BODY_ERRORS,
+)
 def ranking_series_post(
     body: RankingSeriesBody,
     store: Index,

@@ -45,8 +45,15 @@ def _statements(taxonomy: Taxonomy) -> dict[str, dict]:
     for code, occ in taxonomy.occupations.items():
         for level, comps in occ.levels.items():
             for c in comps:
-                out[c.id] = {"text": c.text, "level": level, "function": c.function, "work_content": c.work_content,
-                             "occupation": code, "occupation_name": occ.name_zh, "direction": c.direction}
+                out[c.id] = {
+                    "text": c.text,
+                    "level": level,
+                    "function": c.function,
+                    "work_content": c.work_content,
+                    "occupation": code,
+                    "occupation_name": occ.name_zh,
+                    "direction": c.direction,
+                }
     return out
 
 
@@ -56,13 +63,22 @@ def _described(ranking: Ranking, taxonomy: Taxonomy) -> CompetencyRanking:
     buckets = []
     for b in ranking.buckets:
         info = known.get(b.key, {})
-        buckets.append(CompetencyBucket(**b.model_dump(exclude={"name"}), name=info.get("text"), **info,
-                                        share=round(b.unique_postings / unique, 6) if unique else 0.0))
+        buckets.append(
+            CompetencyBucket(
+                **b.model_dump(exclude={"name"}),
+                name=info.get("text"),
+                **info,
+                share=round(b.unique_postings / unique, 6) if unique else 0.0,
+            )
+        )
     return CompetencyRanking(facet=ranking.facet, metric=ranking.metric, totals=ranking.totals, buckets=buckets)
 
 
-@router.get("/rankings/competencies", response_model=CompetencyRanking,
-            summary="Competency statements of the standards by demand, with level, function and occupation")
+@router.get(
+    "/rankings/competencies",
+    response_model=CompetencyRanking,
+    summary="Competency statements of the standards by demand, with level, function and occupation",
+)
 def competencies_get(
     store: Index,
     metric: Metric = Query("unique_postings"),
@@ -73,8 +89,12 @@ def competencies_get(
     return _described(store.ranking("competencies", flt, metric=metric, limit=limit), taxonomy)
 
 
-@router.post("/rankings/competencies", response_model=CompetencyRanking, responses=BODY_ERRORS,
-             summary="Competency ranking (filter in the body)")
+@router.post(
+    "/rankings/competencies",
+    response_model=CompetencyRanking,
+    responses=BODY_ERRORS,
+    summary="Competency ranking (filter in the body)",
+)
 def competencies_post(
     body: RankingBody,
     store: Index,

@@ -40,8 +40,7 @@ def _add_counts(facet: Facet, name: str, summary: str) -> None:
             buckets=[CountBucket(key=b.key, name=b.name, count=b.total_postings) for b in ranking.buckets],
         )
 
-    router.add_api_route(f"/{facet}", counts, methods=["GET"], name=name, response_model=FacetCounts,
-                         summary=summary)
+    router.add_api_route(f"/{facet}", counts, methods=["GET"], name=name, response_model=FacetCounts, summary=summary)
 
 
 _add_counts("occupations", "by_occupation", "Postings per national occupation")

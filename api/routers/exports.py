@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Iterator, Literal
+from collections.abc import Iterable, Iterator
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
@@ -22,11 +23,17 @@ router = APIRouter(prefix="/v1/exports", tags=["exports"], responses=STORE_ERROR
 
 _CSV = {"schema": {"type": "string"}}
 _PARQUET = {"schema": {"type": "string", "format": "binary"}}
-SERIES_CONTENT = {200: {"description": "The long-format series: CSV (format=csv) or Parquet (format=parquet).",
-                        "content": {"text/csv": _CSV, "application/vnd.apache.parquet": _PARQUET}}}
+SERIES_CONTENT = {
+    200: {
+        "description": "The long-format series: CSV (format=csv) or Parquet (format=parquet).",
+        "content": {"text/csv": _CSV, "application/vnd.apache.parquet": _PARQUET},
+    }
+}
 CSV_CONTENT = {200: {"description": "CSV with a header row.", "content": {"text/csv": _CSV}}}
-EXPORT_HELP = ("At most Settings.max_export_rows rows (periods × series); more answers 422 naming the limit. "
-               "Series are zero-filled over the window: start/end, else the stored dates.")
+EXPORT_HELP = (
+    "At most Settings.max_export_rows rows (periods × series); more answers 422 naming the limit. "
+    "Series are zero-filled over the window: start/end, else the stored dates."
+)
 
 SERIES_COLUMNS = ["period", *EXPORT_DIMENSIONS, "count", "unique_count"]
 COOCCURRENCE_COLUMNS = ["skill_a", "skill_b", "count", "count_a", "count_b", "lift"]
@@ -52,9 +59,11 @@ def series_columns(dimensions: list[str]) -> list[str]:
 def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str) -> Response:
     columns = series_columns(dimensions)
     if fmt == "csv":
-        return StreamingResponse(_csv(columns, (r.model_dump(mode="json") for r in rows)),
-                                 media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": 'attachment; filename="series.csv"'})
+        return StreamingResponse(
+            _csv(columns, (r.model_dump(mode="json") for r in rows)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="series.csv"'},
+        )
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -63,20 +72,30 @@ def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str)
     table = pa.table({c: pa.array([d[c] for d in data], type=types.get(c, pa.string())) for c in columns})
     sink = io.BytesIO()
     pq.write_table(table, sink)
-    return Response(sink.getvalue(), media_type="application/vnd.apache.parquet",
-                    headers={"Content-Disposition": 'attachment; filename="series.parquet"'})
+    return Response(
+        sink.getvalue(),
+        media_type="application/vnd.apache.parquet",
+        headers={"Content-Disposition": 'attachment; filename="series.parquet"'},
+    )
 
 
-@router.get("/series", summary="Long-format counts per period × occupation/direction/level/skill/region "
-            "(CSV or Parquet), zero-filled per series", description=EXPORT_HELP, response_class=Response,
-            responses=SERIES_CONTENT)
+@router.get(
+    "/series",
+    summary="Long-format counts per period × occupation/direction/level/skill/region "
+    "(CSV or Parquet), zero-filled per series",
+    description=EXPORT_HELP,
+    response_class=Response,
+    responses=SERIES_CONTENT,
+)
 def series_get(
     store: Index,
     format: Literal["csv", "parquet"] = Query("csv"),
     interval: Interval = Query("month"),
-    dimensions: list[str] = Query(list(DEFAULT_EXPORT_DIMENSIONS),
-                                  description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate.",
-                                  json_schema_extra=csv_items(EXPORT_DIMENSIONS)),
+    dimensions: list[str] = Query(
+        list(DEFAULT_EXPORT_DIMENSIONS),
+        description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate.",
+        json_schema_extra=csv_items(EXPORT_DIMENSIONS),
+    ),
     flt: PostingFilter = Depends(filter_query),
     settings: Settings = Depends(get_settings),
 ) -> Response:
@@ -85,24 +104,40 @@ def series_get(
     if bad:
         from fastapi.exceptions import RequestValidationError
 
-        raise RequestValidationError([{"loc": ("query", "dimensions"), "type": "literal_error", "input": bad[0],
-                                       "msg": f"unknown dimension {bad[0]!r}; one of {', '.join(EXPORT_DIMENSIONS)}"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "dimensions"),
+                    "type": "literal_error",
+                    "input": bad[0],
+                    "msg": f"unknown dimension {bad[0]!r}; one of {', '.join(EXPORT_DIMENSIONS)}",
+                }
+            ]
+        )
     rows = store.export_series(flt, interval, dims, max_rows=settings.max_export_rows)
     return _series_response(rows, dims, format)
 
 
-@router.post("/series", summary="Long-format series export (filter in the body)", description=EXPORT_HELP,
-             response_class=Response, responses={**SERIES_CONTENT, **BODY_ERRORS})
-def series_post(body: ExportBody, store: Index, settings: Settings = Depends(get_settings),
-                taxonomy: Taxonomy = Depends(get_taxonomy)) -> Response:
+@router.post(
+    "/series",
+    summary="Long-format series export (filter in the body)",
+    description=EXPORT_HELP,
+    response_class=Response,
+    responses={**SERIES_CONTENT, **BODY_ERRORS},
+)
+def series_post(
+    body: ExportBody,
+    store: Index,
+    settings: Settings = Depends(get_settings),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
+) -> Response:
     known_filter(body, taxonomy)
     dims = list(dict.fromkeys(body.dimensions))
     rows = store.export_series(body.filter, body.interval, dims, max_rows=settings.max_export_rows)
     return _series_response(rows, dims, body.format)
 
 
-@router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV", response_class=Response,
-            responses=CSV_CONTENT)
+@router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV", response_class=Response, responses=CSV_CONTENT)
 def cooccurrence_csv(
     store: Index,
     limit: int = Query(1000, ge=1, le=100_000),
@@ -110,6 +145,8 @@ def cooccurrence_csv(
     flt: PostingFilter = Depends(filter_query),
 ) -> Response:
     pairs = store.skill_cooccurrence(flt, limit=limit, min_count=min_count)
-    return StreamingResponse(_csv(COOCCURRENCE_COLUMNS, (p.model_dump() for p in pairs)),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="cooccurrence.csv"'})
+    return StreamingResponse(
+        _csv(COOCCURRENCE_COLUMNS, (p.model_dump() for p in pairs)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cooccurrence.csv"'},
+    )

@@ -14,12 +14,18 @@ from ..schemas import BODY_ERRORS, ExtractRequest
 router = APIRouter(prefix="/v1", tags=["extract"])
 
 
-@router.post("/extract", response_model=Extraction, summary="Extract facts from a posting (nothing is stored)",
-             description="Needs only a title and/or a description; every other posting field is optional "
-             "(id and source are generated when absent).", responses=BODY_ERRORS)
+@router.post(
+    "/extract",
+    response_model=Extraction,
+    summary="Extract facts from a posting (nothing is stored)",
+    description="Needs only a title and/or a description; every other posting field is optional "
+    "(id and source are generated when absent).",
+    responses=BODY_ERRORS,
+)
 def extract(posting: ExtractRequest, extractor=Depends(get_extractor)) -> Extraction:
     try:
         return extractor.extract(posting)
     except ExtractionError as exc:
-        raise RequestValidationError([{"loc": ("body",), "msg": f"posting: {exc}", "type": "extraction_error"}]) \
-            from exc
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": f"posting: {exc}", "type": "extraction_error"}]
+        ) from exc

@@ -41,8 +41,11 @@ def store_problem(request: Request, store: PostingIndex) -> str | None:
         if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
             return cached[1]
         found = store.check_integrity()
-        problem = None if found is None else (
-            f"{store.path or 'the store'} is damaged (quick_check: {found}); restore it from a backup")
+        problem = (
+            None
+            if found is None
+            else (f"{store.path or 'the store'} is damaged (quick_check: {found}); restore it from a backup")
+        )
         state.integrity = (time.monotonic(), problem)
         return problem
 

@@ -7,8 +7,8 @@ from fastapi.exceptions import RequestValidationError
 
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
-from skillsignal.core.models import Posting
 from skillsignal.core.ingest import IngestStats, PostingSink
+from skillsignal.core.models import Posting
 from storage import PostingFilter
 from storage.results import Page
 
@@ -24,11 +24,16 @@ MAX_INGEST_BATCH = 1000
 
 def _check_size(size: int, settings: Settings, where: str) -> None:
     if size > settings.max_page_size:
-        raise RequestValidationError([{
-            "loc": (where, "size"), "type": "less_than_equal",
-            "msg": f"Input should be less than or equal to {settings.max_page_size} (the page size cap)",
-            "input": size,
-        }])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": (where, "size"),
+                    "type": "less_than_equal",
+                    "msg": f"Input should be less than or equal to {settings.max_page_size} (the page size cap)",
+                    "input": size,
+                }
+            ]
+        )
 
 
 @router.get("/search", response_model=Page, summary="Full-text search (Chinese-aware) with highlights")
@@ -36,8 +41,12 @@ def search_get(
     store: Index,
     q: str | None = Query(None, max_length=200, description="Words that must all occur; empty = newest first."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
-    size: int = Query(20, ge=1, description="Results per page (at most Settings.max_page_size).",
-                      json_schema_extra={"x-skillsignal-limit": "max_page_size"}),
+    size: int = Query(
+        20,
+        ge=1,
+        description="Results per page (at most Settings.max_page_size).",
+        json_schema_extra={"x-skillsignal-limit": "max_page_size"},
+    ),
     flt: PostingFilter = Depends(filter_query),
     settings: Settings = Depends(get_settings),
 ) -> Page:
@@ -45,17 +54,21 @@ def search_get(
     return store.search_postings(q, flt, cursor=cursor, size=size)
 
 
-@router.post("/search", response_model=Page, summary="Full-text search (filter in the body)",
-             responses=BODY_ERRORS)
-def search_post(body: SearchBody, store: Index,
-                settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)) -> Page:
+@router.post("/search", response_model=Page, summary="Full-text search (filter in the body)", responses=BODY_ERRORS)
+def search_post(
+    body: SearchBody,
+    store: Index,
+    settings: Settings = Depends(get_settings),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
+) -> Page:
     known_filter(body, taxonomy)
     _check_size(body.size, settings, "body")
     return store.search_postings(body.query, body.filter, cursor=body.cursor, size=body.size)
 
 
-@router.get("/{posting_id}", response_model=Posting, summary="One stored posting with its extraction",
-            responses=NOT_FOUND)
+@router.get(
+    "/{posting_id}", response_model=Posting, summary="One stored posting with its extraction", responses=NOT_FOUND
+)
 def get_posting(posting_id: str, store: Index) -> Posting:
     posting = store.get_posting(posting_id)
     if posting is None:
@@ -63,9 +76,13 @@ def get_posting(posting_id: str, store: Index) -> Posting:
     return posting
 
 
-@router.post("", response_model=IngestStats, dependencies=[Depends(require_api_key)],
-             summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.",
-             responses={**UNAUTHORIZED, **BODY_ERRORS})
+@router.post(
+    "",
+    response_model=IngestStats,
+    dependencies=[Depends(require_api_key)],
+    summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.",
+    responses={**UNAUTHORIZED, **BODY_ERRORS},
+)
 def ingest(
     postings: list[Posting] = Body(min_length=1, max_length=MAX_INGEST_BATCH),
     pipeline: PostingSink = Depends(get_pipeline),

@@ -18,8 +18,10 @@ from ..services.names import Namer
 from ..services.skill_search import SkillMatchResult, SkillSearch
 
 router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=STORE_ERROR)
-SERIES_HELP = ("A series answer holds at most Settings.max_series_points points (periods × series); "
-               "more answers 422 naming the limit.")
+SERIES_HELP = (
+    "A series answer holds at most Settings.max_series_points points (periods × series); "
+    "more answers 422 naming the limit."
+)
 
 
 class SkillSearchResults(BaseModel):
@@ -77,8 +79,11 @@ def _emerging(store: PostingIndex, namer: Namer, flt: PostingFilter, min_count: 
     return found
 
 
-@router.get("/emerging", response_model=EmergingSkills,
-            summary="Skills whose share of postings grew significantly against the previous window")
+@router.get(
+    "/emerging",
+    response_model=EmergingSkills,
+    summary="Skills whose share of postings grew significantly against the previous window",
+)
 def emerging_get(
     store: Index,
     min_count: int = Query(10, ge=1, description="Fewest postings in the window to be considered."),
@@ -90,16 +95,19 @@ def emerging_get(
     return _emerging(store, namer, flt, min_count, alpha, limit)
 
 
-@router.post("/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)",
-             responses=BODY_ERRORS)
-def emerging_post(body: EmergingBody, store: Index, namer: Namer = Depends(get_namer),
-                  taxonomy: Taxonomy = Depends(get_taxonomy)):
+@router.post(
+    "/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)", responses=BODY_ERRORS
+)
+def emerging_post(
+    body: EmergingBody, store: Index, namer: Namer = Depends(get_namer), taxonomy: Taxonomy = Depends(get_taxonomy)
+):
     known_filter(body, taxonomy)
     return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
 
 
-def _compare(store, skill_search, namer, settings: Settings, terms: list[str], flt: PostingFilter,
-             interval: Interval) -> RankingSeries:
+def _compare(
+    store, skill_search, namer, settings: Settings, terms: list[str], flt: PostingFilter, interval: Interval
+) -> RankingSeries:
     ids = list(dict.fromkeys(resolve_skill(t, skill_search).id for t in terms))
     if not ids:  # nothing named: nothing to compare (an empty key list would mean "the top skills")
         return RankingSeries(facet="skills", interval=interval, series=[])
@@ -110,13 +118,19 @@ def _compare(store, skill_search, namer, settings: Settings, terms: list[str], f
     return series
 
 
-@router.get("/compare", response_model=RankingSeries, summary="Series of several skills side by side",
-            description=SERIES_HELP + " Here `skills` names the skills compared and is also the filter's "
-            "skills field (which changes nothing); POST takes a separate filter.", responses=NOT_FOUND)
+@router.get(
+    "/compare",
+    response_model=RankingSeries,
+    summary="Series of several skills side by side",
+    description=SERIES_HELP + " Here `skills` names the skills compared and is also the filter's "
+    "skills field (which changes nothing); POST takes a separate filter.",
+    responses=NOT_FOUND,
+)
 def compare_get(
     store: Index,
-    skills: list[str] = Query(min_length=1, max_length=20,
-                              description="Skill ids, names or aliases (at most 20); repeat or comma-separate."),
+    skills: list[str] = Query(
+        min_length=1, max_length=20, description="Skill ids, names or aliases (at most 20); repeat or comma-separate."
+    ),
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     skill_search: SkillSearch = Depends(get_skill_search),
@@ -127,11 +141,21 @@ def compare_get(
     return _compare(store, skill_search, namer, settings, terms, flt, interval)
 
 
-@router.post("/compare", response_model=RankingSeries, summary="Compare skills (filter in the body)",
-             description=SERIES_HELP, responses={**NOT_FOUND, **BODY_ERRORS})
-def compare_post(body: CompareBody, store: Index,
-                 skill_search: SkillSearch = Depends(get_skill_search), namer: Namer = Depends(get_namer),
-                 settings: Settings = Depends(get_settings), taxonomy: Taxonomy = Depends(get_taxonomy)):
+@router.post(
+    "/compare",
+    response_model=RankingSeries,
+    summary="Compare skills (filter in the body)",
+    description=SERIES_HELP,
+    responses={**NOT_FOUND, **BODY_ERRORS},
+)
+def compare_post(
+    body: CompareBody,
+    store: Index,
+    skill_search: SkillSearch = Depends(get_skill_search),
+    namer: Namer = Depends(get_namer),
+    settings: Settings = Depends(get_settings),
+    taxonomy: Taxonomy = Depends(get_taxonomy),
+):
     known_filter(body, taxonomy)
     return _compare(store, skill_search, namer, settings, body.skills, body.filter, body.interval)
 
@@ -146,8 +170,9 @@ def cooccurrence(
     return Cooccurrence(pairs=store.skill_cooccurrence(flt, limit=limit, min_count=min_count))
 
 
-@router.get("/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter",
-            responses=NOT_FOUND)
+@router.get(
+    "/{skill}", response_model=SkillDemand, summary="A skill and its demand under the filter", responses=NOT_FOUND
+)
 def skill_demand(
     store: Index,
     skill: str = Path(description="Skill id, name or alias."),
@@ -160,15 +185,24 @@ def skill_demand(
     if not flt.skills or s.id in flt.skills:  # naming s already satisfies the filter's skills
         with_skill = flt.model_copy(update={"skills": [s.id]})
         totals = store.totals(with_skill)
-        top = [(b.key, b.unique_postings) for b in store.ranking("occupations", with_skill, limit=5).buckets
-               if b.unique_postings]
+        top = [
+            (b.key, b.unique_postings)
+            for b in store.ranking("occupations", with_skill, limit=5).buckets
+            if b.unique_postings
+        ]
     else:  # postings naming s *and* one of the filter's skills
         totals, top = _demand_within(store, flt, s.id)
     return SkillDemand(
-        id=s.id, name_zh=s.name_zh, name_en=s.name_en, type=s.type, aliases=s.aliases, totals=totals,
+        id=s.id,
+        name_zh=s.name_zh,
+        name_en=s.name_en,
+        type=s.type,
+        aliases=s.aliases,
+        totals=totals,
         share_of_postings=round(totals.unique_postings / everything, 6) if everything else 0.0,
-        top_occupations=[{"code": code, "name": namer.name("occupations", code), "unique_postings": n}
-                         for code, n in top],
+        top_occupations=[
+            {"code": code, "name": namer.name("occupations", code), "unique_postings": n} for code, n in top
+        ],
     )
 
 
@@ -180,9 +214,13 @@ def _demand_within(store: PostingIndex, flt: PostingFilter, skill_id: str) -> tu
     bucket = next((b for b in ranked.buckets if b.key == skill_id), None)
     if bucket is None:
         return Totals(), []
-    totals = Totals(unique_postings=bucket.unique_postings, duplicate_postings=bucket.duplicate_postings,
-                    total_postings=bucket.total_postings, posting_intensity=bucket.posting_intensity,
-                    median_salary=bucket.median_salary)
+    totals = Totals(
+        unique_postings=bucket.unique_postings,
+        duplicate_postings=bucket.duplicate_postings,
+        total_postings=bucket.total_postings,
+        posting_intensity=bucket.posting_intensity,
+        median_salary=bucket.median_salary,
+    )
     per_occupation: dict[str, int] = {}
     for row in store.export_series(flt, "month", ["occupation", "skill"]):
         if row.skill == skill_id and row.occupation is not None:
@@ -191,9 +229,13 @@ def _demand_within(store: PostingIndex, flt: PostingFilter, skill_id: str) -> tu
     return totals, top
 
 
-@router.get("/{skill}/timeseries", response_model=SkillSeries,
-            summary="A skill's postings per period and its share of all postings", description=SERIES_HELP,
-            responses=NOT_FOUND)
+@router.get(
+    "/{skill}/timeseries",
+    response_model=SkillSeries,
+    summary="A skill's postings per period and its share of all postings",
+    description=SERIES_HELP,
+    responses=NOT_FOUND,
+)
 def skill_series(
     store: Index,
     skill: str = Path(description="Skill id, name or alias."),
@@ -207,6 +249,5 @@ def skill_series(
     series = store.ranking_timeseries("skills", flt, interval, keys=[s.id]).series
     points = series[0].points if series else []
     all_points = {p.period: p.unique_postings for p in store.timeseries(flt, interval)}
-    share = [round(p.unique_postings / all_points[p.period], 6) if all_points.get(p.period) else 0.0
-             for p in points]
+    share = [round(p.unique_postings / all_points[p.period], 6) if all_points.get(p.period) else 0.0 for p in points]
     return SkillSeries(skill_id=s.id, name=s.name_zh, interval=interval, points=points, share=share)

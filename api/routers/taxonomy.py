@@ -42,16 +42,24 @@ def occupations(taxonomy: Taxonomy = Depends(get_taxonomy)) -> OccupationList:
     return OccupationList(
         version=taxonomy.version,
         occupations=[
-            OccupationSummary(code=o.code, name_zh=o.name_zh, name_en=o.name_en, core=o.core,
-                              directions=[DirectionSummary(id=d.id, name_zh=d.name_zh, name_en=d.name_en)
-                                          for d in o.directions])
+            OccupationSummary(
+                code=o.code,
+                name_zh=o.name_zh,
+                name_en=o.name_en,
+                core=o.core,
+                directions=[DirectionSummary(id=d.id, name_zh=d.name_zh, name_en=d.name_en) for d in o.directions],
+            )
             for o in sorted(taxonomy.occupations.values(), key=lambda o: o.code)
         ],
     )
 
 
-@router.get("/occupations/{code}", response_model=Occupation, summary="One occupation: definition, "
-            "directions, competencies per level", responses=NOT_FOUND)
+@router.get(
+    "/occupations/{code}",
+    response_model=Occupation,
+    summary="One occupation: definition, directions, competencies per level",
+    responses=NOT_FOUND,
+)
 def occupation(code: str, taxonomy: Taxonomy = Depends(get_taxonomy)) -> Occupation:
     if code not in taxonomy.occupations:
         raise HTTPException(status_code=404, detail=f"unknown occupation code {code!r}")

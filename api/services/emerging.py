@@ -95,9 +95,27 @@ def emerging_skills(
         if z <= 0 or p >= alpha:
             continue
         s1, s0 = c1 / n1, c0 / n0
-        out.append(EmergingSkill(skill_id=b.key, current=c1, previous=c0, share_current=round(s1, 6),
-                                 share_previous=round(s0, 6), growth=round(s1 / s0 - 1, 4) if c0 else None,
-                                 z=round(z, 4), p_value=p))
+        out.append(
+            EmergingSkill(
+                skill_id=b.key,
+                current=c1,
+                previous=c0,
+                share_current=round(s1, 6),
+                share_previous=round(s0, 6),
+                growth=round(s1 / s0 - 1, 4) if c0 else None,
+                z=round(z, 4),
+                p_value=p,
+            )
+        )
     out.sort(key=lambda s: (-s.z, s.skill_id))
-    return EmergingSkills(start=start, end=end, previous_start=prev_start, previous_end=prev_end, n_current=n1,
-                          n_previous=n0, min_count=min_count, alpha=alpha, skills=out[:limit])
+    return EmergingSkills(
+        start=start,
+        end=end,
+        previous_start=prev_start,
+        previous_end=prev_end,
+        n_current=n1,
+        n_previous=n0,
+        min_count=min_count,
+        alpha=alpha,
+        skills=out[:limit],
+    )

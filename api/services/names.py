@@ -9,7 +9,7 @@ from skill_taxonomy import Taxonomy
 
 OTHER_NAME = "其他"
 
-_cache: dict[tuple[int, str], "Namer"] = {}
+_cache: dict[tuple[int, str], Namer] = {}
 
 
 @dataclass
@@ -17,17 +17,19 @@ class Namer:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def for_taxonomy(cls, taxonomy: Taxonomy) -> "Namer":
+    def for_taxonomy(cls, taxonomy: Taxonomy) -> Namer:
         key = (id(taxonomy), taxonomy.version)
         if key not in _cache:
             occupations = {code: occ.name_zh for code, occ in taxonomy.occupations.items()}
             occupations["other"] = OTHER_NAME
             directions = {d.id: d.name_zh for occ in taxonomy.occupations.values() for d in occ.directions}
             skills = {sid: s.name_zh for sid, s in taxonomy.skills.items()}
-            competencies = {c.id: c.text for occ in taxonomy.occupations.values()
-                            for comps in occ.levels.values() for c in comps}
-            _cache[key] = cls({"occupations": occupations, "directions": directions, "skills": skills,
-                               "competencies": competencies})
+            competencies = {
+                c.id: c.text for occ in taxonomy.occupations.values() for comps in occ.levels.values() for c in comps
+            }
+            _cache[key] = cls(
+                {"occupations": occupations, "directions": directions, "skills": skills, "competencies": competencies}
+            )
         return _cache[key]
 
     def name(self, facet: str, key: str) -> str | None:

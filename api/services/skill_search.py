@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from skill_taxonomy import Skill, Taxonomy
 from skillsignal.core.text import char_bigrams, normalize_term
 
-_cache: dict[tuple[int, str], "SkillSearch"] = {}
+_cache: dict[tuple[int, str], SkillSearch] = {}
 
 
 class SkillMatchResult(BaseModel):
@@ -55,7 +55,7 @@ class SkillSearch:
     forms: list[tuple[str, str, str]]  # (normalised form, surface form, skill id)
 
     @classmethod
-    def for_taxonomy(cls, taxonomy: Taxonomy) -> "SkillSearch":
+    def for_taxonomy(cls, taxonomy: Taxonomy) -> SkillSearch:
         key = (id(taxonomy), taxonomy.version)
         if key not in _cache:
             forms = [
@@ -86,5 +86,6 @@ class SkillSearch:
 
     @staticmethod
     def _result(skill: Skill, surface: str, score: float) -> SkillMatchResult:
-        return SkillMatchResult(id=skill.id, name_zh=skill.name_zh, name_en=skill.name_en, type=skill.type,
-                                matched=surface, score=score)
+        return SkillMatchResult(
+            id=skill.id, name_zh=skill.name_zh, name_en=skill.name_en, type=skill.type, matched=surface, score=score
+        )

@@ -30,7 +30,13 @@ from .mapping import MappingError, MappingSpec, apply_mapping, guess_preset, pre
 from .readers import read_csv, read_jsonl, read_xlsx
 
 __all__ = [
-    "FileImporter", "ImportResult", "MappingError", "MappingSpec", "RecordError", "estimate_records", "import_file",
+    "FileImporter",
+    "ImportResult",
+    "MappingError",
+    "MappingSpec",
+    "RecordError",
+    "estimate_records",
+    "import_file",
     "preset_names",
 ]
 
@@ -39,9 +45,14 @@ log = logging.getLogger(__name__)
 ImportResult = Posting | RecordError
 
 FORMATS = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
 
 
@@ -110,7 +121,10 @@ class FileImporter:
             yield posting
         log.info(
             "%s: done, %d records, %d rejected, %.1f s",
-            self.path, self.records, self.errors, time.perf_counter() - started,
+            self.path,
+            self.records,
+            self.errors,
+            time.perf_counter() - started,
         )
 
 

@@ -66,8 +66,10 @@ def detect_encoding(path: Path) -> str:
 
 def _reason(exc: UnicodeDecodeError, encoding: str) -> str:
     byte = exc.object[exc.start]
-    return (f"not {LABELS.get(encoding, encoding)} text like the rest of the file "
-            f"(byte 0x{byte:02x} at byte {exc.start + 1} of the line cannot be decoded)")
+    return (
+        f"not {LABELS.get(encoding, encoding)} text like the rest of the file "
+        f"(byte 0x{byte:02x} at byte {exc.start + 1} of the line cannot be decoded)"
+    )
 
 
 def decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str, str | None]]:
@@ -79,7 +81,7 @@ def decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str, str | N
     with path.open("rb") as fh:
         for raw in fh:
             if lineno == 0 and encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 text = raw.decode(codec)
             except UnicodeDecodeError as exc:  # one bad line, whatever bytes it holds

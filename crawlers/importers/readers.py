@@ -99,7 +99,7 @@ def read_csv(path: Path, encoding: str) -> Iterator[Row]:
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(header):
-            extra = values[len(header):]
+            extra = values[len(header) :]
             if any(v.strip() for v in extra):
                 yield line, f"{len(values)} fields but the header has {len(header)} (unquoted delimiter?)"
                 continue

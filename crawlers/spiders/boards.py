@@ -37,8 +37,9 @@ class BoardSpider(scrapy.Spider):
 
     default_base_url = ""
 
-    def __init__(self, base_url: str | None = None, keyword: str = "", city: str = "",
-                 max_pages: int | str = 3, **kw: Any):
+    def __init__(
+        self, base_url: str | None = None, keyword: str = "", city: str = "", max_pages: int | str = 3, **kw: Any
+    ):
         super().__init__(**kw)
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.keyword = keyword
@@ -47,8 +48,7 @@ class BoardSpider(scrapy.Spider):
 
     def item(self, record: Record, response: Response) -> PostingItem:
         self.crawler.stats.inc_value(f"skillsignal/{self.name}/records")
-        return PostingItem(record=record, url=record.get("url") or response.url,
-                           etag=None, last_modified=None)
+        return PostingItem(record=record, url=record.get("url") or response.url, etag=None, last_modified=None)
 
     def stop_on(self, exc: Exception, response: Response) -> None:
         if isinstance(exc, BoardBlocked):

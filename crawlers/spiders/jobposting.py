@@ -124,7 +124,9 @@ class JobPostingSpider(scrapy.Spider):
     # -- detail pages ----------------------------------------------------------------------
     def parse_detail(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
-            self.logger.warning("detail page %s is not text (%s); skipped", response.url, response.headers.get("Content-Type"))
+            self.logger.warning(
+                "detail page %s is not text (%s); skipped", response.url, response.headers.get("Content-Type")
+            )
             self.crawler.stats.inc_value("skillsignal/not_text")
             return
         self.crawler.stats.inc_value("skillsignal/detail_pages")

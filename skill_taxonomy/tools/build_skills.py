@@ -47,15 +47,36 @@ OUT = HERE.parent / "data" / "skills"
 OCC_DIR = HERE.parent / "data" / "occupations"
 
 OCC = {
-    "ai": "2-02-38-01", "iot": "2-02-38-02", "bd": "2-02-38-03", "cloud": "2-02-38-04",
-    "im": "2-02-38-05", "iiot": "2-02-38-06", "vr": "2-02-38-07", "bc": "2-02-38-08",
-    "ic": "2-02-38-09", "dsec": "2-02-38-12", "dm": "2-06-07-13",
-    "sw": "2-02-10-03", "emb": "2-02-10-06", "sec": "2-02-10-07", "ops": "2-02-10-08", "da": "2-02-30-09",
+    "ai": "2-02-38-01",
+    "iot": "2-02-38-02",
+    "bd": "2-02-38-03",
+    "cloud": "2-02-38-04",
+    "im": "2-02-38-05",
+    "iiot": "2-02-38-06",
+    "vr": "2-02-38-07",
+    "bc": "2-02-38-08",
+    "ic": "2-02-38-09",
+    "dsec": "2-02-38-12",
+    "dm": "2-06-07-13",
+    "sw": "2-02-10-03",
+    "emb": "2-02-10-06",
+    "sec": "2-02-10-07",
+    "ops": "2-02-10-08",
+    "da": "2-02-30-09",
 }
 TYPES = {
-    "language": "language", "lang": "language", "framework": "framework", "fw": "framework",
-    "tool": "tool", "database": "database", "db": "database", "protocol": "protocol",
-    "proto": "protocol", "method": "method", "knowledge": "knowledge", "know": "knowledge",
+    "language": "language",
+    "lang": "language",
+    "framework": "framework",
+    "fw": "framework",
+    "tool": "tool",
+    "database": "database",
+    "db": "database",
+    "protocol": "protocol",
+    "proto": "protocol",
+    "method": "method",
+    "knowledge": "knowledge",
+    "know": "knowledge",
 }
 #: curated direction tag -> candidate direction ids (the first that the occupation file has wins)
 DIRECTIONS: dict[str, tuple[str, ...]] = {}
@@ -110,10 +131,10 @@ def parse_file(path: Path) -> list[Entry]:
         if not line or line.startswith("#"):
             continue
         if line.startswith("@links"):
-            default_links = parse_links(line[len("@links"):], where)
+            default_links = parse_links(line[len("@links") :], where)
             continue
         if line.startswith("@dir"):
-            section_dirs = parse_dirs(line[len("@dir"):])
+            section_dirs = parse_dirs(line[len("@dir") :])
             continue
         line, _, note = line.partition(" ## ")
         cols = [c.strip() for c in line.split("|")]
@@ -124,9 +145,15 @@ def parse_file(path: Path) -> list[Entry]:
         if not name_en or typ not in TYPES:
             raise SystemExit(f"{where}: need name_en and a type, got {cols!r}")
         entry = Entry(
-            domain=domain, line_no=no, id=slug(name_en), name_en=name_en, name_zh=name_zh or name_en,
-            type=TYPES[typ], aliases=[a.strip() for a in aliases.split(",") if a.strip()],
-            links=default_links, note=note.strip(),
+            domain=domain,
+            line_no=no,
+            id=slug(name_en),
+            name_en=name_en,
+            name_zh=name_zh or name_en,
+            type=TYPES[typ],
+            aliases=[a.strip() for a in aliases.split(",") if a.strip()],
+            links=default_links,
+            note=note.strip(),
         )
         if links.startswith("+"):
             entry.links = default_links + parse_links(links[1:], where)

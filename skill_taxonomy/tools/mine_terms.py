@@ -34,8 +34,33 @@ CUES = ("熟悉", "掌握", "精通", "了解", "熟练", "具备", "具有", "�
 CUE_RE = re.compile("|".join(CUES))
 WINDOW = 40  # characters after a cue
 STOP_CJK = {
-    "的", "和", "及", "或", "等", "与", "以上", "相关", "经验", "能力", "工作", "优先", "进行", "一定",
-    "良好", "使用", "熟悉", "掌握", "精通", "了解", "熟练", "具备", "开发", "以及", "常用", "主流", "技术",
+    "的",
+    "和",
+    "及",
+    "或",
+    "等",
+    "与",
+    "以上",
+    "相关",
+    "经验",
+    "能力",
+    "工作",
+    "优先",
+    "进行",
+    "一定",
+    "良好",
+    "使用",
+    "熟悉",
+    "掌握",
+    "精通",
+    "了解",
+    "熟练",
+    "具备",
+    "开发",
+    "以及",
+    "常用",
+    "主流",
+    "技术",
 }
 
 
@@ -66,11 +91,10 @@ def cjk_terms(text: str) -> set[str]:
 
     terms: set[str] = set()
     for m in CUE_RE.finditer(text):
-        window = text[m.end(): m.end() + WINDOW]
+        window = text[m.end() : m.end() + WINDOW]
         window = re.split(r"[；;。\n]", window, maxsplit=1)[0]
         words = [
-            w for w in jieba.lcut(window)
-            if re.search(r"[\u4e00-\u9fff]", w) and w not in STOP_CJK and len(w) >= 2
+            w for w in jieba.lcut(window) if re.search(r"[\u4e00-\u9fff]", w) and w not in STOP_CJK and len(w) >= 2
         ]
         terms.update(words)
         terms.update(a + b for a, b in pairwise(words) if len(a + b) <= 8)

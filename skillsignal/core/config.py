@@ -27,9 +27,7 @@ class Settings(BaseSettings):
     backend: Literal["sqlite", "elasticsearch", "opensearch"] = Field(
         default="sqlite", description="Where postings are indexed and queried."
     )
-    search_url: str = Field(
-        default="http://127.0.0.1:9200", description="Elasticsearch / OpenSearch base URL."
-    )
+    search_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch / OpenSearch base URL.")
     search_index: str = Field(default="skillsignal-postings", description="Index alias name.")
 
     embedding_model: str = Field(
@@ -62,9 +60,7 @@ class Settings(BaseSettings):
         description="Worker processes for bulk extraction (skillsignal extract): each runs the whole "
         "pipeline on one core, forked from one loaded extractor (nlp.parallel).",
     )
-    use_embeddings: bool = Field(
-        default=True, description="Turn embedding-based matching off for the fastest runs."
-    )
+    use_embeddings: bool = Field(default=True, description="Turn embedding-based matching off for the fastest runs.")
     max_extract_chars: int = Field(
         default=10_000,
         ge=1_000,
@@ -80,9 +76,7 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    api_key: str = Field(
-        default="dev-key-change-me", description="Key required in X-API-Key for every write."
-    )
+    api_key: str = Field(default="dev-key-change-me", description="Key required in X-API-Key for every write.")
     max_page_size: int = Field(default=200, description="Most search results one page holds.")
     max_series_points: int = Field(
         default=20_000, description="Most points (periods × series) one time-series answer holds; more is a 422."

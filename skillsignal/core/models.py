@@ -54,9 +54,7 @@ class Experience(BaseModel):
 
 class Education(BaseModel):
     text: str | None = None
-    level: str | None = Field(
-        default=None, description="Normalised: 不限, 初中, 高中, 中专, 大专, 本科, 硕士, 博士."
-    )
+    level: str | None = Field(default=None, description="Normalised: 不限, 初中, 高中, 中专, 大专, 本科, 硕士, 博士.")
 
 
 class OccupationMatch(BaseModel):
@@ -64,9 +62,7 @@ class OccupationMatch(BaseModel):
     name: str
     direction: str | None = None
     score: float = 0.0
-    other_hint: str | None = Field(
-        default=None, description="For 'other': the adjacent digital occupation's code."
-    )
+    other_hint: str | None = Field(default=None, description="For 'other': the adjacent digital occupation's code.")
 
 
 class SkillMatch(BaseModel):
@@ -100,7 +96,9 @@ class CompetencyMatch(BaseModel):
     direction: str | None = Field(default=None, description="Direction the statement is written for; None = all.")
     start: int | None = Field(default=None, description="Offset of `evidence` in Posting.description.")
     end: int | None = Field(default=None, description="End offset (exclusive) of `evidence`.")
-    sentences: list[EvidenceSpan] = Field(default_factory=list, description="Every sentence that matched, in text order.")
+    sentences: list[EvidenceSpan] = Field(
+        default_factory=list, description="Every sentence that matched, in text order."
+    )
 
 
 class NewTerm(BaseModel):

@@ -18,9 +18,23 @@ from .dates import parse_date
 from .models import Education, Experience, Location, Posting, Salary
 
 FLAT_FIELDS = (
-    "id", "source", "url", "title", "company", "province", "city", "district", "education",
-    "experience", "salary", "industry", "company_size", "employment_type", "description",
-    "tags", "posted",
+    "id",
+    "source",
+    "url",
+    "title",
+    "company",
+    "province",
+    "city",
+    "district",
+    "education",
+    "experience",
+    "salary",
+    "industry",
+    "company_size",
+    "employment_type",
+    "description",
+    "tags",
+    "posted",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+
 class StoreError(RuntimeError):
     """The store cannot be used as asked; the message says what to do."""
 
@@ -28,8 +29,10 @@ _SHORT_READ = 522
 
 
 def store_remedy(path: Path | str) -> str:
-    return (f"restore it from a backup, or move it aside (mv {path} {path}.damaged) and import or crawl "
-            "the postings again into a new store; SkillSignal does not overwrite it")
+    return (
+        f"restore it from a backup, or move it aside (mv {path} {path}.damaged) and import or crawl "
+        "the postings again into a new store; SkillSignal does not overwrite it"
+    )
 
 
 def is_corruption(exc: BaseException) -> bool:

@@ -29,8 +29,14 @@ _DETAIL = re.compile(r"^/jobs/(demo-\d{4})\.html$")
 
 
 class _Response:
-    def __init__(self, status: int, body: str = "", content_type: str = "text/html",
-                 modified: date | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: str = "",
+        content_type: str = "text/html",
+        modified: date | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status = status
         self.body = body.encode("utf-8")
         self.content_type = f"{content_type}; charset=utf-8"

@@ -146,8 +146,9 @@ class _Writer:
         suffix = "/月" if style == "万月" else ""
         return f"{fmt(wlo)}-{fmt(whi)}万{suffix}", wlo * 10000, whi * 10000, "MONTH"
 
-    def description(self, occ: OccupationTemplate, direction: Direction, experience: str, education: str,
-                    place: str) -> tuple[str, list[str]]:
+    def description(
+        self, occ: OccupationTemplate, direction: Direction, experience: str, education: str, place: str
+    ) -> tuple[str, list[str]]:
         rng = self.rng
         duties = _sample_in_order(rng, direction.duties, rng.randint(4, min(6, len(direction.duties))))
         reqs = _sample_in_order(rng, direction.requirements, rng.randint(3, min(5, len(direction.requirements))))
@@ -158,7 +159,8 @@ class _Writer:
                 if sk not in skills:
                     skills.append(sk)
         edu_line = (
-            f"{education}及以上学历，{rng.choice(occ.majors)}等相关专业；" if education not in ("学历不限",)
+            f"{education}及以上学历，{rng.choice(occ.majors)}等相关专业；"
+            if education not in ("学历不限",)
             else f"{rng.choice(occ.majors)}等相关专业优先，学历不限；"
         )
         req_lines = [edu_line]
@@ -188,20 +190,35 @@ class _Writer:
         salary, smin, smax, unit = self.salary(level, city.tier, intern)
         where = rng.randrange(len(city.districts))
         district, street = city.districts[where], city.streets[where]
-        description, skills = self.description(occ, direction, experience, education,
-                                               f"{city.city}{district}{street}")
+        description, skills = self.description(occ, direction, experience, education, f"{city.city}{district}{street}")
         posted = self.posted_date()
         self.n += 1
         tags = list(dict.fromkeys(_sample_in_order(rng, direction.tags, min(4, len(direction.tags)))))
         return dict(
-            title=title, company=company, city=city.city, province=city.province,
-            region=city.region, district=district, street=street,
-            salary=salary, salary_min=smin, salary_max=smax, salary_unit=unit, experience=experience,
-            education=education, industry=rng.choice(occ.industries),
-            company_size=rng.choice(self.common.company_sizes), employment_type="实习" if intern else "全职",
-            description=description, tags=tuple(tags), posted=posted,
-            valid_through=posted + timedelta(days=VALID_DAYS), expected_occupation=occ.code,
-            expected_direction=direction.name, expected_level=level, expected_skills=tuple(skills),
+            title=title,
+            company=company,
+            city=city.city,
+            province=city.province,
+            region=city.region,
+            district=district,
+            street=street,
+            salary=salary,
+            salary_min=smin,
+            salary_max=smax,
+            salary_unit=unit,
+            experience=experience,
+            education=education,
+            industry=rng.choice(occ.industries),
+            company_size=rng.choice(self.common.company_sizes),
+            employment_type="实习" if intern else "全职",
+            description=description,
+            tags=tuple(tags),
+            posted=posted,
+            valid_through=posted + timedelta(days=VALID_DAYS),
+            expected_occupation=occ.code,
+            expected_direction=direction.name,
+            expected_level=level,
+            expected_skills=tuple(skills),
         )
 
 

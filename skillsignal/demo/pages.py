@@ -31,14 +31,14 @@ def list_path(page: int) -> str:
 
 def _doc(title: str, body: str, head: str = "") -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n{head}</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
 def render_list(postings: list[DemoPosting], page: int) -> str:
     pages = page_count(len(postings))
-    chunk = postings[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    chunk = postings[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     head = ""
     nav = []
     if page > 1:
@@ -54,7 +54,7 @@ def render_list(postings: list[DemoPosting], page: int) -> str:
         for p in chunk
     )
     body = (
-        f"<h1>SkillSignal 演示招聘板</h1>\n<p class=\"summary\">共 {len(postings)} 个职位，第 {page}/{pages} 页</p>\n"
+        f'<h1>SkillSignal 演示招聘板</h1>\n<p class="summary">共 {len(postings)} 个职位，第 {page}/{pages} 页</p>\n'
         f'<ul class="jobs">\n{items}\n</ul>\n<nav class="pager">{" ".join(nav)}</nav>'
     )
     return _doc(f"职位列表 第{page}页 - SkillSignal 演示招聘板", body, head)
@@ -97,7 +97,9 @@ def job_posting_ld(p: DemoPosting, base_url: str) -> dict:
     salary: dict = {"@type": "MonetaryAmount", "currency": "CNY"}
     if p.salary_min is not None:
         salary["value"] = {
-            "@type": "QuantitativeValue", "minValue": p.salary_min, "maxValue": p.salary_max,
+            "@type": "QuantitativeValue",
+            "minValue": p.salary_min,
+            "maxValue": p.salary_max,
             "unitText": p.salary_unit,
         }
     salary["description"] = p.salary
@@ -113,10 +115,16 @@ def render_detail(p: DemoPosting, base_url: str) -> str:
     ld = job_posting_ld(p, base_url)
     head = f'<script type="application/ld+json">\n{_json_for_script(ld)}\n</script>\n'
     fields = [
-        ("公司", "company", p.company), ("城市", "city", p.city), ("省份", "province", p.province),
-        ("区域", "district", p.district), ("薪资", "salary", p.salary), ("经验", "experience", p.experience),
-        ("学历", "education", p.education), ("行业", "industry", p.industry),
-        ("公司规模", "company_size", p.company_size), ("工作性质", "employment_type", p.employment_type),
+        ("公司", "company", p.company),
+        ("城市", "city", p.city),
+        ("省份", "province", p.province),
+        ("区域", "district", p.district),
+        ("薪资", "salary", p.salary),
+        ("经验", "experience", p.experience),
+        ("学历", "education", p.education),
+        ("行业", "industry", p.industry),
+        ("公司规模", "company_size", p.company_size),
+        ("工作性质", "employment_type", p.employment_type),
         ("发布日期", "posted", p.posted.isoformat()),
     ]
     meta = "\n".join(f'<dt>{k}</dt><dd data-field="{f}">{escape(v)}</dd>' for k, f, v in fields)
@@ -139,10 +147,7 @@ def render_index(n: int) -> str:
 
 
 def render_robots(base_url: str) -> str:
-    return (
-        "User-agent: *\nAllow: /jobs\nDisallow: /admin\n\n"
-        f"Sitemap: {base_url}/sitemap.xml\n"
-    )
+    return f"User-agent: *\nAllow: /jobs\nDisallow: /admin\n\nSitemap: {base_url}/sitemap.xml\n"
 
 
 def render_sitemap(postings: list[DemoPosting], base_url: str) -> str:

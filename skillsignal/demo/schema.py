@@ -19,8 +19,23 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 #: Title words that decide the level by themselves (GUIDELINE level rules 1 and 2).
-SENIOR_CUES = ("高级", "资深", "专家", "架构师", "总监", "负责人", "主管", "首席", "技术经理", "tech lead",
-               "leader", "senior", "sr.", "staff", "principal")
+SENIOR_CUES = (
+    "高级",
+    "资深",
+    "专家",
+    "架构师",
+    "总监",
+    "负责人",
+    "主管",
+    "首席",
+    "技术经理",
+    "tech lead",
+    "leader",
+    "senior",
+    "sr.",
+    "staff",
+    "principal",
+)
 JUNIOR_CUES = ("初级", "助理", "实习", "应届", "校招", "管培")
 MIDDLE_CUES = ("中级",)
 
@@ -193,9 +208,7 @@ def _load(path: Path, model):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
         raise TemplateError(f"{path.name}: {problems}") from exc
 
 

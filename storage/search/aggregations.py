@@ -73,8 +73,9 @@ class SearchAggregations(SharedIndex):
             if len(buckets) < self.page_size or not after:
                 return
 
-    def _salary_histograms(self, flt: PostingFilter | None, facet: str | None = None
-                           ) -> dict[str | None, list[tuple[float, int]]]:
+    def _salary_histograms(
+        self, flt: PostingFilter | None, facet: str | None = None
+    ) -> dict[str | None, list[tuple[float, int]]]:
         hists: dict[str | None, list[tuple[float, int]]] = defaultdict(list)
         for b in self.composite(q.salary_query(flt), q.salary_sources(facet)):
             hists[b["key"].get("k")].append((float(b["key"]["s"]), int(b["doc_count"])))
@@ -95,8 +96,9 @@ class SearchAggregations(SharedIndex):
             for b in res["aggregations"]["per"]["buckets"]
         }
 
-    def _facet_counts(self, facet: str, flt: PostingFilter | None, metric: str | None = None,
-                      limit: int | None = None) -> dict[str, tuple[int, int]]:
+    def _facet_counts(
+        self, facet: str, flt: PostingFilter | None, metric: str | None = None, limit: int | None = None
+    ) -> dict[str, tuple[int, int]]:
         counts = {
             b["key"]["k"]: (int(b["doc_count"]), int(b["dup"]["doc_count"]))
             for b in self.composite(q.filter_query(flt), q.ranking_sources(facet), q.DUP_AGG)
@@ -106,8 +108,9 @@ class SearchAggregations(SharedIndex):
     def _facet_medians(self, facet: str, flt: PostingFilter | None) -> dict[str, float | None]:
         return {k: median_of_histogram(h) for k, h in self._salary_histograms(flt, facet).items() if k}
 
-    def _keyed_period_counts(self, facet: str, flt: PostingFilter | None, interval: Interval,
-                             keys: Sequence[str]) -> KeyedPeriodCounts:
+    def _keyed_period_counts(
+        self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
+    ) -> KeyedPeriodCounts:
         wanted = set(keys)
         counts: KeyedPeriodCounts = {}
         query = q.filter_query(flt, {"terms": {q.facet_field(facet): list(keys)}})
@@ -122,8 +125,9 @@ class SearchAggregations(SharedIndex):
     def _match(query: str | None) -> list[str]:
         return query_phrases(query) if query else []
 
-    def _search_page(self, match: list[str], query: str | None, flt: PostingFilter | None, state: dict[str, Any],
-                     size: int) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+    def _search_page(
+        self, match: list[str], query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
+    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
         """Best match first (offset paging); without a text query, newest first (``search_after``)."""
         if match:
             offset = int(state.get("o", 0))
@@ -138,8 +142,9 @@ class SearchAggregations(SharedIndex):
         items = [to_hit(h, searched=bool(match)) for h in hits]
         return int(res["hits"]["total"]["value"]), items, next_state if more else None
 
-    def _cooccurrence_counts(self, flt: PostingFilter | None, limit: int, min_count: int
-                             ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    def _cooccurrence_counts(
+        self, flt: PostingFilter | None, limit: int, min_count: int
+    ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
         unique = q.filter_query(flt, q.UNIQUE)
         singles = {b["key"]["k"]: int(b["doc_count"]) for b in self.composite(unique, q.ranking_sources("skills"))}
         pairs = [

@@ -37,8 +37,9 @@ class OpenSearchIndex(SearchIndex):
         super().__init__(client, alias, **kwargs)
 
     @classmethod
-    def connect(cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0,
-                **kwargs: Any) -> OpenSearchIndex:
+    def connect(
+        cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0, **kwargs: Any
+    ) -> OpenSearchIndex:
         from opensearchpy import OpenSearch
 
         host, auth = split_credentials(url)
@@ -47,8 +48,7 @@ class OpenSearchIndex(SearchIndex):
 
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
         extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
-        ok, errors = self._helpers.bulk(self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False,
-                                        **extra)
+        ok, errors = self._helpers.bulk(self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False, **extra)
         return ok, list(errors)
 
 
@@ -68,8 +68,15 @@ class ElasticsearchIndex(SearchIndex):
         super().__init__(client, alias, **kwargs)
 
     @classmethod
-    def connect(cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0,
-                client_options: dict[str, Any] | None = None, **kwargs: Any) -> ElasticsearchIndex:
+    def connect(
+        cls,
+        url: str,
+        alias: str = "skillsignal-postings",
+        *,
+        timeout: float = 30.0,
+        client_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ElasticsearchIndex:
         from elasticsearch import Elasticsearch
 
         host, auth = split_credentials(url)
@@ -82,7 +89,11 @@ class ElasticsearchIndex(SearchIndex):
         extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
         ok, errors = 0, []
         for success, item in self._helpers.streaming_bulk(
-            self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False, raise_on_exception=True,
+            self.client,
+            actions,
+            chunk_size=self.bulk_chunk,
+            raise_on_error=False,
+            raise_on_exception=True,
             **extra,
         ):
             if success:

@@ -16,13 +16,15 @@ from ..shared import competency_ids, posting_values, unique_skills
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
-def to_document(p: Posting, *, is_dup: bool = False, dup_of: str | None = None,
-                now: datetime | None = None) -> dict[str, Any]:
+def to_document(
+    p: Posting, *, is_dup: bool = False, dup_of: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
     """The indexed document of a posting. Titles and descriptions are indexed twice: jieba tokens
     joined by U+200B (``*_seg``, the same text the SQLite FTS table holds) and the raw text for the
     CJK bigram analyzer (``*_cjk``)."""
-    skills = [{"id": s.id, "name": s.name, "required": s.required, "score": s.score}
-              for s in unique_skills(p.extraction)]
+    skills = [
+        {"id": s.id, "name": s.name, "required": s.required, "score": s.score} for s in unique_skills(p.extraction)
+    ]
     return {
         **posting_values(p),
         "title_seg": fts.segment(p.title),
@@ -55,8 +57,23 @@ def query_phrases(query: str) -> list[str]:
 
 
 #: _source fields a hit needs (never the whole posting)
-HIT_SOURCE = ["id", "title", "company", "province", "city", "posted_date", "source", "url", "occupation",
-              "direction", "level", "skills", "salary_min", "salary_max", "is_dup"]
+HIT_SOURCE = [
+    "id",
+    "title",
+    "company",
+    "province",
+    "city",
+    "posted_date",
+    "source",
+    "url",
+    "occupation",
+    "direction",
+    "level",
+    "skills",
+    "salary_min",
+    "salary_max",
+    "is_dup",
+]
 
 
 def _unsegment(fragment: str) -> str:

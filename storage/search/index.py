@@ -89,8 +89,11 @@ class SearchIndex(SearchAggregations):
         return name
 
     def put_template(self) -> None:
-        self._call(self.client.indices.put_index_template, name=f"{self.alias}-template",
-                   body=mapping.template_body(self.alias))
+        self._call(
+            self.client.indices.put_index_template,
+            name=f"{self.alias}-template",
+            body=mapping.template_body(self.alias),
+        )
 
     def create_concrete_index(self) -> str:
         name = mapping.concrete_name(self.alias)
@@ -131,8 +134,9 @@ class SearchIndex(SearchAggregations):
             first = json.dumps(bad[0], ensure_ascii=False)[:500]
             raise SearchStoreError(f"{len(bad)} bulk actions failed; first: {first}")
 
-    def write_actions(self, postings: Sequence[Posting], index: str | None = None,
-                      dups: dict[str, str | None] | None = None) -> Iterator[dict[str, Any]]:
+    def write_actions(
+        self, postings: Sequence[Posting], index: str | None = None, dups: dict[str, str | None] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Bulk actions for postings. Existing documents are partially updated without touching their
         near-duplicate marks; new ones are inserted (upsert) unmarked, or with ``dups`` marks."""
         now = datetime.now(UTC)
@@ -143,8 +147,7 @@ class SearchIndex(SearchAggregations):
                 yield {"_op_type": "index", "_index": index or self.alias, "_id": p.id, "_source": doc}
             else:
                 partial = {k: v for k, v in doc.items() if k not in _DUP_FIELDS}
-                yield {"_op_type": "update", "_index": index or self.alias, "_id": p.id, "doc": partial,
-                       "upsert": doc}
+                yield {"_op_type": "update", "_index": index or self.alias, "_id": p.id, "doc": partial, "upsert": doc}
 
     def index_postings(self, postings: Sequence[Posting]) -> int:
         if not postings:
@@ -153,7 +156,6 @@ class SearchIndex(SearchAggregations):
         ok, errors = self._bulk(self.write_actions(list(by_id.values())), self._refresh_arg())
         self._check(errors)
         return len(by_id)
-
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         actions = (
@@ -171,13 +173,15 @@ class SearchIndex(SearchAggregations):
         hits = self._search(q.ids_body([posting_id], ["doc"]))["hits"]["hits"]
         return Posting.model_validate(hits[0]["_source"]["doc"]) if hits else None
 
-    def iter_postings(self, batch_size: int = 500, only_unextracted: bool = False,
-                      index: str | None = None) -> Iterator[Posting]:
+    def iter_postings(
+        self, batch_size: int = 500, only_unextracted: bool = False, index: str | None = None
+    ) -> Iterator[Posting]:
         for src in self.iter_sources(["doc"], batch_size, only_unextracted, index):
             yield Posting.model_validate(src["doc"])
 
-    def iter_sources(self, fields: Sequence[str], batch_size: int = 500, only_unextracted: bool = False,
-                     index: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_sources(
+        self, fields: Sequence[str], batch_size: int = 500, only_unextracted: bool = False, index: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The ``_source`` fields of every document, in id order."""
         after: str | None = None
         fields = list(dict.fromkeys(["id", *fields]))
@@ -219,7 +223,6 @@ class SearchIndex(SearchAggregations):
             "duplicates": aggs["dup"]["doc_count"],
             "skill_mentions": aggs["skills"]["doc_count"],
         }
-
 
     def check_integrity(self, max_errors: int = 3) -> str | None:
         """None: the server reports its own health (``_cluster/health``), SkillSignal does not check it."""

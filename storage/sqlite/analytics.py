@@ -25,18 +25,24 @@ _ORDER = {
 class SQLiteAnalytics(SQLiteConnection):
     def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
         where, params = where_clause(flt)
-        n, d = self._connect().execute(
-            f"SELECT COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where}", params
-        ).fetchone()
+        n, d = (
+            self._connect()
+            .execute(f"SELECT COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where}", params)
+            .fetchone()
+        )
         return n, int(d)
 
     def _median_salary(self, flt: PostingFilter | None) -> float | None:
         where, params = where_clause(flt)
-        hist = self._connect().execute(
-            f"SELECT p.salary_mid, COUNT(*) FROM postings p WHERE {where} AND p.is_dup = 0 "
-            "AND p.salary_mid IS NOT NULL GROUP BY p.salary_mid",
-            params,
-        ).fetchall()
+        hist = (
+            self._connect()
+            .execute(
+                f"SELECT p.salary_mid, COUNT(*) FROM postings p WHERE {where} AND p.is_dup = 0 "
+                "AND p.salary_mid IS NOT NULL GROUP BY p.salary_mid",
+                params,
+            )
+            .fetchall()
+        )
         return median_of_histogram((r[0], r[1]) for r in hist)
 
     def _period_counts(self, flt: PostingFilter | None, interval: Interval) -> PeriodCounts:
@@ -50,8 +56,9 @@ class SQLiteAnalytics(SQLiteConnection):
             )
         }
 
-    def _facet_counts(self, facet: str, flt: PostingFilter | None, metric: str | None = None,
-                      limit: int | None = None) -> dict[str, tuple[int, int]]:
+    def _facet_counts(
+        self, facet: str, flt: PostingFilter | None, metric: str | None = None, limit: int | None = None
+    ) -> dict[str, tuple[int, int]]:
         key, src, where, params, a = facet_source(facet, flt)
         sql = f"SELECT {key} AS k, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} WHERE {where} GROUP BY k"
         if metric is not None:
@@ -70,8 +77,9 @@ class SQLiteAnalytics(SQLiteConnection):
             hists[k].append((sal, c))
         return {k: median_of_histogram(h) for k, h in hists.items()}
 
-    def _keyed_period_counts(self, facet: str, flt: PostingFilter | None, interval: Interval,
-                             keys: Sequence[str]) -> KeyedPeriodCounts:
+    def _keyed_period_counts(
+        self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
+    ) -> KeyedPeriodCounts:
         key, src, where, params, a = facet_source(facet, flt)
         counts: KeyedPeriodCounts = {}
         for k, per, n, d in self._connect().execute(
@@ -82,8 +90,9 @@ class SQLiteAnalytics(SQLiteConnection):
             counts[(k, period_date(per, interval))] = (n, int(d))
         return counts
 
-    def _cooccurrence_counts(self, flt: PostingFilter | None, limit: int, min_count: int
-                             ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    def _cooccurrence_counts(
+        self, flt: PostingFilter | None, limit: int, min_count: int
+    ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
         src, where, params = skill_source(flt)
         conn = self._connect()
         sel = f"SELECT s.pid AS pid, s.skill_id AS skill_id FROM {src} WHERE {where} AND s.is_dup = 0"

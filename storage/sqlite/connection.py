@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from skillsignal.core.state_files import StoreError
-
-from skillsignal.core.state_files import quick_check_problem
+from skillsignal.core.state_files import StoreError, quick_check_problem
 
 
 class SQLiteConnection:

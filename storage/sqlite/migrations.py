@@ -6,7 +6,6 @@ import logging
 import sqlite3
 
 from skillsignal.core.models import Posting
-
 from skillsignal.core.state_files import StoreError
 
 from .schema import SCHEMA_VERSION, backfill_competencies, create_schema, migrate_v1_tables
@@ -38,9 +37,7 @@ class SQLiteMigrations(SQLiteWrites):
                 backfill_competencies(tx)
             else:
                 create_schema(tx)
-            tx.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         if current in (1, 2):
             log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)
         else:

@@ -16,8 +16,10 @@ from ..results import Highlight, PostingHit
 from .connection import SQLiteConnection
 from .sql import from_day, where_clause
 
-_HIT_COLUMNS = ("p.rid, p.id, p.title, p.company, p.province, p.city, p.posted_date, p.source, p.url, "
-                "p.occupation_code, p.occupation_direction, p.level, p.salary_min, p.salary_max, p.is_dup")
+_HIT_COLUMNS = (
+    "p.rid, p.id, p.title, p.company, p.province, p.city, p.posted_date, p.source, p.url, "
+    "p.occupation_code, p.occupation_direction, p.level, p.salary_min, p.salary_max, p.is_dup"
+)
 
 
 class SQLiteReads(SQLiteConnection):
@@ -30,9 +32,11 @@ class SQLiteReads(SQLiteConnection):
         last = ""
         cond = "AND taxonomy_version IS NULL" if only_unextracted else ""
         while True:
-            rows = self._connect().execute(
-                f"SELECT id, doc FROM postings WHERE id > ? {cond} ORDER BY id LIMIT ?", (last, batch_size)
-            ).fetchall()
+            rows = (
+                self._connect()
+                .execute(f"SELECT id, doc FROM postings WHERE id > ? {cond} ORDER BY id LIMIT ?", (last, batch_size))
+                .fetchall()
+            )
             if not rows:
                 return
             for row in rows:
@@ -79,8 +83,9 @@ class SQLiteReads(SQLiteConnection):
     def _match(query: str | None) -> str | None:
         return fts.match_expression(query) if query else None
 
-    def _search_page(self, match: str | None, query: str | None, flt: PostingFilter | None, state: dict[str, Any],
-                     size: int) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+    def _search_page(
+        self, match: str | None, query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
+    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
         """Best BM25 match first (offset paging); without a text query, newest first (keyset paging)."""
         conn = self._connect()
         where, params = where_clause(flt)

@@ -100,8 +100,13 @@ def create_schema(tx: sqlite3.Connection) -> None:
 
 def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
     """Move the v1 tables aside (their rows are re-indexed by the store); returns their new names."""
-    for index in ("postings_date", "postings_occ_date", "postings_level_date", "postings_province_date",
-                  "posting_skills_skill"):
+    for index in (
+        "postings_date",
+        "postings_occ_date",
+        "postings_level_date",
+        "postings_province_date",
+        "posting_skills_skill",
+    ):
         tx.execute(f"DROP INDEX IF EXISTS {index}")
     tx.execute("ALTER TABLE posting_skills RENAME TO posting_skills_v1")
     tx.execute("ALTER TABLE postings RENAME TO postings_v1")

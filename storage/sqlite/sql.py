@@ -40,8 +40,17 @@ _NUMBER_BOUNDS = (
 #: filter fields the skill-link table can answer alone
 _SKILL_TABLE_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "regions", "skills"}
 #: the columns of ``postings`` the link tables copy
-LINK_COPIED = ("day", "month", "is_dup", "occupation_code", "occupation_direction", "level", "province",
-               "region", "salary_mid")
+LINK_COPIED = (
+    "day",
+    "month",
+    "is_dup",
+    "occupation_code",
+    "occupation_direction",
+    "level",
+    "province",
+    "region",
+    "salary_mid",
+)
 
 
 def day_number(d: date) -> int:

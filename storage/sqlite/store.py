@@ -16,9 +16,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from skillsignal.core.state_files import check_sqlite_file, corrupt_error, is_corruption, store_remedy
+
 from ..shared import SharedIndex
 from .analytics import SQLiteAnalytics
-from skillsignal.core.state_files import check_sqlite_file, corrupt_error, is_corruption, store_remedy
 from .migrations import SQLiteMigrations
 from .reads import SQLiteReads
 

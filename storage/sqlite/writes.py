@@ -16,10 +16,33 @@ from .connection import SQLiteConnection
 from .sql import LINK_COPIED, SQL_COLUMNS, day_number, month_number
 
 _ROW_COLUMNS = (
-    "id", "source", "url", "title", "company", "province", "city", "district", "region", "industry",
-    "education_level", "experience_min", "experience_band", "salary_min", "salary_max", "salary_mid",
-    "posted_date", "day", "month", "fingerprint", "occupation_code", "occupation_direction", "level",
-    "taxonomy_version", "extraction_error", "doc", "updated_at",
+    "id",
+    "source",
+    "url",
+    "title",
+    "company",
+    "province",
+    "city",
+    "district",
+    "region",
+    "industry",
+    "education_level",
+    "experience_min",
+    "experience_band",
+    "salary_min",
+    "salary_max",
+    "salary_mid",
+    "posted_date",
+    "day",
+    "month",
+    "fingerprint",
+    "occupation_code",
+    "occupation_direction",
+    "level",
+    "taxonomy_version",
+    "extraction_error",
+    "doc",
+    "updated_at",
 )
 
 
@@ -87,8 +110,8 @@ class SQLiteWrites(SQLiteConnection):
             tx.executemany("DELETE FROM posting_fts WHERE rowid=?", old)
         rows = [posting_row(p, now) for p in postings]
         tx.executemany(
-            f"""INSERT INTO postings ({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ROW_COLUMNS)})
-                ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in _ROW_COLUMNS if c != 'id')}""",
+            f"""INSERT INTO postings ({", ".join(_ROW_COLUMNS)}) VALUES ({", ".join(":" + c for c in _ROW_COLUMNS)})
+                ON CONFLICT(id) DO UPDATE SET {", ".join(f"{c}=excluded.{c}" for c in _ROW_COLUMNS if c != "id")}""",
             rows,
         )
         after = self._rids(tx, ids) if len(before) < len(ids) else before

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
-from contextlib import contextmanager
 import threading
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -26,9 +26,13 @@ class FakeExtractor:
     def extract(self, posting) -> Extraction:
         text = f"{posting.title} {posting.description}".lower()
         skills = [SkillMatch(id="python", name="Python", mentions=["python"])] if "python" in text else []
-        return Extraction(occupation=OccupationMatch(code="2-02-38-01", name="人工智能工程技术人员"),
-                          level="中级", skills=skills, taxonomy_version=self.taxonomy_version,
-                          extractor_version="fake")
+        return Extraction(
+            occupation=OccupationMatch(code="2-02-38-01", name="人工智能工程技术人员"),
+            level="中级",
+            skills=skills,
+            taxonomy_version=self.taxonomy_version,
+            extractor_version="fake",
+        )
 
     def extract_many(self, postings):
         return [self.extract(p) for p in postings]

@@ -58,8 +58,11 @@ def _mutation_vanished_on_the_wire(case, response) -> bool:
         return False
     sent = parse_qs(urlsplit(str(url)).query, keep_blank_values=True)
     raw = case.operation.schema.raw_schema
-    params = {p["name"]: p for p in raw["paths"][case.operation.path][case.operation.method.lower()].get("parameters", [])
-              if p.get("in") == "query"}
+    params = {
+        p["name"]: p
+        for p in raw["paths"][case.operation.path][case.operation.method.lower()].get("parameters", [])
+        if p.get("in") == "query"
+    }
     for name, _ in mutated:
         param = params.get(name)
         if param is None:

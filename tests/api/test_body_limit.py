@@ -5,6 +5,7 @@ item 2). Through real uvicorn servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+
 import httpx
 import pytest
 
@@ -17,8 +18,7 @@ from .conftest import FakeExtractor, serve
 def small_limit(tmp_path_factory):
     from skillsignal.server import build_app
 
-    app = build_app(Settings(data_dir=tmp_path_factory.mktemp("limit"), max_request_bytes=4096,
-                              use_embeddings=False))
+    app = build_app(Settings(data_dir=tmp_path_factory.mktemp("limit"), max_request_bytes=4096, use_embeddings=False))
     app.state.extractor = FakeExtractor()
     with serve(app) as url:
         yield url
@@ -44,7 +44,7 @@ def test_chunked_body_over_the_limit_is_413(small_limit):
 
     def chunks():
         for i in range(0, len(body), 1000):
-            yield body[i: i + 1000]
+            yield body[i : i + 1000]
 
     res = httpx.post(f"{small_limit}/v1/extract", content=chunks(), headers={"content-type": "application/json"})
     assert res.status_code == 413, res.text

@@ -33,8 +33,9 @@ def test_competency_ranking_rows_carry_statement_level_function_occupation_and_s
 
 
 def test_competency_series_are_named_by_statement(client):
-    got = client.get("/v1/rankings/competencies/timeseries",
-                     params={"occupations": OCC, "limit": 2, "interval": "month"}).json()
+    got = client.get(
+        "/v1/rankings/competencies/timeseries", params={"occupations": OCC, "limit": 2, "interval": "month"}
+    ).json()
     assert len(got["series"]) == 2
     assert all(s["key"].startswith("ai.") and s["name"].startswith("能") for s in got["series"])
 

@@ -17,7 +17,16 @@ def test_series_csv_is_long_format_and_sums_to_totals(client, dataset):
     res = client.get("/v1/exports/series", params={"interval": "month", "start": "2026-01-01", "end": "2026-04-30"})
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
     df = pd.read_csv(io.StringIO(res.text))
-    assert list(df.columns) == ["period", "occupation", "direction", "level", "skill", "region", "count", "unique_count"]
+    assert list(df.columns) == [
+        "period",
+        "occupation",
+        "direction",
+        "level",
+        "skill",
+        "region",
+        "count",
+        "unique_count",
+    ]
     flt = PostingFilter(start=pd.Timestamp("2026-01-01").date(), end=pd.Timestamp("2026-04-30").date())
     # a posting is counted once per skill it names
     per_skill = dict(data.ranking(postings, dups, "skills", flt, "total_postings", 100))

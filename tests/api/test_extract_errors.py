@@ -41,8 +41,9 @@ def test_extraction_error_is_422_naming_the_posting(app):
     app.state.extractor = Failing(ExtractionError("posting x: occupation: model crashed"))
     res = TestClient(app).post("/v1/extract", json=POSTING)
     assert res.status_code == 422, res.text
-    assert res.json()["detail"] == [{"loc": ["body"], "type": "extraction_error",
-                                     "msg": "body: posting: posting x: occupation: model crashed"}]
+    assert res.json()["detail"] == [
+        {"loc": ["body"], "type": "extraction_error", "msg": "body: posting: posting x: occupation: model crashed"}
+    ]
 
 
 def test_another_error_named_extraction_error_is_a_server_error(app):

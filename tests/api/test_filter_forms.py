@@ -8,8 +8,15 @@ import pytest
 from storage.filters import PostingFilter
 
 LIST_HELP = "Repeat the parameter or separate values with commas."
-GET_ROUTES = ["/v1/totals", "/v1/timeseries", "/v1/rankings/{facet}", "/v1/counts/levels", "/v1/skills/{skill}",
-              "/v1/postings/search", "/v1/exports/series"]
+GET_ROUTES = [
+    "/v1/totals",
+    "/v1/timeseries",
+    "/v1/rankings/{facet}",
+    "/v1/counts/levels",
+    "/v1/skills/{skill}",
+    "/v1/postings/search",
+    "/v1/exports/series",
+]
 
 
 @pytest.fixture(scope="module")

@@ -39,9 +39,20 @@ def test_ingested_posting_is_counted_within_two_seconds(live_url):
     before = httpx.get(f"{live_url}/v1/totals", params={"skills": "python"}).json()["total_postings"]
     before_all = httpx.get(f"{live_url}/v1/totals").json()["total_postings"]
     started = time.perf_counter()
-    res = httpx.post(f"{live_url}/v1/postings", headers={"X-API-Key": API_KEY}, timeout=30, json=[
-        {"id": "live-1", "source": "api", "title": "Python开发工程师", "description": "熟悉python", "posted": "2026-10-01"},
-    ])
+    res = httpx.post(
+        f"{live_url}/v1/postings",
+        headers={"X-API-Key": API_KEY},
+        timeout=30,
+        json=[
+            {
+                "id": "live-1",
+                "source": "api",
+                "title": "Python开发工程师",
+                "description": "熟悉python",
+                "posted": "2026-10-01",
+            },
+        ],
+    )
     assert res.status_code == 200, res.text
     counted = None
     while time.perf_counter() - started < 2.0:
@@ -51,6 +62,10 @@ def test_ingested_posting_is_counted_within_two_seconds(live_url):
     assert counted == before + 1
     assert time.perf_counter() - started < 2.0
     # ingesting the same posting again changes nothing
-    httpx.post(f"{live_url}/v1/postings", headers={"X-API-Key": API_KEY}, timeout=30,
-               json=[{"id": "live-1", "source": "api", "title": "Python开发工程师", "description": "熟悉python"}])
+    httpx.post(
+        f"{live_url}/v1/postings",
+        headers={"X-API-Key": API_KEY},
+        timeout=30,
+        json=[{"id": "live-1", "source": "api", "title": "Python开发工程师", "description": "熟悉python"}],
+    )
     assert httpx.get(f"{live_url}/v1/totals").json()["total_postings"] == before_all + 1

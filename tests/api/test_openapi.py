@@ -38,8 +38,13 @@ def test_schema_documents_errors_content_types_security_and_caps(client):
     assert schema["components"]["schemas"]["HTTPValidationError"]["properties"]["detail"]["type"] == "array"
     assert "401" in paths["/v1/postings"]["post"]["responses"]
     assert paths["/v1/postings"]["post"]["security"] == [{"APIKeyHeader": []}]
-    for path in ("/v1/postings/{posting_id}", "/v1/skills/{skill}", "/v1/skills/{skill}/timeseries",
-                 "/v1/taxonomy/occupations/{code}", "/v1/taxonomy/skills/{skill_id}"):
+    for path in (
+        "/v1/postings/{posting_id}",
+        "/v1/skills/{skill}",
+        "/v1/skills/{skill}/timeseries",
+        "/v1/taxonomy/occupations/{code}",
+        "/v1/taxonomy/skills/{skill_id}",
+    ):
         assert "404" in paths[path]["get"]["responses"], path
     for method in ("get", "post"):
         content = paths["/v1/exports/series"][method]["responses"]["200"]["content"]
@@ -69,25 +74,39 @@ def test_405_names_every_method_of_the_path(client):
 def test_a_repeated_one_value_parameter_is_422(client):
     res = client.get("/v1/totals?salary_min=1&salary_min=999999")
     assert res.status_code == 422
-    assert res.json()["detail"] == [{"loc": ["query", "salary_min"], "type": "repeated_parameter",
-                                     "msg": "salary_min: give it once (it takes one value, it was repeated)"}]
+    assert res.json()["detail"] == [
+        {
+            "loc": ["query", "salary_min"],
+            "type": "repeated_parameter",
+            "msg": "salary_min: give it once (it takes one value, it was repeated)",
+        }
+    ]
     assert client.get("/v1/totals?levels=初级&levels=中级").status_code == 200  # lists repeat
 
 
-@pytest.mark.parametrize("url,kwargs", [
-    ("/v1/totals", {"params": {"start": "0"}}),                      # a Unix timestamp is no date
-    ("/v1/totals", {"params": {"start": "2026-01-01T00:00:00"}}),
-    ("/v1/totals", {"params": {"levels": "初级,"}}),                  # an empty value in a closed list
-    ("/v1/exports/series", {"params": {"dimensions": "level,"}}),
-])
+@pytest.mark.parametrize(
+    "url,kwargs",
+    [
+        ("/v1/totals", {"params": {"start": "0"}}),  # a Unix timestamp is no date
+        ("/v1/totals", {"params": {"start": "2026-01-01T00:00:00"}}),
+        ("/v1/totals", {"params": {"levels": "初级,"}}),  # an empty value in a closed list
+        ("/v1/exports/series", {"params": {"dimensions": "level,"}}),
+    ],
+)
 def test_get_values_outside_the_schema_are_422(client, url, kwargs):
     assert client.get(url, **kwargs).status_code == 422
 
 
-@pytest.mark.parametrize("body", [
-    {"filter": {"salary_min": "5"}}, {"filter": {"salary_min": True}}, {"filter": {"start": 0}},
-    {"filter": {"start": "2026-01-01T00:00:00"}}, {"limit": "5"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filter": {"salary_min": "5"}},
+        {"filter": {"salary_min": True}},
+        {"filter": {"start": 0}},
+        {"filter": {"start": "2026-01-01T00:00:00"}},
+        {"limit": "5"},
+    ],
+)
 def test_json_values_outside_the_schema_are_422(client, body):
     assert client.post("/v1/rankings/skills", json=body).status_code == 422
 

@@ -50,16 +50,37 @@ def test_schemathesis_finds_no_failure(small_live_url, tmp_path):
     import httpx
 
     operations = sum(len(ops) for ops in httpx.get(f"{small_live_url}/openapi.json").json()["paths"].values())
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "schemathesis.cli", "--no-color", "run", f"{small_live_url}/openapi.json",
-           "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", "20261130",
-           "--phases", "examples,fuzzing,stateful", "--workers", "1", "--request-timeout", "30"]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--no-color",
+        "run",
+        f"{small_live_url}/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        "20261130",
+        "--phases",
+        "examples,fuzzing,stateful",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+    ]
     # run in a scratch folder: schemathesis and hypothesis keep their caches in the working directory
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-20000:]
     assert f"Tested: {operations}" in out and operations >= 30, out[-3000:]
     generated = re.search(r"(\d+) generated, (\d+) passed", out)
-    assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) > 10 * operations, \
-        out[-3000:]
+    assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) > 10 * operations, out[
+        -3000:
+    ]

@@ -65,7 +65,9 @@ def test_writes_need_the_api_key(client):
 
 
 def test_extract_calls_the_apps_extractor(client):
-    res = client.post("/v1/extract", json={"id": "x", "source": "api", "title": "Python开发", "description": "熟悉python"})
+    res = client.post(
+        "/v1/extract", json={"id": "x", "source": "api", "title": "Python开发", "description": "熟悉python"}
+    )
     assert res.status_code == 200
     assert [s["id"] for s in res.json()["skills"]] == ["python"]
     bad = client.post("/v1/extract", json={"id": "x", "source": "api"})
@@ -102,9 +104,11 @@ def test_migrated_v1_database_keeps_serving(tmp_path):
         assert (got["total_postings"], got["unique_postings"]) == (want["total_postings"], want["unique_postings"])
         ranking = c.get("/v1/rankings/skills", params={"limit": 3}).json()["buckets"]
         assert [(b["key"], b["unique_postings"]) for b in ranking] == data.ranking(
-            postings, dups, "skills", data.PostingFilter(), "unique_postings", 3)
-    assert sqlite3.connect(settings.db_path).execute(
-        "SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+            postings, dups, "skills", data.PostingFilter(), "unique_postings", 3
+        )
+    assert sqlite3.connect(settings.db_path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[
+        0
+    ] == str(SCHEMA_VERSION)
 
 
 def _write_v1(path, postings, dups) -> None:
@@ -129,33 +133,50 @@ def _write_v1(path, postings, dups) -> None:
         CREATE INDEX posting_skills_skill ON posting_skills(skill_id, posting_id);
     """)
     for p in postings:
-        conn.execute("INSERT INTO postings (id, source, title, posted_date, fingerprint, dup_of, doc, updated_at) "
-                     "VALUES (?,?,?,?,?,?,?,?)", (p.id, p.source, p.title, posted_date(p).isoformat(),
-                                                  p.fingerprint, dups.get(p.id), p.model_dump_json(), "x"))
-        for s in (p.extraction.skills if p.extraction else []):
+        conn.execute(
+            "INSERT INTO postings (id, source, title, posted_date, fingerprint, dup_of, doc, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                p.id,
+                p.source,
+                p.title,
+                posted_date(p).isoformat(),
+                p.fingerprint,
+                dups.get(p.id),
+                p.model_dump_json(),
+                "x",
+            ),
+        )
+        for s in p.extraction.skills if p.extraction else []:
             conn.execute("INSERT INTO posting_skills VALUES (?,?,?,?)", (p.id, s.id, 1, 1.0))
     conn.commit()
     conn.close()
 
 
-@pytest.mark.parametrize("body", [
-    {"title": "Python开发工程师"},
-    {"description": "负责数据平台开发，熟悉python"},
-    {"title": "Python开发", "description": "熟悉python", "posted_at": "2019-05"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "Python开发工程师"},
+        {"description": "负责数据平台开发，熟悉python"},
+        {"title": "Python开发", "description": "熟悉python", "posted_at": "2019-05"},
+    ],
+)
 def test_extract_needs_only_a_title_or_a_description(client, body):
     res = client.post("/v1/extract", json=body)
     assert res.status_code == 200, res.text
     assert [s["id"] for s in res.json()["skills"]] == ["python"]
 
 
-@pytest.mark.parametrize("body,loc,words", [
-    ({}, ["body"], "title or description"),
-    ({"title": "  ", "description": ""}, ["body"], "title or description"),
-    ({"id": "x", "source": "api"}, ["body"], "title or description"),
-    ({"title": "x", "description": None}, ["body", "description"], "valid string"),
-    ({"title": "x", "posted_at": "May 2019"}, ["body", "posted_at"], "YYYY-MM"),
-])
+@pytest.mark.parametrize(
+    "body,loc,words",
+    [
+        ({}, ["body"], "title or description"),
+        ({"title": "  ", "description": ""}, ["body"], "title or description"),
+        ({"id": "x", "source": "api"}, ["body"], "title or description"),
+        ({"title": "x", "description": None}, ["body", "description"], "valid string"),
+        ({"title": "x", "posted_at": "May 2019"}, ["body", "posted_at"], "YYYY-MM"),
+    ],
+)
 def test_extract_without_text_or_with_a_bad_field_is_422(client, body, loc, words):
     res = client.post("/v1/extract", json=body)
     assert res.status_code == 422, res.text
@@ -167,9 +188,9 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
     """``posted_at: "2019-05"`` is May 1st through the API (ingest) as through an import (the CLI's reader)."""
     from datetime import date
 
-    from skillsignal.server import build_app
     from skillsignal.core.models import Posting
     from skillsignal.core.records import RecordError, record_to_posting
+    from skillsignal.server import build_app
 
     from .conftest import API_KEY, FakeExtractor
 
@@ -184,8 +205,11 @@ def test_api_and_cli_read_posted_dates_with_one_parser(tmp_path):
     app = build_app(make_settings(tmp_path))
     app.state.extractor = FakeExtractor()
     with TestClient(app) as c:
-        res = c.post("/v1/postings", headers={"X-API-Key": API_KEY},
-                     json=[{"id": "d1", "source": "api", "title": "Python工程师", "posted_at": "2019-05"}])
+        res = c.post(
+            "/v1/postings",
+            headers={"X-API-Key": API_KEY},
+            json=[{"id": "d1", "source": "api", "title": "Python工程师", "posted_at": "2019-05"}],
+        )
         assert res.status_code == 200, res.text
         assert c.get("/v1/postings/d1").json()["posted_at"] == "2019-05-01"
         assert c.get("/v1/totals", params={"start": "2019-05-01", "end": "2019-05-31"}).json()["total_postings"] == 1

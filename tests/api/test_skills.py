@@ -14,11 +14,19 @@ from tests.storage.conformance import data
 from .conftest import make_settings
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("pytorch", "pytorch"), ("PyTorch", "pytorch"), ("torch", "pytorch"), ("pytroch", "pytorch"),
-    ("深度学习", "deep-learning"), ("深度学", "deep-learning"), ("deep learnin", "deep-learning"),
-    ("python3", "python"),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("pytorch", "pytorch"),
+        ("PyTorch", "pytorch"),
+        ("torch", "pytorch"),
+        ("pytroch", "pytorch"),
+        ("深度学习", "deep-learning"),
+        ("深度学", "deep-learning"),
+        ("deep learnin", "deep-learning"),
+        ("python3", "python"),
+    ],
+)
 def test_skill_search_finds_names_aliases_and_typos(client, query, expected):
     res = client.get("/v1/skills/search", params={"q": query}).json()
     assert res["results"][0]["id"] == expected, res
@@ -50,12 +58,15 @@ def test_skill_demand_and_series_are_exact(client, dataset):
 
 def test_compare_several_skills(client, dataset):
     postings, dups = dataset
-    got = client.post("/v1/skills/compare", json={"skills": ["python", "torch"], "interval": "month",
-                                                   "filter": {"levels": ["初级"]}}).json()
+    got = client.post(
+        "/v1/skills/compare", json={"skills": ["python", "torch"], "interval": "month", "filter": {"levels": ["初级"]}}
+    ).json()
     assert [s["key"] for s in got["series"]] == ["python", "pytorch"]
     for s in got["series"]:
         flt = PostingFilter(skills=[s["key"]], levels=["初级"])
-        assert [p["total_postings"] for p in s["points"]] == [t for *_, t in data.timeseries(postings, dups, flt, "month")]
+        assert [p["total_postings"] for p in s["points"]] == [
+            t for *_, t in data.timeseries(postings, dups, flt, "month")
+        ]
 
 
 def test_cooccurrence_endpoint(client, dataset):
@@ -66,9 +77,19 @@ def test_cooccurrence_endpoint(client, dataset):
 
 
 def _posting(i: int, day: date, skills: list[str]) -> Posting:
-    return Posting(id=f"e{i}", source="t", title="工程师", posted_at=day, extraction=Extraction(
-        occupation=OccupationMatch(code="2-02-38-01", name="x"), level="中级",
-        skills=[SkillMatch(id=s, name=s) for s in skills], taxonomy_version="t", extractor_version="e"))
+    return Posting(
+        id=f"e{i}",
+        source="t",
+        title="工程师",
+        posted_at=day,
+        extraction=Extraction(
+            occupation=OccupationMatch(code="2-02-38-01", name="x"),
+            level="中级",
+            skills=[SkillMatch(id=s, name=s) for s in skills],
+            taxonomy_version="t",
+            extractor_version="e",
+        ),
+    )
 
 
 def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
@@ -80,8 +101,11 @@ def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
     postings, i = [], 0
     for first, spark, hive in ((date(2026, 5, 2), 20, 1), (date(2026, 6, 1), 60, 3)):
         for k in range(300):
-            skills = (["spark"] if k < spark else []) + (["hive"] if 290 <= k < 290 + hive else []) + \
-                (["python"] if 100 <= k < 130 else [])
+            skills = (
+                (["spark"] if k < spark else [])
+                + (["hive"] if 290 <= k < 290 + hive else [])
+                + (["python"] if 100 <= k < 130 else [])
+            )
             postings.append(_posting(i, first + timedelta(days=k % 30), skills))
             i += 1
     app.state.store.index_postings(postings)
@@ -94,11 +118,15 @@ def test_emerging_skills_need_significance_and_a_minimum_count(tmp_path):
         assert (spark["current"], spark["previous"], spark["growth"]) == (60, 20, 2.0)
         assert spark["p_value"] < 0.01
         # even with a lax significance level, hive stays out below the minimum count
-        lax = c.post("/v1/skills/emerging", json={"filter": {"start": "2026-06-01", "end": "2026-06-30"},
-                                                  "min_count": 5, "alpha": 0.4}).json()
+        lax = c.post(
+            "/v1/skills/emerging",
+            json={"filter": {"start": "2026-06-01", "end": "2026-06-30"}, "min_count": 5, "alpha": 0.4},
+        ).json()
         assert [s["skill_id"] for s in lax["skills"]] == ["spark"]
-        lax_low = c.post("/v1/skills/emerging", json={"filter": {"start": "2026-06-01", "end": "2026-06-30"},
-                                                      "min_count": 1, "alpha": 0.4}).json()
+        lax_low = c.post(
+            "/v1/skills/emerging",
+            json={"filter": {"start": "2026-06-01", "end": "2026-06-30"}, "min_count": 1, "alpha": 0.4},
+        ).json()
         assert [s["skill_id"] for s in lax_low["skills"]] == ["spark", "hive"]
 
 

@@ -23,16 +23,28 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _postings_file(path: Path) -> Path:
-    lines = [json.dumps({"id": f"p-{i}", "source": "t", "title": "数据分析师",
-                         "description": f"熟练使用SQL与Python，第{i}条。"}, ensure_ascii=False) for i in range(N)]
+    lines = [
+        json.dumps(
+            {"id": f"p-{i}", "source": "t", "title": "数据分析师", "description": f"熟练使用SQL与Python，第{i}条。"},
+            ensure_ascii=False,
+        )
+        for i in range(N)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"SKILLSIGNAL_DATA_DIR": str(tmp_path / "data"), "SKILLSIGNAL_USE_EMBEDDINGS": "false",
-                "COLUMNS": "160", "TERM": "xterm", **extra})
+    env.update(
+        {
+            "SKILLSIGNAL_DATA_DIR": str(tmp_path / "data"),
+            "SKILLSIGNAL_USE_EMBEDDINGS": "false",
+            "COLUMNS": "160",
+            "TERM": "xterm",
+            **extra,
+        }
+    )
     return env
 
 
@@ -94,13 +106,14 @@ def test_bar_with_rate_and_time_left_on_a_terminal_and_quiet_when_piped(tmp_path
         final = bar_lines[-1]
         assert f"{N}/{N}" in final and f"{unit[name]}/s" in final and "left" in final, final
         assert re.search(rf"\d[\d,]*\.\d {unit[name]}/s", final), final  # a rate, not a placeholder
-        assert json.loads(out[out.index("{"):]), last
+        assert json.loads(out[out.index("{") :]), last
     for name in ("extract", "ingest", "reprocess"):
         code, out, err = run_piped(commands[name], env)
         assert code == 0, err
-        assert "/s" not in err and "\x1b[" not in err and not any(
-            line.startswith(name) for line in err.splitlines()), err
-        assert json.loads(out[out.index("{"):])
+        assert "/s" not in err and "\x1b[" not in err and not any(line.startswith(name) for line in err.splitlines()), (
+            err
+        )
+        assert json.loads(out[out.index("{") :])
 
 
 def test_extract_follows_the_use_embeddings_setting(tmp_path):
@@ -110,13 +123,14 @@ def test_extract_follows_the_use_embeddings_setting(tmp_path):
     out = tmp_path / "out.jsonl"
     code, stdout, err = run_piped(_cli("extract", str(src), "-o", str(out)), _env(tmp_path))
     assert code == 0, err
-    stats = json.loads(stdout[stdout.index("{"):])
+    stats = json.loads(stdout[stdout.index("{") :])
     assert stats["embeddings"] is False and stats["extracted"] == N
     assert all("+emb" not in json.loads(line)["extractor_version"] for line in out.read_text().splitlines())
-    code, stdout, err = run_piped(_cli("extract", str(src), "-o", str(out), "--no-embeddings"),
-                                  _env(tmp_path, SKILLSIGNAL_USE_EMBEDDINGS="true"))
+    code, stdout, err = run_piped(
+        _cli("extract", str(src), "-o", str(out), "--no-embeddings"), _env(tmp_path, SKILLSIGNAL_USE_EMBEDDINGS="true")
+    )
     assert code == 0, err
-    assert json.loads(stdout[stdout.index("{"):])["embeddings"] is False
+    assert json.loads(stdout[stdout.index("{") :])["embeddings"] is False
 
 
 def test_extract_flag_defaults_to_the_setting():

@@ -41,6 +41,10 @@ def test_alnum_bigrams_fold_drop_punctuation_and_are_empty_below_two_characters(
 
 
 def test_the_two_bigram_sets_differ_on_case_punctuation_and_short_texts():
-    for text, chars, alnum in [("r", {"r"}, set()), ("C#", {"C#"}, set()), ("Go", {"Go"}, {"go"}),
-                               ("a-b", {"a-", "-b"}, {"ab"})]:
+    for text, chars, alnum in [
+        ("r", {"r"}, set()),
+        ("C#", {"C#"}, set()),
+        ("Go", {"Go"}, {"go"}),
+        ("a-b", {"a-", "-b"}, {"ab"}),
+    ]:
         assert (char_bigrams(text), alnum_bigrams(text)) == (chars, alnum), text

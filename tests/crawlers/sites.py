@@ -20,7 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-CITIES = [("广东省", "深圳市", "南山区"), ("北京", "北京", "海淀区"), ("浙江省", "杭州市", "西湖区"), ("上海", "上海", "浦东新区")]
+CITIES = [
+    ("广东省", "深圳市", "南山区"),
+    ("北京", "北京", "海淀区"),
+    ("浙江省", "杭州市", "西湖区"),
+    ("上海", "上海", "浦东新区"),
+]
 TITLES = ["机器学习算法工程师", "数字IC验证工程师", "大数据开发工程师", "云计算运维工程师", "嵌入式软件工程师"]
 
 #: fault name -> what the detail page does
@@ -68,13 +73,30 @@ def make_posting(i: int, source: str, identifier: bool = True) -> dict[str, Any]
         "description": f"<p>岗位职责：负责第{i}号项目的研发。</p><p>任职要求：熟悉Python、PyTorch与Linux，3年以上经验。</p>",
         "datePosted": f"2026-0{1 + i % 9}-{1 + i % 28:02d}",
         "hiringOrganization": {"@type": "Organization", "name": f"示例科技{i % 7}有限公司"},
-        "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressRegion": prov,
-                                                       "addressLocality": city, "streetAddress": f"{district}科技园{i}号"}},
-        "baseSalary": {"@type": "MonetaryAmount", "currency": "CNY",
-                       "value": {"@type": "QuantitativeValue", "minValue": 10000 + 1000 * (i % 10),
-                                 "maxValue": 20000 + 1000 * (i % 10), "unitText": "MONTH"}},
+        "jobLocation": {
+            "@type": "Place",
+            "address": {
+                "@type": "PostalAddress",
+                "addressRegion": prov,
+                "addressLocality": city,
+                "streetAddress": f"{district}科技园{i}号",
+            },
+        },
+        "baseSalary": {
+            "@type": "MonetaryAmount",
+            "currency": "CNY",
+            "value": {
+                "@type": "QuantitativeValue",
+                "minValue": 10000 + 1000 * (i % 10),
+                "maxValue": 20000 + 1000 * (i % 10),
+                "unitText": "MONTH",
+            },
+        },
         "experienceRequirements": {"@type": "OccupationalExperienceRequirements", "monthsOfExperience": 36},
-        "educationRequirements": {"@type": "EducationalOccupationalCredential", "credentialCategory": "bachelor degree"},
+        "educationRequirements": {
+            "@type": "EducationalOccupationalCredential",
+            "credentialCategory": "bachelor degree",
+        },
         "employmentType": "FULL_TIME",
         "industry": "互联网",
         "skills": "Python, PyTorch, Linux",
@@ -118,7 +140,7 @@ def detail_html(obj: dict[str, Any], jsonld: str | None = None, charset: str = "
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "Server"
+    server: Server
 
     def setup(self) -> None:
         super().setup()
@@ -128,7 +150,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8", headers: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        ctype: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -203,7 +231,9 @@ class Handler(BaseHTTPRequestHandler):
             html = "<html><head><title>安全验证</title></head><body>请输入验证码以继续访问</body></html>"
             return self.send(200, html.encode())
         if fault == "captcha403":
-            return self.send(403, b"<html><head><title>Security check</title></head><body>Verify you are human</body></html>")
+            return self.send(
+                403, b"<html><head><title>Security check</title></head><body>Verify you are human</body></html>"
+            )
         if fault == "login":
             return self.send(302, b"", headers={"Location": "/passport/login?next=/jobs/%d" % i})
         if fault == "404":
@@ -215,7 +245,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "malformed":
             jsonld = '{"@type": "JobPosting", "title": "坏数据" "description": }}'
         elif fault == "sloppy":
-            jsonld = "<!-- \n" + json.dumps(obj, ensure_ascii=False)[:-1] + ', /* note */ }\n -->'
+            jsonld = "<!-- \n" + json.dumps(obj, ensure_ascii=False)[:-1] + ", /* note */ }\n -->"
         elif fault == "gbk":
             charset = "gbk"
         elif fault == "huge":
@@ -255,12 +285,14 @@ class JobSite:
         robots: str = "User-agent: *\nDisallow: /private/\n",
         port: int = 0,
     ):
-        self.state = SiteState(n, page_size, source, hostname, dict(faults or {}), identifier, etags, detail_delay, hang, robots)
+        self.state = SiteState(
+            n, page_size, source, hostname, dict(faults or {}), identifier, etags, detail_delay, hang, robots
+        )
         self._port = port
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "JobSite":
+    def __enter__(self) -> JobSite:
         self._server = Server(("127.0.0.1", self._port), Handler)
         self._server.state = self.state
         self.state.port = self._server.server_address[1]

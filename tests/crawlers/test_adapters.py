@@ -43,7 +43,10 @@ def test_boss_list_and_detail():
     page2, more = boss.parse_list(fixture("boss_list_page2.json"), base_url="http://127.0.0.1:1")
     assert not more and page2[0]["url"] == "http://127.0.0.1:1/job_detail/e1f2a3b4c5d6e7f8.html"
     detail = boss.parse_detail(fixture("boss_detail_e1f2a3b4c5d6e7f8.html"), page2[0])
-    assert detail["description"].splitlines()[:2] == ["工作内容：", "1. 负责ARM平台Linux内核裁剪与驱动开发（I2C、SPI、USB）；"]
+    assert detail["description"].splitlines()[:2] == [
+        "工作内容：",
+        "1. 负责ARM平台Linux内核裁剪与驱动开发（I2C、SPI、USB）；",
+    ]
 
 
 def test_boss_blocks_and_format_errors():
@@ -79,7 +82,10 @@ def test_51job_api_shape():
     a, b = records
     assert (a["company"], a["city"], a["district"]) == ("远帆软件（苏州）有限公司", "苏州", "工业园区")
     assert a["tags"] == ["MES", "OPC UA", "边缘计算", "五险一金"]
-    assert a["description"] == "职责：负责工厂设备接入与数据采集方案实施，完成MES与平台对接。\n要求：熟悉OPC UA、Modbus协议，具备现场调试经验。"
+    assert (
+        a["description"]
+        == "职责：负责工厂设备接入与数据采集方案实施，完成MES与平台对接。\n要求：熟悉OPC UA、Modbus协议，具备现场调试经验。"
+    )
     assert (b["salary"], b["tags"], b["posted"]) == ("25-40K", ["Solidity", "以太坊"], "2026-03-01")
     with pytest.raises(BoardFormatError):
         job51.parse_search('{"something": "else"}')
@@ -89,11 +95,18 @@ def test_zhaopin_positions():
     records, total = zhaopin.parse_positions(fixture("zhaopin_search.json"))
     assert total == 2
     a, b = records
-    assert (a["company"], a["company_size"], a["city"], a["district"]) == ("盾石信息安全有限公司", "100-499人", "南京", "建邺区")
+    assert (a["company"], a["company_size"], a["city"], a["district"]) == (
+        "盾石信息安全有限公司",
+        "100-499人",
+        "南京",
+        "建邺区",
+    )
     assert (a["experience"], a["education"], a["posted"]) == ("3-5年", "本科", "2026-03-02")
     assert a["tags"] == ["数据脱敏", "DLP", "五险一金", "年底双薪"]
     assert (b["company"], b["city"], b["experience"], b["posted"]) == ("镜界互动", "成都", "1-3年", "2026-03-03")
-    one, _ = zhaopin.parse_positions(json.dumps({"code": 200, "data": json.loads(fixture("zhaopin_search.json"))["data"]["results"][1]}))
+    one, _ = zhaopin.parse_positions(
+        json.dumps({"code": 200, "data": json.loads(fixture("zhaopin_search.json"))["data"]["results"][1]})
+    )
     assert one[0]["title"] == "虚拟现实交互开发"
     with pytest.raises(BoardBlocked):
         zhaopin.parse_positions('{"code": 403, "message": "访问受限"}')
@@ -101,7 +114,12 @@ def test_zhaopin_positions():
 
 def test_liepin_detail():
     r = liepin.parse_detail(fixture("liepin_detail_55501234.html"), "https://www.liepin.com/job/55501234.shtml")
-    assert (r["id"], r["title"], r["company"], r["salary"]) == ("liepin-55501234", "集成电路验证工程师", "芯衡半导体", "40-60k·14薪")
+    assert (r["id"], r["title"], r["company"], r["salary"]) == (
+        "liepin-55501234",
+        "集成电路验证工程师",
+        "芯衡半导体",
+        "40-60k·14薪",
+    )
     assert (r["city"], r["district"], r["experience"], r["education"]) == ("上海", "浦东新区", "5-10年", "硕士")
     assert (r["industry"], r["company_size"]) == ("集成电路/芯片", "500-999人")
     assert r["tags"] == ["UVM", "SystemVerilog", "芯片验证"]
@@ -174,9 +192,27 @@ class BoardSite:
         if parts.path == "/api/job/search-pc":
             if q.get("pageNum") == "1":
                 return fixture("51job_search_api.json"), "application/json"
-            return json.dumps({"status": "1", "resultbody": {"job": {"totalCount": 3, "pageSize": 2, "items": [
-                {"jobId": "150000013", "jobName": "数字孪生工程师", "companyName": "远帆软件",
-                 "jobAreaString": "苏州", "jobDescribe": "搭建产线数字孪生模型。"}]}}}, ensure_ascii=False), "application/json"
+            return json.dumps(
+                {
+                    "status": "1",
+                    "resultbody": {
+                        "job": {
+                            "totalCount": 3,
+                            "pageSize": 2,
+                            "items": [
+                                {
+                                    "jobId": "150000013",
+                                    "jobName": "数字孪生工程师",
+                                    "companyName": "远帆软件",
+                                    "jobAreaString": "苏州",
+                                    "jobDescribe": "搭建产线数字孪生模型。",
+                                }
+                            ],
+                        }
+                    },
+                },
+                ensure_ascii=False,
+            ), "application/json"
         if parts.path == "/c/i/sou":
             return fixture("zhaopin_search.json"), "application/json"
         if parts.path == "/zhaopin/":
@@ -217,7 +253,9 @@ def crawl(name: str, site: BoardSite, tmp_path: Path) -> tuple[list[dict], dict]
     feed, stats = tmp_path / f"{name}.jsonl", tmp_path / f"{name}-stats.json"
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, name, site.url, str(tmp_path / "data"), feed.as_uri(), str(stats)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     items = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()] if feed.exists() else []

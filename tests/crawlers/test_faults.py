@@ -29,8 +29,9 @@ def test_faulty_site_and_blocked_second_domain(crawl_settings, caplog):
     good = JobSite(n=20, faults=FAULTS, hang=4.0)
     other = JobSite(n=12, page_size=12, hostname="localhost", source="othersite", faults={4: "captcha"})
     with good, other:
-        stats = run_crawl([good.list_url, other.list_url], crawl_settings, polite=False, extract=False,
-                          scrapy_overrides=FAST)
+        stats = run_crawl(
+            [good.list_url, other.list_url], crawl_settings, polite=False, extract=False, scrapy_overrides=FAST
+        )
         other_hits_after_block = [p for p, _ in other.detail_requests()]
 
     ids = stored_ids(crawl_settings)
@@ -75,7 +76,10 @@ def test_faulty_site_and_blocked_second_domain(crawl_settings, caplog):
 def test_extraction_failure_keeps_the_raw_posting_and_records_the_error(crawl_settings):
     with JobSite(n=6) as site:
         stats = run_crawl(
-            [site.list_url], crawl_settings, polite=False, extract=True,
+            [site.list_url],
+            crawl_settings,
+            polite=False,
+            extract=True,
             scrapy_overrides={"SKILLSIGNAL_EXTRACTOR_FACTORY": "tests.crawlers.sites:failing_extractor"},
         )
     store = open_store(crawl_settings)

@@ -15,12 +15,28 @@ from crawlers.importers import FileImporter, MappingError, RecordError, import_f
 from skillsignal.core.models import Posting
 
 ROWS = [
-    {"职位名称": "数据分析师", "公司名称": "青禾数据科技有限公司", "工作地点": "杭州", "薪资": "1-1.5万/月",
-     "经验": "3-4年经验", "学历": "本科", "职位描述": "负责业务数据分析，熟练使用SQL与Python。",
-     "发布时间": "2026-03-02", "职位福利": "五险一金,弹性工作"},
-    {"职位名称": "嵌入式软件工程师", "公司名称": "北辰微控电子有限公司", "工作地点": "苏州", "薪资": "15-25K·13薪",
-     "经验": "5-7年", "学历": "硕士", "职位描述": "负责STM32固件开发，熟悉RTOS与C语言。",
-     "发布时间": "2026/3/5", "职位福利": ""},
+    {
+        "职位名称": "数据分析师",
+        "公司名称": "青禾数据科技有限公司",
+        "工作地点": "杭州",
+        "薪资": "1-1.5万/月",
+        "经验": "3-4年经验",
+        "学历": "本科",
+        "职位描述": "负责业务数据分析，熟练使用SQL与Python。",
+        "发布时间": "2026-03-02",
+        "职位福利": "五险一金,弹性工作",
+    },
+    {
+        "职位名称": "嵌入式软件工程师",
+        "公司名称": "北辰微控电子有限公司",
+        "工作地点": "苏州",
+        "薪资": "15-25K·13薪",
+        "经验": "5-7年",
+        "学历": "硕士",
+        "职位描述": "负责STM32固件开发，熟悉RTOS与C语言。",
+        "发布时间": "2026/3/5",
+        "职位福利": "",
+    },
 ]
 
 
@@ -42,8 +58,17 @@ def write_csv(path: Path, rows: list[dict], encoding: str, delimiter: str = ",")
 
 def test_jsonl_fields_and_bad_lines_named_by_line(tmp_path):
     path = tmp_path / "dump.jsonl"
-    good = {"id": "x-1", "source": "demo", "title": "算法工程师", "company": "星河智能", "city": "深圳",
-            "salary": "20-40K", "tags": ["PyTorch", "CUDA"], "posted": "2026-04-01", "description": "训练模型"}
+    good = {
+        "id": "x-1",
+        "source": "demo",
+        "title": "算法工程师",
+        "company": "星河智能",
+        "city": "深圳",
+        "salary": "20-40K",
+        "tags": ["PyTorch", "CUDA"],
+        "posted": "2026-04-01",
+        "description": "训练模型",
+    }
     lines = [
         json.dumps(good, ensure_ascii=False),
         "{not json",
@@ -72,8 +97,10 @@ def test_jsonl_fields_and_bad_lines_named_by_line(tmp_path):
 def test_ids_are_stable_across_imports(tmp_path):
     path = tmp_path / "noid.jsonl"
     path.write_text(
-        "\n".join(json.dumps({"title": f"职位{i}", "company": "甲", "description": f"描述{i}"}, ensure_ascii=False)
-                  for i in range(5)),
+        "\n".join(
+            json.dumps({"title": f"职位{i}", "company": "甲", "description": f"描述{i}"}, ensure_ascii=False)
+            for i in range(5)
+        ),
         encoding="utf-8",
     )
     first = [p.id for p in postings(import_file(path, None, source="s"))]
@@ -95,7 +122,12 @@ def test_csv_encodings_with_preset_detected_from_header(tmp_path, encoding, expe
     assert [p.title for p in ok] == ["数据分析师", "嵌入式软件工程师"]
     a, b = ok
     assert a.source == "51job"  # the preset's default
-    assert (a.company, a.location.city, a.salary.text, a.education.text) == ("青禾数据科技有限公司", "杭州", "1-1.5万/月", "本科")
+    assert (a.company, a.location.city, a.salary.text, a.education.text) == (
+        "青禾数据科技有限公司",
+        "杭州",
+        "1-1.5万/月",
+        "本科",
+    )
     assert a.experience.text == "3-4年经验" and a.tags == ["五险一金", "弹性工作"]
     assert a.posted_at == date(2026, 3, 2) and b.posted_at == date(2026, 3, 5)
     assert "STM32" in b.description
@@ -118,8 +150,17 @@ def test_explicit_source_beats_preset_default(tmp_path):
 
 
 def test_tsv_and_inline_mapping_with_joined_description(tmp_path):
-    rows = [{"岗位": "前端工程师", "单位": "远山软件", "职责": "开发Vue组件", "要求": "熟悉TypeScript", "标签": "Vue|TS",
-             "城市": "成都", "备注": "不导入"}]
+    rows = [
+        {
+            "岗位": "前端工程师",
+            "单位": "远山软件",
+            "职责": "开发Vue组件",
+            "要求": "熟悉TypeScript",
+            "标签": "Vue|TS",
+            "城市": "成都",
+            "备注": "不导入",
+        }
+    ]
     path = write_csv(tmp_path / "jobs.tsv", rows, "utf-8", delimiter="\t")
     mapping = "岗位=title,单位=company,职责=description,要求=description,标签=tags,城市=city,备注=-"
     (p,) = postings(import_file(path, mapping, source="tsv"))
@@ -131,9 +172,11 @@ def test_tsv_and_inline_mapping_with_joined_description(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_mapping_file(tmp_path, suffix):
-    spec = {"name": "mine", "columns": {"job": "title", "org": "company", "loc": "city", "when": "posted_at",
-                                        "info.text": "description"},
-            "defaults": {"source": "myboard", "employment_type": "全职"}}
+    spec = {
+        "name": "mine",
+        "columns": {"job": "title", "org": "company", "loc": "city", "when": "posted_at", "info.text": "description"},
+        "defaults": {"source": "myboard", "employment_type": "全职"},
+    }
     mapping = tmp_path / f"m{suffix}"
     if suffix == ".json":
         mapping.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -142,8 +185,19 @@ def test_mapping_file(tmp_path, suffix):
 
         mapping.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     data = tmp_path / "d.jsonl"
-    data.write_text(json.dumps({"job": "区块链开发", "org": "链桥科技", "loc": "北京", "when": "2026-01",
-                                "info": {"text": "Solidity智能合约"}}, ensure_ascii=False), encoding="utf-8")
+    data.write_text(
+        json.dumps(
+            {
+                "job": "区块链开发",
+                "org": "链桥科技",
+                "loc": "北京",
+                "when": "2026-01",
+                "info": {"text": "Solidity智能合约"},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     (p,) = postings(import_file(data, str(mapping)))
     assert (p.title, p.company, p.location.city, p.source) == ("区块链开发", "链桥科技", "北京", "myboard")
     assert p.posted_at == date(2026, 1, 1) and p.description == "Solidity智能合约"
@@ -168,7 +222,7 @@ def test_csv_bad_rows_go_on(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
         "title,company,description\n"
-        "数据工程师,甲公司,\"多行\n描述\"\n"
+        '数据工程师,甲公司,"多行\n描述"\n'
         "缺逗号,乙公司,x,多出来的字段\n"
         ",丙公司,没有标题\n"
         "测试开发,丁公司,ok\n",
@@ -208,7 +262,9 @@ def test_xlsx_with_dates_numbers_and_bad_row(tmp_path):
     items = list(import_file(path, "51job-export", source="xl"))
     ok = postings(items)
     assert [(p.id, p.title, p.posted_at) for p in ok] == [
-        ("1001", "云计算工程师", date(2026, 2, 14)), ("1003", "物联网工程师", date(2026, 2, 20))]
+        ("1001", "云计算工程师", date(2026, 2, 14)),
+        ("1003", "物联网工程师", date(2026, 2, 20)),
+    ]
     (err,) = errors(items)
     assert str(err).startswith(f"{path}:4:")
 
@@ -261,8 +317,10 @@ def test_shared_dev_file_twice(shared_dir, settings):
     assert stats["duplicates"] >= 8519 - len(fingerprints)  # every exact copy, plus near ones
     clusters = Deduper(store, store.path).clusters()
     assert sum(len(m) for m in clusters.values()) == stats["duplicates"]
-    print(f"\npostings-dev.jsonl twice: {stats['postings']} postings, {len(clusters)} near-duplicate clusters, "
-          f"{stats['duplicates']} duplicates")
+    print(
+        f"\npostings-dev.jsonl twice: {stats['postings']} postings, {len(clusters)} near-duplicate clusters, "
+        f"{stats['duplicates']} duplicates"
+    )
 
 
 # --- one bad line costs that line only (issue 12, item 6) -------------------------------------
@@ -280,13 +338,18 @@ def _random_line(seed: int) -> bytes:
 
 def test_jsonl_line_of_random_bytes_between_two_good_lines(tmp_path):
     path = tmp_path / "dump.jsonl"
-    lines = [json.dumps(GOOD_A, ensure_ascii=False).encode(), _random_line(12),
-             json.dumps(GOOD_B, ensure_ascii=False).encode()]
+    lines = [
+        json.dumps(GOOD_A, ensure_ascii=False).encode(),
+        _random_line(12),
+        json.dumps(GOOD_B, ensure_ascii=False).encode(),
+    ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     importer = FileImporter(path, None, source="t")
     items = list(importer)
     assert [(p.id, p.title, p.description) for p in postings(items)] == [
-        ("bad-line-a", "数据分析师", "熟练使用SQL与Python。"), ("bad-line-b", "算法工程师", "熟悉PyTorch。")]
+        ("bad-line-a", "数据分析师", "熟练使用SQL与Python。"),
+        ("bad-line-b", "算法工程师", "熟悉PyTorch。"),
+    ]
     (err,) = errors(items)
     assert str(err).startswith(f"{path}:2: not UTF-8 text"), err
     assert importer.encoding == "utf-8" and (importer.records, importer.errors) == (2, 1)
@@ -294,15 +357,23 @@ def test_jsonl_line_of_random_bytes_between_two_good_lines(tmp_path):
 
 def test_gbk_csv_with_one_broken_line_keeps_the_others(tmp_path):
     path = tmp_path / "export.csv"
-    rows = ["职位名称,公司名称,职位描述", "数据分析师,青禾数据,熟练使用SQL", "前端工程师,云岭网络,熟悉Vue",
-            "算法工程师,星河智能,\"熟悉PyTorch\n与CUDA\"", "测试工程师,北辰微控,熟悉Selenium"]
+    rows = [
+        "职位名称,公司名称,职位描述",
+        "数据分析师,青禾数据,熟练使用SQL",
+        "前端工程师,云岭网络,熟悉Vue",
+        '算法工程师,星河智能,"熟悉PyTorch\n与CUDA"',
+        "测试工程师,北辰微控,熟悉Selenium",
+    ]
     data = [r.encode("gbk") for r in rows]
     data[2] = data[2][:3] + b"\xff\xfe" + data[2][3:]  # inside 前端: no GBK character starts with 0xff
     path.write_bytes(b"\r\n".join(data) + b"\r\n")
     importer = FileImporter(path, None, source="t")
     items = list(importer)
     assert [(p.title, p.description) for p in postings(items)] == [
-        ("数据分析师", "熟练使用SQL"), ("算法工程师", "熟悉PyTorch\n与CUDA"), ("测试工程师", "熟悉Selenium")]
+        ("数据分析师", "熟练使用SQL"),
+        ("算法工程师", "熟悉PyTorch\n与CUDA"),
+        ("测试工程师", "熟悉Selenium"),
+    ]
     (err,) = errors(items)
     assert str(err).startswith(f"{path}:3: not GB18030/GBK text"), err
     assert importer.encoding == "gb18030"
@@ -325,11 +396,19 @@ def test_cli_ingest_counts_the_rejected_line(tmp_path, settings):
     from storage import open_store
 
     path = tmp_path / "dump.jsonl"
-    path.write_bytes(b"\n".join([json.dumps(GOOD_A, ensure_ascii=False).encode(), _random_line(7),
-                                 json.dumps(GOOD_B, ensure_ascii=False).encode()]) + b"\n")
+    path.write_bytes(
+        b"\n".join(
+            [
+                json.dumps(GOOD_A, ensure_ascii=False).encode(),
+                _random_line(7),
+                json.dumps(GOOD_B, ensure_ascii=False).encode(),
+            ]
+        )
+        + b"\n"
+    )
     result = CliRunner().invoke(app, ["ingest", str(path), "--no-extract"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert (summary["stored"], summary["rejected_records"]) == (2, 1)
     store = open_store(settings)
     try:

@@ -41,17 +41,25 @@ def known_postings() -> list[Posting]:
         for month, n in months.items():
             y, m = map(int, month.split("-"))
             for i in range(n):
-                out.append(Posting(
-                    id=f"{occ}-{month}-{i}", source="fixture", title="工程师", posted_at=date(y, m, 1 + i),
-                    location=Location(province=province, city=province, region="east"),
-                    extraction=Extraction(
-                        occupation=OccupationMatch(code=occ, name=occ), level=LEVELS[i % 3],
-                        skills=[SkillMatch(id=s, name=s) for s in skills],
-                        competencies=[CompetencyMatch(id=c, text=c)
-                                      for c in COMPETENCIES.get(occ, ())[: 1 + (i % 3 == 0)]],
-                        taxonomy_version="t", extractor_version="e",
-                    ),
-                ))
+                out.append(
+                    Posting(
+                        id=f"{occ}-{month}-{i}",
+                        source="fixture",
+                        title="工程师",
+                        posted_at=date(y, m, 1 + i),
+                        location=Location(province=province, city=province, region="east"),
+                        extraction=Extraction(
+                            occupation=OccupationMatch(code=occ, name=occ),
+                            level=LEVELS[i % 3],
+                            skills=[SkillMatch(id=s, name=s) for s in skills],
+                            competencies=[
+                                CompetencyMatch(id=c, text=c) for c in COMPETENCIES.get(occ, ())[: 1 + (i % 3 == 0)]
+                            ],
+                            taxonomy_version="t",
+                            extractor_version="e",
+                        ),
+                    )
+                )
     return out
 
 
@@ -65,8 +73,8 @@ def free_port() -> int:
 def server(tmp_path_factory):
     import uvicorn
 
-    from skillsignal.server import build_app
     from skillsignal.core.config import Settings
+    from skillsignal.server import build_app
     from storage import SQLiteStore
 
     data_dir = tmp_path_factory.mktemp("dash") / "data"
@@ -101,8 +109,15 @@ def page(server):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         pg = browser.new_page(viewport={"width": 1400, "height": 1500})
         errors: list[str] = []
@@ -149,9 +164,7 @@ def test_charts_show_the_known_numbers(page):
     assert {k: sum(v) for k, v in levels.items()} == dict(level_total)
 
     provinces = series_data(page, "chart-provinces")[""]
-    assert sorted(provinces, reverse=True) == sorted(
-        [sum(m.values()) for _, _, m in PLAN.values()], reverse=True
-    )
+    assert sorted(provinces, reverse=True) == sorted([sum(m.values()) for _, _, m in PLAN.values()], reverse=True)
     assert page.inner_text("#kpi-total") == str(len(known_postings()))
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
@@ -200,15 +213,20 @@ def test_a_filter_changes_every_chart(page):
     assert list(occ.values()) == [[4, 4, 5]]
     assert series_data(page, "chart-provinces")[""] == [13]
     page.select_option("#f-occupation", "")
-    page.wait_for_function(f"document.getElementById('kpi-total').textContent === '{len(known_postings())}'",
-                           timeout=20_000)
+    page.wait_for_function(
+        f"document.getElementById('kpi-total').textContent === '{len(known_postings())}'", timeout=20_000
+    )
 
 
 def test_competency_panel_shows_the_selected_occupations_statements(page):
     from skill_taxonomy import default_taxonomy
 
-    text = {c.id: (c.text, lv) for occ in default_taxonomy().occupations.values()
-            for lv, cs in occ.levels.items() for c in cs}
+    text = {
+        c.id: (c.text, lv)
+        for occ in default_taxonomy().occupations.values()
+        for lv, cs in occ.levels.items()
+        for c in cs
+    }
     wait_ready(page, "table-competencies")
     assert page.get_attribute("#table-competencies", "data-state") == "empty"  # no occupation chosen
     assert "选择一个职业" in page.inner_text(".card:has(#table-competencies) .state")
@@ -217,7 +235,8 @@ def test_competency_panel_shows_the_selected_occupations_statements(page):
         page.wait_for_function(
             "document.getElementById('table-competencies').dataset.state === 'ready' && "
             f"document.querySelector('#table-competencies tr[data-competency^=\"{prefix}\"]') !== null",
-            timeout=20_000)
+            timeout=20_000,
+        )
         rows = page.evaluate("""() => [...document.querySelectorAll('#table-competencies tbody tr')].map(
             tr => [tr.dataset.competency, ...[...tr.cells].map(td => td.textContent)])""")
         posts = [p for p in known_postings() if p.extraction.occupation.code == occ]
@@ -228,8 +247,7 @@ def test_competency_panel_shows_the_selected_occupations_statements(page):
             assert int(count) == want[key]
             assert share == f"{100 * want[key] / len(posts):.1f}%"
     page.select_option("#f-occupation", "")
-    page.wait_for_function("document.getElementById('table-competencies').dataset.state === 'empty'",
-                           timeout=20_000)
+    page.wait_for_function("document.getElementById('table-competencies').dataset.state === 'empty'", timeout=20_000)
     assert not page.errors
 
 
@@ -261,8 +279,7 @@ def test_csv_download_holds_what_is_shown(page, tmp_path):
 def test_empty_state_when_nothing_matches(page):
     page.fill("#f-start", "2030-01-01")
     page.dispatch_event("#f-start", "change")
-    page.wait_for_function("document.getElementById('chart-provinces').dataset.state === 'empty'",
-                           timeout=20_000)
+    page.wait_for_function("document.getElementById('chart-provinces').dataset.state === 'empty'", timeout=20_000)
     assert "暂无数据" in page.inner_text("main")
     page.fill("#f-start", "")
     page.dispatch_event("#f-start", "change")

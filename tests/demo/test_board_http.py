@@ -9,8 +9,8 @@ import sys
 import time
 import urllib.robotparser
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 import extruct
@@ -92,7 +92,10 @@ def test_detail_json_ld_carries_the_posting(board, client):
             assert value is None
         else:
             assert (value["minValue"], value["maxValue"], value["unitText"]) == (
-                p.salary_min, p.salary_max, p.salary_unit)
+                p.salary_min,
+                p.salary_max,
+                p.salary_unit,
+            )
         # the visible page says the same
         tree = lxml_html.fromstring(r.content)
         assert tree.xpath("string(//h1)") == p.title
@@ -124,13 +127,15 @@ def test_sitemap_lists_every_detail_page_with_lastmod(board, client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     root = ET.fromstring(r.content)
-    entries = {u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns)
-               for u in root.findall("s:url", ns)}
+    entries = {
+        u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns) for u in root.findall("s:url", ns)
+    }
     assert entries == {board.detail_url(p.id): p.posted.isoformat() for p in board.postings}
 
 
-@pytest.mark.parametrize("path", ["/jobs?page=1", "/jobs?page=3", "/jobs/demo-0007.html", "/sitemap.xml",
-                                  "/robots.txt"])
+@pytest.mark.parametrize(
+    "path", ["/jobs?page=1", "/jobs?page=3", "/jobs/demo-0007.html", "/sitemap.xml", "/robots.txt"]
+)
 def test_conditional_requests_answer_304(board, client, path):
     r = client.get(board.url + path)
     etag, modified = r.headers["etag"], r.headers["last-modified"]
@@ -138,7 +143,7 @@ def test_conditional_requests_answer_304(board, client, path):
     assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
     assert client.get(board.url + path, headers={"If-None-Match": '"other"'}).status_code == 200
     assert client.get(board.url + path, headers={"If-Modified-Since": modified}).status_code == 304
-    earlier = format_datetime(datetime(2026, 7, 1, tzinfo=timezone.utc), usegmt=True)
+    earlier = format_datetime(datetime(2026, 7, 1, tzinfo=UTC), usegmt=True)
     assert client.get(board.url + path, headers={"If-Modified-Since": earlier}).status_code == 200
     # If-None-Match wins over If-Modified-Since
     both = client.get(board.url + path, headers={"If-None-Match": '"other"', "If-Modified-Since": modified})
@@ -149,7 +154,8 @@ def test_detail_last_modified_is_the_posting_date(board, client):
     p = board.postings[7]
     r = client.get(board.detail_url(p.id))
     assert r.headers["last-modified"] == format_datetime(
-        datetime(p.posted.year, p.posted.month, p.posted.day, tzinfo=timezone.utc), usegmt=True)
+        datetime(p.posted.year, p.posted.month, p.posted.day, tzinfo=UTC), usegmt=True
+    )
 
 
 def test_bad_pages_and_unknown_paths(board, client):
@@ -182,12 +188,16 @@ def _free_port() -> int:
 
 
 def test_command_line_entry_serves_the_board():
-    out = subprocess.run([sys.executable, "-m", "skillsignal.demo.board", "--help"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "skillsignal.demo.board", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and "--port" in out.stdout
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "skillsignal.demo.board", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillsignal.demo.board", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -35,8 +35,9 @@ def test_postings_are_identical_on_every_construction_and_in_other_processes():
     assert _digest(first) == _digest(DemoBoard(port=0).postings) == _digest(generate_postings())
     # another interpreter with another hash seed writes the very same postings
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    out = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT], env=env, capture_output=True, text=True,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _DIGEST_SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == _digest(first)
 
 
@@ -92,8 +93,23 @@ def test_salaries_look_like_board_salaries_and_parse_consistently():
             assert 3000 <= p.salary_min <= 80000, p.salary
 
 
-_SENIOR = ("高级", "资深", "专家", "架构师", "总监", "负责人", "主管", "首席", "技术经理", "tech lead", "leader",
-           "senior", "sr.", "staff", "principal")
+_SENIOR = (
+    "高级",
+    "资深",
+    "专家",
+    "架构师",
+    "总监",
+    "负责人",
+    "主管",
+    "首席",
+    "技术经理",
+    "tech lead",
+    "leader",
+    "senior",
+    "sr.",
+    "staff",
+    "principal",
+)
 _JUNIOR = ("初级", "助理", "实习", "实习生", "应届", "校招", "管培")
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -120,12 +136,16 @@ def guideline_level(title: str, experience: str, description: str) -> str:
 
 def test_expected_level_follows_the_guideline_rules():
     postings = generate_postings()
-    wrong = [(p.id, p.title, p.experience, p.expected_level) for p in postings
-             if guideline_level(p.title, p.experience, p.description) != p.expected_level]
+    wrong = [
+        (p.id, p.title, p.experience, p.expected_level)
+        for p in postings
+        if guideline_level(p.title, p.experience, p.description) != p.expected_level
+    ]
     assert not wrong, wrong[:5]
     # every level is reached both through a title word and through the years asked
-    by_route = Counter((p.expected_level, any(c in p.title.lower() for c in _SENIOR + _JUNIOR + ("中级",)))
-                       for p in postings)
+    by_route = Counter(
+        (p.expected_level, any(c in p.title.lower() for c in _SENIOR + _JUNIOR + ("中级",))) for p in postings
+    )
     for level in ("初级", "中级", "高级"):
         assert by_route[(level, True)] > 0 and by_route[(level, False)] > 0, by_route
 

@@ -44,6 +44,7 @@ def env_example() -> dict[str, str]:
 
 def _interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's ${VAR}, ${VAR:-default}, ${VAR:?error} against ``env``."""
+
     def sub(m: re.Match) -> str:
         name, op, arg = m.group(1) or m.group(4), m.group(2), m.group(3)
         if name in env and (env[name] != "" or op in (None, "-", "?")):
@@ -53,6 +54,7 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
         if op in (":?", "?"):
             raise AssertionError(f"{name} is required: {arg}")
         return ""
+
     return _VAR.sub(sub, value)
 
 
@@ -179,8 +181,19 @@ def test_every_skillsignal_variable_is_a_settings_field():
 
 
 def test_every_other_variable_is_documented_in_env_example(env_example):
-    shell_locals = {"n", "m", "interval", "started", "status", "elapsed", "wait_for", "TORCH_VERSION",
-                    "TORCH_INDEX_URL", "WHEEL_DIR", "ELASTIC_PASSWORD"}
+    shell_locals = {
+        "n",
+        "m",
+        "interval",
+        "started",
+        "status",
+        "elapsed",
+        "wait_for",
+        "TORCH_VERSION",
+        "TORCH_INDEX_URL",
+        "WHEEL_DIR",
+        "ELASTIC_PASSWORD",
+    }
     compose_text = COMPOSE.read_text()
     for m in _VAR.finditer(compose_text):
         name = m.group(1) or m.group(4)
@@ -196,7 +209,7 @@ def test_dockerfile_runtime_stage():
     ins = _instructions()
     froms = [rest for op, rest in ins if op == "FROM"]
     assert froms[-1].split()[0] == "python:3.11-slim"
-    final = ins[max(i for i, (op, _) in enumerate(ins) if op == "FROM"):]
+    final = ins[max(i for i, (op, _) in enumerate(ins) if op == "FROM") :]
     users = [rest for op, rest in final if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     last_user = max(i for i, (op, _) in enumerate(final) if op == "USER")
@@ -250,12 +263,21 @@ def _stub_path(tmp_path: Path, exit_code: int = 0) -> dict[str, str]:
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX shell")
 def test_crawl_loop_runs_the_cli_with_the_urls_and_budget(tmp_path):
-    env = {**_stub_path(tmp_path), "CRAWL_URLS": "https://a.example/jobs https://b.example/sitemap.xml",
-           "CRAWL_MAX_REQUESTS": "50", "CRAWL_ONCE": "1"}
+    env = {
+        **_stub_path(tmp_path),
+        "CRAWL_URLS": "https://a.example/jobs https://b.example/sitemap.xml",
+        "CRAWL_MAX_REQUESTS": "50",
+        "CRAWL_ONCE": "1",
+    }
     done = subprocess.run(["sh", str(LOOP)], env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "calls").read_text().split() == [
-        "crawl", "--max-requests", "50", "https://a.example/jobs", "https://b.example/sitemap.xml"]
+        "crawl",
+        "--max-requests",
+        "50",
+        "https://a.example/jobs",
+        "https://b.example/sitemap.xml",
+    ]
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX shell")
@@ -276,8 +298,9 @@ def test_crawl_loop_keeps_going_after_a_failed_run_and_rejects_bad_settings(tmp_
         proc.terminate()
         proc.wait(timeout=10)
     for bad in ({"CRAWL_URLS": ""}, {"CRAWL_URLS": "https://a.example/", "CRAWL_INTERVAL": "soon"}):
-        done = subprocess.run(["sh", str(LOOP)], env={"PATH": os.environ["PATH"], **bad},
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            ["sh", str(LOOP)], env={"PATH": os.environ["PATH"], **bad}, capture_output=True, text=True, timeout=10
+        )
         assert done.returncode == 2 and "crawl-loop:" in done.stderr
 
 

@@ -40,7 +40,10 @@ def demo_env(tmp_path_factory):
 def run_demo(env) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "skillsignal.cli", "demo"],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return done.stdout
@@ -85,7 +88,8 @@ def test_demo_crawls_extracts_indexes_and_serves(demo_env):
     # a time window narrows the counts
     month = httpx.get(
         f"http://127.0.0.1:{env['SKILLSIGNAL_API_PORT']}/v1/counts/occupations",
-        params={"start": "2026-09-01", "end": "2026-09-30"}, timeout=10,
+        params={"start": "2026-09-01", "end": "2026-09-30"},
+        timeout=10,
     ).json()
     in_sept = sum(1 for p in board_postings if p.posted.isoformat().startswith("2026-09"))
     assert month["total"] == in_sept
@@ -99,7 +103,8 @@ def test_demo_crawls_extracts_indexes_and_serves(demo_env):
 def test_bad_query_parameter_is_named(demo_env):
     env, _ = demo_env
     r = httpx.get(
-        f"http://127.0.0.1:{env['SKILLSIGNAL_API_PORT']}/v1/counts/levels", params={"start": "last-tuesday"},
+        f"http://127.0.0.1:{env['SKILLSIGNAL_API_PORT']}/v1/counts/levels",
+        params={"start": "last-tuesday"},
         timeout=10,
     )
     assert r.status_code == 422

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from skillsignal.dedup import Deduper, companies_agree, normalise_company, shingle_hashes, titles_alike
 from skillsignal.core.models import Posting
+from skillsignal.dedup import Deduper, companies_agree, normalise_company, shingle_hashes, titles_alike
 from storage import SQLiteStore
 
 BASE = (
@@ -21,10 +21,7 @@ BASE = (
     "2、熟练掌握Hive、Spark SQL，熟悉HBase、ClickHouse者优先；"
     "3、具备良好的沟通能力和责任心，能在多团队协作中推动项目落地。"
 )
-EDITED = (
-    BASE.replace("五分钟", "三分钟").replace("三年以上", "3年以上").replace("；", ";")
-    + "（本岗位可远程办公两天）"
-)
+EDITED = BASE.replace("五分钟", "三分钟").replace("三年以上", "3年以上").replace("；", ";") + "（本岗位可远程办公两天）"
 OTHER = (
     "工作内容：负责门店收银系统的安卓客户端开发，维护蓝牙打印与扫码枪适配模块；"
     "参与支付SDK的封装与灰度发布，跟进线上崩溃率并持续优化启动速度。"
@@ -74,8 +71,14 @@ def test_helpers():
 def test_repost_with_small_edits_and_second_board_form_one_cluster(store):
     first = job("a-1", "大数据开发工程师", "杭州云杉智能科技有限公司", BASE, date(2026, 3, 1))
     repost = job("a-2", "大数据开发工程师（急招）", "杭州云杉智能科技有限公司", EDITED, date(2026, 3, 20))
-    board_b = job("b-9", "大数据开发工程师", "云杉智能", "  " + BASE.replace("，", ", ").replace("：", ":\n"),
-                  date(2026, 3, 5), source="board-b")
+    board_b = job(
+        "b-9",
+        "大数据开发工程师",
+        "云杉智能",
+        "  " + BASE.replace("，", ", ").replace("：", ":\n"),
+        date(2026, 3, 5),
+        source="board-b",
+    )
     d, stats = dedup(store, [repost, board_b, first])
     assert marks(store) == {"a-1": None, "a-2": "a-1", "b-9": "a-1"}
     assert stats.marks_written == 2
@@ -108,14 +111,24 @@ def test_exact_copies_take_the_fast_path_and_smallest_id_wins_a_tie(store):
 
 
 def test_undated_postings_yield_to_dated_ones(store):
-    dedup(store, [job("a", "大数据开发工程师", "云杉智能", BASE, None),
-                  job("z", "大数据开发工程师", "云杉智能", EDITED, date(2026, 1, 1))])
+    dedup(
+        store,
+        [
+            job("a", "大数据开发工程师", "云杉智能", BASE, None),
+            job("z", "大数据开发工程师", "云杉智能", EDITED, date(2026, 1, 1)),
+        ],
+    )
     assert marks(store) == {"a": "z", "z": None}
 
 
 def test_incremental_earlier_arrival_becomes_canonical_and_reruns_write_nothing(store):
-    d, _ = dedup(store, [job("n-5", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
-                         job("n-7", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 9))])
+    d, _ = dedup(
+        store,
+        [
+            job("n-5", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
+            job("n-7", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 9)),
+        ],
+    )
     assert marks(store) == {"n-5": None, "n-7": "n-5"}
     earlier = job("n-9", "大数据开发工程师", "云杉智能", BASE + "欢迎投递。", date(2026, 2, 1))
     store.upsert_postings([earlier])
@@ -127,9 +140,14 @@ def test_incremental_earlier_arrival_becomes_canonical_and_reruns_write_nothing(
 
 
 def test_changed_text_leaves_its_cluster(store):
-    d, _ = dedup(store, [job("m-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
-                         job("m-2", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 2)),
-                         job("m-3", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 3))])
+    d, _ = dedup(
+        store,
+        [
+            job("m-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
+            job("m-2", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 2)),
+            job("m-3", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 3)),
+        ],
+    )
     assert marks(store) == {"m-1": None, "m-2": "m-1", "m-3": "m-1"}
     rewritten = job("m-1", "大数据开发工程师", "云杉智能", OTHER, date(2026, 4, 1))
     store.upsert_postings([rewritten])
@@ -169,8 +187,13 @@ def test_arrival_order_does_not_change_marks(tmp_path):
 
 
 def test_rebuild_clears_stale_marks(store):
-    d, _ = dedup(store, [job("r-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
-                         job("r-2", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 2))])
+    d, _ = dedup(
+        store,
+        [
+            job("r-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
+            job("r-2", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 2)),
+        ],
+    )
     store.set_duplicates({"r-1": "r-2"})  # a wrong mark from elsewhere
     stats = d.rebuild(store.iter_postings())
     assert marks(store) == {"r-1": None, "r-2": "r-1"} and stats.checked == 2
@@ -180,9 +203,11 @@ def test_pipeline_marks_duplicates_and_reruns_are_safe(tmp_path, settings):
     from skillsignal.pipeline import IngestPipeline
 
     store = SQLiteStore(tmp_path / "pipe.sqlite3")
-    batch = [job("q-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
-             job("q-2", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 2), source="board-b"),
-             job("q-3", "安卓开发工程师", "青禾零售", OTHER, date(2026, 4, 1))]
+    batch = [
+        job("q-1", "大数据开发工程师", "云杉智能", BASE, date(2026, 4, 1)),
+        job("q-2", "大数据开发工程师", "云杉智能", EDITED, date(2026, 4, 2), source="board-b"),
+        job("q-3", "安卓开发工程师", "青禾零售", OTHER, date(2026, 4, 1)),
+    ]
     for _ in range(2):
         pipe = IngestPipeline(settings, store=SQLiteStore(store.path), extract=False)
         pipe.process(batch)

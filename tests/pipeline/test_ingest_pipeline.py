@@ -104,8 +104,15 @@ def test_bad_values_never_lose_the_posting(tmp_path, settings, extractor):
         posting("huge", title="大数据开发工程师", description=("熟悉Hadoop、Spark和Hive。" * 70_000)[:1_000_000]),
         posting("binary", title="测试", description=garbage),
         posting("trad", title="資料工程師", description="熟悉資料庫與數據倉庫，精通Python。"),
-        Posting.model_validate(dict(id="weird-salary", source="fixture", title="运维工程师",
-                                    salary={"text": "薪资：¥¥¥/火星月"}, experience={"text": "很多年"})),
+        Posting.model_validate(
+            dict(
+                id="weird-salary",
+                source="fixture",
+                title="运维工程师",
+                salary={"text": "薪资：¥¥¥/火星月"},
+                experience={"text": "很多年"},
+            )
+        ),
     ]
     stats = pipe.process(odd)
     assert stats.stored == 5
@@ -118,8 +125,21 @@ def _write_jsonl(path, n: int) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             job = (AI_JOB, IC_JOB)[i % 2]
-            fh.write(json.dumps(dict(id=f"bulk-{i:05d}", source="fixture", city="杭州", salary="15-25K·13薪",
-                                     experience="3-5年", posted="2026-09-15", **job), ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    dict(
+                        id=f"bulk-{i:05d}",
+                        source="fixture",
+                        city="杭州",
+                        salary="15-25K·13薪",
+                        experience="3-5年",
+                        posted="2026-09-15",
+                        **job,
+                    ),
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 @pytest.mark.slow

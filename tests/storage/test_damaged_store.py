@@ -47,9 +47,13 @@ def intact(tmp_path_factory) -> Path:
 
 def _skill_pages(path: Path) -> list[int]:
     with sqlite3.connect(path) as conn:
-        return [p for (p,) in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name IN ('posting_skills', 'ps_skill', 'ps_day', 'ps_occ') "
-            "AND pageno > 1 ORDER BY pageno")]
+        return [
+            p
+            for (p,) in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name IN ('posting_skills', 'ps_skill', 'ps_day', 'ps_occ') "
+                "AND pageno > 1 ORDER BY pageno"
+            )
+        ]
 
 
 def damage(intact: Path, how: str, into: Path) -> Path:
@@ -68,8 +72,8 @@ def damage(intact: Path, how: str, into: Path) -> Path:
         pages = _skill_pages(intact)
         assert len(pages) >= 20
         buf = bytearray(data)
-        for page in pages[len(pages) // 2: len(pages) // 2 + 10]:
-            buf[(page - 1) * PAGE: page * PAGE] = rng.randbytes(PAGE)
+        for page in pages[len(pages) // 2 : len(pages) // 2 + 10]:
+            buf[(page - 1) * PAGE : page * PAGE] = rng.randbytes(PAGE)
         data = bytes(buf)
     into.mkdir(parents=True, exist_ok=True)
     path = into / "skillsignal.sqlite3"
@@ -83,8 +87,9 @@ def _digest(folder: Path) -> dict[str, str]:
 
 def _cli(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, SKILLSIGNAL_DATA_DIR=str(data_dir), SKILLSIGNAL_USE_EMBEDDINGS="false")
-    return subprocess.run([sys.executable, "-m", "skillsignal.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "skillsignal.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def _free_port() -> int:
@@ -104,8 +109,12 @@ def _one_clear_line(proc: subprocess.CompletedProcess, path: Path, what: str) ->
     assert str(path) in line and what in line and "restore it from a backup" in line and "mv " in line, line
 
 
-WHAT = {"truncated": "is truncated", "garbled": "is not an SQLite database",
-        "not sqlite": "is not an SQLite database", "empty": "is empty (0 bytes)"}
+WHAT = {
+    "truncated": "is truncated",
+    "garbled": "is not an SQLite database",
+    "not sqlite": "is not an SQLite database",
+    "empty": "is empty (0 bytes)",
+}
 
 
 @pytest.mark.slow
@@ -115,10 +124,15 @@ def test_stats_ingest_and_serve_say_what_is_wrong_and_touch_nothing(intact, tmp_
     path = damage(intact, how, data_dir)
     before = _digest(data_dir)
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps({"id": "n-1", "source": "t", "title": "数据分析师"}, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
-    for args in (["stats"], ["ingest", str(src), "--no-extract"], ["reprocess"],
-                 ["serve", "--port", str(_free_port())]):
+    src.write_text(
+        json.dumps({"id": "n-1", "source": "t", "title": "数据分析师"}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    for args in (
+        ["stats"],
+        ["ingest", str(src), "--no-extract"],
+        ["reprocess"],
+        ["serve", "--port", str(_free_port())],
+    ):
         proc = _cli(data_dir, *args)
         _one_clear_line(proc, path, WHAT[how])
         assert _digest(data_dir) == before, f"{args[0]} changed the damaged store"
@@ -231,7 +245,7 @@ def test_damaged_crawl_state_gives_one_line(tmp_path, how):
         buf = bytearray(seen.read_bytes())
         rng = random.Random(2)
         for page in range(3, 13):
-            buf[(page - 1) * PAGE: page * PAGE] = rng.randbytes(PAGE)
+            buf[(page - 1) * PAGE : page * PAGE] = rng.randbytes(PAGE)
         seen.write_bytes(bytes(buf))
     before = hashlib.sha256(seen.read_bytes()).hexdigest()
     proc = _cli(data_dir, "crawl", "--no-polite", f"http://127.0.0.1:{_free_port()}/jobs")

@@ -20,17 +20,24 @@ from tests.storage.conformance.servers import osmem_search_url, unique_alias  # 
 def _postings(n: int = 30) -> list[Posting]:
     out = []
     for i in range(n):
-        p = Posting(id=f"s{i:03d}", source="boss" if i % 2 else "51job",
-                    title="机器学习工程师" if i % 3 == 0 else "数据分析师",
-                    description=f"负责{'机器学习' if i % 3 == 0 else '数据分析'}平台建设，熟悉Python与Spark。第{i}号。",
-                    posted_at=date(2026, 1, 1) + timedelta(days=i), crawled_at="2026-03-01T00:00:00+00:00")
+        p = Posting(
+            id=f"s{i:03d}",
+            source="boss" if i % 2 else "51job",
+            title="机器学习工程师" if i % 3 == 0 else "数据分析师",
+            description=f"负责{'机器学习' if i % 3 == 0 else '数据分析'}平台建设，熟悉Python与Spark。第{i}号。",
+            posted_at=date(2026, 1, 1) + timedelta(days=i),
+            crawled_at="2026-03-01T00:00:00+00:00",
+        )
         p.location.province = "江苏" if i % 2 else "浙江"
         p.salary.min, p.salary.max = 10000 + 1000 * (i % 5), 20000
         if i % 4:
             p.extraction = Extraction(
                 occupation=OccupationMatch(code="2-02-38-01" if i % 3 == 0 else "2-02-30-09", name="x"),
-                level="中级", skills=[SkillMatch(id="python", name="Python"), SkillMatch(id="spark", name="Spark")],
-                taxonomy_version="t1", extractor_version="e1")
+                level="中级",
+                skills=[SkillMatch(id="python", name="Python"), SkillMatch(id="spark", name="Spark")],
+                taxonomy_version="t1",
+                extractor_version="e1",
+            )
         out.append(p)
     return out
 
@@ -55,8 +62,9 @@ def test_reindexing_the_same_ids_keeps_counts_and_duplicate_marks(index):
     index.set_duplicates({"s002": None})
     assert index.totals().duplicate_postings == 1
     assert index.fingerprints(["s001", "nope"]) == {"s001": (changed.fingerprint, "t1")}
-    assert sorted(p.id for p in index.iter_postings(batch_size=4, only_unextracted=True)) == \
-        [p.id for p in ps if not p.extraction]
+    assert sorted(p.id for p in index.iter_postings(batch_size=4, only_unextracted=True)) == [
+        p.id for p in ps if not p.extraction
+    ]
     assert len(list(index.iter_postings(batch_size=7))) == 30
     stats = index.stats()
     assert stats["postings"] == 30 and stats["duplicates"] == 1
@@ -143,8 +151,8 @@ def test_unreachable_server_is_a_clear_store_error():
 def test_settings_select_the_backend_for_store_pipeline_and_api(settings, osmem_search_url, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from skillsignal.server import build_app
     from skillsignal.pipeline import IngestPipeline
+    from skillsignal.server import build_app
 
     alias = unique_alias("t-settings")
     cfg = settings.model_copy(update={"backend": "opensearch", "search_url": osmem_search_url, "search_index": alias})

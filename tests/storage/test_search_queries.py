@@ -17,29 +17,49 @@ from pydantic import ValidationError
 from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import fts
 from storage.filters import PostingFilter
-from storage.search import ElasticsearchIndex, median_of_histogram
-from storage.search import mapping
+from storage.search import ElasticsearchIndex, mapping, median_of_histogram
 from storage.search import queries as q
 from storage.search.documents import query_phrases, to_document, to_hit
 
 
 def _posting(i: int = 1, **kw) -> Posting:
-    p = Posting(id=f"p{i}", source="boss", title="机器学习工程师", description="负责机器学习平台，熟悉Python。",
-                posted_at=date(2026, 3, 4), crawled_at="2026-03-05T00:00:00+00:00", **kw)
+    p = Posting(
+        id=f"p{i}",
+        source="boss",
+        title="机器学习工程师",
+        description="负责机器学习平台，熟悉Python。",
+        posted_at=date(2026, 3, 4),
+        crawled_at="2026-03-05T00:00:00+00:00",
+        **kw,
+    )
     p.salary.min, p.salary.max = 10000, 20000
     p.experience.years_min = 3
     p.extraction = Extraction(
-        occupation=OccupationMatch(code="2-02-38-01", name="AI", direction="ml"), level="中级",
-        skills=[SkillMatch(id="python", name="Python", score=0.5), SkillMatch(id="pytorch", name="PyTorch", score=0.9),
-                SkillMatch(id="python", name="Python")],
-        taxonomy_version="t1", extractor_version="e1")
+        occupation=OccupationMatch(code="2-02-38-01", name="AI", direction="ml"),
+        level="中级",
+        skills=[
+            SkillMatch(id="python", name="Python", score=0.5),
+            SkillMatch(id="pytorch", name="PyTorch", score=0.9),
+            SkillMatch(id="python", name="Python"),
+        ],
+        taxonomy_version="t1",
+        extractor_version="e1",
+    )
     return p
 
 
 def test_filter_becomes_bool_filter_with_sqlite_semantics():
-    flt = PostingFilter(start=date(2026, 1, 1), end=date(2026, 2, 1), occupations=["2-02-38-01", "other"],
-                        skills=["python"], regions=["east"], experience_min=1, experience_max=5,
-                        salary_min=8000, salary_max=30000)
+    flt = PostingFilter(
+        start=date(2026, 1, 1),
+        end=date(2026, 2, 1),
+        occupations=["2-02-38-01", "other"],
+        skills=["python"],
+        regions=["east"],
+        experience_min=1,
+        experience_max=5,
+        salary_min=8000,
+        salary_max=30000,
+    )
     clauses = q.filter_clauses(flt)
     assert {"range": {"posted_date": {"format": "strict_date", "gte": "2026-01-01", "lte": "2026-02-01"}}} in clauses
     assert {"terms": {"occupation": ["2-02-38-01", "other"]}} in clauses
@@ -88,8 +108,7 @@ def test_search_body_matches_jieba_phrases_and_scores_bigrams():
     phrases = query_phrases("机器学习  Python")
     assert len(phrases) == 2
     assert all(fts.SEP not in ph or ph.replace(fts.SEP, "") in ("机器学习",) for ph in phrases)
-    body = q.search_body(phrases, "机器学习 Python", PostingFilter(provinces=["江苏"]), 11, offset=20,
-                         source=["id"])
+    body = q.search_body(phrases, "机器学习 Python", PostingFilter(provinces=["江苏"]), 11, offset=20, source=["id"])
     must = body["query"]["bool"]["must"]
     assert len(must) == 2 and all(m["bool"]["minimum_should_match"] == 1 for m in must)
     assert {"match_phrase": {"body_seg": {"query": phrases[0]}}} in must[0]["bool"]["should"]
@@ -112,8 +131,10 @@ def test_document_carries_shared_derived_values_and_matches_the_mapping():
     assert [s["id"] for s in doc["skills"]] == ["python", "pytorch"] and doc["skills"][0]["required"] is True
     assert doc["title_seg"].replace(fts.SEP, "") == p.title and fts.SEP in doc["title_seg"]
     assert Posting.model_validate(doc["doc"]) == p
-    hit = to_hit({"_source": doc, "highlight": {"title_seg": [f"<em>机器</em>{fts.SEP}<em>学习</em>{fts.SEP}工程师"]}},
-                 searched=True)
+    hit = to_hit(
+        {"_source": doc, "highlight": {"title_seg": [f"<em>机器</em>{fts.SEP}<em>学习</em>{fts.SEP}工程师"]}},
+        searched=True,
+    )
     assert hit.highlight.title == "<em>机器学习</em>工程师"
     assert hit.skills == ["pytorch", "python"]  # best score first, as SQLite orders them
     assert hit.duplicate is True
@@ -131,13 +152,16 @@ def test_template_schema_rejects_a_mapping_that_misses_document_fields():
     assert re.fullmatch(pattern.replace("*", ".*"), name) and f"-v{t.version}-" in name
 
 
-@pytest.mark.parametrize("hist, want", [
-    ([], None),
-    ([(10.0, 1)], 10.0),
-    ([(10.0, 1), (20.0, 1)], 15.0),
-    ([(30.0, 2), (10.0, 1), (20.0, 1)], 25.0),
-    ([(10.0, 3), (20.0, 1)], 10.0),
-])
+@pytest.mark.parametrize(
+    "hist, want",
+    [
+        ([], None),
+        ([(10.0, 1)], 10.0),
+        ([(10.0, 1), (20.0, 1)], 15.0),
+        ([(30.0, 2), (10.0, 1), (20.0, 1)], 25.0),
+        ([(10.0, 3), (20.0, 1)], 10.0),
+    ],
+)
 def test_median_of_histogram_is_the_ordinary_median(hist, want):
     from storage.base import median
 
@@ -176,8 +200,13 @@ class _Recorder(BaseHTTPRequestHandler):
             items = [{next(iter(a)): {"_id": a[next(iter(a))]["_id"], "status": 200}} for a in lines[::2]]
             return self._answer(200, {"errors": False, "took": 1, "items": items})
         if path.endswith("/_search"):
-            return self._answer(200, {"hits": {"total": {"value": 3, "relation": "eq"}, "hits": []},
-                                      "aggregations": {"dup": {"doc_count": 1}, "c": {"buckets": []}}})
+            return self._answer(
+                200,
+                {
+                    "hits": {"total": {"value": 3, "relation": "eq"}, "hits": []},
+                    "aggregations": {"dup": {"doc_count": 1}, "c": {"buckets": []}},
+                },
+            )
         return self._answer(200, {"acknowledged": True})
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle

@@ -10,10 +10,19 @@ from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillM
 from storage import PostingFilter, SQLiteStore, StoreError
 
 
-def make_posting(pid: str, *, posted: date, occ: str | None = None, level: str = "中级",
-                 skills: tuple[str, ...] = (), province: str = "江苏", description: str = "d") -> Posting:
-    p = Posting(id=pid, source="test", title=f"工程师 {pid}", company="示例科技", description=description,
-                posted_at=posted)
+def make_posting(
+    pid: str,
+    *,
+    posted: date,
+    occ: str | None = None,
+    level: str = "中级",
+    skills: tuple[str, ...] = (),
+    province: str = "江苏",
+    description: str = "d",
+) -> Posting:
+    p = Posting(
+        id=pid, source="test", title=f"工程师 {pid}", company="示例科技", description=description, posted_at=posted
+    )
     p.location.province = province
     if occ:
         p.extraction = Extraction(
@@ -31,6 +40,7 @@ def test_creates_versioned_wal_database(tmp_path):
     store = SQLiteStore(path)
     assert path.exists()
     from storage.schema import SCHEMA_VERSION
+
     assert store.schema_version == SCHEMA_VERSION
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
@@ -38,8 +48,7 @@ def test_creates_versioned_wal_database(tmp_path):
 
 def test_upsert_by_id_never_double_counts(tmp_path):
     store = SQLiteStore(tmp_path / "s.sqlite3")
-    batch = [make_posting(f"p{i}", posted=date(2026, 9, 1 + i), occ="2-02-38-01", skills=("python",))
-             for i in range(5)]
+    batch = [make_posting(f"p{i}", posted=date(2026, 9, 1 + i), occ="2-02-38-01", skills=("python",)) for i in range(5)]
     store.upsert_postings(batch)
     store.upsert_postings(batch)
     # a reopened store (a second run) upserts again
@@ -64,12 +73,14 @@ def test_extraction_replaces_skills_and_raw_posting_survives(tmp_path):
 
 def test_counts_respect_time_window_and_facets(tmp_path):
     store = SQLiteStore(tmp_path / "s.sqlite3")
-    store.upsert_postings([
-        make_posting("a", posted=date(2026, 8, 31), occ="2-02-38-01", level="高级"),
-        make_posting("b", posted=date(2026, 9, 1), occ="2-02-38-01", level="初级", province="浙江"),
-        make_posting("c", posted=date(2026, 9, 30), occ="2-02-38-09", level="初级"),
-        make_posting("d", posted=date(2026, 10, 1), occ="2-02-38-09", level="中级"),
-    ])
+    store.upsert_postings(
+        [
+            make_posting("a", posted=date(2026, 8, 31), occ="2-02-38-01", level="高级"),
+            make_posting("b", posted=date(2026, 9, 1), occ="2-02-38-01", level="初级", province="浙江"),
+            make_posting("c", posted=date(2026, 9, 30), occ="2-02-38-09", level="初级"),
+            make_posting("d", posted=date(2026, 10, 1), occ="2-02-38-09", level="中级"),
+        ]
+    )
     sept = PostingFilter(start=date(2026, 9, 1), end=date(2026, 9, 30))
     assert store.count_postings(sept) == 2
     assert dict(store.count_by("occupations", sept)) == {"2-02-38-01": 1, "2-02-38-09": 1}
@@ -110,8 +121,9 @@ def test_concurrent_writers_from_threads(tmp_path):
 
 def test_iter_postings_and_unextracted(tmp_path):
     store = SQLiteStore(tmp_path / "s.sqlite3")
-    store.upsert_postings([make_posting(f"p{i:03d}", posted=date(2026, 9, 1), occ="other" if i % 2 else None)
-                           for i in range(25)])
+    store.upsert_postings(
+        [make_posting(f"p{i:03d}", posted=date(2026, 9, 1), occ="other" if i % 2 else None) for i in range(25)]
+    )
     assert len(list(store.iter_postings(batch_size=7))) == 25
     assert len(list(store.iter_postings(batch_size=7, only_unextracted=True))) == 13
 
@@ -152,11 +164,13 @@ def test_v2_store_gets_its_competency_links_on_upgrade(tmp_path):
     read from the stored documents, and re-extraction replaces them."""
     path = tmp_path / "s.sqlite3"
     store = SQLiteStore(path)
-    store.upsert_postings([
-        _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.j.1.1", "ai.m.1.1"),
-        _with_competencies(make_posting("b", posted=date(2026, 9, 2), occ="2-02-38-01"), "ai.j.1.1"),
-        make_posting("c", posted=date(2026, 9, 3)),
-    ])
+    store.upsert_postings(
+        [
+            _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.j.1.1", "ai.m.1.1"),
+            _with_competencies(make_posting("b", posted=date(2026, 9, 2), occ="2-02-38-01"), "ai.j.1.1"),
+            make_posting("c", posted=date(2026, 9, 3)),
+        ]
+    )
     store.set_duplicates({"b": "a"})
     store.close()
     conn = sqlite3.connect(path)  # back to v2: the table did not exist then
@@ -168,7 +182,9 @@ def test_v2_store_gets_its_competency_links_on_upgrade(tmp_path):
     assert upgraded.schema_version == 3
     ranking = upgraded.ranking("competencies", metric="total_postings")
     assert [(b.key, b.total_postings, b.duplicate_postings) for b in ranking.buckets] == [
-        ("ai.j.1.1", 2, 1), ("ai.m.1.1", 1, 0)]
+        ("ai.j.1.1", 2, 1),
+        ("ai.m.1.1", 1, 0),
+    ]
     again = _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.s.3.5")
     upgraded.upsert_postings([again])
     assert dict(upgraded.count_by("competencies")) == {"ai.j.1.1": 1, "ai.s.3.5": 1}

@@ -63,8 +63,9 @@ def test_show_skill_by_alias_and_occupation():
     assert res.exit_code == 1 and "pytorch" in res.output
 
 
-@pytest.mark.parametrize("query, expect", [("卷积", "cnn"), ("kubernets", "kubernetes"),
-                                           ("tensorflw", "tensorflow"), ("区块", "blockchain")])
+@pytest.mark.parametrize(
+    "query, expect", [("卷积", "cnn"), ("kubernets", "kubernetes"), ("tensorflw", "tensorflow"), ("区块", "blockchain")]
+)
 def test_search_finds_chinese_english_and_typos(query, expect):
     res = run("search", query, "-n", "5")
     assert res.exit_code == 0
@@ -80,7 +81,8 @@ def test_coverage_command(shared_dir):
 
 
 def test_module_entry_point_runs_in_a_subprocess():
-    out = subprocess.run([sys.executable, "-m", "skill_taxonomy.cli", "validate"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "skill_taxonomy.cli", "validate"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "skills" in out.stdout

@@ -31,15 +31,40 @@ def test_each_core_occupation_has_60_linked_skills(taxonomy, code):
 @pytest.mark.parametrize(
     "surface, skill_id",
     [
-        ("Python", "python"), ("python3", "python"), ("PyTorch", "pytorch"), ("torch", "pytorch"),
-        ("深度学习", "deep-learning"), ("TensorFlow", "tensorflow"), ("TF", "tensorflow"),
-        ("JAVA", "java"), ("C++", "c++"), ("C艹", "c++"), ("ｃ＋＋", "c++"), ("K8s", "kubernetes"),
-        ("kubernates", "kubernetes"), ("Docker", "docker"), ("MySQL", "mysql"), ("Linux", "linux"),
-        ("机器学习", "machine-learning"), ("Verilog", "verilog"), ("FPGA", "fpga"),
-        ("卷积神经网络", "cnn"), ("CNN", "cnn"), ("Golang", "go"), ("R语言", "r"), ("C语言", "c"),
-        ("Spring Boot", "spring-boot"), ("springboot", "spring-boot"), ("Vue.js", "vue.js"),
-        ("VueJS", "vue.js"), ("ES", "elasticsearch"), ("ES6", "es6"), ("MQ", "message-queue"),
-        ("数据结构", "data-structures"), ("分布式", "distributed-systems"), ("单元测试", "unit-testing"),
+        ("Python", "python"),
+        ("python3", "python"),
+        ("PyTorch", "pytorch"),
+        ("torch", "pytorch"),
+        ("深度学习", "deep-learning"),
+        ("TensorFlow", "tensorflow"),
+        ("TF", "tensorflow"),
+        ("JAVA", "java"),
+        ("C++", "c++"),
+        ("C艹", "c++"),
+        ("ｃ＋＋", "c++"),
+        ("K8s", "kubernetes"),
+        ("kubernates", "kubernetes"),
+        ("Docker", "docker"),
+        ("MySQL", "mysql"),
+        ("Linux", "linux"),
+        ("机器学习", "machine-learning"),
+        ("Verilog", "verilog"),
+        ("FPGA", "fpga"),
+        ("卷积神经网络", "cnn"),
+        ("CNN", "cnn"),
+        ("Golang", "go"),
+        ("R语言", "r"),
+        ("C语言", "c"),
+        ("Spring Boot", "spring-boot"),
+        ("springboot", "spring-boot"),
+        ("Vue.js", "vue.js"),
+        ("VueJS", "vue.js"),
+        ("ES", "elasticsearch"),
+        ("ES6", "es6"),
+        ("MQ", "message-queue"),
+        ("数据结构", "data-structures"),
+        ("分布式", "distributed-systems"),
+        ("单元测试", "unit-testing"),
     ],
 )
 def test_surface_forms_resolve_to_the_expected_skill(taxonomy, surface, skill_id):
@@ -53,8 +78,22 @@ def test_ids_are_slugs_and_types_are_known(taxonomy):
 
 
 def test_soft_skills_and_generic_words_are_not_skills(taxonomy):
-    for word in ["沟通能力", "团队合作", "学习能力", "责任心", "英语", "CET-6", "开发", "设计", "编程", "系统", "数据",
-                 "本科", "计算机相关专业", "金融行业"]:
+    for word in [
+        "沟通能力",
+        "团队合作",
+        "学习能力",
+        "责任心",
+        "英语",
+        "CET-6",
+        "开发",
+        "设计",
+        "编程",
+        "系统",
+        "数据",
+        "本科",
+        "计算机相关专业",
+        "金融行业",
+    ]:
         assert not taxonomy.resolve(word), word
 
 

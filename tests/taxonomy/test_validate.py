@@ -23,13 +23,24 @@ def test_bundled_taxonomy_validates():
 
 
 def test_overlay_adds_skill_and_aliases_and_removes_alias(tmp_path):
-    overlay = write(tmp_path / "o.yaml", {
-        "version": "site1",
-        "skills": [{"id": "acme-flow", "name_zh": "Acme流程引擎", "name_en": "AcmeFlow", "type": "tool",
-                    "aliases": ["acmeflow3"], "occupations": [{"occupation": "2-02-38-01", "weight": 0.4}]}],
-        "aliases": {"pytorch": ["火炬框架"]},
-        "remove_aliases": {"kubernetes": ["kubernates"]},
-    })
+    overlay = write(
+        tmp_path / "o.yaml",
+        {
+            "version": "site1",
+            "skills": [
+                {
+                    "id": "acme-flow",
+                    "name_zh": "Acme流程引擎",
+                    "name_en": "AcmeFlow",
+                    "type": "tool",
+                    "aliases": ["acmeflow3"],
+                    "occupations": [{"occupation": "2-02-38-01", "weight": 0.4}],
+                }
+            ],
+            "aliases": {"pytorch": ["火炬框架"]},
+            "remove_aliases": {"kubernetes": ["kubernates"]},
+        },
+    )
     tax = load_taxonomy(overlay)
     assert tax.version.endswith("+site1")
     assert [s.id for s in tax.resolve("AcmeFlow3")] == ["acme-flow"]
@@ -39,8 +50,15 @@ def test_overlay_adds_skill_and_aliases_and_removes_alias(tmp_path):
 
 
 def test_overlay_replaces_a_skill(tmp_path):
-    overlay = write(tmp_path / "o.yaml", {"version": "2", "skills": [
-        {"id": "fpga", "name_zh": "FPGA", "name_en": "FPGA", "type": "tool", "aliases": ["可编程门阵列"]}]})
+    overlay = write(
+        tmp_path / "o.yaml",
+        {
+            "version": "2",
+            "skills": [
+                {"id": "fpga", "name_zh": "FPGA", "name_en": "FPGA", "type": "tool", "aliases": ["可编程门阵列"]}
+            ],
+        },
+    )
     tax = load_taxonomy(overlay)
     assert tax.skills["fpga"].aliases == ["可编程门阵列"] and tax.skills["fpga"].occupations == []
 
@@ -51,25 +69,79 @@ def test_overlay_replaces_a_skill(tmp_path):
         ({"version": "x", "aliases": {"pytorch": ["TensorFlow2"]}}, ["tensorflow2", "pytorch", "tensorflow"]),
         ({"version": "x", "aliases": {"no-such-skill": ["foo"]}}, ["no-such-skill", "aliases"]),
         ({"version": "x", "remove_aliases": {"ghost": ["foo"]}}, ["ghost", "remove_aliases"]),
-        ({"version": "x", "skills": [{"id": "bad-link", "name_zh": "坏", "name_en": "Bad", "type": "tool",
-                                       "occupations": [{"occupation": "9-99-99-99"}]}]},
-         ["bad-link", "9-99-99-99"]),
-        ({"version": "x", "skills": [{"id": "bad-dir", "name_zh": "坏", "name_en": "Bad", "type": "tool",
-                                       "occupations": [{"occupation": "2-02-38-01", "direction": "nowhere"}]}]},
-         ["bad-dir", "nowhere"]),
-        ({"version": "x", "skills": [{"id": "Bad Id", "name_zh": "坏", "name_en": "Bad", "type": "tool"}]},
-         ["Bad Id", "skills[0]"]),
-        ({"version": "x", "skills": [{"id": "weird", "name_zh": "怪", "name_en": "Weird", "type": "gadget"}]},
-         ["weird", "type"]),
-        ({"version": "x", "skills": [{"id": "blank", "name_zh": " ", "name_en": "Blank", "type": "tool",
-                                       "aliases": [""]}]},
-         ["blank", "empty"]),
-        ({"version": "x", "skills": [{"id": "ctx", "name_zh": "上下文", "name_en": "Ctx", "type": "tool",
-                                       "context_required": True, "context_aliases": ["CX"]}]},
-         ["ctx", "CX"]),
+        (
+            {
+                "version": "x",
+                "skills": [
+                    {
+                        "id": "bad-link",
+                        "name_zh": "坏",
+                        "name_en": "Bad",
+                        "type": "tool",
+                        "occupations": [{"occupation": "9-99-99-99"}],
+                    }
+                ],
+            },
+            ["bad-link", "9-99-99-99"],
+        ),
+        (
+            {
+                "version": "x",
+                "skills": [
+                    {
+                        "id": "bad-dir",
+                        "name_zh": "坏",
+                        "name_en": "Bad",
+                        "type": "tool",
+                        "occupations": [{"occupation": "2-02-38-01", "direction": "nowhere"}],
+                    }
+                ],
+            },
+            ["bad-dir", "nowhere"],
+        ),
+        (
+            {"version": "x", "skills": [{"id": "Bad Id", "name_zh": "坏", "name_en": "Bad", "type": "tool"}]},
+            ["Bad Id", "skills[0]"],
+        ),
+        (
+            {"version": "x", "skills": [{"id": "weird", "name_zh": "怪", "name_en": "Weird", "type": "gadget"}]},
+            ["weird", "type"],
+        ),
+        (
+            {
+                "version": "x",
+                "skills": [{"id": "blank", "name_zh": " ", "name_en": "Blank", "type": "tool", "aliases": [""]}],
+            },
+            ["blank", "empty"],
+        ),
+        (
+            {
+                "version": "x",
+                "skills": [
+                    {
+                        "id": "ctx",
+                        "name_zh": "上下文",
+                        "name_en": "Ctx",
+                        "type": "tool",
+                        "context_required": True,
+                        "context_aliases": ["CX"],
+                    }
+                ],
+            },
+            ["ctx", "CX"],
+        ),
     ],
-    ids=["alias-clash", "unknown-id-in-aliases", "unknown-id-in-remove", "unknown-occupation",
-         "unknown-direction", "bad-id", "bad-type", "empty-name", "context-alias-not-a-form"],
+    ids=[
+        "alias-clash",
+        "unknown-id-in-aliases",
+        "unknown-id-in-remove",
+        "unknown-occupation",
+        "unknown-direction",
+        "bad-id",
+        "bad-type",
+        "empty-name",
+        "context-alias-not-a-form",
+    ],
 )
 def test_broken_overlay_is_refused_naming_the_entry(tmp_path, overlay, named):
     path = write(tmp_path / "broken.yaml", overlay)
@@ -81,17 +153,41 @@ def test_broken_overlay_is_refused_naming_the_entry(tmp_path, overlay, named):
 
 
 def test_ambiguous_marking_allows_a_shared_form(tmp_path):
-    overlay = write(tmp_path / "o.yaml", {"version": "x", "skills": [
-        {"id": "swift-payments", "name_zh": "SWIFT报文", "name_en": "SWIFT messaging", "type": "protocol",
-         "aliases": ["Swift"], "ambiguous": True}]})
+    overlay = write(
+        tmp_path / "o.yaml",
+        {
+            "version": "x",
+            "skills": [
+                {
+                    "id": "swift-payments",
+                    "name_zh": "SWIFT报文",
+                    "name_en": "SWIFT messaging",
+                    "type": "protocol",
+                    "aliases": ["Swift"],
+                    "ambiguous": True,
+                }
+            ],
+        },
+    )
     with pytest.raises(TaxonomyError):  # swift (the language) is not marked ambiguous
         load_taxonomy(overlay)
-    overlay2 = write(tmp_path / "o2.yaml", {
-        "version": "x",
-        "skills": [{"id": "swift-payments", "name_zh": "SWIFT报文", "name_en": "SWIFT messaging",
-                    "type": "protocol", "aliases": ["Swift"], "ambiguous": True},
-                   {**load_taxonomy().skills["swift"].model_dump(), "ambiguous": True}],
-    })
+    overlay2 = write(
+        tmp_path / "o2.yaml",
+        {
+            "version": "x",
+            "skills": [
+                {
+                    "id": "swift-payments",
+                    "name_zh": "SWIFT报文",
+                    "name_en": "SWIFT messaging",
+                    "type": "protocol",
+                    "aliases": ["Swift"],
+                    "ambiguous": True,
+                },
+                {**load_taxonomy().skills["swift"].model_dump(), "ambiguous": True},
+            ],
+        },
+    )
     tax = load_taxonomy(overlay2)
     assert sorted(s.id for s in tax.resolve("swift")) == ["swift", "swift-payments"]
 
@@ -124,8 +220,10 @@ def test_data_dir_problems_name_file_and_entry(tmp_path):
 
 def test_duplicate_skill_id_across_files_names_both(tmp_path):
     data = copy_data(tmp_path)
-    write(data / "skills" / "zz_extra.yaml", {"skills": [
-        {"id": "python", "name_zh": "蟒蛇", "name_en": "Python again", "type": "language"}]})
+    write(
+        data / "skills" / "zz_extra.yaml",
+        {"skills": [{"id": "python", "name_zh": "蟒蛇", "name_en": "Python again", "type": "language"}]},
+    )
     with pytest.raises(TaxonomyError) as err:
         load_taxonomy(data_dir=data)
     assert "zz_extra.yaml" in str(err.value) and "python" in str(err.value)

@@ -11,16 +11,25 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from skillsignal.core.models import CompetencyMatch, Extraction, OccupationMatch, Posting, SkillMatch
-from storage.base import experience_band, intensity, median, periods, period_start, posted_date, salary_mid
+from storage.base import experience_band, intensity, median, period_start, periods, posted_date, salary_mid
 from storage.filters import PostingFilter
 
 OCCUPATIONS = [("2-02-38-01", "ml"), ("2-02-38-03", "bigdata"), ("2-02-38-09", None), ("other", None)]
 SKILLS = ["python", "pytorch", "spark", "hive", "sql", "docker", "kubernetes", "java"]
-PLACES = [("江苏", "南京", "east"), ("江苏", "苏州", "east"), ("浙江", "杭州", "east"),
-          ("湖北", "武汉", "central"), ("四川", "成都", "west"), ("辽宁", "沈阳", "northeast")]
+PLACES = [
+    ("江苏", "南京", "east"),
+    ("江苏", "苏州", "east"),
+    ("浙江", "杭州", "east"),
+    ("湖北", "武汉", "central"),
+    ("四川", "成都", "west"),
+    ("辽宁", "沈阳", "northeast"),
+]
 #: competency statement ids per occupation (a posting names 0-3 of its occupation's)
-COMPETENCIES = {"2-02-38-01": ["ai.j.1.1", "ai.j.1.5", "ai.m.1.1", "ai.s.3.5"],
-                "2-02-38-03": ["bd.j.4.5", "bd.m.5.2", "bd.j.5.1"], "2-02-38-09": ["ic.j.1.1", "ic.m.1.1"]}
+COMPETENCIES = {
+    "2-02-38-01": ["ai.j.1.1", "ai.j.1.5", "ai.m.1.1", "ai.s.3.5"],
+    "2-02-38-03": ["bd.j.4.5", "bd.m.5.2", "bd.j.5.1"],
+    "2-02-38-09": ["ic.j.1.1", "ic.m.1.1"],
+}
 WORDS = ["机器学习", "数据分析", "大数据平台", "深度学习", "分布式系统", "云计算", "模型训练"]
 START = date(2026, 1, 1)
 
@@ -59,9 +68,14 @@ def generate(n: int = 400, seed: int = 7) -> tuple[list[Posting], dict[str, str]
                 occupation=OccupationMatch(code=occ, name=occ, direction=direction),
                 level=rnd.choice(["初级", "中级", "高级"]),
                 skills=[SkillMatch(id=s, name=s) for s in skills],
-                competencies=[CompetencyMatch(id=c, text=c) for c in comp_rnd.sample(
-                    COMPETENCIES.get(occ, []), comp_rnd.randint(0, len(COMPETENCIES.get(occ, []))))],
-                taxonomy_version="t", extractor_version="e",
+                competencies=[
+                    CompetencyMatch(id=c, text=c)
+                    for c in comp_rnd.sample(
+                        COMPETENCIES.get(occ, []), comp_rnd.randint(0, len(COMPETENCIES.get(occ, [])))
+                    )
+                ],
+                taxonomy_version="t",
+                extractor_version="e",
             )
         postings.append(p)
     dups = {p.id: postings[i - 1].id for i, p in enumerate(postings) if i and rnd.random() < 0.15}
@@ -92,8 +106,19 @@ def matches(p: Posting, flt: PostingFilter) -> bool:
     d = posted_date(p)
     if flt.start and d < flt.start or flt.end and d > flt.end:
         return False
-    for facet in ("occupations", "directions", "levels", "skills", "provinces", "cities", "regions",
-                  "companies", "industries", "education", "sources"):
+    for facet in (
+        "occupations",
+        "directions",
+        "levels",
+        "skills",
+        "provinces",
+        "cities",
+        "regions",
+        "companies",
+        "industries",
+        "education",
+        "sources",
+    ):
         wanted = getattr(flt, facet)
         if wanted and not set(wanted) & set(_field(p, facet)):
             return False
@@ -113,8 +138,13 @@ def _counts(ps: list[Posting], dups: dict[str, str]) -> dict[str, object]:
     n = len(ps)
     d = sum(1 for p in ps if p.id in dups)
     sal = [s for p in ps if p.id not in dups and (s := salary_mid(p)) is not None]
-    return {"unique_postings": n - d, "duplicate_postings": d, "total_postings": n,
-            "posting_intensity": intensity(n, n - d), "median_salary": median(sal)}
+    return {
+        "unique_postings": n - d,
+        "duplicate_postings": d,
+        "total_postings": n,
+        "posting_intensity": intensity(n, n - d),
+        "median_salary": median(sal),
+    }
 
 
 def totals(postings, dups, flt: PostingFilter) -> dict[str, object]:
@@ -156,6 +186,6 @@ def cooccurrence(postings, dups, flt: PostingFilter) -> Counter:
         if p.id not in dups and matches(p, flt):
             skills = sorted(set(_field(p, "skills")))
             for i, a in enumerate(skills):
-                for b in skills[i + 1:]:
+                for b in skills[i + 1 :]:
                     pairs[(a, b)] += 1
     return pairs

@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -83,8 +83,10 @@ class World:
 
 # -- endpoints: (call the API with the filter, compute the answer from the subset) -----------------
 def _query(flt: PostingFilter) -> dict:
-    return {k: (",".join(v) if isinstance(v, list) else str(v))
-            for k, v in flt.model_dump(mode="json", exclude_defaults=True).items()}
+    return {
+        k: (",".join(v) if isinstance(v, list) else str(v))
+        for k, v in flt.model_dump(mode="json", exclude_defaults=True).items()
+    }
 
 
 def _body(flt: PostingFilter, **extra) -> dict:
@@ -107,8 +109,11 @@ def totals_want(w, flt):
 
 
 def timeseries(c, flt, post):
-    r = (_ok(c.post("/v1/timeseries", json=_body(flt, interval="month"))) if post
-         else _ok(c.get("/v1/timeseries", params={**_query(flt), "interval": "month"}))).json()
+    r = (
+        _ok(c.post("/v1/timeseries", json=_body(flt, interval="month")))
+        if post
+        else _ok(c.get("/v1/timeseries", params={**_query(flt), "interval": "month"}))
+    ).json()
     return [(p["period"], p["total_postings"]) for p in r["points"]]
 
 
@@ -121,8 +126,11 @@ def ranking_of(facet: str):
 
     def call(c, flt, post):
         path = f"/v1/rankings/{facet}"
-        r = (_ok(c.post(path, json=_body(flt, limit=50))) if post
-             else _ok(c.get(path, params={**_query(flt), "limit": 50}))).json()
+        r = (
+            _ok(c.post(path, json=_body(flt, limit=50)))
+            if post
+            else _ok(c.get(path, params={**_query(flt), "limit": 50}))
+        ).json()
         return [(b["key"], b["unique_postings"]) for b in r["buckets"]], r["totals"]["total_postings"]
 
     def want(w, flt):
@@ -132,20 +140,28 @@ def ranking_of(facet: str):
 
 
 def ranking_series(c, flt, post):
-    r = (_ok(c.post("/v1/rankings/levels/timeseries", json=_body(flt, limit=3))) if post
-         else _ok(c.get("/v1/rankings/levels/timeseries", params={**_query(flt), "limit": 3}))).json()
+    r = (
+        _ok(c.post("/v1/rankings/levels/timeseries", json=_body(flt, limit=3)))
+        if post
+        else _ok(c.get("/v1/rankings/levels/timeseries", params={**_query(flt), "limit": 3}))
+    ).json()
     return {s["key"]: [(p["period"], p["total_postings"]) for p in s["points"]] for s in r["series"]}
 
 
 def ranking_series_want(w, flt):
     ps = w.subset(flt)
-    return {lvl: w.series([p for p in ps if p.extraction and p.extraction.level == lvl], flt)
-            for lvl, _ in data.ranking(w.postings, w.dups, "levels", flt, "unique_postings", 3)}
+    return {
+        lvl: w.series([p for p in ps if p.extraction and p.extraction.level == lvl], flt)
+        for lvl, _ in data.ranking(w.postings, w.dups, "levels", flt, "unique_postings", 3)
+    }
 
 
 def compare(c, flt, post):
-    r = (_ok(c.post("/v1/skills/compare", json=_body(flt, skills=[SKILL, "hive"]))) if post
-         else _ok(c.get("/v1/skills/compare", params={**_query(flt), "skills": f"{SKILL},hive"}))).json()
+    r = (
+        _ok(c.post("/v1/skills/compare", json=_body(flt, skills=[SKILL, "hive"])))
+        if post
+        else _ok(c.get("/v1/skills/compare", params={**_query(flt), "skills": f"{SKILL},hive"}))
+    ).json()
     return {s["key"]: [(p["period"], p["total_postings"]) for p in s["points"]] for s in r["series"]}
 
 
@@ -156,8 +172,11 @@ def compare_want(w, flt):
 
 def emerging(c, flt, post):
     opts = {"min_count": 1, "alpha": 0.5, "limit": 100}
-    r = (_ok(c.post("/v1/skills/emerging", json=_body(flt, **opts))) if post
-         else _ok(c.get("/v1/skills/emerging", params={**_query(flt), **opts}))).json()
+    r = (
+        _ok(c.post("/v1/skills/emerging", json=_body(flt, **opts)))
+        if post
+        else _ok(c.get("/v1/skills/emerging", params={**_query(flt), **opts}))
+    ).json()
     return r["n_current"], r["n_previous"], {(s["skill_id"], s["current"], s["previous"]) for s in r["skills"]}, r
 
 
@@ -165,9 +184,15 @@ def emerging_want(w, flt, answer):
     """Counts over the windows the answer names (they follow start/end only), from the subset."""
     ps = [p for p in w.subset(flt.model_copy(update={"start": None, "end": None})) if p.id not in w.dups]
     now = [p for p in ps if date.fromisoformat(answer["start"]) <= posted_date(p) <= date.fromisoformat(answer["end"])]
-    before = [p for p in ps if date.fromisoformat(answer["previous_start"]) <= posted_date(p)
-              <= date.fromisoformat(answer["previous_end"])]
-    skills = {(s, len(w.named(now, s)), len(w.named(before, s))) for s in {s.id for p in now if p.extraction for s in p.extraction.skills}}
+    before = [
+        p
+        for p in ps
+        if date.fromisoformat(answer["previous_start"]) <= posted_date(p) <= date.fromisoformat(answer["previous_end"])
+    ]
+    skills = {
+        (s, len(w.named(now, s)), len(w.named(before, s)))
+        for s in {s.id for p in now if p.extraction for s in p.extraction.skills}
+    }
     reported = {s for s in skills if s[0] in {k for k, _, _ in answer["_reported"]}}
     return len(now), len(before), reported
 
@@ -183,8 +208,11 @@ def cooccurrence_want(w, flt):
 
 def skill_demand(c, flt, post):
     r = _ok(c.get(f"/v1/skills/{SKILL}", params=_query(flt))).json()
-    return (r["totals"]["total_postings"], r["totals"]["unique_postings"],
-            {o["code"]: o["unique_postings"] for o in r["top_occupations"]})
+    return (
+        r["totals"]["total_postings"],
+        r["totals"]["unique_postings"],
+        {o["code"]: o["unique_postings"] for o in r["top_occupations"]},
+    )
 
 
 def skill_demand_want(w, flt):
@@ -204,8 +232,11 @@ def skill_series_want(w, flt):
 
 
 def search(c, flt, post):
-    r = (_ok(c.post("/v1/postings/search", json=_body(flt, size=50))) if post
-         else _ok(c.get("/v1/postings/search", params={**_query(flt), "size": 50}))).json()
+    r = (
+        _ok(c.post("/v1/postings/search", json=_body(flt, size=50)))
+        if post
+        else _ok(c.get("/v1/postings/search", params={**_query(flt), "size": 50}))
+    ).json()
     return r["total"], {h["id"] for h in r["items"]}
 
 
@@ -215,8 +246,11 @@ def search_want(w, flt, answer):
 
 
 def export_series(c, flt, post):
-    res = (_ok(c.post("/v1/exports/series", json=_body(flt, dimensions=["level"], interval="month"))) if post
-           else _ok(c.get("/v1/exports/series", params={**_query(flt), "dimensions": "level", "interval": "month"})))
+    res = (
+        _ok(c.post("/v1/exports/series", json=_body(flt, dimensions=["level"], interval="month")))
+        if post
+        else _ok(c.get("/v1/exports/series", params={**_query(flt), "dimensions": "level", "interval": "month"}))
+    )
     got: dict[str, int] = defaultdict(int)
     for row in csv.DictReader(io.StringIO(res.text)):
         got[row["level"]] += int(row["count"])

@@ -43,8 +43,10 @@ def test_totals_are_not_trivial(backend, dataset):
 @pytest.mark.parametrize("name", ["all", "window", "occupation", "skills+level", "empty"])
 def test_timeseries(backend, dataset, name, interval):
     postings, dups = dataset
-    got = [(p.period, p.unique_postings, p.duplicate_postings, p.total_postings)
-           for p in backend.timeseries(FILTERS[name], interval)]
+    got = [
+        (p.period, p.unique_postings, p.duplicate_postings, p.total_postings)
+        for p in backend.timeseries(FILTERS[name], interval)
+    ]
     assert got == data.timeseries(postings, dups, FILTERS[name], interval)
 
 
@@ -54,7 +56,8 @@ def test_rankings(backend, dataset, facet, name):
     postings, dups = dataset
     got = backend.ranking(facet, FILTERS[name], metric="unique_postings", limit=5)
     assert [(b.key, b.value) for b in got.buckets] == data.ranking(
-        postings, dups, facet, FILTERS[name], "unique_postings", 5)
+        postings, dups, facet, FILTERS[name], "unique_postings", 5
+    )
     assert got.totals.total_postings == data.totals(postings, dups, FILTERS[name])["total_postings"]
 
 
@@ -77,8 +80,9 @@ def test_ranking_timeseries(backend, dataset, facet):
     assert [s.key for s in got.series] == top
     for s in got.series:
         sub = flt.model_copy(update={facet: [s.key]})
-        assert [(p.period, p.unique_postings, p.duplicate_postings, p.total_postings) for p in s.points] == \
-            data.timeseries(postings, dups, sub, "week")
+        assert [
+            (p.period, p.unique_postings, p.duplicate_postings, p.total_postings) for p in s.points
+        ] == data.timeseries(postings, dups, sub, "week")
     chosen = backend.ranking_timeseries(facet, flt, "month", keys=["nonexistent", top[0]])
     assert [s.key for s in chosen.series] == ["nonexistent", top[0]]
     assert all(p.total_postings == 0 for p in chosen.series[0].points)
@@ -96,8 +100,9 @@ def test_competency_rankings_and_series(backend, dataset):
     assert [s.key for s in series.series] == [k for k, _ in want[:2]]
     for s in series.series:
         naming = [p for p in postings if s.key in data._field(p, "competencies")]
-        assert [(p.period, p.unique_postings, p.duplicate_postings, p.total_postings) for p in s.points] == \
-            data.timeseries(naming, dups, flt, "week")
+        assert [
+            (p.period, p.unique_postings, p.duplicate_postings, p.total_postings) for p in s.points
+        ] == data.timeseries(naming, dups, flt, "week")
 
 
 @pytest.mark.parametrize("name", ["all", "occupation"])

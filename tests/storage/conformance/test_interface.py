@@ -15,9 +15,26 @@ from storage.base import PostingIndex, posted_date
 
 #: the methods callers outside storage/ use (pipeline, dedup, CLI, health); the Protocol must declare them
 CALLED_OUTSIDE_STORAGE = {
-    "index_postings", "save_extractions", "set_duplicates", "refresh", "close", "get_posting", "iter_postings",
-    "fingerprints", "date_range", "stats", "check_integrity", "count_postings", "count_by", "totals",
-    "timeseries", "ranking", "ranking_timeseries", "search_postings", "skill_cooccurrence", "export_series",
+    "index_postings",
+    "save_extractions",
+    "set_duplicates",
+    "refresh",
+    "close",
+    "get_posting",
+    "iter_postings",
+    "fingerprints",
+    "date_range",
+    "stats",
+    "check_integrity",
+    "count_postings",
+    "count_by",
+    "totals",
+    "timeseries",
+    "ranking",
+    "ranking_timeseries",
+    "search_postings",
+    "skill_cooccurrence",
+    "export_series",
 }
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,11 +60,13 @@ def test_backend_implements_every_protocol_method(backend):
         for i, p in enumerate(want.parameters.values()):
             assert i < len(params), f"{type(backend).__name__}.{name} lacks parameter {p.name}"
             q = params[i]
-            assert (q.name, q.kind, q.default) == (p.name, p.kind, p.default), \
+            assert (q.name, q.kind, q.default) == (p.name, p.kind, p.default), (
                 f"{type(backend).__name__}.{name}: parameter {q} where the Protocol has {p}"
-        extra = params[len(want.parameters):]
-        assert all(q.default is not inspect.Parameter.empty for q in extra), \
+            )
+        extra = params[len(want.parameters) :]
+        assert all(q.default is not inspect.Parameter.empty for q in extra), (
             f"{type(backend).__name__}.{name} requires parameters the Protocol does not pass: {extra}"
+        )
     assert isinstance(backend.backend_name, str)
     assert backend.path is None or Path(backend.path).exists()
 
