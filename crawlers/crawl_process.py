@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from scrapy.crawler import CrawlerProcess
 
 from skillsignal.core.config import Settings
 from skillsignal.core.state_files import StoreError
+
+from .middlewares import blocked_domains
+from .seen import SeenStore
+from .settings import build_settings
+from .spiders.jobposting import JobPostingSpider
 
 log = logging.getLogger("crawlers.crawl")
 
@@ -98,13 +104,6 @@ def reset_scheduler_state(job_dir: Path) -> None:
 
 
 def crawl(cfg: CrawlConfig) -> dict[str, Any]:
-    from scrapy.crawler import CrawlerProcess
-
-    from .middlewares import blocked_domains
-    from .seen import SeenStore
-    from .settings import build_settings
-    from .spiders.jobposting import JobPostingSpider
-
     settings = Settings(**cfg.settings)
     settings.ensure_dirs()
     job_dir = settings.crawl_dir / cfg.job

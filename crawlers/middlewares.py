@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
@@ -262,8 +263,6 @@ class RunDupeFilter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
-        from scrapy.dupefilters import RFPDupeFilter
-
         return RFPDupeFilter(
             path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter
         )

@@ -15,6 +15,7 @@ import typer
 from skillsignal.core.models import LEVELS
 from skillsignal.core.text import normalize_term
 
+from .coverage import coverage_report
 from .loader import Taxonomy, TaxonomyError, load_taxonomy
 from .models import Occupation, Skill
 
@@ -232,8 +233,6 @@ def coverage_cmd(
     show_missing: int = typer.Option(30, "--missing", help="How many unresolved strings to list."),
 ) -> None:
     """Share of the gold hard-skill strings that resolve to a skill (name or alias; 'A/B' when both do)."""
-    from .coverage import coverage_report
-
     report = coverage_report(gold, _load(overlay))
     typer.echo(f"coverage {report.resolved}/{report.total} = {report.ratio:.3f}")
     if report.missing and show_missing:

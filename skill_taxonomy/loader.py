@@ -9,10 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from skillsignal.core.text import normalize_term
 
 from .models import Occupation, Overlay, Skill, SkillFile
+from .validate import validate_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,6 @@ def _read_yaml(path: Path) -> object:
 
 
 def _parse(model, data: object, path: Path):
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -191,8 +191,6 @@ def load_taxonomy(overlay: Path | str | None = None, data_dir: Path = DATA_DIR, 
 
     taxonomy = Taxonomy(version=version, occupations=occupations, skills=skills, sources=sources)
     if validate:
-        from .validate import validate_taxonomy
-
         problems = validate_taxonomy(taxonomy)
         if problems:
             raise TaxonomyError(

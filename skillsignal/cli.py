@@ -1,17 +1,22 @@
-"""The ``skillsignal`` command line. Heavy modules are imported inside each command so that
-``--help`` answers at once."""
+"""The ``skillsignal`` command line. The stages (spaCy, the model, Scrapy, the server) are imported
+inside the command that needs them, marked ``# lazy``, so that ``--help`` answers at once."""
 
 from __future__ import annotations
 
 import functools
 import json
 import logging
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import typer
 
+from skill_taxonomy.cli import app as taxonomy_app
+
 from .core.config import get_settings
+from .progress import progress_bar
 
 app = typer.Typer(
     help=(
@@ -41,8 +46,6 @@ def main(
     ),
 ) -> None:
     if data_dir is not None:
-        import os
-
         os.environ["SKILLSIGNAL_DATA_DIR"] = str(data_dir)
         get_settings.cache_clear()
     _setup_logging(verbose)
@@ -65,10 +68,8 @@ def _clear_errors(command):
 
     @functools.wraps(command)
     def run(*args, **kwargs):
-        import sqlite3
-
-        from crawlers.runner import CrawlError
-        from storage import StoreError, corrupt_error, is_corruption
+        from crawlers.runner import CrawlError  # lazy: keeps `skillsignal --help` fast
+        from storage import StoreError, corrupt_error, is_corruption  # lazy: keeps `skillsignal --help` fast
 
         try:
             return command(*args, **kwargs)
@@ -94,7 +95,7 @@ def demo(
     """Run the whole pipeline on the bundled demo job board: serve the board on 127.0.0.1, crawl it
     with the Scrapy spider, extract, index into SQLite, start the API and print the URLs to open.
     Re-running it updates the same records (no double counting)."""
-    from .demo_job import run_demo
+    from .demo_job import run_demo  # lazy: keeps `skillsignal --help` fast
 
     try:
         run_demo(get_settings(), detach=detach, port=port)
@@ -113,7 +114,7 @@ def crawl(
 ) -> None:
     """Crawl JobPosting sites with the Scrapy spider; every posting is stored, extracted and indexed.
     State is kept under <data_dir>/crawl, so an interrupted crawl resumes."""
-    from crawlers.runner import run_crawl
+    from crawlers.runner import run_crawl  # lazy: keeps `skillsignal --help` fast
 
     stats = run_crawl(urls, settings=get_settings(), polite=polite, max_requests=max_requests)
     typer.echo(stats.model_dump_json(indent=2))
@@ -131,10 +132,9 @@ def ingest(
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
     same file twice leaves each posting once."""
-    from crawlers.importers import MappingError, estimate_records, import_file
+    from crawlers.importers import MappingError, estimate_records, import_file  # lazy: keeps `skillsignal --help` fast
 
-    from .pipeline import IngestPipeline
-    from .progress import progress_bar
+    from .pipeline import IngestPipeline  # lazy: keeps `skillsignal --help` fast
 
     try:
         records = import_file(path, mapping, source=source)
@@ -153,7 +153,7 @@ def ingest(
                 yield item
 
     if extract:
-        pipeline.extractor  # load the model before the bar starts counting
+        _ = pipeline.extractor  # load the model before the bar starts counting
     with progress_bar("ingest", total=estimate_records(path)) as bar:
         stats = pipeline.process(good_postings(), progress=bar.advance)
     pipeline.close()
@@ -175,9 +175,7 @@ def extract(
 ) -> None:
     """Extract occupation, level, skills, competencies and new terms from a JSONL file, without storing.
     A line that cannot be processed gets an "error" field and the run goes on."""
-    from nlp.batch import extract_jsonl
-
-    from .progress import progress_bar
+    from nlp.batch import extract_jsonl  # lazy: keeps `skillsignal --help` fast
 
     with progress_bar("extract", total=_count_lines(input), unit="lines") as bar:
         stats = extract_jsonl(input, output, settings=get_settings(), use_embeddings=embeddings, progress=bar.advance)
@@ -190,13 +188,14 @@ def reprocess(
     only_missing: bool = typer.Option(False, help="Only postings never extracted (e.g. after a crash)."),
 ) -> None:
     """Re-run extraction over the stored postings (after a taxonomy or extractor change)."""
-    from .pipeline import IngestPipeline
-    from .progress import progress_bar
+    from .pipeline import IngestPipeline  # lazy: keeps `skillsignal --help` fast
 
     pipeline = IngestPipeline(get_settings())
     counts = pipeline.store.stats()
-    total = counts["postings"] - (counts["extracted"] if only_missing else 0)
-    pipeline.extractor  # load the model before the bar starts counting
+    postings, extracted = counts["postings"], counts["extracted"]
+    assert isinstance(postings, int) and isinstance(extracted, int), "every backend counts postings as int"
+    total = postings - (extracted if only_missing else 0)
+    _ = pipeline.extractor  # load the model before the bar starts counting
     with progress_bar("reprocess", total=total) as bar:
         stats = pipeline.reprocess(only_unextracted=only_missing, progress=bar.advance)
     pipeline.close()
@@ -210,9 +209,9 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default SKILLSIGNAL_API_PORT, 8000)."),
 ) -> None:
     """Serve the query API (OpenAPI docs at /docs) in the foreground."""
-    import uvicorn
+    import uvicorn  # lazy: keeps `skillsignal --help` fast
 
-    from .server import build_app
+    from .server import build_app  # lazy: keeps `skillsignal --help` fast
 
     settings = get_settings()
     uvicorn.run(
@@ -223,7 +222,7 @@ def serve(
 @app.command()
 def stop() -> None:
     """Stop an API server that `skillsignal demo` left running in the background."""
-    from .daemon import stop_background_server
+    from .daemon import stop_background_server  # lazy: keeps `skillsignal --help` fast
 
     stopped = stop_background_server(get_settings())
     typer.echo("stopped the background API server" if stopped else "no background API server was running")
@@ -233,18 +232,12 @@ def stop() -> None:
 @_clear_errors
 def stats() -> None:
     """Print what the store holds: postings, extracted, errors, duplicates."""
-    from storage import open_store
+    from storage import open_store  # lazy: keeps `skillsignal --help` fast
 
     typer.echo(json.dumps(open_store(get_settings()).stats(), ensure_ascii=False, indent=2))
 
 
-def _mount_taxonomy() -> None:
-    from skill_taxonomy.cli import app as taxonomy_app
-
-    app.add_typer(taxonomy_app, name="taxonomy", help="Validate, inspect and search the skill taxonomy.")
-
-
-_mount_taxonomy()
+app.add_typer(taxonomy_app, name="taxonomy", help="Validate, inspect and search the skill taxonomy.")
 
 
 if __name__ == "__main__":  # pragma: no cover

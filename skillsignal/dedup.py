@@ -32,6 +32,7 @@ Incremental, re-run safe
 
 from __future__ import annotations
 
+import argparse
 import logging
 import re
 import sqlite3
@@ -41,18 +42,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from storage import PostingIndex, open_store
+
+from .core.config import Settings, get_settings
 from .core.models import Posting
 from .core.text import char_bigrams, normalize_alnum
-
-if TYPE_CHECKING:
-    from storage import PostingIndex
-
-    from .core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +193,6 @@ class Deduper:
         path = store.path
         if path is None:
             if settings is None:
-                from .core.config import get_settings
-
                 settings = get_settings()
             path = Path(settings.data_dir) / "dedup.sqlite3"
         return cls(store, path, **kw)
@@ -242,6 +238,12 @@ class Deduper:
         if e.dup_of:
             self._members.get(e.dup_of, set()).discard(pid)
 
+    def _loaded(self) -> tuple[dict[str, Entry], MinHashLSH]:
+        """The signatures and their LSH index, loaded from the store's file on first use."""
+        entries = self._load()
+        assert self._lsh is not None, "_load builds the index with the signatures"
+        return entries, self._lsh
+
     # -- matching ------------------------------------------------------------------------
     def _alike(self, a: Entry, b: Entry) -> bool:
         if not (companies_agree(a.company, b.company) and titles_alike(a.title, b.title)):
@@ -249,10 +251,10 @@ class Deduper:
         return a.fingerprint == b.fingerprint or a.sig.jaccard(b.sig) >= self.threshold
 
     def _neighbours(self, pid: str) -> set[str]:
-        entries = self._entries
+        entries, lsh = self._loaded()
         e = entries[pid]
         found = set(self._by_fp.get(e.fingerprint, ()))
-        found.update(self._lsh.query(e.sig))
+        found.update(lsh.query(e.sig))
         found.discard(pid)
         return {q for q in found if self._alike(e, entries[q])}
 
@@ -274,7 +276,7 @@ class Deduper:
     def _update(self, postings: Iterable[Posting]) -> DedupStats:
         stats = DedupStats()
         started = time.perf_counter()
-        entries = self._load()
+        entries, lsh = self._loaded()
         affected: set[str] = set()
         fresh: dict[str, Entry] = {}
         for p in postings:
@@ -288,7 +290,7 @@ class Deduper:
                     affected.add(old.dup_of)
                     affected.update(self._members.get(old.dup_of, ()))
                 self._unindex(p.id, old)
-                self._lsh.remove(p.id)
+                lsh.remove(p.id)
                 del entries[p.id]
             same = next(iter(self._by_fp.get(p.fingerprint, ())), None)
             if same is not None:
@@ -305,7 +307,7 @@ class Deduper:
                 old.dup_of if old is not None else None,
             )
             entries[p.id] = e
-            self._lsh.insert(p.id, sig, check_duplication=False)
+            lsh.insert(p.id, sig, check_duplication=False)
             self._index(p.id, e)
             fresh[p.id] = e
             affected.add(p.id)
@@ -323,7 +325,7 @@ class Deduper:
         return stats
 
     def _recluster(self, affected: set[str]) -> dict[str, str | None]:
-        entries = self._entries
+        entries, _ = self._loaded()
         changes: dict[str, str | None] = {}
         done: set[str] = set()
         for pid in sorted(affected):
@@ -343,7 +345,7 @@ class Deduper:
         return changes
 
     def _save(self, ids: Iterable[str]) -> None:
-        entries = self._entries
+        entries, _ = self._loaded()
         rows = [
             (pid, e.fingerprint, e.sig.hashvalues.tobytes(), e.title, e.company, e.posted, e.dup_of)
             for pid in ids
@@ -413,12 +415,6 @@ def dedup_store(store: PostingIndex, settings: Settings | None = None, rebuild: 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m skillsignal.dedup [--rebuild]``: mark near-duplicates over the whole store."""
-    import argparse
-
-    from storage import open_store
-
-    from .core.config import get_settings
-
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--rebuild", action="store_true", help="forget stored signatures and marks first")
     args = parser.parse_args(argv)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import logging
 import os
 
+import uvicorn
+
+from crawlers.runner import run_crawl
+from storage import open_store
+
 from .core.config import Settings
+from .daemon import start_background_server, stop_background_server
+from .demo.board import DemoBoard
+from .server import build_app
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +23,6 @@ DEMO_BOARD_PORT = int(os.environ.get("SKILLSIGNAL_DEMO_BOARD_PORT", "8765"))
 
 
 def run_demo(settings: Settings, *, detach: bool = True, port: int | None = None) -> None:
-    from crawlers.runner import run_crawl
-    from storage import open_store
-
-    from .daemon import start_background_server, stop_background_server
-    from .demo.board import DemoBoard
-
     settings.ensure_dirs()
     port = port or settings.api_port
     stop_background_server(settings)  # a previous demo's server; it is restarted below
@@ -45,10 +47,6 @@ def run_demo(settings: Settings, *, detach: bool = True, port: int | None = None
         _print_urls(url)
         print("\nThe API keeps running in the background; stop it with: skillsignal stop")
     else:
-        import uvicorn
-
-        from .server import build_app
-
         _print_urls(f"http://{settings.api_host}:{port}")
         uvicorn.run(build_app(settings), host=settings.api_host, port=port, log_level="warning")
 

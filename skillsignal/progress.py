@@ -18,6 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Protocol
 
+from rich.console import Console
+from rich.file_proxy import FileProxy
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
 
 class Bar(Protocol):
     def advance(self, n: int = 1) -> None: ...
@@ -28,7 +43,7 @@ class _NoBar:
         return None
 
 
-def wants_progress(stream: IO | None = None) -> bool:
+def wants_progress(stream: IO[str] | None = None) -> bool:
     """Whether to draw a bar on ``stream`` (stderr by default): only on a terminal, and not on
     one that says it cannot draw (``TERM=dumb``)."""
     stream = sys.stderr if stream is None else stream
@@ -39,8 +54,18 @@ def wants_progress(stream: IO | None = None) -> bool:
     return bool(tty) and os.environ.get("TERM", "") != "dumb"
 
 
+class RateColumn(ProgressColumn):
+    """Units per second (the mean after the first step, where rich has no speed yet)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:  # one step so far: the mean
+            speed = task.completed / task.elapsed
+        return Text(("-" if speed is None else f"{speed:,.1f}") + f" {task.fields['unit']}/s")
+
+
 class _RichBar:
-    def __init__(self, progress, task) -> None:
+    def __init__(self, progress: Progress, task: TaskID) -> None:
         self.progress = progress
         self.task = task
 
@@ -50,33 +75,13 @@ class _RichBar:
 
 @contextmanager
 def progress_bar(
-    description: str, total: int | None, unit: str = "postings", stream: IO | None = None
+    description: str, total: int | None, unit: str = "postings", stream: IO[str] | None = None
 ) -> Iterator[Bar]:
     """A bar counting ``unit`` up to ``total`` (None: unknown, then no time left is shown)."""
     stream = sys.stderr if stream is None else stream
     if not wants_progress(stream):
         yield _NoBar()
         return
-    from rich.console import Console
-    from rich.file_proxy import FileProxy
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            if speed is None and task.completed and task.elapsed:  # one step so far: the mean
-                speed = task.completed / task.elapsed
-            return Text(("-" if speed is None else f"{speed:,.1f}") + f" {task.fields['unit']}/s")
-
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from skillsignal.core.models import LEVELS, REGIONS, Level, Region
@@ -40,7 +41,7 @@ NonNegative = Annotated[float, Field(ge=0), JSON_NUMBER]
 
 #: JSON-schema mark on the occupation-code lists: the API's OpenAPI document replaces it with the
 #: codes of the taxonomy it serves (``api.openapi``); storage itself takes any code.
-OCCUPATION_CODES_MARK = {"x-skillsignal-values": "occupation-codes"}
+OCCUPATION_CODES_MARK: JsonDict = {"x-skillsignal-values": "occupation-codes"}
 
 
 # The one declaration of the filter: a JSON body's ``filter`` is this model, and the API derives its GET

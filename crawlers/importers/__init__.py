@@ -22,6 +22,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, record_to_posting
 
@@ -136,8 +138,6 @@ def estimate_records(path: Path | str) -> int | None:
     fmt = FORMATS.get(path.suffix.lower())
     try:
         if fmt == "xlsx":
-            from openpyxl import load_workbook
-
             wb = load_workbook(path, read_only=True)
             try:
                 rows = wb.worksheets[0].max_row

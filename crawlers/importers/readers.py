@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS
 
 from .encoding import decoded_lines
@@ -118,8 +120,6 @@ def _cell(value: Any) -> Any:
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
-    from openpyxl import load_workbook
-
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb[sheet] if sheet else wb.worksheets[0]

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import extruct
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
@@ -169,8 +170,6 @@ class JobPostingSpider(scrapy.Spider):
         """JSON-LD blocks (each on its own, so one bad block loses only itself) and microdata."""
         yield from self._jsonld_blocks(response)
         if "itemtype" in response.text:
-            import extruct
-
             try:
                 data = extruct.extract(response.text, base_url=response.url, syntaxes=["microdata"], uniform=True)
             except Exception as exc:

@@ -22,10 +22,15 @@ import argparse
 import json
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from pathlib import Path
+
+import jieba
+
+from skill_taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +92,6 @@ def latin_terms(text: str) -> set[str]:
 
 
 def cjk_terms(text: str) -> set[str]:
-    import jieba
-
     terms: set[str] = set()
     for m in CUE_RE.finditer(text):
         window = text[m.end() : m.end() + WINDOW]
@@ -128,8 +131,6 @@ def main(argv: list[str] | None = None) -> None:
 
     known = None
     if args.unknown_only:
-        from skill_taxonomy import load_taxonomy
-
         known = load_taxonomy(validate=False)
 
     rows: list[tuple[str, str, int]] = []
@@ -147,8 +148,6 @@ def main(argv: list[str] | None = None) -> None:
         args.output.write_text(out, encoding="utf-8")
         log.info("wrote %d rows to %s", len(rows), args.output)
     else:
-        import sys
-
         sys.stdout.write(out)
 
 

@@ -9,6 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import elastic_transport
+import elasticsearch
+import elasticsearch.helpers
+import opensearchpy
+import opensearchpy.helpers
+
 from .index import SearchIndex
 
 
@@ -28,9 +34,6 @@ class OpenSearchIndex(SearchIndex):
     backend_name = "opensearch"
 
     def __init__(self, client: Any, alias: str = "skillsignal-postings", **kwargs: Any):
-        import opensearchpy
-        import opensearchpy.helpers
-
         self._helpers = opensearchpy.helpers
         self._not_found = (opensearchpy.NotFoundError,)
         self._transport_errors = (opensearchpy.TransportError, opensearchpy.ImproperlyConfigured)
@@ -40,10 +43,8 @@ class OpenSearchIndex(SearchIndex):
     def connect(
         cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0, **kwargs: Any
     ) -> OpenSearchIndex:
-        from opensearchpy import OpenSearch
-
         host, auth = split_credentials(url)
-        client = OpenSearch(hosts=[host], http_auth=auth, timeout=timeout, http_compress=True)
+        client = opensearchpy.OpenSearch(hosts=[host], http_auth=auth, timeout=timeout, http_compress=True)
         return cls(client, alias, **kwargs)
 
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
@@ -58,10 +59,6 @@ class ElasticsearchIndex(SearchIndex):
     backend_name = "elasticsearch"
 
     def __init__(self, client: Any, alias: str = "skillsignal-postings", **kwargs: Any):
-        import elastic_transport
-        import elasticsearch
-        import elasticsearch.helpers
-
         self._helpers = elasticsearch.helpers
         self._not_found = (elasticsearch.NotFoundError,)
         self._transport_errors = (elasticsearch.ApiError, elastic_transport.TransportError)
@@ -77,13 +74,11 @@ class ElasticsearchIndex(SearchIndex):
         client_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> ElasticsearchIndex:
-        from elasticsearch import Elasticsearch
-
         host, auth = split_credentials(url)
         options: dict[str, Any] = {"request_timeout": timeout, **(client_options or {})}
         if auth:
             options["basic_auth"] = auth
-        return cls(Elasticsearch(host, **options), alias, **kwargs)
+        return cls(elasticsearch.Elasticsearch(host, **options), alias, **kwargs)
 
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
         extra: dict[str, Any] = {"refresh": refresh} if refresh else {}

@@ -4,6 +4,7 @@ and search hit -> :class:`PostingHit`."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,8 +47,6 @@ def to_document(
 def query_phrases(query: str) -> list[str]:
     """One phrase per whitespace-separated term: its jieba word tokens joined by U+200B (the
     SQLite FTS semantics: every term must occur as a token phrase). Empty when nothing is searchable."""
-    import unicodedata
-
     phrases = []
     for term in unicodedata.normalize("NFKC", query).split():
         tokens = [t for t in fts.segment(term).split(fts.SEP) if _WORD.search(t)]
