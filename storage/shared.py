@@ -16,20 +16,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from skillsignal.core.models import Extraction, Posting, SkillMatch
+from skillsignal.core.models import Extraction, Posting
 from skillsignal.core.state_files import StoreError
 
 from .base import (
     CursorError,
     PeriodCounts,
     check_series_size,
-    experience_band,
     intensity,
     keyed_series,
     period_count,
     periods,
-    posted_date,
-    salary_mid,
     totals_from_counts,
     zero_filled,
 )
@@ -52,7 +49,7 @@ from .results import (
     Totals,
 )
 
-#: facet (other than skills and competencies) -> the derived value of :func:`posting_values` it groups by
+#: facet (other than skills and competencies) -> the derived value of :func:`storage.values.posting_values` it groups by
 FACET_VALUES: dict[str, str] = {
     "occupations": "occupation",
     "directions": "direction",
@@ -72,48 +69,6 @@ EXPORT_VALUES: dict[str, str] = {d: d for d in EXPORT_DIMENSIONS if d != "skill"
 KeyedPeriodCounts = dict[tuple[str, date], tuple[int, int]]
 #: export dimension values -> period start -> (total, duplicate) postings
 SeriesCounts = dict[tuple[Any, ...], dict[date, tuple[int, int]]]
-
-
-def posting_values(p: Posting) -> dict[str, Any]:
-    """The scalar values every backend indexes for a posting (filters and facets read them)."""
-    ext = p.extraction
-    return {
-        "id": p.id,
-        "source": p.source,
-        "url": p.url,
-        "title": p.title,
-        "company": p.company,
-        "province": p.location.province,
-        "city": p.location.city,
-        "district": p.location.district,
-        "region": p.location.region,
-        "industry": p.industry,
-        "education": p.education.level,
-        "experience_min": p.experience.years_min,
-        "experience_band": experience_band(p.experience.years_min),
-        "salary_min": p.salary.min,
-        "salary_max": p.salary.max,
-        "salary_mid": salary_mid(p),
-        "posted_date": posted_date(p).isoformat(),
-        "fingerprint": p.fingerprint,
-        "occupation": ext.occupation.code if ext else None,
-        "direction": ext.occupation.direction if ext else None,
-        "level": ext.level if ext else None,
-        "taxonomy_version": ext.taxonomy_version if ext else None,
-    }
-
-
-def unique_skills(ext: Extraction | None) -> list[SkillMatch]:
-    """The skills an extraction names, the first of each id (a posting counts once per skill)."""
-    seen: dict[str, SkillMatch] = {}
-    for s in ext.skills if ext else []:
-        seen.setdefault(s.id, s)
-    return list(seen.values())
-
-
-def competency_ids(ext: Extraction | None) -> list[str]:
-    """The competency statement ids an extraction lists, each once, in order."""
-    return list(dict.fromkeys(c.id for c in ext.competencies)) if ext else []
 
 
 # -- checks ----------------------------------------------------------------------------------------

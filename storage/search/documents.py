@@ -12,7 +12,7 @@ from skillsignal.core.models import Posting
 
 from .. import fts
 from ..results import Highlight, PostingHit
-from ..shared import competency_ids, posting_values, unique_skills
+from ..values import competency_ids, posting_values, unique_skills
 
 _WORD = re.compile(r"\w", re.UNICODE)
 

@@ -10,48 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..values import POSTING_VALUE_FIELDS
+
 TEMPLATE_FILE = Path(__file__).with_name("index_template.json")
 
-#: top-level mapping fields every document carries (the document builder writes exactly these)
-DOCUMENT_FIELDS = frozenset(
-    {
-        "id",
-        "source",
-        "url",
-        "title",
-        "title_seg",
-        "title_cjk",
-        "body_seg",
-        "body_cjk",
-        "company",
-        "province",
-        "city",
-        "district",
-        "region",
-        "industry",
-        "education",
-        "experience_min",
-        "experience_band",
-        "salary_min",
-        "salary_max",
-        "salary_mid",
-        "posted_date",
-        "crawled_at",
-        "fingerprint",
-        "dup_of",
-        "is_dup",
-        "occupation",
-        "direction",
-        "level",
-        "taxonomy_version",
-        "has_error",
-        "skill_ids",
-        "skills",
-        "competency_ids",
-        "updated_at",
-        "doc",
-    }
-)
+#: top-level mapping fields every document carries (the document builder writes exactly these):
+#: the shared posting values, then the search fields, marks and the posting itself
+DOCUMENT_FIELDS = frozenset(POSTING_VALUE_FIELDS) | {
+    *("title_seg", "title_cjk", "body_seg", "body_cjk", "crawled_at", "dup_of", "is_dup", "has_error"),
+    *("skill_ids", "skills", "competency_ids", "updated_at", "doc"),
+}
 
 
 class IndexTemplate(BaseModel):

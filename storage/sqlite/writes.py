@@ -11,38 +11,15 @@ from skillsignal.core.models import Posting
 
 from .. import fts
 from ..base import posted_date
-from ..shared import competency_ids, posting_values, unique_skills
+from ..values import POSTING_VALUE_FIELDS, competency_ids, posting_values, unique_skills
 from .connection import SQLiteConnection
 from .sql import LINK_COPIED, SQL_COLUMNS, day_number, month_number
 
+#: the columns of a ``postings`` row: the shared posting values under their SQL names, then the
+#: day and month numbers, the error, the posting itself and the write time
 _ROW_COLUMNS = (
-    "id",
-    "source",
-    "url",
-    "title",
-    "company",
-    "province",
-    "city",
-    "district",
-    "region",
-    "industry",
-    "education_level",
-    "experience_min",
-    "experience_band",
-    "salary_min",
-    "salary_max",
-    "salary_mid",
-    "posted_date",
-    "day",
-    "month",
-    "fingerprint",
-    "occupation_code",
-    "occupation_direction",
-    "level",
-    "taxonomy_version",
-    "extraction_error",
-    "doc",
-    "updated_at",
+    *(SQL_COLUMNS.get(field, field) for field in POSTING_VALUE_FIELDS),
+    *("day", "month", "extraction_error", "doc", "updated_at"),
 )
 
 
