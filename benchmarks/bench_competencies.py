@@ -211,7 +211,8 @@ def collect(args, gold, records, by_post):
     return extractor, items
 
 
-def decide(matcher, stmts, prob, threshold: float, max_per: int) -> list[tuple[int, int, float]]:
+def decide(matcher, stmts, prob, threshold: float, max_per: int, same_work: bool = False
+           ) -> list[tuple[int, int, float]]:
     """(sentence, statement, p) kept: the rule of CompetencyMatcher._decide_learned."""
     out = []
     if not stmts:
@@ -223,20 +224,34 @@ def decide(matcher, stmts, prob, threshold: float, max_per: int) -> list[tuple[i
         for j in order:
             if prob[i, j] < threshold or len(kept) >= max_per:
                 break
-            if all(rivals[j, k] for k in kept):
+            if same_work or all(rivals[j, k] for k in kept):
                 kept.append(j)
         out += [(i, j, float(prob[i, j])) for j in kept]
     return out
+
+
+def feature_names(args, uses_embeddings: bool) -> list[str]:
+    """``--features base``: the first learned model's features; ``extended`` adds the statement's
+    place among the sentence's candidates, the sentence's own signals (the 'none' gate) and the
+    function-title overlap. The cosine features only with embeddings."""
+    from nlp.competencies import EMBEDDING_FEATURES, FEATURES
+
+    if args.features == "base":
+        names = list(LEXICAL_FEATURES) + (["cosine", "cosine_margin"] if uses_embeddings else [])
+    else:
+        names = [f for f in FEATURES if uses_embeddings or f not in EMBEDDING_FEATURES]
+    return names
 
 
 def cross_validate(args, gold, records, by_post) -> None:
     from nlp.competencies import FEATURES
 
     extractor, items = collect(args, gold, records, by_post)
-    names = list(FEATURES) if extractor.uses_embeddings else list(LEXICAL_FEATURES)
+    names = feature_names(args, extractor.uses_embeddings)
     idx = [FEATURES.index(f) for f in names]
     ranked = sorted(items, key=lambda it: hashlib.sha1(it["pid"].encode()).hexdigest())
     fold_of = {it["pid"]: r % args.folds for r, it in enumerate(ranked)}
+    matcher = extractor.resources.matcher
 
     def pairs(its, setting="gold"):
         xs, ys = [], []
@@ -247,19 +262,56 @@ def cross_validate(args, gold, records, by_post) -> None:
                 ys.append(y[train].reshape(-1))
         return np.vstack(xs), np.concatenate(ys)
 
-    probs = {"gold": {}, "predicted": {}}
-    for k in range(args.folds):
-        x, y = pairs([it for it in items if fold_of[it["pid"]] != k])
-        coef, b = fit_logistic(x, y)
-        for it in items:
-            if fold_of[it["pid"]] != k:
+    def out_of_fold(its, folds: int, fold) -> dict[str, dict[str, np.ndarray | None]]:
+        """p of every (sentence, candidate) of ``its``, each posting by the model fitted on the
+        other folds (pairs of the gold occupation)."""
+        probs: dict[str, dict] = {"gold": {}, "predicted": {}}
+        for k in range(folds):
+            x, y = pairs([it for it in its if fold(it) != k])
+            coef, b = fit_logistic(x, y, args.l2)
+            for it in its:
+                if fold(it) != k:
+                    continue
+                for setting in probs:
+                    stmts, xx, _, _ = it[setting]
+                    probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
+        return probs
+
+    def predictions(its, probs, setting, t):
+        preds = []
+        for it in its:
+            stmts, *_ = it[setting]
+            prob = probs[setting].get(it["pid"])
+            if prob is None:
                 continue
-            for setting in probs:
-                stmts, xx, _, _ = it[setting]
-                probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
-    matcher = extractor.resources.matcher
+            for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence, args.same_work_levels):
+                preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], it["sents"][i].text))
+        return preds
+
+    def line(name, fig):
+        s = fig["sentence"]
+        return (f"  {name:<8} sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
+                f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
+                f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+
+    probs = out_of_fold(items, args.folds, lambda it: fold_of[it["pid"]])
+    # the operating point without looking at the fold: per outer fold, the threshold with the best
+    # F1 of an inner cross-validation over the other folds' postings (gold occupation)
+    chosen: dict[int, float] = {}
+    for k in range(args.folds):
+        inner = [it for it in ranked if fold_of[it["pid"]] != k]
+        inner_fold = {it["pid"]: r % (args.folds - 1) for r, it in enumerate(inner)}
+        inner_probs = out_of_fold(inner, args.folds - 1, lambda it: inner_fold[it["pid"]])
+        ids = {it["pid"] for it in inner}
+        inner_gold = [g for g in gold if g.key[0] in ids]
+        chosen[k] = max(args.thresholds, key=lambda t: (
+            score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t))
     print(f"cross-validated learned decision, {args.folds} folds grouped by posting; embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}; features: {', '.join(names)}")
+          f"{'on' if extractor.uses_embeddings else 'off'}; L2 {args.l2}; at most {args.max_per_sentence} a "
+          f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
+          f"features: {', '.join(names)}")
+    print(f" thresholds chosen by inner cross-validation (best F1), per outer fold: "
+          + ", ".join(f"{chosen[k]:.2f}" for k in range(args.folds)))
     res = extractor.resources
     for setting in ("gold", "predicted"):
         print(f" occupation and level: {setting}")
@@ -270,36 +322,25 @@ def cross_validate(args, gold, records, by_post) -> None:
             stmts, found = matcher._decide_rule(code, level, direction, it["sents"], vectors, res)
             for j, hits in found.items():
                 preds += [Prediction(it["pid"], stmts[j].id, p, it["keys"][i], "") for p, i in hits]
-        fig = score(gold, preds)
-        s = fig["sentence"]
-        print(f"  rule    sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
-              f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
-              f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        print(line("rule", score(gold, preds)))
+        nested = []
+        for k in range(args.folds):
+            part = [it for it in items if fold_of[it["pid"]] == k]
+            nested += predictions(part, probs, setting, chosen[k])
+        print(line("nested", score(gold, nested)))
         for t in args.thresholds:
-            preds = []
-            for it in items:
-                stmts, *_ = it[setting]
-                prob = probs[setting][it["pid"]]
-                if prob is None:
-                    continue
-                for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence):
-                    s = it["sents"][i]
-                    preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], s.text))
-            fig = score(gold, preds)
-            s = fig["sentence"]
-            print(f"  t {t:.2f}  sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
-                  f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
-                  f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+            print(line(f"t {t:.2f}", score(gold, predictions(items, probs, setting, t))))
     x, y = pairs(items)
-    coef, b = fit_logistic(x, y)
+    coef, b = fit_logistic(x, y, args.l2)
     print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept {b:.4f}; "
           + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, coef)))
     if args.write:
         write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", names, coef, b,
-                    args.threshold, args.max_per_sentence, len(items), args.folds)
+                    args.threshold, args.max_per_sentence, len(items), args.folds, args.same_work_levels)
 
 
-def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_postings: int, folds: int) -> None:
+def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_postings: int, folds: int,
+                same_work: bool = False) -> None:
     text = RULES.read_text(encoding="utf-8")
     block = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
              f"threshold from the {folds}-fold cross-validated P/R curve)\n"
@@ -307,7 +348,8 @@ def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_post
              f"  coef: [{', '.join(f'{c:.6g}' for c in coef)}]\n"
              f"  intercept: {b:.6g}\n"
              f"  threshold: {threshold}\n"
-             f"  max_per_sentence: {max_per}\n")
+             f"  max_per_sentence: {max_per}\n"
+             f"  same_work_levels: {'true' if same_work else 'false'}\n")
     pattern = re.compile(rf"^{key}:.*\n(?:  .*\n)*", re.M)
     text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     RULES.write_text(text, encoding="utf-8")
@@ -365,10 +407,15 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validate the learned decision")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--thresholds", type=float, nargs="+",
-                        default=[0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7])
+                        default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8])
     parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
     parser.add_argument("--max-per-sentence", type=int, default=2)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--features", choices=["base", "extended"], default="extended",
+                        help="the learned model's features (see feature_names)")
+    parser.add_argument("--l2", type=float, default=L2, help="ridge on the standardised features")
+    parser.add_argument("--same-work-levels", action="store_true",
+                        help="let one sentence get the same work content at two levels")
     parser.add_argument("--coverage", type=int, default=0)
     parser.add_argument("--decision", choices=["rule", "learned"], help="override the rules' decision")
     parser.add_argument("--max-sentences", type=int, help="override the rules' max_sentences")

@@ -82,15 +82,28 @@ FEATURES: tuple[str, ...] = (
     "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
     "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
     "cosine_margin",       # cosine minus the best rival statement's
+    # --- the statement among the sentence's candidates, and the sentence itself
+    "lexical_top",         # 1 when no candidate has a higher lexical score (ties: every tied one)
+    "lexical_gap",         # lexical score minus the sentence's best lexical score (<= 0)
+    "sentence_best",       # the sentence's best lexical score over all candidates (the 'none' gate)
+    "sentence_skills",     # taxonomy skills the sentence names (capped at 3)
+    "sentence_chars",      # ln(1 + letters/CJK characters of the sentence)
+    "preferred",           # 1 for a preferred-extras (优先 / 加分) sentence
+    "own_level",           # 1 when the statement is of the posting's level
+    "function_terms",      # share of the term weight of the statement's function + work content found
+    "function_best",       # best lexical score among candidates of the statement's function
+    "function_top",        # 1 when the sentence's best lexical candidate is of the statement's function
+    "cosine_top",          # 1 when no candidate has a higher cosine
+    "cosine_gap",          # cosine minus the sentence's best cosine (<= 0)
 )
-EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin"})
+EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
 
 
 class LearnedDecision(BaseModel):
     """A logistic regression over :data:`FEATURES` of each (sentence, statement) pair:
     p = 1 / (1 + exp(-(intercept + coef · x))). A sentence gets the statements with p ≥ ``threshold``
-    (best first, never two levels of the same work, at most ``max_per_sentence``); a sentence
-    where no statement reaches it abstains."""
+    (best first, at most ``max_per_sentence``; two levels of the same work only when
+    ``same_work_levels``); a sentence where no statement reaches it abstains."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +112,9 @@ class LearnedDecision(BaseModel):
     intercept: float
     threshold: float = Field(gt=0, lt=1)
     max_per_sentence: int = Field(ge=1)
+    #: whether one sentence may get the same work content at two levels (the gold's guideline lets
+    #: the other level follow as a further label)
+    same_work_levels: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> "LearnedDecision":
@@ -239,6 +255,8 @@ class Statement:
     skills: dict[str, float]
     #: skills the taxonomy links to the statement's occupation and direction (empty: no direction)
     direction_skills: frozenset[str] = frozenset()
+    #: terms of its function and work-content titles (case-folded) -> IDF weight over all statements
+    function_terms: tuple[tuple[str, float], ...] = ()
 
     @property
     def group(self) -> tuple[str, str]:
@@ -362,15 +380,22 @@ class CompetencyMatcher:
         for *_, terms, skills in raw:
             for t in terms | {f"skill:{s}" for s in skills}:
                 df[t] = df.get(t, 0) + 1
+        group_terms = {id(comp): _words(f"{comp.function} {comp.work_content}", stop) for _, _, comp, _, _ in raw}
+        gdf: dict[str, int] = {}
+        for terms in group_terms.values():
+            for t in terms:
+                gdf[t] = gdf.get(t, 0) + 1
         out = []
         for code, level, comp, terms, skills in raw:
             weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
+            fterms = tuple((t, math.log(1 + n / gdf[t])) for t in sorted(group_terms[id(comp)]))
             skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
             out.append(Statement(
                 id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
                 work_content=comp.work_content, direction=comp.direction, terms=weights,
                 total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
                 direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
+                function_terms=fterms,
             ))
         return out
 
@@ -498,6 +523,21 @@ class CompetencyMatcher:
             out[:, j] = values[:, j] - np.maximum(best, 0.0)
         return out
 
+    @staticmethod
+    def _function_terms(sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
+        """(sentences x statements) share of the IDF weight of each statement's function and
+        work-content terms that the sentence contains."""
+        out = np.zeros((len(sentences), len(statements)), np.float64)
+        vocab = {t for st in statements for t, _ in st.function_terms}
+        for i, sent in enumerate(sentences):
+            text = _norm(sent.text)
+            present = {t for t in vocab if contains(text, t)}
+            for j, st in enumerate(statements):
+                total = sum(w for _, w in st.function_terms)
+                if total > 0:
+                    out[i, j] = sum(w for t, w in st.function_terms if t in present) / total
+        return out
+
     def features(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
                  sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
                  ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
@@ -528,6 +568,21 @@ class CompetencyMatcher:
         x[..., f("duty")] = duty[:, None]
         x[..., f("coverage")] = cover
         x[..., f("top_term")] = top
+        best = lex.max(axis=1, keepdims=True)
+        x[..., f("lexical_top")] = (lex >= best - 1e-12) & (best > 0)
+        x[..., f("lexical_gap")] = lex - best
+        x[..., f("sentence_best")] = best
+        x[..., f("sentence_skills")] = np.array([min(len(s.skills), 3) for s in sentences], np.float64)[:, None]
+        x[..., f("sentence_chars")] = np.array([math.log1p(len(_CONTENT.findall(s.text))) for s in sentences])[:, None]
+        x[..., f("preferred")] = np.array([float(s.kind == "preferred") for s in sentences])[:, None]
+        x[..., f("own_level")] = (steps == 0).astype(np.float64)[None, :]
+        x[..., f("function_terms")] = self._function_terms(sentences, stmts)
+        functions = [st.function for st in stmts]
+        same_fn = np.array([[a == b for b in functions] for a in functions], bool)
+        for j in range(len(stmts)):
+            x[:, j, f("function_best")] = lex[:, same_fn[j]].max(axis=1)
+        top_j = np.argmax(lex, axis=1)
+        x[..., f("function_top")] = same_fn[top_j] & (best > 0)
         if sentence_vectors:
             rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
             if rows:
@@ -536,6 +591,9 @@ class CompetencyMatcher:
                 cos = self.calibrate(mat @ stmt_vecs.T)
                 x[rows, :, f("cosine")] = cos
                 x[rows, :, f("cosine_margin")] = self._margin(cos, rivals)
+                cbest = cos.max(axis=1, keepdims=True)
+                x[rows, :, f("cosine_top")] = cos >= cbest - 1e-12
+                x[rows, :, f("cosine_gap")] = cos - cbest
                 has_vec[rows] = True
         return stmts, x, has_vec
 
@@ -575,7 +633,7 @@ class CompetencyMatcher:
             for j in order:
                 if row[j] < thresholds[i] or len(kept) >= model.max_per_sentence:
                     break
-                if all(rivals[j, k] for k in kept):  # never the same work at two levels
+                if model.same_work_levels or all(rivals[j, k] for k in kept):
                     kept.append(j)
             for j in kept:
                 found.setdefault(j, []).append((float(row[j]), i))
