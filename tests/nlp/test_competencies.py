@@ -263,7 +263,52 @@ def test_the_bundled_learned_models_load_and_the_rule_stays_the_default():
     assert rules.lexical_model is not None and not rules.lexical_model.needs_vectors
     assert rules.embedding_model is not None and rules.embedding_model.needs_vectors
     learned = CompetencyMatcher(_bundled_taxonomy(), rules=rules.model_copy(update={"decision": "learned"}))
-    sent = SentenceInput("熟练使用PyTorch或TensorFlow深度学习框架搭建神经网络模型", 0, 36)
+    text = "熟练使用PyTorch或TensorFlow深度学习框架搭建神经网络模型"
+    # the sentence with the taxonomy skills it names, as the extractor passes it
+    sent = SentenceInput(text, 0, 36, learned._statement_skills(text))
+    assert {"pytorch", "tensorflow"} <= sent.skills
     got = learned.match(OCC, "初级", None, [sent])
     _, prob, _ = learned.probabilities(OCC, "初级", None, [sent])
     assert got and got[0].id == "ai.j.1.5" and got[0].score == pytest.approx(prob.max(), abs=1e-4)
+
+
+def test_the_candidate_rank_sentence_and_function_features():
+    """The features added for the 'none' gate and the 'which statement' choice: the statement's
+    place among the sentence's candidates, the sentence's own signals, the function-title overlap."""
+    from nlp.competencies import FEATURES
+
+    matcher = CompetencyMatcher(small_taxonomy())
+    vision = SentenceInput("使用卷积神经网络训练图像分类模型", 0, 16, frozenset({"s1", "s2"}), "preferred")
+    blank = SentenceInput("有良好的沟通能力和团队精神", 20, 33)
+    stmts, x, _ = matcher.features(OCC, "中级", None, [vision, blank])
+    ids = [st.id for st in stmts]
+    f = FEATURES.index
+    lex = matcher.lexical([vision, blank], stmts)
+    top = int(np.argmax(lex[0]))
+    assert ids[top] == "t.j.2"
+    assert x[0, top, f("lexical_top")] == 1 and x[0, :, f("lexical_top")].sum() == 1
+    assert np.allclose(x[0, :, f("lexical_gap")], lex[0] - lex[0].max())
+    assert np.allclose(x[0, :, f("sentence_best")], lex[0].max()) and np.allclose(x[1, :, f("sentence_best")], 0)
+    assert x[1, :, f("lexical_top")].sum() == 0  # a sentence that matches nothing has no 'best' candidate
+    assert np.all(x[0, :, f("sentence_skills")] == 2) and np.all(x[1, :, f("sentence_skills")] == 0)
+    assert np.all(x[0, :, f("preferred")] == 1) and np.all(x[1, :, f("preferred")] == 0)
+    assert x[0, 0, f("sentence_chars")] == pytest.approx(np.log1p(16))
+    own = [st.level == "中级" for st in stmts]
+    assert list(x[0, :, f("own_level")]) == [float(o) for o in own]
+    # every statement of the small taxonomy has the function 产品交付: the best lexical score of the
+    # function is the sentence's best, and the function is the top candidate's
+    assert np.allclose(x[0, :, f("function_best")], lex[0].max()) and np.all(x[0, :, f("function_top")] == 1)
+    # function-title overlap: the work content 视觉 is in neither sentence, 模型部署's terms neither
+    deploy = SentenceInput("负责模型部署", 40, 46)
+    stmts, x2, _ = matcher.features(OCC, "中级", None, [deploy])
+    for j, st in enumerate(stmts):
+        assert x2[0, j, f("function_terms")] > 0 if st.work_content == "模型部署" else x2[0, j, f("function_terms")] == 0
+
+
+def test_same_work_levels_lets_one_sentence_get_the_same_work_at_two_levels():
+    model = dict(_learned_rules(threshold=0.05).lexical_model.model_dump(), same_work_levels=True)
+    matcher = CompetencyMatcher(small_taxonomy(), rules=_learned_rules(threshold=0.05, lexical_model=model))
+    sent = SentenceInput("负责将训练好的模型封装为服务接口并完成部署上线", 0, 24)
+    got = [g.id for g in matcher.match(OCC, "中级", None, [sent])]
+    deploy = [g for g in got if g in {"t.j.1", "t.m.1", "t.s.1"}]
+    assert len(deploy) == 2 and deploy[0] == "t.m.1"  # the own level first, then the nearest other one
