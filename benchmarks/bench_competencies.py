@@ -153,6 +153,56 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
     return coef, float(w[0] - (coef * mean).sum())
 
 
+def fit_trees(x: np.ndarray, y: np.ndarray, args) -> dict:
+    """Boosted trees (scikit-learn's HistGradientBoostingClassifier, fixed seed, no early stopping:
+    the same trees every run) exported as ``LearnedDecision`` fields (``trees``, ``baseline``)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(
+        max_iter=args.trees, learning_rate=args.learning_rate, max_leaf_nodes=args.leaves, max_depth=args.max_depth,
+        min_samples_leaf=40,
+        l2_regularization=1.0, early_stopping=False, random_state=0,
+    ).fit(x, y)
+    trees = []
+    for (pred,) in clf._predictors:
+        nodes = pred.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append({
+            "feature": [int(f) for f in nodes["feature_idx"]],
+            "threshold": [float(t) for t in nodes["num_threshold"]],
+            "left": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["left"])],
+            "right": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["right"])],
+            "value": [float(v) for v in nodes["value"]],
+        })
+    out = {"trees": trees, "baseline": float(np.ravel(clf._baseline_prediction)[0])}
+    out["_sklearn"] = clf
+    return out
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, names: list[str], args, threshold: float = 0.5):
+    """A ``LearnedDecision`` over ``names`` fitted on ``x`` (all :data:`FEATURES` columns) and ``y``:
+    ``--model logistic`` or ``trees``; with ``--needs-evidence`` on the pairs with lexical evidence only."""
+    from nlp.competencies import FEATURES, LearnedDecision
+
+    idx = [FEATURES.index(f) for f in names]
+    keep = np.ones(len(x), bool)
+    if args.needs_evidence:
+        keep = (x[:, FEATURES.index("lexical")] > 0) | (x[:, FEATURES.index("function_terms")] > 0)
+    common = dict(features=names, threshold=threshold, max_per_sentence=args.max_per_sentence,
+                  same_work_levels=args.same_work_levels, needs_evidence=args.needs_evidence)
+    if args.model == "logistic":
+        coef, b = fit_logistic(x[keep][:, idx], y[keep], args.l2)
+        return LearnedDecision(coef=[float(c) for c in coef], intercept=b, **common)
+    fitted = fit_trees(x[keep][:, idx], y[keep], args)
+    clf = fitted.pop("_sklearn")
+    model = LearnedDecision(**fitted, **common)
+    sample = x[keep][:2000]
+    diff = np.abs(model.log_odds(sample) - clf.decision_function(sample[:, idx])).max(initial=0.0)
+    if diff > 1e-9:  # the exported trees must reproduce scikit-learn's own predictions
+        raise RuntimeError(f"exported trees differ from scikit-learn by {diff}")
+    return model
+
+
 def collect(args, gold, records, by_post):
     """Per posting: the matcher, its sentences, vectors, gold keys per sentence, and the
     (occupation, level, direction) of both settings."""
@@ -258,7 +308,7 @@ def cross_validate(args, gold, records, by_post) -> None:
         for it in its:
             stmts, x, y, train = it[setting]
             if stmts and train.any():
-                xs.append(x[train][..., idx].reshape(-1, len(idx)))
+                xs.append(x[train].reshape(-1, len(FEATURES)))
                 ys.append(y[train].reshape(-1))
         return np.vstack(xs), np.concatenate(ys)
 
@@ -268,13 +318,13 @@ def cross_validate(args, gold, records, by_post) -> None:
         probs: dict[str, dict] = {"gold": {}, "predicted": {}}
         for k in range(folds):
             x, y = pairs([it for it in its if fold(it) != k])
-            coef, b = fit_logistic(x, y, args.l2)
+            model = fit_model(x, y, names, args)
             for it in its:
                 if fold(it) != k:
                     continue
                 for setting in probs:
                     stmts, xx, _, _ = it[setting]
-                    probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
+                    probs[setting][it["pid"]] = model.probability(xx) if stmts else None
         return probs
 
     def predictions(its, probs, setting, t):
@@ -306,8 +356,12 @@ def cross_validate(args, gold, records, by_post) -> None:
         inner_gold = [g for g in gold if g.key[0] in ids]
         chosen[k] = max(args.thresholds, key=lambda t: (
             score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t))
-    print(f"cross-validated learned decision, {args.folds} folds grouped by posting; embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}; L2 {args.l2}; at most {args.max_per_sentence} a "
+    what = (f"L2 {args.l2}" if args.model == "logistic" else
+            f"{args.trees} trees of {args.leaves} leaves, depth {args.max_depth or 'any'}, "
+            f"learning rate {args.learning_rate}")
+    print(f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by posting; embeddings "
+          f"{'on' if extractor.uses_embeddings else 'off'}; {what}"
+          f"{'; pairs without lexical evidence get p 0' if args.needs_evidence else ''}; at most {args.max_per_sentence} a "
           f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
           f"features: {', '.join(names)}")
     print(f" thresholds chosen by inner cross-validation (best F1), per outer fold: "
@@ -331,27 +385,39 @@ def cross_validate(args, gold, records, by_post) -> None:
         for t in args.thresholds:
             print(line(f"t {t:.2f}", score(gold, predictions(items, probs, setting, t))))
     x, y = pairs(items)
-    coef, b = fit_logistic(x, y, args.l2)
-    print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept {b:.4f}; "
-          + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, coef)))
+    model = fit_model(x, y, names, args, args.threshold)
+    if model.trees:
+        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): {len(model.trees)} trees, "
+              f"{sum(len(t.feature) for t in model.trees)} nodes")
+    else:
+        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept "
+              f"{model.intercept:.4f}; " + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, model.coef)))
     if args.write:
-        write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", names, coef, b,
-                    args.threshold, args.max_per_sentence, len(items), args.folds, args.same_work_levels)
+        write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", model, len(items), args.folds)
 
 
-def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_postings: int, folds: int,
-                same_work: bool = False) -> None:
+def write_model(key: str, model, n_postings: int, folds: int) -> None:
+    """``model`` into the rules file under ``key``: a logistic model inline, boosted trees in a JSON
+    file beside it (``trees_file``)."""
+    head = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
+            f"threshold from the {folds}-fold cross-validated P/R curve)\n"
+            f"  features: [{', '.join(model.features)}]\n")
+    if model.trees:
+        name = f"competency_{key}_trees.json"
+        (RULES.parent / name).write_text(json.dumps(
+            {"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]}, separators=(",", ":")) + "\n",
+            encoding="utf-8")
+        body = f"  trees_file: {name}  # {len(model.trees)} boosted trees\n"
+    else:
+        body = (f"  coef: [{', '.join(f'{c:.6g}' for c in model.coef)}]\n"
+                f"  intercept: {model.intercept:.6g}\n")
+    block = (head + body + f"  needs_evidence: {'true' if model.needs_evidence else 'false'}\n"
+             f"  threshold: {model.threshold}\n"
+             f"  max_per_sentence: {model.max_per_sentence}\n"
+             f"  same_work_levels: {'true' if model.same_work_levels else 'false'}\n")
     text = RULES.read_text(encoding="utf-8")
-    block = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
-             f"threshold from the {folds}-fold cross-validated P/R curve)\n"
-             f"  features: [{', '.join(names)}]\n"
-             f"  coef: [{', '.join(f'{c:.6g}' for c in coef)}]\n"
-             f"  intercept: {b:.6g}\n"
-             f"  threshold: {threshold}\n"
-             f"  max_per_sentence: {max_per}\n"
-             f"  same_work_levels: {'true' if same_work else 'false'}\n")
     pattern = re.compile(rf"^{key}:.*\n(?:  .*\n)*", re.M)
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     RULES.write_text(text, encoding="utf-8")
     print(f" wrote {key} to {RULES}")
 
@@ -413,7 +479,14 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--features", choices=["base", "extended"], default="extended",
                         help="the learned model's features (see feature_names)")
-    parser.add_argument("--l2", type=float, default=L2, help="ridge on the standardised features")
+    parser.add_argument("--l2", type=float, default=L2, help="logistic: ridge on the standardised features")
+    parser.add_argument("--model", choices=["logistic", "trees"], default="trees")
+    parser.add_argument("--trees", type=int, default=100, help="trees: how many")
+    parser.add_argument("--leaves", type=int, default=8, help="trees: most leaves a tree")
+    parser.add_argument("--learning-rate", type=float, default=0.1, help="trees: shrinkage")
+    parser.add_argument("--max-depth", type=int, default=3, help="trees: greatest depth (None: leaves decide)")
+    parser.add_argument("--needs-evidence", action="store_true",
+                        help="pairs without lexical evidence get p 0 (and are left out of training)")
     parser.add_argument("--same-work-levels", action="store_true",
                         help="let one sentence get the same work content at two levels")
     parser.add_argument("--coverage", type=int, default=0)
