@@ -334,6 +334,9 @@ def cross_validate(args, gold, records, by_post) -> None:
             prob = probs[setting].get(it["pid"])
             if prob is None:
                 continue
+            if not args.any_level_first:  # what CompetencyMatcher.probabilities does
+                lexical = it[setting][1][..., FEATURES.index("lexical")]
+                prob = matcher.own_level_first(stmts, it["settings"][setting][1], prob, lexical)
             for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence, args.same_work_levels):
                 preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], it["sents"][i].text))
         return preds
@@ -487,6 +490,8 @@ def main() -> None:
     parser.add_argument("--max-depth", type=int, default=3, help="trees: greatest depth (None: leaves decide)")
     parser.add_argument("--needs-evidence", action="store_true",
                         help="pairs without lexical evidence get p 0 (and are left out of training)")
+    parser.add_argument("--any-level-first", action="store_true",
+                        help="measure without the level rule on equal evidence (CompetencyMatcher.own_level_first)")
     parser.add_argument("--same-work-levels", action="store_true",
                         help="let one sentence get the same work content at two levels")
     parser.add_argument("--coverage", type=int, default=0)

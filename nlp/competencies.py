@@ -720,7 +720,35 @@ class CompetencyMatcher:
             emb = rules.embedding_model
             prob[has_vec] = emb.probability(x[has_vec])
             thresholds[has_vec] = emb.threshold
+        if stmts:  # the level rule: equal evidence goes to the posting's own level first
+            prob = self.own_level_first(stmts, level, prob, x[..., FEATURES.index("lexical")])
         return stmts, prob, thresholds
+
+    @staticmethod
+    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray
+                        ) -> np.ndarray:
+        """``prob`` with the level rule applied: where a sentence matches the same work content at
+        several levels equally well (the same lexical score), their probabilities are handed out in
+        the rule's order - the highest to the posting's own level, then the nearest level below,
+        the lower ones, then the levels above. Where the evidence differs, the model decides."""
+        own = LEVEL_ORDER.get(level, 0)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for j, st in enumerate(stmts):
+            groups.setdefault(st.group, []).append(j)
+        out = prob.copy()
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            order = sorted(members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own,
+                                                   abs(LEVEL_ORDER[stmts[j].level] - own)))
+            for i in range(prob.shape[0]):
+                ties: dict[float, list[int]] = {}
+                for j in order:
+                    ties.setdefault(round(float(lexical[i, j]), 9), []).append(j)
+                for tied in ties.values():
+                    if len(tied) > 1:
+                        out[i, tied] = -np.sort(-prob[i, tied])
+        return out
 
     def _decide_learned(self, code, level, direction, sentences, sentence_vectors, resources
                         ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:

@@ -88,7 +88,13 @@ def test_a_junior_posting_gets_the_next_level_up_but_never_two(matcher):
     assert got[0].score < matcher.match(OCC, "中级", None, [speech])[0].score
 
 
-def test_another_directions_statement_is_penalised_and_unknown_direction_reads_all(matcher):
+def _rule_matcher(tax=None) -> CompetencyMatcher:
+    """The hand-set threshold rule (``decision: rule``), not the bundled learned default."""
+    return CompetencyMatcher(tax or small_taxonomy(), rules=load_rules().model_copy(update={"decision": "rule"}))
+
+
+def test_another_directions_statement_is_penalised_and_unknown_direction_reads_all():
+    matcher = _rule_matcher()
     sent = SentenceInput("使用卷积神经网络训练图像分类模型", 0, 16)
     assert [m.id for m in matcher.match(OCC, "初级", None, [sent])] == ["t.j.2"]
     same = matcher.match(OCC, "初级", "cv", [sent])[0].score
@@ -124,7 +130,7 @@ class _Resources:
 
 def test_embeddings_choose_between_statements_the_words_cannot_tell_apart():
     tax = small_taxonomy()
-    matcher = CompetencyMatcher(tax)
+    matcher = _rule_matcher(tax)
     stmts = [st.id for st in matcher._statements]
     res = _Resources(stmts)
     sent = SentenceInput("负责把训练好的模型封装为服务接口并部署", 0, 19)  # the same words for all three levels
@@ -257,12 +263,13 @@ def test_learned_decision_schema_is_checked():
         CompetencyRules.model_validate(dict(base, lexical_model=None))
 
 
-def test_the_bundled_learned_models_load_and_the_rule_stays_the_default():
+def test_the_bundled_learned_decision_is_the_default_and_reads_its_trees():
     rules = load_rules()
-    assert rules.decision == "rule"  # cross-validated, the learned decision does not beat it (see the rules file)
-    assert rules.lexical_model is not None and not rules.lexical_model.needs_vectors
+    assert rules.decision == "learned"  # cross-validated by posting it beats the rule (see the rules file)
+    model = rules.lexical_model
+    assert model is not None and not model.needs_vectors and len(model.trees) >= 10 and not model.coef
     assert rules.embedding_model is not None and rules.embedding_model.needs_vectors
-    learned = CompetencyMatcher(_bundled_taxonomy(), rules=rules.model_copy(update={"decision": "learned"}))
+    learned = CompetencyMatcher(_bundled_taxonomy(), rules=rules)
     text = "熟练使用PyTorch或TensorFlow深度学习框架搭建神经网络模型"
     # the sentence with the taxonomy skills it names, as the extractor passes it
     sent = SentenceInput(text, 0, 36, learned._statement_skills(text))
@@ -270,6 +277,58 @@ def test_the_bundled_learned_models_load_and_the_rule_stays_the_default():
     got = learned.match(OCC, "初级", None, [sent])
     _, prob, _ = learned.probabilities(OCC, "初级", None, [sent])
     assert got and got[0].id == "ai.j.1.5" and got[0].score == pytest.approx(prob.max(), abs=1e-4)
+    # a sentence that shares no term with any statement is never scored (needs_evidence)
+    none = SentenceInput("本科及以上学历，良好的沟通能力和团队合作精神", 0, 20)
+    assert learned.match(OCC, "初级", None, [none]) == []
+    assert learned.probabilities(OCC, "初级", None, [none])[1].max() == 0.0
+
+
+def _tree_model(**extra):
+    from nlp.competencies import LearnedDecision
+
+    # tree 1 splits on lexical (<= 0.5: -1, else on terms: <= 1.5: 0.5, else 2); tree 2 is one leaf 0.25
+    trees = [{"feature": [0, -1, 1, -1, -1], "threshold": [0.5, 0, 1.5, 0, 0], "left": [1, -1, 3, -1, -1],
+              "right": [2, -1, 4, -1, -1], "value": [0, -1.0, 0, 0.5, 2.0]},
+             {"feature": [-1], "threshold": [0], "left": [-1], "right": [-1], "value": [0.25]}]
+    data = dict(features=["lexical", "terms"], trees=trees, baseline=-0.5, threshold=0.5, max_per_sentence=1)
+    data.update(extra)
+    return LearnedDecision(**data)
+
+
+def test_boosted_trees_add_their_leaf_values_to_the_baseline():
+    from nlp.competencies import FEATURES
+
+    model = _tree_model()
+    x = np.zeros((4, len(FEATURES)))
+    x[:, FEATURES.index("lexical")] = [0.2, 0.5, 0.8, 0.9]
+    x[:, FEATURES.index("terms")] = [5, 5, 1, 2]
+    assert model.log_odds(x) == pytest.approx([-1.25, -1.25, 0.25, 1.75])  # x <= threshold goes left
+    assert model.probability(x) == pytest.approx(1 / (1 + np.exp(-np.array([-1.25, -1.25, 0.25, 1.75]))))
+    gated = _tree_model(needs_evidence=True)
+    x[0, FEATURES.index("lexical")] = 0.0  # no lexical evidence and no function-title overlap: p 0
+    assert gated.probability(x)[0] == 0.0 and gated.probability(x)[1:] == pytest.approx(model.probability(x)[1:])
+
+
+def test_tree_schema_is_checked_and_trees_file_is_read(tmp_path):
+    import json
+
+    with pytest.raises(ValidationError, match="coefficients or trees"):
+        _tree_model(coef=[1.0, 1.0])
+    with pytest.raises(ValidationError, match="do not form a tree"):
+        _tree_model(trees=[{"feature": [0, -1, -1], "threshold": [0, 0, 0], "left": [2, -1, -1],
+                            "right": [0, -1, -1], "value": [0, 0, 0]}])
+    with pytest.raises(ValidationError, match="feature indices"):
+        _tree_model(trees=[{"feature": [7, -1, -1], "threshold": [0, 0, 0], "left": [1, -1, -1],
+                            "right": [2, -1, -1], "value": [0, 0, 0]}])
+    data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    model = _tree_model()
+    (tmp_path / "my_trees.json").write_text(json.dumps({"baseline": model.baseline,
+                                                         "trees": [t.model_dump() for t in model.trees]}))
+    data["lexical_model"] = {"features": model.features, "trees_file": "my_trees.json", "threshold": 0.4,
+                             "max_per_sentence": 1}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    loaded = load_rules(tmp_path / "rules.yaml").lexical_model
+    assert loaded.trees == model.trees and loaded.baseline == model.baseline and loaded.threshold == 0.4
 
 
 def test_the_candidate_rank_sentence_and_function_features():
