@@ -288,6 +288,8 @@ def feature_names(args, uses_embeddings: bool) -> list[str]:
 
     if args.features == "base":
         names = list(LEXICAL_FEATURES) + (["cosine", "cosine_margin"] if uses_embeddings else [])
+    elif args.features == "lexical":  # with --embeddings: the shipped lexical model, occupations as the model decides
+        names = [f for f in FEATURES if f not in EMBEDDING_FEATURES]
     else:
         names = [f for f in FEATURES if uses_embeddings or f not in EMBEDDING_FEATURES]
     return names
@@ -396,7 +398,7 @@ def cross_validate(args, gold, records, by_post) -> None:
         print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept "
               f"{model.intercept:.4f}; " + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, model.coef)))
     if args.write:
-        write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", model, len(items), args.folds)
+        write_model("embedding_model" if model.needs_vectors else "lexical_model", model, len(items), args.folds)
 
 
 def write_model(key: str, model, n_postings: int, folds: int) -> None:
@@ -480,7 +482,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
     parser.add_argument("--max-per-sentence", type=int, default=2)
     parser.add_argument("--write", action="store_true")
-    parser.add_argument("--features", choices=["base", "extended"], default="extended",
+    parser.add_argument("--features", choices=["base", "extended", "lexical"], default="extended",
                         help="the learned model's features (see feature_names)")
     parser.add_argument("--l2", type=float, default=L2, help="logistic: ridge on the standardised features")
     parser.add_argument("--model", choices=["logistic", "trees"], default="trees")

@@ -22,7 +22,12 @@ Sentence by sentence, each sentence is scored against the statements of the post
 * **Embedding signal** (when the model is on). The cosine of the sentence (``query``) and the
   statement (``passage``), mapped from [``cosine_low``, ``cosine_high``] onto [0, 1] — e5 cosines
   are compressed into 0.75–0.95 — and mixed with the lexical score by ``embedding_weight``.
-* **Decision.** Per sentence, the best statement is kept when its score (penalties included)
+* **Decision** (``decision: learned``, the default). Boosted trees over features of each
+  (sentence, statement) pair (:data:`FEATURES`) give a probability; a sentence gets the statements
+  that reach the model's threshold (at most ``max_per_sentence``), and where it matches the same
+  work at several levels equally well, the posting's own level first (:meth:`CompetencyMatcher.own_level_first`).
+  Fitted and cross-validated by posting on the competency gold (``benchmarks/bench_competencies.py --cv``).
+* **Decision** (``decision: rule``). Per sentence, the best statement is kept when its score (penalties included)
   reaches ``threshold`` (``lexical_threshold`` for a sentence read without a vector) and leads
   the best statement that is not the same work at another level by ``margin``; further
   statements are kept when they reach the threshold and ``second_ratio`` of the best, up to
