@@ -746,7 +746,7 @@ class CompetencyMatcher:
                 continue
             order = sorted(members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own,
                                                    abs(LEVEL_ORDER[stmts[j].level] - own)))
-            for i in range(prob.shape[0]):
+            for i in np.nonzero(prob[:, members].max(axis=1) > 0)[0]:  # rows where the group has a chance
                 ties: dict[float, list[int]] = {}
                 for j in order:
                     ties.setdefault(round(float(lexical[i, j]), 9), []).append(j)

@@ -371,3 +371,18 @@ def test_same_work_levels_lets_one_sentence_get_the_same_work_at_two_levels():
     got = [g.id for g in matcher.match(OCC, "中级", None, [sent])]
     deploy = [g for g in got if g in {"t.j.1", "t.m.1", "t.s.1"}]
     assert len(deploy) == 2 and deploy[0] == "t.m.1"  # the own level first, then the nearest other one
+
+
+def test_own_level_first_hands_equal_evidence_to_the_postings_level_and_leaves_other_evidence_alone():
+    matcher = CompetencyMatcher(small_taxonomy())
+    stmts = [st for st, _ in matcher.candidates(OCC, "高级", None)]
+    ids = [st.id for st in stmts]
+    j, m, s_ = ids.index("t.j.1"), ids.index("t.m.1"), ids.index("t.s.1")  # the same work at three levels
+    prob = np.zeros((2, len(stmts)))
+    prob[:, [j, m, s_]] = [0.9, 0.6, 0.3]
+    lexical = np.zeros((2, len(stmts)))
+    lexical[0, [j, m, s_]] = 0.8                # row 0: equal evidence for the three levels
+    lexical[1, [j, m, s_]] = [0.9, 0.5, 0.2]    # row 1: the 初级 statement fits better
+    out = matcher.own_level_first(stmts, "高级", prob, lexical)
+    assert list(out[0, [s_, m, j]]) == [0.9, 0.6, 0.3]  # own level, then the nearest below
+    assert list(out[1, [j, m, s_]]) == [0.9, 0.6, 0.3]  # the model decides
