@@ -2,7 +2,9 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/competency_errors.py [--embeddings] [--decision rule|learned]
 
-Runs the matcher's decision (as the rules say, or ``--decision``) on the gold postings' sentences,
+Runs the matcher's decision (as the rules say, or ``--decision``) on the gold postings' sentences
+(the bundled learned decision was fitted on this gold, so its breakdown is in-sample; ``--decision
+rule`` breaks down the hand-set rule),
 both with the gold occupation and level and with the extractor's own, and sorts every error:
 
 * each missed gold (sentence, statement) pair (false negative) by its cause: the gold sentence is
@@ -30,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_competencies import collect, decide  # noqa: E402
+from benchmarks.bench_competencies import collect  # noqa: E402
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS  # noqa: E402
 from nlp.eval.score_competencies import attach_texts, gold_sentences  # noqa: E402
 
@@ -47,12 +49,10 @@ def predictions(matcher, res, it, setting: str, decision: str):
     ranking: dict[int, list[str]] = {}
     if not stmts:
         return kept, ranking
-    if decision == "learned":
-        stmts, prob, thresholds = matcher.probabilities(code, level, direction, it["sents"], vectors, res)
-        model = matcher.rules.lexical_model
-        for i, j, p in decide(matcher, stmts, prob, float(thresholds[0]) if len(thresholds) else 1.0,
-                              model.max_per_sentence):
-            kept.append((i, stmts[j].id, p))
+    if decision == "learned":  # the matcher's own decision (threshold, level rule, same work at two levels)
+        stmts, prob, _ = matcher.probabilities(code, level, direction, it["sents"], vectors, res)
+        _, found = matcher._decide_learned(code, level, direction, it["sents"], vectors, res)
+        kept = [(i, stmts[j].id, p) for j, hits in found.items() for p, i in hits]
         score = prob
     else:
         stmts, combined, prior, _ = matcher.scores(code, level, direction, it["sents"], vectors, res)
