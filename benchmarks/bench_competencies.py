@@ -153,6 +153,56 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
     return coef, float(w[0] - (coef * mean).sum())
 
 
+def fit_trees(x: np.ndarray, y: np.ndarray, args) -> dict:
+    """Boosted trees (scikit-learn's HistGradientBoostingClassifier, fixed seed, no early stopping:
+    the same trees every run) exported as ``LearnedDecision`` fields (``trees``, ``baseline``)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(
+        max_iter=args.trees, learning_rate=args.learning_rate, max_leaf_nodes=args.leaves, max_depth=args.max_depth,
+        min_samples_leaf=40,
+        l2_regularization=1.0, early_stopping=False, random_state=0,
+    ).fit(x, y)
+    trees = []
+    for (pred,) in clf._predictors:
+        nodes = pred.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append({
+            "feature": [int(f) for f in nodes["feature_idx"]],
+            "threshold": [float(t) for t in nodes["num_threshold"]],
+            "left": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["left"])],
+            "right": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["right"])],
+            "value": [float(v) for v in nodes["value"]],
+        })
+    out = {"trees": trees, "baseline": float(np.ravel(clf._baseline_prediction)[0])}
+    out["_sklearn"] = clf
+    return out
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, names: list[str], args, threshold: float = 0.5):
+    """A ``LearnedDecision`` over ``names`` fitted on ``x`` (all :data:`FEATURES` columns) and ``y``:
+    ``--model logistic`` or ``trees``; with ``--needs-evidence`` on the pairs with lexical evidence only."""
+    from nlp.competencies import FEATURES, LearnedDecision
+
+    idx = [FEATURES.index(f) for f in names]
+    keep = np.ones(len(x), bool)
+    if args.needs_evidence:
+        keep = (x[:, FEATURES.index("lexical")] > 0) | (x[:, FEATURES.index("function_terms")] > 0)
+    common = dict(features=names, threshold=threshold, max_per_sentence=args.max_per_sentence,
+                  same_work_levels=args.same_work_levels, needs_evidence=args.needs_evidence)
+    if args.model == "logistic":
+        coef, b = fit_logistic(x[keep][:, idx], y[keep], args.l2)
+        return LearnedDecision(coef=[float(c) for c in coef], intercept=b, **common)
+    fitted = fit_trees(x[keep][:, idx], y[keep], args)
+    clf = fitted.pop("_sklearn")
+    model = LearnedDecision(**fitted, **common)
+    sample = x[keep][:2000]
+    diff = np.abs(model.log_odds(sample) - clf.decision_function(sample[:, idx])).max(initial=0.0)
+    if diff > 1e-9:  # the exported trees must reproduce scikit-learn's own predictions
+        raise RuntimeError(f"exported trees differ from scikit-learn by {diff}")
+    return model
+
+
 def collect(args, gold, records, by_post):
     """Per posting: the matcher, its sentences, vectors, gold keys per sentence, and the
     (occupation, level, direction) of both settings."""
@@ -211,7 +261,8 @@ def collect(args, gold, records, by_post):
     return extractor, items
 
 
-def decide(matcher, stmts, prob, threshold: float, max_per: int) -> list[tuple[int, int, float]]:
+def decide(matcher, stmts, prob, threshold: float, max_per: int, same_work: bool = False
+           ) -> list[tuple[int, int, float]]:
     """(sentence, statement, p) kept: the rule of CompetencyMatcher._decide_learned."""
     out = []
     if not stmts:
@@ -223,43 +274,103 @@ def decide(matcher, stmts, prob, threshold: float, max_per: int) -> list[tuple[i
         for j in order:
             if prob[i, j] < threshold or len(kept) >= max_per:
                 break
-            if all(rivals[j, k] for k in kept):
+            if same_work or all(rivals[j, k] for k in kept):
                 kept.append(j)
         out += [(i, j, float(prob[i, j])) for j in kept]
     return out
+
+
+def feature_names(args, uses_embeddings: bool) -> list[str]:
+    """``--features base``: the first learned model's features; ``extended`` adds the statement's
+    place among the sentence's candidates, the sentence's own signals (the 'none' gate) and the
+    function-title overlap. The cosine features only with embeddings."""
+    from nlp.competencies import EMBEDDING_FEATURES, FEATURES
+
+    if args.features == "base":
+        names = list(LEXICAL_FEATURES) + (["cosine", "cosine_margin"] if uses_embeddings else [])
+    elif args.features == "lexical":  # with --embeddings: the shipped lexical model, occupations as the model decides
+        names = [f for f in FEATURES if f not in EMBEDDING_FEATURES]
+    else:
+        names = [f for f in FEATURES if uses_embeddings or f not in EMBEDDING_FEATURES]
+    return names
 
 
 def cross_validate(args, gold, records, by_post) -> None:
     from nlp.competencies import FEATURES
 
     extractor, items = collect(args, gold, records, by_post)
-    names = list(FEATURES) if extractor.uses_embeddings else list(LEXICAL_FEATURES)
+    names = feature_names(args, extractor.uses_embeddings)
     idx = [FEATURES.index(f) for f in names]
     ranked = sorted(items, key=lambda it: hashlib.sha1(it["pid"].encode()).hexdigest())
     fold_of = {it["pid"]: r % args.folds for r, it in enumerate(ranked)}
+    matcher = extractor.matcher
 
     def pairs(its, setting="gold"):
         xs, ys = [], []
         for it in its:
             stmts, x, y, train = it[setting]
             if stmts and train.any():
-                xs.append(x[train][..., idx].reshape(-1, len(idx)))
+                xs.append(x[train].reshape(-1, len(FEATURES)))
                 ys.append(y[train].reshape(-1))
         return np.vstack(xs), np.concatenate(ys)
 
-    probs = {"gold": {}, "predicted": {}}
-    for k in range(args.folds):
-        x, y = pairs([it for it in items if fold_of[it["pid"]] != k])
-        coef, b = fit_logistic(x, y)
-        for it in items:
-            if fold_of[it["pid"]] != k:
+    def out_of_fold(its, folds: int, fold) -> dict[str, dict[str, np.ndarray | None]]:
+        """p of every (sentence, candidate) of ``its``, each posting by the model fitted on the
+        other folds (pairs of the gold occupation)."""
+        probs: dict[str, dict] = {"gold": {}, "predicted": {}}
+        for k in range(folds):
+            x, y = pairs([it for it in its if fold(it) != k])
+            model = fit_model(x, y, names, args)
+            for it in its:
+                if fold(it) != k:
+                    continue
+                for setting in probs:
+                    stmts, xx, _, _ = it[setting]
+                    probs[setting][it["pid"]] = model.probability(xx) if stmts else None
+        return probs
+
+    def predictions(its, probs, setting, t):
+        preds = []
+        for it in its:
+            stmts, *_ = it[setting]
+            prob = probs[setting].get(it["pid"])
+            if prob is None:
                 continue
-            for setting in probs:
-                stmts, xx, _, _ = it[setting]
-                probs[setting][it["pid"]] = 1 / (1 + np.exp(-(xx[..., idx] @ coef + b))) if stmts else None
-    matcher = extractor.matcher
-    print(f"cross-validated learned decision, {args.folds} folds grouped by posting; embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}; features: {', '.join(names)}")
+            if not args.any_level_first:  # what CompetencyMatcher.probabilities does
+                lexical = it[setting][1][..., FEATURES.index("lexical")]
+                prob = matcher.own_level_first(stmts, it["settings"][setting][1], prob, lexical)
+            for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence, args.same_work_levels):
+                preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], it["sents"][i].text))
+        return preds
+
+    def line(name, fig):
+        s = fig["sentence"]
+        return (f"  {name:<8} sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
+                f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
+                f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+
+    probs = out_of_fold(items, args.folds, lambda it: fold_of[it["pid"]])
+    # the operating point without looking at the fold: per outer fold, the threshold with the best
+    # F1 of an inner cross-validation over the other folds' postings (gold occupation)
+    chosen: dict[int, float] = {}
+    for k in range(args.folds):
+        inner = [it for it in ranked if fold_of[it["pid"]] != k]
+        inner_fold = {it["pid"]: r % (args.folds - 1) for r, it in enumerate(inner)}
+        inner_probs = out_of_fold(inner, args.folds - 1, lambda it: inner_fold[it["pid"]])
+        ids = {it["pid"] for it in inner}
+        inner_gold = [g for g in gold if g.key[0] in ids]
+        chosen[k] = max(args.thresholds, key=lambda t: (
+            score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t))
+    what = (f"L2 {args.l2}" if args.model == "logistic" else
+            f"{args.trees} trees of {args.leaves} leaves, depth {args.max_depth or 'any'}, "
+            f"learning rate {args.learning_rate}")
+    print(f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by posting; embeddings "
+          f"{'on' if extractor.uses_embeddings else 'off'}; {what}"
+          f"{'; pairs without lexical evidence get p 0' if args.needs_evidence else ''}; at most {args.max_per_sentence} a "
+          f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
+          f"features: {', '.join(names)}")
+    print(f" thresholds chosen by inner cross-validation (best F1), per outer fold: "
+          + ", ".join(f"{chosen[k]:.2f}" for k in range(args.folds)))
     res = extractor.nlp.get_pipe("skillsignal_competencies").statement_vectors  # None without embeddings
     for setting in ("gold", "predicted"):
         print(f" occupation and level: {setting}")
@@ -270,46 +381,48 @@ def cross_validate(args, gold, records, by_post) -> None:
             stmts, found = matcher._decide_rule(code, level, direction, it["sents"], vectors, res)
             for j, hits in found.items():
                 preds += [Prediction(it["pid"], stmts[j].id, p, it["keys"][i], "") for p, i in hits]
-        fig = score(gold, preds)
-        s = fig["sentence"]
-        print(f"  rule    sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
-              f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
-              f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        print(line("rule", score(gold, preds)))
+        nested = []
+        for k in range(args.folds):
+            part = [it for it in items if fold_of[it["pid"]] == k]
+            nested += predictions(part, probs, setting, chosen[k])
+        print(line("nested", score(gold, nested)))
         for t in args.thresholds:
-            preds = []
-            for it in items:
-                stmts, *_ = it[setting]
-                prob = probs[setting][it["pid"]]
-                if prob is None:
-                    continue
-                for i, j, p in decide(matcher, stmts, prob, t, args.max_per_sentence):
-                    s = it["sents"][i]
-                    preds.append(Prediction(it["pid"], stmts[j].id, p, it["keys"][i], s.text))
-            fig = score(gold, preds)
-            s = fig["sentence"]
-            print(f"  t {t:.2f}  sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
-                  f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
-                  f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+            print(line(f"t {t:.2f}", score(gold, predictions(items, probs, setting, t))))
     x, y = pairs(items)
-    coef, b = fit_logistic(x, y)
-    print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept {b:.4f}; "
-          + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, coef)))
+    model = fit_model(x, y, names, args, args.threshold)
+    if model.trees:
+        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): {len(model.trees)} trees, "
+              f"{sum(len(t.feature) for t in model.trees)} nodes")
+    else:
+        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept "
+              f"{model.intercept:.4f}; " + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, model.coef)))
     if args.write:
-        write_model("embedding_model" if extractor.uses_embeddings else "lexical_model", names, coef, b,
-                    args.threshold, args.max_per_sentence, len(items), args.folds)
+        write_model("embedding_model" if model.needs_vectors else "lexical_model", model, len(items), args.folds)
 
 
-def write_model(key: str, names, coef, b, threshold: float, max_per: int, n_postings: int, folds: int) -> None:
+def write_model(key: str, model, n_postings: int, folds: int) -> None:
+    """``model`` into the rules file under ``key``: a logistic model inline, boosted trees in a JSON
+    file beside it (``trees_file``)."""
+    head = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
+            f"threshold from the {folds}-fold cross-validated P/R curve)\n"
+            f"  features: [{', '.join(model.features)}]\n")
+    if model.trees:
+        name = f"competency_{key}_trees.json"
+        (RULES.parent / name).write_text(json.dumps(
+            {"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]}, separators=(",", ":")) + "\n",
+            encoding="utf-8")
+        body = f"  trees_file: {name}  # {len(model.trees)} boosted trees\n"
+    else:
+        body = (f"  coef: [{', '.join(f'{c:.6g}' for c in model.coef)}]\n"
+                f"  intercept: {model.intercept:.6g}\n")
+    block = (head + body + f"  needs_evidence: {'true' if model.needs_evidence else 'false'}\n"
+             f"  threshold: {model.threshold}\n"
+             f"  max_per_sentence: {model.max_per_sentence}\n"
+             f"  same_work_levels: {'true' if model.same_work_levels else 'false'}\n")
     text = RULES.read_text(encoding="utf-8")
-    block = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
-             f"threshold from the {folds}-fold cross-validated P/R curve)\n"
-             f"  features: [{', '.join(names)}]\n"
-             f"  coef: [{', '.join(f'{c:.6g}' for c in coef)}]\n"
-             f"  intercept: {b:.6g}\n"
-             f"  threshold: {threshold}\n"
-             f"  max_per_sentence: {max_per}\n")
     pattern = re.compile(rf"^{key}:.*\n(?:  .*\n)*", re.M)
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     RULES.write_text(text, encoding="utf-8")
     print(f" wrote {key} to {RULES}")
 
@@ -365,10 +478,24 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validate the learned decision")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--thresholds", type=float, nargs="+",
-                        default=[0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7])
+                        default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8])
     parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
     parser.add_argument("--max-per-sentence", type=int, default=2)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--features", choices=["base", "extended", "lexical"], default="extended",
+                        help="the learned model's features (see feature_names)")
+    parser.add_argument("--l2", type=float, default=L2, help="logistic: ridge on the standardised features")
+    parser.add_argument("--model", choices=["logistic", "trees"], default="trees")
+    parser.add_argument("--trees", type=int, default=100, help="trees: how many")
+    parser.add_argument("--leaves", type=int, default=8, help="trees: most leaves a tree")
+    parser.add_argument("--learning-rate", type=float, default=0.1, help="trees: shrinkage")
+    parser.add_argument("--max-depth", type=int, default=3, help="trees: greatest depth (None: leaves decide)")
+    parser.add_argument("--needs-evidence", action="store_true",
+                        help="pairs without lexical evidence get p 0 (and are left out of training)")
+    parser.add_argument("--any-level-first", action="store_true",
+                        help="measure without the level rule on equal evidence (CompetencyMatcher.own_level_first)")
+    parser.add_argument("--same-work-levels", action="store_true",
+                        help="let one sentence get the same work content at two levels")
     parser.add_argument("--coverage", type=int, default=0)
     parser.add_argument("--decision", choices=["rule", "learned"], help="override the rules' decision")
     parser.add_argument("--max-sentences", type=int, help="override the rules' max_sentences")

@@ -22,7 +22,12 @@ Sentence by sentence, each sentence is scored against the statements of the post
 * **Embedding signal** (when the model is on). The cosine of the sentence (``query``) and the
   statement (``passage``), mapped from [``cosine_low``, ``cosine_high``] onto [0, 1] — e5 cosines
   are compressed into 0.75–0.95 — and mixed with the lexical score by ``embedding_weight``.
-* **Decision.** Per sentence, the best statement is kept when its score (penalties included)
+* **Decision** (``decision: learned``, the default). Boosted trees over features of each
+  (sentence, statement) pair (:data:`FEATURES`) give a probability; a sentence gets the statements
+  that reach the model's threshold (at most ``max_per_sentence``), and where it matches the same
+  work at several levels equally well, the posting's own level first (:meth:`CompetencyMatcher.own_level_first`).
+  Fitted and cross-validated by posting on the competency gold (``benchmarks/bench_competencies.py --cv``).
+* **Decision** (``decision: rule``). Per sentence, the best statement is kept when its score (penalties included)
   reaches ``threshold`` (``lexical_threshold`` for a sentence read without a vector) and leads
   the best statement that is not the same work at another level by ``margin``; further
   statements are kept when they reach the threshold and ``second_ratio`` of the best, up to
@@ -37,6 +42,7 @@ All thresholds, weights, stop words and keywords live in ``nlp/data/competency_r
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -49,7 +55,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from skillsignal.core.models import CompetencyMatch, EvidenceSpan
 
@@ -82,30 +88,84 @@ FEATURES: tuple[str, ...] = (
     "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
     "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
     "cosine_margin",       # cosine minus the best rival statement's
+    # --- the statement among the sentence's candidates, and the sentence itself
+    "lexical_top",         # 1 when no candidate has a higher lexical score (ties: every tied one)
+    "lexical_gap",         # lexical score minus the sentence's best lexical score (<= 0)
+    "sentence_best",       # the sentence's best lexical score over all candidates (the 'none' gate)
+    "sentence_skills",     # taxonomy skills the sentence names (capped at 3)
+    "sentence_chars",      # ln(1 + letters/CJK characters of the sentence)
+    "preferred",           # 1 for a preferred-extras (优先 / 加分) sentence
+    "own_level",           # 1 when the statement is of the posting's level
+    "function_terms",      # share of the term weight of the statement's function + work content found
+    "function_best",       # best lexical score among candidates of the statement's function
+    "function_top",        # 1 when the sentence's best lexical candidate is of the statement's function
+    "cosine_top",          # 1 when no candidate has a higher cosine
+    "cosine_gap",          # cosine minus the sentence's best cosine (<= 0)
 )
-EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin"})
+EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
+
+
+class Tree(BaseModel):
+    """One regression tree of a boosted ensemble, as parallel node arrays (node 0 is the root).
+    An inner node sends x left when ``x[features[feature]] <= threshold``; a leaf (``left`` -1)
+    adds ``value`` to the log-odds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feature: list[int]
+    threshold: list[float]
+    left: list[int]
+    right: list[int]
+    value: list[float]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Tree":
+        n = len(self.feature)
+        if not n or any(len(a) != n for a in (self.threshold, self.left, self.right, self.value)):
+            raise ValueError("a tree needs node arrays of one non-zero length")
+        for i, (lo, hi) in enumerate(zip(self.left, self.right)):
+            if (lo == -1) != (hi == -1) or (lo != -1 and not (i < lo < n and i < hi < n)):
+                raise ValueError(f"node {i}: children {lo}, {hi} do not form a tree of {n} nodes")
+        return self
 
 
 class LearnedDecision(BaseModel):
-    """A logistic regression over :data:`FEATURES` of each (sentence, statement) pair:
-    p = 1 / (1 + exp(-(intercept + coef · x))). A sentence gets the statements with p ≥ ``threshold``
-    (best first, never two levels of the same work, at most ``max_per_sentence``); a sentence
-    where no statement reaches it abstains."""
+    """A learned probability over :data:`FEATURES` of each (sentence, statement) pair: a logistic
+    regression, p = 1 / (1 + exp(-(intercept + coef · x))), or boosted trees (``trees``),
+    p = 1 / (1 + exp(-(baseline + sum of the trees' leaf values))). With ``needs_evidence``, a pair
+    with no lexical evidence (lexical score and function-title overlap both 0) gets p 0. A sentence
+    gets the statements with p ≥ ``threshold`` (best first, at most ``max_per_sentence``; two
+    levels of the same work only when ``same_work_levels``); a sentence where none reaches it
+    abstains. The trees are read from ``trees_file`` (beside the rules file) by :func:`load_rules`."""
 
     model_config = ConfigDict(extra="forbid")
 
     features: list[str] = Field(min_length=1)
-    coef: list[float]
-    intercept: float
+    coef: list[float] = Field(default_factory=list)
+    intercept: float = 0.0
+    trees: list[Tree] = Field(default_factory=list)
+    baseline: float = 0.0
+    needs_evidence: bool = False
     threshold: float = Field(gt=0, lt=1)
     max_per_sentence: int = Field(ge=1)
+    #: whether one sentence may get the same work content at two levels (the gold's guideline lets
+    #: the other level follow as a further label)
+    same_work_levels: bool = False
+    _packed_cache: tuple | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> "LearnedDecision":
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise ValueError(f"unknown features: {unknown}")
-        if len(self.coef) != len(self.features):
+        if self.trees:
+            if self.coef:
+                raise ValueError("give coefficients or trees, not both")
+            bad = sorted({f for t in self.trees for f, lo in zip(t.feature, t.left)
+                          if lo != -1 and not 0 <= f < len(self.features)})
+            if bad:
+                raise ValueError(f"trees split on feature indices {bad} of {len(self.features)} features")
+        elif len(self.coef) != len(self.features):
             raise ValueError(f"{len(self.coef)} coefficients for {len(self.features)} features")
         return self
 
@@ -113,11 +173,60 @@ class LearnedDecision(BaseModel):
     def needs_vectors(self) -> bool:
         return bool(EMBEDDING_FEATURES & set(self.features))
 
+    def _packed(self) -> tuple[np.ndarray, ...]:
+        """The trees' nodes in one set of arrays: split feature, threshold, children (left, right of
+        node k at 2k, 2k + 1, global indices; a leaf is its own child), leaf value; the roots, and
+        the greatest depth."""
+        cached = self._packed_cache
+        if cached is not None and cached[0] is self.trees:
+            return cached[1]
+        feat, thr, children, value, roots, depth = [], [], [], [], [], 0
+        for t in self.trees:
+            off = len(feat)
+            roots.append(off)
+            deep = [0] * len(t.feature)
+            for i, (lo, hi) in enumerate(zip(t.left, t.right)):
+                leaf = lo == -1
+                feat.append(0 if leaf else t.feature[i])
+                children += [off + i, off + i] if leaf else [off + lo, off + hi]
+                if not leaf:
+                    deep[lo] = deep[hi] = deep[i] + 1  # children follow their parent
+            thr += t.threshold
+            value += t.value
+            depth = max(depth, max(deep))
+        packed = (np.asarray(feat, np.intp), np.asarray(thr, np.float64), np.asarray(children, np.intp),
+                  np.asarray(value, np.float64), np.asarray(roots, np.intp), depth)
+        self._packed_cache = (self.trees, packed)
+        return packed
+
+    def log_odds(self, x: np.ndarray) -> np.ndarray:
+        """The model's log-odds for an array of shape (..., len(FEATURES))."""
+        idx = [FEATURES.index(f) for f in self.features]
+        xs = np.asarray(x[..., idx], np.float64)
+        if not self.trees:
+            return xs @ np.asarray(self.coef, np.float64) + self.intercept
+        flat = xs.reshape(-1, len(idx))
+        feat, thr, children, value, roots, depth = self._packed()
+        node = np.broadcast_to(roots, (len(flat), len(roots))).copy()
+        base = (np.arange(len(flat)) * len(idx))[:, None]
+        values = flat.ravel()
+        for _ in range(depth):  # every tree of every pair one level down (a leaf points at itself)
+            right = values[base + feat[node]] > thr[node]
+            node = children[node * 2 + right]
+        z = np.full(len(flat), self.baseline, np.float64)
+        for t in range(len(roots)):  # a fixed order of additions: the same sum on every CPU
+            z += value[node[:, t]]
+        return z.reshape(xs.shape[:-1])
+
     def probability(self, x: np.ndarray) -> np.ndarray:
         """p for an array of shape (..., len(FEATURES))."""
-        idx = [FEATURES.index(f) for f in self.features]
-        z = x[..., idx] @ np.asarray(self.coef, np.float64) + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        if not self.needs_evidence:
+            return 1.0 / (1.0 + np.exp(-self.log_odds(x)))
+        evidence = (x[..., FEATURES.index("lexical")] > 0) | (x[..., FEATURES.index("function_terms")] > 0)
+        p = np.zeros(evidence.shape, np.float64)
+        if evidence.any():  # only the pairs with evidence are scored (most pairs share no term)
+            p[evidence] = 1.0 / (1.0 + np.exp(-self.log_odds(x[evidence])))
+        return p
 
 
 class CompetencyRules(BaseModel):
@@ -165,7 +274,15 @@ class CompetencyRules(BaseModel):
 
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> CompetencyRules:
-    return CompetencyRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    """The rules file, with each learned model's ``trees_file`` (JSON beside it) read in."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key in ("lexical_model", "embedding_model"):
+        model = data.get(key)
+        if isinstance(model, dict) and "trees_file" in model:
+            model = dict(model)
+            trees = json.loads((path.parent / model.pop("trees_file")).read_text(encoding="utf-8"))
+            data[key] = {**model, **trees}
+    return CompetencyRules.model_validate(data)
 
 
 def allowed_levels(level: str, above: int = 0) -> tuple[str, ...]:
@@ -239,6 +356,8 @@ class Statement:
     skills: dict[str, float]
     #: skills the taxonomy links to the statement's occupation and direction (empty: no direction)
     direction_skills: frozenset[str] = frozenset()
+    #: terms of its function and work-content titles (case-folded) -> IDF weight over all statements
+    function_terms: tuple[tuple[str, float], ...] = ()
 
     @property
     def group(self) -> tuple[str, str]:
@@ -364,15 +483,22 @@ class CompetencyMatcher:
         for *_, terms, skills in raw:
             for t in terms | {f"skill:{s}" for s in skills}:
                 df[t] = df.get(t, 0) + 1
+        group_terms = {id(comp): _words(f"{comp.function} {comp.work_content}", stop) for _, _, comp, _, _ in raw}
+        gdf: dict[str, int] = {}
+        for terms in group_terms.values():
+            for t in terms:
+                gdf[t] = gdf.get(t, 0) + 1
         out = []
         for code, level, comp, terms, skills in raw:
             weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
+            fterms = tuple((t, math.log(1 + n / gdf[t])) for t in sorted(group_terms[id(comp)]))
             skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
             out.append(Statement(
                 id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
                 work_content=comp.work_content, direction=comp.direction, terms=weights,
                 total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
                 direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
+                function_terms=fterms,
             ))
         return out
 
@@ -502,6 +628,34 @@ class CompetencyMatcher:
             out[:, j] = values[:, j] - np.maximum(best, 0.0)
         return out
 
+    @lru_cache(maxsize=512)
+    def _tables(self, code: str, level: str, direction: str | None) -> tuple[np.ndarray, ...]:
+        """Per candidate set (cached): rivals (statements x statements), same function (statements x
+        statements), the function-title vocabulary and its weights (statements x vocabulary, each
+        row summing to 1)."""
+        stmts = [st for st, _ in self.candidates(code, level, direction)]
+        rivals = self._rivals(stmts)
+        functions = np.array([st.function for st in stmts], dtype=object)
+        same_fn = functions[:, None] == functions[None, :]
+        vocab = sorted({t for st in stmts for t, _ in st.function_terms})
+        col = {t: k for k, t in enumerate(vocab)}
+        weights = np.zeros((len(stmts), len(vocab)), np.float64)
+        for j, st in enumerate(stmts):
+            total = sum(w for _, w in st.function_terms)
+            for t, w in st.function_terms:
+                weights[j, col[t]] = w / total
+        return rivals, same_fn, tuple(vocab), weights
+
+    def _function_terms(self, sentences: Sequence[SentenceInput], vocab: tuple[str, ...],
+                        weights: np.ndarray) -> np.ndarray:
+        """(sentences x statements) share of the IDF weight of each statement's function and
+        work-content terms that the sentence contains."""
+        present = np.zeros((len(sentences), len(vocab)), np.float64)
+        for i, sent in enumerate(sentences):
+            text = _norm(sent.text)
+            present[i] = [contains(text, t) for t in vocab]
+        return present @ weights.T
+
     def features(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
                  sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
                  ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
@@ -513,7 +667,7 @@ class CompetencyMatcher:
         has_vec = np.zeros(len(sentences), bool)
         if not stmts or not sentences:
             return stmts, x, has_vec
-        rivals = self._rivals(stmts)
+        rivals, same_fn, fvocab, fweights = self._tables(code, level, direction)
         lex, n_terms, n_skills, dir_hit, cover, top = self.lexical_parts(sentences, stmts)
         own = LEVEL_ORDER.get(level, 0)
         steps = np.array([LEVEL_ORDER[st.level] - own for st in stmts], np.float64)
@@ -532,6 +686,18 @@ class CompetencyMatcher:
         x[..., f("duty")] = duty[:, None]
         x[..., f("coverage")] = cover
         x[..., f("top_term")] = top
+        best = lex.max(axis=1, keepdims=True)
+        x[..., f("lexical_top")] = (lex >= best - 1e-12) & (best > 0)
+        x[..., f("lexical_gap")] = lex - best
+        x[..., f("sentence_best")] = best
+        x[..., f("sentence_skills")] = np.array([min(len(s.skills), 3) for s in sentences], np.float64)[:, None]
+        x[..., f("sentence_chars")] = np.array([math.log1p(len(_CONTENT.findall(s.text))) for s in sentences])[:, None]
+        x[..., f("preferred")] = np.array([float(s.kind == "preferred") for s in sentences])[:, None]
+        x[..., f("own_level")] = (steps == 0).astype(np.float64)[None, :]
+        x[..., f("function_terms")] = self._function_terms(sentences, fvocab, fweights)
+        x[..., f("function_best")] = np.where(same_fn[None, :, :], lex[:, None, :], 0.0).max(axis=2)
+        top_j = np.argmax(lex, axis=1)
+        x[..., f("function_top")] = same_fn[top_j] & (best > 0)
         if sentence_vectors:
             rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
             if rows:
@@ -540,6 +706,9 @@ class CompetencyMatcher:
                 cos = self.calibrate(mat @ stmt_vecs.T)
                 x[rows, :, f("cosine")] = cos
                 x[rows, :, f("cosine_margin")] = self._margin(cos, rivals)
+                cbest = cos.max(axis=1, keepdims=True)
+                x[rows, :, f("cosine_top")] = cos >= cbest - 1e-12
+                x[rows, :, f("cosine_gap")] = cos - cbest
                 has_vec[rows] = True
         return stmts, x, has_vec
 
@@ -560,7 +729,35 @@ class CompetencyMatcher:
             emb = rules.embedding_model
             prob[has_vec] = emb.probability(x[has_vec])
             thresholds[has_vec] = emb.threshold
+        if stmts:  # the level rule: equal evidence goes to the posting's own level first
+            prob = self.own_level_first(stmts, level, prob, x[..., FEATURES.index("lexical")])
         return stmts, prob, thresholds
+
+    @staticmethod
+    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray
+                        ) -> np.ndarray:
+        """``prob`` with the level rule applied: where a sentence matches the same work content at
+        several levels equally well (the same lexical score), their probabilities are handed out in
+        the rule's order - the highest to the posting's own level, then the nearest level below,
+        the lower ones, then the levels above. Where the evidence differs, the model decides."""
+        own = LEVEL_ORDER.get(level, 0)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for j, st in enumerate(stmts):
+            groups.setdefault(st.group, []).append(j)
+        out = prob.copy()
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            order = sorted(members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own,
+                                                   abs(LEVEL_ORDER[stmts[j].level] - own)))
+            for i in np.nonzero(prob[:, members].max(axis=1) > 0)[0]:  # rows where the group has a chance
+                ties: dict[float, list[int]] = {}
+                for j in order:
+                    ties.setdefault(round(float(lexical[i, j]), 9), []).append(j)
+                for tied in ties.values():
+                    if len(tied) > 1:
+                        out[i, tied] = -np.sort(-prob[i, tied])
+        return out
 
     def _decide_learned(self, code, level, direction, sentences, sentence_vectors, resources
                         ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
@@ -569,7 +766,7 @@ class CompetencyMatcher:
         found: dict[int, list[tuple[float, int]]] = {}
         if not stmts:
             return stmts, found
-        rivals = self._rivals(stmts)
+        rivals = self._tables(code, level, direction)[0]
         has_vec = bool(sentence_vectors) and rules.embedding_model is not None
         for i in range(len(sentences)):
             model = rules.embedding_model if has_vec and i in sentence_vectors else rules.lexical_model
@@ -579,7 +776,7 @@ class CompetencyMatcher:
             for j in order:
                 if row[j] < thresholds[i] or len(kept) >= model.max_per_sentence:
                     break
-                if all(rivals[j, k] for k in kept):  # never the same work at two levels
+                if model.same_work_levels or all(rivals[j, k] for k in kept):
                     kept.append(j)
             for j in kept:
                 found.setdefault(j, []).append((float(row[j]), i))

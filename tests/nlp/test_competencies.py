@@ -88,7 +88,13 @@ def test_a_junior_posting_gets_the_next_level_up_but_never_two(matcher):
     assert got[0].score < matcher.match(OCC, "中级", None, [speech])[0].score
 
 
-def test_another_directions_statement_is_penalised_and_unknown_direction_reads_all(matcher):
+def _rule_matcher(tax=None) -> CompetencyMatcher:
+    """The hand-set threshold rule (``decision: rule``), not the bundled learned default."""
+    return CompetencyMatcher(tax or small_taxonomy(), rules=load_rules().model_copy(update={"decision": "rule"}))
+
+
+def test_another_directions_statement_is_penalised_and_unknown_direction_reads_all():
+    matcher = _rule_matcher()
     sent = SentenceInput("使用卷积神经网络训练图像分类模型", 0, 16)
     assert [m.id for m in matcher.match(OCC, "初级", None, [sent])] == ["t.j.2"]
     same = matcher.match(OCC, "初级", "cv", [sent])[0].score
@@ -124,7 +130,7 @@ class _Resources:
 
 def test_embeddings_choose_between_statements_the_words_cannot_tell_apart():
     tax = small_taxonomy()
-    matcher = CompetencyMatcher(tax)
+    matcher = _rule_matcher(tax)
     stmts = [st.id for st in matcher._statements]
     res = _Resources(stmts)
     sent = SentenceInput("负责把训练好的模型封装为服务接口并部署", 0, 19)  # the same words for all three levels
@@ -257,13 +263,126 @@ def test_learned_decision_schema_is_checked():
         CompetencyRules.model_validate(dict(base, lexical_model=None))
 
 
-def test_the_bundled_learned_models_load_and_the_rule_stays_the_default():
+def test_the_bundled_learned_decision_is_the_default_and_reads_its_trees():
     rules = load_rules()
-    assert rules.decision == "rule"  # cross-validated, the learned decision does not beat it (see the rules file)
-    assert rules.lexical_model is not None and not rules.lexical_model.needs_vectors
+    assert rules.decision == "learned"  # cross-validated by posting it beats the rule (see the rules file)
+    model = rules.lexical_model
+    assert model is not None and not model.needs_vectors and len(model.trees) >= 10 and not model.coef
     assert rules.embedding_model is not None and rules.embedding_model.needs_vectors
-    learned = CompetencyMatcher(_bundled_taxonomy(), rules=rules.model_copy(update={"decision": "learned"}))
-    sent = SentenceInput("熟练使用PyTorch或TensorFlow深度学习框架搭建神经网络模型", 0, 36)
+    learned = CompetencyMatcher(_bundled_taxonomy(), rules=rules)
+    text = "熟练使用PyTorch或TensorFlow深度学习框架搭建神经网络模型"
+    # the sentence with the taxonomy skills it names, as the extractor passes it
+    sent = SentenceInput(text, 0, 36, learned._statement_skills(text))
+    assert {"pytorch", "tensorflow"} <= sent.skills
     got = learned.match(OCC, "初级", None, [sent])
     _, prob, _ = learned.probabilities(OCC, "初级", None, [sent])
     assert got and got[0].id == "ai.j.1.5" and got[0].score == pytest.approx(prob.max(), abs=1e-4)
+    # a sentence that shares no term with any statement is never scored (needs_evidence)
+    none = SentenceInput("本科及以上学历，良好的沟通能力和团队合作精神", 0, 20)
+    assert learned.match(OCC, "初级", None, [none]) == []
+    assert learned.probabilities(OCC, "初级", None, [none])[1].max() == 0.0
+
+
+def _tree_model(**extra):
+    from nlp.competencies import LearnedDecision
+
+    # tree 1 splits on lexical (<= 0.5: -1, else on terms: <= 1.5: 0.5, else 2); tree 2 is one leaf 0.25
+    trees = [{"feature": [0, -1, 1, -1, -1], "threshold": [0.5, 0, 1.5, 0, 0], "left": [1, -1, 3, -1, -1],
+              "right": [2, -1, 4, -1, -1], "value": [0, -1.0, 0, 0.5, 2.0]},
+             {"feature": [-1], "threshold": [0], "left": [-1], "right": [-1], "value": [0.25]}]
+    data = dict(features=["lexical", "terms"], trees=trees, baseline=-0.5, threshold=0.5, max_per_sentence=1)
+    data.update(extra)
+    return LearnedDecision(**data)
+
+
+def test_boosted_trees_add_their_leaf_values_to_the_baseline():
+    from nlp.competencies import FEATURES
+
+    model = _tree_model()
+    x = np.zeros((4, len(FEATURES)))
+    x[:, FEATURES.index("lexical")] = [0.2, 0.5, 0.8, 0.9]
+    x[:, FEATURES.index("terms")] = [5, 5, 1, 2]
+    assert model.log_odds(x) == pytest.approx([-1.25, -1.25, 0.25, 1.75])  # x <= threshold goes left
+    assert model.probability(x) == pytest.approx(1 / (1 + np.exp(-np.array([-1.25, -1.25, 0.25, 1.75]))))
+    gated = _tree_model(needs_evidence=True)
+    x[0, FEATURES.index("lexical")] = 0.0  # no lexical evidence and no function-title overlap: p 0
+    assert gated.probability(x)[0] == 0.0 and gated.probability(x)[1:] == pytest.approx(model.probability(x)[1:])
+
+
+def test_tree_schema_is_checked_and_trees_file_is_read(tmp_path):
+    import json
+
+    with pytest.raises(ValidationError, match="coefficients or trees"):
+        _tree_model(coef=[1.0, 1.0])
+    with pytest.raises(ValidationError, match="do not form a tree"):
+        _tree_model(trees=[{"feature": [0, -1, -1], "threshold": [0, 0, 0], "left": [2, -1, -1],
+                            "right": [0, -1, -1], "value": [0, 0, 0]}])
+    with pytest.raises(ValidationError, match="feature indices"):
+        _tree_model(trees=[{"feature": [7, -1, -1], "threshold": [0, 0, 0], "left": [1, -1, -1],
+                            "right": [2, -1, -1], "value": [0, 0, 0]}])
+    data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    model = _tree_model()
+    (tmp_path / "my_trees.json").write_text(json.dumps({"baseline": model.baseline,
+                                                         "trees": [t.model_dump() for t in model.trees]}))
+    data["lexical_model"] = {"features": model.features, "trees_file": "my_trees.json", "threshold": 0.4,
+                             "max_per_sentence": 1}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    loaded = load_rules(tmp_path / "rules.yaml").lexical_model
+    assert loaded.trees == model.trees and loaded.baseline == model.baseline and loaded.threshold == 0.4
+
+
+def test_the_candidate_rank_sentence_and_function_features():
+    """The features added for the 'none' gate and the 'which statement' choice: the statement's
+    place among the sentence's candidates, the sentence's own signals, the function-title overlap."""
+    from nlp.competencies import FEATURES
+
+    matcher = CompetencyMatcher(small_taxonomy())
+    vision = SentenceInput("使用卷积神经网络训练图像分类模型", 0, 16, frozenset({"s1", "s2"}), "preferred")
+    blank = SentenceInput("有良好的沟通能力和团队精神", 20, 33)
+    stmts, x, _ = matcher.features(OCC, "中级", None, [vision, blank])
+    ids = [st.id for st in stmts]
+    f = FEATURES.index
+    lex = matcher.lexical([vision, blank], stmts)
+    top = int(np.argmax(lex[0]))
+    assert ids[top] == "t.j.2"
+    assert x[0, top, f("lexical_top")] == 1 and x[0, :, f("lexical_top")].sum() == 1
+    assert np.allclose(x[0, :, f("lexical_gap")], lex[0] - lex[0].max())
+    assert np.allclose(x[0, :, f("sentence_best")], lex[0].max()) and np.allclose(x[1, :, f("sentence_best")], 0)
+    assert x[1, :, f("lexical_top")].sum() == 0  # a sentence that matches nothing has no 'best' candidate
+    assert np.all(x[0, :, f("sentence_skills")] == 2) and np.all(x[1, :, f("sentence_skills")] == 0)
+    assert np.all(x[0, :, f("preferred")] == 1) and np.all(x[1, :, f("preferred")] == 0)
+    assert x[0, 0, f("sentence_chars")] == pytest.approx(np.log1p(16))
+    own = [st.level == "中级" for st in stmts]
+    assert list(x[0, :, f("own_level")]) == [float(o) for o in own]
+    # every statement of the small taxonomy has the function 产品交付: the best lexical score of the
+    # function is the sentence's best, and the function is the top candidate's
+    assert np.allclose(x[0, :, f("function_best")], lex[0].max()) and np.all(x[0, :, f("function_top")] == 1)
+    # function-title overlap: the work content 视觉 is in neither sentence, 模型部署's terms neither
+    deploy = SentenceInput("负责模型部署", 40, 46)
+    stmts, x2, _ = matcher.features(OCC, "中级", None, [deploy])
+    for j, st in enumerate(stmts):
+        assert x2[0, j, f("function_terms")] > 0 if st.work_content == "模型部署" else x2[0, j, f("function_terms")] == 0
+
+
+def test_same_work_levels_lets_one_sentence_get_the_same_work_at_two_levels():
+    model = dict(_learned_rules(threshold=0.05).lexical_model.model_dump(), same_work_levels=True)
+    matcher = CompetencyMatcher(small_taxonomy(), rules=_learned_rules(threshold=0.05, lexical_model=model))
+    sent = SentenceInput("负责将训练好的模型封装为服务接口并完成部署上线", 0, 24)
+    got = [g.id for g in matcher.match(OCC, "中级", None, [sent])]
+    deploy = [g for g in got if g in {"t.j.1", "t.m.1", "t.s.1"}]
+    assert len(deploy) == 2 and deploy[0] == "t.m.1"  # the own level first, then the nearest other one
+
+
+def test_own_level_first_hands_equal_evidence_to_the_postings_level_and_leaves_other_evidence_alone():
+    matcher = CompetencyMatcher(small_taxonomy())
+    stmts = [st for st, _ in matcher.candidates(OCC, "高级", None)]
+    ids = [st.id for st in stmts]
+    j, m, s_ = ids.index("t.j.1"), ids.index("t.m.1"), ids.index("t.s.1")  # the same work at three levels
+    prob = np.zeros((2, len(stmts)))
+    prob[:, [j, m, s_]] = [0.9, 0.6, 0.3]
+    lexical = np.zeros((2, len(stmts)))
+    lexical[0, [j, m, s_]] = 0.8                # row 0: equal evidence for the three levels
+    lexical[1, [j, m, s_]] = [0.9, 0.5, 0.2]    # row 1: the 初级 statement fits better
+    out = matcher.own_level_first(stmts, "高级", prob, lexical)
+    assert list(out[0, [s_, m, j]]) == [0.9, 0.6, 0.3]  # own level, then the nearest below
+    assert list(out[1, [j, m, s_]]) == [0.9, 0.6, 0.3]  # the model decides
