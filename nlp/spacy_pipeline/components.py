@@ -417,14 +417,11 @@ class Occupation(_BatchComponent):
             ctx.occupation = scorer.decide(ctx.title, skill_evidence(ctx), duties=duty_texts(ctx))
         if res.embedder is None or not scorer.weights.get("embedding", 0):
             return
-        # The similarity term moves an occupation by at most `swing`: a posting whose lead is
-        # larger cannot change its answer, so only the close calls are embedded.
-        swing = scorer.max_embedding_swing()
-        floor = float(scorer.rules["min_evidence"]) + swing / 2  # ... or cross the "other" floor
+        # The similarity term moves the gap between two candidates by at most the posting's
+        # swing (0 when it re-ranks fewer than two, or the posting is "other" by its evidence):
+        # a posting whose lead is larger cannot change its answer, so only close calls are embedded.
         close = [
-            (doc, ctx)
-            for doc, ctx in items
-            if scorer.margin(ctx.occupation) <= swing or max(ctx.occupation.evidence.values(), default=0.0) <= floor
+            (doc, ctx) for doc, ctx in items if scorer.margin(ctx.occupation) <= scorer.embedding_swing(ctx.occupation)
         ]
         if not close:
             return
