@@ -276,6 +276,15 @@ class SkillEmbeddings(_BatchComponent):
     (``lexical_agreement``). Terms repeat across postings, so the embedder's cache serves most."""
 
     step = "skill_embeddings"
+    _forms = None
+
+    def _latin_forms(self):
+        if self._forms is None:
+            from nlp.embeddings.selection import LatinFormIndex
+
+            forms = [f for skill in self.res.taxonomy.skills.values() for f in skill.surface_forms() if f.isascii()]
+            self._forms = LatinFormIndex(forms, _bigrams, lambda term, cands: lexical_agreement(term, cands, 0.5, 0.7))
+        return self._forms
 
     def process_batch(self, items) -> None:
         import re
@@ -304,12 +313,13 @@ class SkillEmbeddings(_BatchComponent):
                     if not technical_latin(term, True, rules):
                         continue
                     wanted.setdefault(term, []).append((ctx, a, b, index, sent.preferred))
-        if not wanted:
+        # a term written like no skill's Latin form can never be kept: not embedded
+        terms = [t for t in wanted if self._latin_forms().can_agree(t)]
+        if not terms:
             return
         ids, vecs = res.skill_vectors()
         if not len(ids):
             return
-        terms = list(wanted)
         sims = res.embedder.encode(terms, kind="query") @ vecs.T
         best = sims.argmax(axis=1)
         for i, term in enumerate(terms):
