@@ -144,7 +144,11 @@ def ingest(
         records = import_file(path, mapping, source=source)
     except (MappingError, ValueError, OSError) as exc:
         _fail(f"{exc} (see `skillsignal ingest --help` for the mapping forms)")
-    pipeline = IngestPipeline(get_settings(), extract=extract)
+    from nlp.parallel import worker_count
+
+    settings = get_settings()
+    workers = worker_count(settings, estimate_records(path)) if extract else 1
+    pipeline = IngestPipeline(settings, extract=extract, workers=workers)
     bad = 0
 
     def good_postings():
@@ -198,9 +202,12 @@ def reprocess(
     from .pipeline import IngestPipeline
     from .progress import progress_bar
 
+    from nlp.parallel import worker_count
+
     pipeline = IngestPipeline(get_settings())
     counts = pipeline.store.stats()
     total = counts["postings"] - (counts["extracted"] if only_missing else 0)
+    pipeline.workers = worker_count(pipeline.settings, total)
     pipeline.extractor  # load the model before the bar starts counting
     with progress_bar("reprocess", total=total) as bar:
         stats = pipeline.reprocess(only_unextracted=only_missing, progress=bar.advance)

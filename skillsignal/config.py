@@ -57,10 +57,15 @@ class Settings(BaseSettings):
         "re-extracting a sentence does not run the model again.",
     )
     extract_workers: int = Field(
-        default=1,
-        ge=1,
-        description="Worker processes for bulk extraction (skillsignal extract): each runs the whole "
-        "pipeline on one core, forked from one loaded extractor (nlp.parallel).",
+        default=0,
+        ge=0,
+        description="Worker processes for bulk extraction (skillsignal extract, ingest, reprocess): each "
+        "runs the whole pipeline on one core, forked from one loaded extractor (nlp.parallel). 0 = auto: "
+        "one per usable core (at most 4) when the input holds at least extract_parallel_min_postings "
+        "postings, else 1. The results are the same with any number.",
+    )
+    extract_parallel_min_postings: int = Field(
+        default=500, ge=1, description="Smallest input that extract_workers=0 (auto) spreads over worker processes."
     )
     use_embeddings: bool = Field(
         default=True, description="Turn embedding-based matching off for the fastest runs."

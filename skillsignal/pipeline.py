@@ -58,6 +58,7 @@ class IngestPipeline:
         extract: bool = True,
         batch_size: int = 200,
         dedup: bool = True,
+        workers: int = 1,
     ):
         from storage import open_store
 
@@ -69,13 +70,20 @@ class IngestPipeline:
         self.totals = IngestStats()
         self.dedup = dedup
         self._deduper = None
+        #: extraction worker processes (nlp.parallel), decided before the extractor is built
+        self.workers = workers
 
     @property
     def extractor(self) -> "Extractor":
         if self._extractor is None:
             from nlp.extractor import Extractor
 
-            self._extractor = Extractor.from_settings(self.settings)
+            if self.workers > 1:
+                from nlp.parallel import ParallelExtractor
+
+                self._extractor = ParallelExtractor.from_settings(self.settings, self.workers)
+            else:
+                self._extractor = Extractor.from_settings(self.settings)
         return self._extractor
 
     def process(self, postings: Iterable[Posting], progress: Callable[[int], None] | None = None) -> IngestStats:
@@ -166,6 +174,9 @@ class IngestPipeline:
         self._deduper.update(postings)
 
     def close(self) -> None:
+        close = getattr(self._extractor, "close", None)
+        if callable(close):  # worker processes
+            close()
         if self._deduper is not None:
             self._deduper.close()
         self.store.close()
