@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     )
     embedding_backend: EmbeddingBackend = Field(
         default="onnx",
-        description="onnx = ONNX Runtime float32, exported once from the model folder, one text per "
-        "run: a text's vector never depends on its batch. torch = sentence-transformers on PyTorch.",
+        description="onnx = ONNX Runtime float32, exported once from the model folder, texts of one "
+        "token count per run, no padding: a text's vector never depends on its batch. torch = "
+        "sentence-transformers on PyTorch.",
     )
     embedding_precision: EmbeddingPrecision = Field(
         default="float32",

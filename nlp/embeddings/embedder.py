@@ -1,9 +1,9 @@
 """One sentence embedder for the whole process: offline model resolution, E5 prefixes,
 an LRU cache of repeated texts, an optional vector cache on disk, CPU speed options.
 
-The default (ONNX Runtime, float32, one text per run) gives every text the same vector
-whatever it is batched with, on every x86-64 CPU: float32 has no CPU-dependent precision
-choice, and a text run on its own goes through exactly the same operations every time.
+The default (ONNX Runtime, float32, texts of one token count per run, no padding) gives every
+text the same vector whatever it is batched with, on every x86-64 CPU: float32 has no
+CPU-dependent precision choice, and a text goes through the same operations whatever else runs.
 
     from nlp.embeddings import get_embedder
     emb = get_embedder()                       # Settings.embedding_model, converted on first use

@@ -155,7 +155,7 @@ def quantize_int8(folder: Path) -> Path:
 
 class OnnxEncoder:
     """Duck-types the part of ``SentenceTransformer`` that :class:`Embedder` uses: mean-pooled,
-    L2-normalised vectors, one text per ONNX Runtime run."""
+    L2-normalised vectors, texts of one token count per ONNX Runtime run (no padding)."""
 
     def __init__(
         self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16
