@@ -65,6 +65,7 @@ class IngestPipeline:
         self.settings = settings or get_settings()
         self.store = store or open_store(self.settings)
         self._extractor = extractor
+        self._owns_extractor = extractor is None
         self.extract = extract
         self.batch_size = batch_size
         self.totals = IngestStats()
@@ -175,7 +176,7 @@ class IngestPipeline:
 
     def close(self) -> None:
         close = getattr(self._extractor, "close", None)
-        if callable(close):  # worker processes
+        if self._owns_extractor and callable(close):  # its worker processes
             close()
         if self._deduper is not None:
             self._deduper.close()

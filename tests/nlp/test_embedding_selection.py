@@ -107,3 +107,28 @@ def test_worker_processes_with_the_model_give_one_process_lines(shared_dir, sett
     lines = one.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 120 and sum(bool(json.loads(ln).get("competencies")) for ln in lines) > 0
     assert two.read_text(encoding="utf-8").splitlines() == lines
+
+
+def test_ingest_pipeline_on_workers_extracts_what_one_process_does(settings):
+    from nlp.parallel import ParallelExtractor
+    from skillsignal.models import Posting
+    from skillsignal.pipeline import IngestPipeline
+
+    plain = settings.model_copy(update={"use_embeddings": False})
+    titles = ["大数据开发工程师", "深度学习算法工程师", "云计算运维工程师", "行政前台"]
+    postings = [Posting(id=f"p{i}", source="test", title=titles[i % 4],
+                        description=f"负责{titles[i % 4]}相关工作，熟悉Python、Spark、Kubernetes与PyTorch（{i}）。")
+                for i in range(70)]
+
+    def run(workers: int) -> list[dict]:
+        pipe = IngestPipeline(plain, workers=workers)
+        try:
+            if workers > 1:
+                assert isinstance(pipe.extractor, ParallelExtractor) and pipe.extractor.workers == workers
+            return [ext.model_dump(mode="json", exclude={"extracted_at"}) for _, ext, _ in pipe.extract_postings(postings)]
+        finally:
+            pipe.close()
+
+    one = run(1)
+    assert len(one) == 70 and all(one)
+    assert run(2) == one
