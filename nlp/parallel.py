@@ -55,6 +55,7 @@ def worker_count(settings: "Settings", postings: int | None) -> int:
         return 1
     return max(1, min(usable_cores(), MAX_AUTO_WORKERS))
 
+
 _WORKER_EXTRACTOR: Any = None  # set in the parent just before forking
 
 
