@@ -74,7 +74,7 @@ def test_selection_gives_what_embedding_everything_gives(shared_dir, settings, m
 
 
 def test_auto_workers_follow_cores_and_input_size(settings, monkeypatch):
-    import nlp.parallel as parallel
+    from nlp import parallel
 
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
     auto = settings.model_copy(update={"extract_workers": 0, "extract_parallel_min_postings": 500})
