@@ -21,7 +21,7 @@ Configurations (``--configs``, comma list):
     default        what `skillsignal extract` does with the default settings: ONNX Runtime fp32, texts
                    of one token count run together (no padding), only the texts whose vector can
                    change the extraction embedded, worker processes by Settings.extract_workers
-                   (0, auto: one per core for >= 500 postings, so 2 here); cold vector cache
+                   (default 1; 0, auto: one per core for >= 500 postings); cold vector cache
     default-warm   the same, second pass over the same postings: vectors read from the disk cache
                    (the one the cold "default" run of the same invocation filled, else its own first pass)
     default-1proc  the default model in one process, 2 threads
