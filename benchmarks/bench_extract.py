@@ -11,17 +11,26 @@ the full-precision reference (``torch-fp32``: sentence-transformers on PyTorch, 
 the same postings; and each configuration's figures on ``nlp/eval``'s competency gold
 (``python -m nlp.eval.score_competencies --run`` under its settings).
 
-    python benchmarks/bench_extract.py                      # plain, default, default-warm: ~3 min
+    python benchmarks/bench_extract.py                      # plain, default, default-1proc, default-warm
     python benchmarks/bench_extract.py --configs all        # every configuration below
     python benchmarks/bench_extract.py --configs default,torch-fp32 --limit 500
 
 Configurations (``--configs``, comma list):
-    plain          no embedding model
-    default        the default settings: ONNX Runtime fp32, one text per run, 2 threads; cold vector cache
+    plain          no embedding model, one process
+    plain-auto     no embedding model, worker processes as `skillsignal extract` picks them
+    default        what `skillsignal extract` does with the default settings: ONNX Runtime fp32, texts
+                   of one token count run together (no padding), only the texts whose vector can
+                   change the extraction embedded, worker processes by Settings.extract_workers
+                   (default 1; 0, auto: one per core for >= 500 postings); cold vector cache
     default-warm   the same, second pass over the same postings: vectors read from the disk cache
                    (the one the cold "default" run of the same invocation filled, else its own first pass)
-    onnx-1thread   ONNX Runtime fp32 on one thread
-    default-2proc  the default model in 2 worker processes x 1 thread (nlp.parallel)
+    default-1proc  the default model in one process, 2 threads
+    onnx-1thread   one process, the model on one thread
+    one-per-run    one process, 2 threads, one text per model run (no grouping by token count)
+    embed-all      one process, 2 threads, without the selection: every occupation close call by the
+                   former bound (every posting within 2 x sqrt(n - 1) of the lead) and every unknown
+                   Latin term embedded
+    default-2proc  2 worker processes x 1 thread, whatever the input size
     int8           ONNX Runtime dynamic int8 (one scale per text), 2 threads
     int8-2proc     the same in 2 worker processes x 1 thread
     torch-fp32     sentence-transformers on PyTorch, float32, batches of 32 (the reference)
@@ -37,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -55,12 +63,17 @@ EVAL_SETS = ("labeled-dev", "labeled-dev-2")
 REFERENCE = "torch-fp32"
 BATCH = 256
 
-#: name -> (use embeddings, SKILLSIGNAL_* overrides, warm pass, worker processes)
+AUTO = 0  # worker processes as nlp.parallel.worker_count picks them for the input
+#: name -> (use embeddings, SKILLSIGNAL_* overrides, warm pass, worker processes (0: auto))
 CONFIGS: dict[str, tuple[bool, dict[str, str], bool, int]] = {
     "plain": (False, {}, False, 1),
-    "default": (True, {}, False, 1),
-    "default-warm": (True, {}, True, 1),
+    "plain-auto": (False, {}, False, AUTO),
+    "default": (True, {}, False, AUTO),
+    "default-warm": (True, {}, True, AUTO),
+    "default-1proc": (True, {}, False, 1),
     "onnx-1thread": (True, {"EMBEDDING_THREADS": "1"}, False, 1),
+    "one-per-run": (True, {}, False, 1),
+    "embed-all": (True, {}, False, 1),
     "default-2proc": (True, {}, False, 2),
     "int8": (True, {"EMBEDDING_PRECISION": "int8"}, False, 1),
     "int8-2proc": (True, {"EMBEDDING_PRECISION": "int8"}, False, 2),
@@ -122,13 +135,34 @@ def pss_mb(pid: int) -> float:
 # ------------------------------------------------------------------------------ worker
 
 
+def patch(name: str) -> None:
+    """Configurations that differ from the default in code, not in settings."""
+    if name == "embed-all":
+        import math
+
+        from nlp.embeddings.selection import LatinFormIndex
+        from nlp.occupation import OccupationScorer
+
+        def former_swing(self, decision):  # the bound before the selection, for every posting
+            n = len(self.taxonomy.occupations) + len(self.lookalikes)
+            swing = 2.0 * float(self.weights.get("embedding", 0.0)) * math.sqrt(max(n - 1, 0))
+            floor = float(self.rules["min_evidence"]) + swing / 2
+            return math.inf if max(decision.evidence.values(), default=0.0) <= floor else swing
+
+        OccupationScorer.embedding_swing = former_swing
+        LatinFormIndex._can_agree = lambda self, term: True
+
+
 def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
     from nlp.batch import result_line
-    from nlp.parallel import ParallelExtractor
+    from nlp.parallel import ParallelExtractor, worker_count
     from skillsignal.core.config import Settings
 
     use_embeddings, _, warm, workers = CONFIGS[name]
+    patch(name)
     postings = read_postings(postings_path, limit)
+    if workers == AUTO:
+        workers = worker_count(Settings(), len(postings))
     started = time.perf_counter()
     emb = None
     if workers > 1:  # the vector cache is chosen before the workers fork
@@ -145,6 +179,8 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         emb = extractor.embedder
         if emb is not None:  # a fresh vector cache: a cold run measures the model, not old runs
             emb.use_disk_cache(out_dir / "vectors")
+    if emb is not None and name == "one-per-run":
+        emb._model.bucket = 1
     load_s = time.perf_counter() - started
 
     def run(batch_postings):
@@ -163,7 +199,8 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         run(postings)  # fills the disk cache
     if warm and emb is not None:
         emb.clear_cache()
-        emb.cache_hits = emb.disk_hits = emb.encoded_texts = 0
+        emb.cache_hits = emb.disk_hits = emb.encoded_texts = emb.model_calls = 0
+        extractor.worker_counters = dict.fromkeys(extractor.worker_counters, 0)
     children = [p.pid for p in extractor._pool._pool] if extractor._pool is not None else []
     cpu_before = sum(cpu_s(pid) for pid in children)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -187,10 +224,12 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         "postings_per_s": round(len(postings) / wall, 1) if wall else None,
         "cpu_per_wall": round(cpu / wall, 2) if wall else None,
         "cpu_ms_per_posting": round(1000 * cpu / len(postings), 1) if postings else None,
-        "embedder": emb.cache_info() if emb is not None else {},
-        # one process: its peak RSS; workers: the parent's peak RSS + the workers' PSS (their
-        # own pages plus their share of what they share with the parent, e.g. model weights)
-        "peak_rss_mb": memory["own_peak_rss_mb"] + memory["workers_pss_mb"],
+        "embedder": extractor.embedder_counters() if emb is not None else {},
+        # one process: its peak RSS; workers: the larger of the parent's peak RSS (loading,
+        # before the fork) and the memory of the parent and its workers together after the run
+        # (the sum of their PSS: each page counted once, shared ones split between sharers)
+        "peak_rss_mb": max(memory["own_peak_rss_mb"], memory["own_pss_mb"] + memory["workers_pss_mb"])
+        if children else memory["own_peak_rss_mb"],
         "memory": memory,
     }
     # gold sets: extraction of the labelled postings (not timed)
@@ -356,7 +395,8 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         v = r.get("vs_reference", {}).get(key)
         return f"{v:.3f}" if v is not None else "-"
 
-    header = ["config", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB", "texts run / from caches",
+    header = ["config", "procs", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB",
+              "texts run / from caches (hit rate)",
               "skill F1 dev / dev-2", "occupation dev / dev-2", "level dev / dev-2",
               f"competencies vs {reference} P / R / top-1", "same occupation", "postings with competencies"]
     print()
@@ -364,11 +404,11 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
     print("|" + "---|" * len(header))
     for name, r in rows.items():
         e = r["embedder"]
-        runs = f"{e.get('encoded', 0)} / {e.get('hits', 0) + e.get('disk_hits', 0)}" if e else "-"
-        if r.get("workers", 1) > 1:
-            runs = "(in the workers)"
+        served = e.get("hits", 0) + e.get("disk_hits", 0)
+        asked = served + e.get("encoded", 0)
+        runs = f"{e.get('encoded', 0)} / {served} ({100 * served / asked:.0f} %)" if asked else "-"
         cells = [
-            name, f"{r['postings_per_s']}", f"{r['cpu_ms_per_posting']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
+            name, f"{r['workers']}", f"{r['postings_per_s']}", f"{r['cpu_ms_per_posting']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
             f"{gold(r, 'labeled-dev', 'skill_f1')} / {gold(r, 'labeled-dev-2', 'skill_f1')}",
             f"{gold(r, 'labeled-dev', 'occupation_accuracy')} / {gold(r, 'labeled-dev-2', 'occupation_accuracy')}",
             f"{gold(r, 'labeled-dev', 'level_accuracy')} / {gold(r, 'labeled-dev-2', 'level_accuracy')}",

@@ -46,6 +46,15 @@ def _fields(posting: Posting) -> dict[str, Any]:
     }
 
 
+def count_lines(path: Path) -> int:
+    """Lines in ``path`` (a cheap scan; decides how many worker processes a run gets)."""
+    n = 0
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+    return n
+
+
 def result_line(posting: Posting, extraction: Extraction) -> dict[str, Any]:
     data = extraction.model_dump(mode="json", exclude={"extracted_at"})
     line = {"id": posting.id, "title": posting.title}
@@ -65,10 +74,11 @@ def extract_jsonl(
     ``use_embeddings`` None follows ``settings.use_embeddings``; ``progress(n)`` is told of
     each n lines written."""
     from nlp.extractor import ExtractionError
-    from nlp.parallel import ParallelExtractor
+    from nlp.parallel import ParallelExtractor, worker_count
 
     started = time.perf_counter()
-    extractor = ParallelExtractor.from_settings(settings, settings.extract_workers, use_embeddings=use_embeddings)
+    workers = worker_count(settings, count_lines(Path(input)))
+    extractor = ParallelExtractor.from_settings(settings, workers, use_embeddings=use_embeddings)
     load_s = time.perf_counter() - started
     stats: dict[str, Any] = {
         "lines": 0,

@@ -142,6 +142,12 @@ class SkillEvidence:
 class OccupationDecision:
     match: OccupationMatch
     evidence: dict[str, float] = field(default_factory=dict)
+    #: candidates a similarity term re-ranks (evidence of their own, concept named in the duties)
+    rerankable: int = 0
+    #: ``other`` by too little evidence, which no similarity can change
+    below_floor: bool = False
+    #: a similarity term could let a runner-up pass one of the "if two fit" ratio tests
+    ratio_reach: bool = False
 
 
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]+|[A-Za-z][A-Za-z0-9+#.]*")
@@ -329,10 +335,11 @@ class OccupationScorer:
             sim_weight = float(self.weights["lexical"])
         else:
             sim_weight = float(self.weights["embedding"])
+        # the similarity of the duties to each definition re-ranks the candidates that have
+        # evidence of their own and whose concept the duties name; it never makes one
+        rerankable = [c for c in total if total[c] > 0 and anchored.get(c, True)]
         if similarities:
-            # the similarity of the duties to each definition re-ranks the candidates that have
-            # evidence of their own and whose concept the duties name; it never makes one
-            live = [c for c in total if c in similarities and total[c] > 0 and anchored.get(c, True)]
+            live = [c for c in rerankable if c in similarities]
             values = [similarities[c] for c in live]
             if len(values) > 1:
                 mean = sum(values) / len(values)
@@ -344,8 +351,13 @@ class OccupationScorer:
             return OccupationDecision(
                 OccupationMatch(code=OTHER, name=self.rules.get("other_name", "其他"), score=0.5, other_hint=""),
                 total,
+                len(rerankable),
+                below_floor=True,
             )
         best, best_v = self._prefer(ranked, titles, anchored)
+        n = len(rerankable)
+        move = float(self.weights.get("embedding", 0.0)) * math.sqrt(n - 1) if n > 1 else 0.0
+        reach = self._ratio_reach(ranked, titles, anchored, move)
         second_v = max((v for c, v in total.items() if c != best), default=0.0)
         conf = self.rules["confidence"]
         score = 1.0 / (1.0 + math.exp(-(conf["a"] * (best_v - second_v) + conf["b"])))
@@ -354,7 +366,7 @@ class OccupationScorer:
             match = OccupationMatch(
                 code=OTHER, name=self.rules.get("other_name", "其他"), score=round(score, 4), other_hint=look.hint
             )
-            return OccupationDecision(match, total)
+            return OccupationDecision(match, total, n, ratio_reach=reach)
         occ = self.taxonomy.occupations[best]
         direction = self._direction(best, title, dir_mass)
         match = OccupationMatch(
@@ -364,7 +376,7 @@ class OccupationScorer:
             score=round(score, 4),
             other_hint=None if occ.core else best,
         )
-        return OccupationDecision(match, total)
+        return OccupationDecision(match, total, n, ratio_reach=reach)
 
     def _core(self, key: str) -> bool:
         occ = self.taxonomy.occupations.get(key)
@@ -407,11 +419,45 @@ class OccupationScorer:
                     break
         return best, best_v
 
+    def _ratio_reach(
+        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool], move: float
+    ) -> bool:
+        """Whether moving every total by up to ``move`` (the most a similarity term moves one)
+        could let a candidate other than the best pass one of :meth:`_prefer`'s ratio tests."""
+        best, best_v = ranked[0]
+        low = best_v - move
+        ratio = float(self.rules.get("title_fit_ratio", 1.0))
+        core_ratio = float(self.rules.get("core_fit_ratio", 1.0))
+        best_core = self._core(best) or best in self.lookalikes
+        for c, v in ranked[1:]:
+            if v <= 0 or not self._core(c) or not anchored.get(c, True):
+                continue
+            if best not in titles.named and c in titles.named and v + move >= ratio * low:
+                return True
+            if not best_core and v + move >= core_ratio * low:
+                return True
+        return False
+
     def max_embedding_swing(self) -> float:
         """Most the similarity term can change the gap between two occupations: z-scores over
         n values lie within +-sqrt(n - 1)."""
         n = len(self.taxonomy.occupations) + len(self.lookalikes)
         return 2.0 * float(self.weights.get("embedding", 0.0)) * math.sqrt(max(n - 1, 0))
+
+    def embedding_swing(self, decision: OccupationDecision) -> float:
+        """Most the similarity term can change the gap between two candidates of ``decision``
+        (made without similarities), which decides whether embedding the posting's duties can
+        change it: 0 when it is ``other`` by too little evidence (judged before the similarity
+        term) or fewer than two candidates would be re-ranked; unbounded when a runner-up could
+        pass an "if two fit" ratio test; else ``weights.embedding`` x sqrt(2n) for n re-ranked
+        candidates (n z-scores have sum 0 and sum of squares n, so two differ by at most
+        sqrt(2n); one moves by at most sqrt(n - 1), the rest not at all)."""
+        n = decision.rerankable
+        if decision.below_floor or n < 2:
+            return 0.0
+        if decision.ratio_reach:
+            return math.inf
+        return float(self.weights.get("embedding", 0.0)) * math.sqrt(2.0 * n)
 
     @staticmethod
     def margin(decision: OccupationDecision) -> float:

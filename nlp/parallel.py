@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,29 @@ log = logging.getLogger(__name__)
 
 #: Postings per task sent to a worker.
 CHUNK = 16
+#: Most workers ``extract_workers = 0`` (auto) starts (each holds ~0.35 GB of its own).
+MAX_AUTO_WORKERS = 4
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(settings: "Settings", postings: int | None) -> int:
+    """Worker processes for a bulk run over ``postings`` postings (None: unknown, one process):
+    ``settings.extract_workers`` when set, else (0, auto) one per usable core, at most
+    :data:`MAX_AUTO_WORKERS`, for an input of at least ``extract_parallel_min_postings``."""
+    if settings.extract_workers:
+        return settings.extract_workers
+    if postings is None or postings < settings.extract_parallel_min_postings:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(usable_cores(), MAX_AUTO_WORKERS))
+
 
 _WORKER_EXTRACTOR: Any = None  # set in each worker process only (never in the parent)
 
@@ -40,8 +64,21 @@ def _init_worker(extractor: "Extractor") -> None:
     _WORKER_EXTRACTOR = extractor  # inherited through fork, not pickled
 
 
-def _extract_chunk(postings: list) -> list:
-    return _WORKER_EXTRACTOR.extract_many(postings)
+_COUNTERS = ("hits", "disk_hits", "encoded", "model_calls")
+
+
+def _embedder_counters(extractor) -> dict[str, int]:
+    emb = getattr(extractor, "embedder", None)
+    info = emb.cache_info() if emb is not None else {}
+    return {k: int(info.get(k, 0)) for k in _COUNTERS}
+
+
+def _extract_chunk(postings: list) -> tuple[list, dict[str, int]]:
+    """A chunk's results and what the worker's embedder did for it (cache hits, texts run)."""
+    before = _embedder_counters(_WORKER_EXTRACTOR)
+    results = _WORKER_EXTRACTOR.extract_many(postings)
+    after = _embedder_counters(_WORKER_EXTRACTOR)
+    return results, {k: after[k] - before[k] for k in _COUNTERS}
 
 
 class ParallelExtractor:
@@ -49,6 +86,8 @@ class ParallelExtractor:
         self.extractor = extractor
         self.workers = max(1, int(workers))
         self._pool = None
+        #: the workers' embedder counters, summed (hits, disk_hits, encoded, model_calls)
+        self.worker_counters = dict.fromkeys(_COUNTERS, 0)
         if self.workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
             log.warning("worker processes need the fork start method; extracting in one process")
             self.workers = 1
@@ -77,9 +116,17 @@ class ParallelExtractor:
             return self.extractor.extract_many(postings)
         chunks = [list(postings[i : i + CHUNK]) for i in range(0, len(postings), CHUNK)]
         out: list = []
-        for part in self._pool.imap(_extract_chunk, chunks):
+        for part, counters in self._pool.imap(_extract_chunk, chunks):
             out.extend(part)
+            for k, v in counters.items():
+                self.worker_counters[k] += v
         return out
+
+    def embedder_counters(self) -> dict[str, int]:
+        """Texts served from the in-memory cache (hits), from the disk cache (disk_hits), run
+        through the model (encoded) and model runs, in this process and its workers together."""
+        own = _embedder_counters(self.extractor)
+        return {k: own[k] + self.worker_counters[k] for k in _COUNTERS}
 
     def extract(self, posting: "Posting") -> "Extraction":
         return self.extractor.extract(posting)

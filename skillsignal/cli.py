@@ -140,7 +140,11 @@ def ingest(
         records = import_file(path, mapping, source=source)
     except (MappingError, ValueError, OSError) as exc:
         _fail(f"{exc} (see `skillsignal ingest --help` for the mapping forms)")
-    pipeline = IngestPipeline(get_settings(), extract=extract)
+    from nlp.parallel import worker_count  # lazy: keeps `skillsignal --help` fast
+
+    settings = get_settings()
+    workers = worker_count(settings, estimate_records(path)) if extract else 1
+    pipeline = IngestPipeline(settings, extract=extract, workers=workers)
     bad = 0
 
     def good_postings():
@@ -188,6 +192,8 @@ def reprocess(
     only_missing: bool = typer.Option(False, help="Only postings never extracted (e.g. after a crash)."),
 ) -> None:
     """Re-run extraction over the stored postings (after a taxonomy or extractor change)."""
+    from nlp.parallel import worker_count  # lazy: keeps `skillsignal --help` fast
+
     from .pipeline import IngestPipeline  # lazy: keeps `skillsignal --help` fast
 
     pipeline = IngestPipeline(get_settings())
@@ -195,6 +201,7 @@ def reprocess(
     postings, extracted = counts["postings"], counts["extracted"]
     assert isinstance(postings, int) and isinstance(extracted, int), "every backend counts postings as int"
     total = postings - (extracted if only_missing else 0)
+    pipeline.workers = worker_count(pipeline.settings, total)
     _ = pipeline.extractor  # load the model before the bar starts counting
     with progress_bar("reprocess", total=total) as bar:
         stats = pipeline.reprocess(only_unextracted=only_missing, progress=bar.advance)

@@ -50,24 +50,33 @@ class IngestPipeline:
         extract: bool = True,
         batch_size: int = 200,
         dedup: bool = True,
+        workers: int = 1,
     ):
         from storage import open_store
 
         self.settings = settings or get_settings()
         self.store = store or open_store(self.settings)
         self._extractor = extractor
+        self._owns_extractor = extractor is None
         self.extract = extract
         self.batch_size = batch_size
         self.totals = IngestStats()
         self.dedup = dedup
         self._deduper = None
+        #: extraction worker processes (nlp.parallel), decided before the extractor is built
+        self.workers = workers
 
     @property
     def extractor(self) -> Extractor:
         if self._extractor is None:
             from nlp.extractor import Extractor
 
-            self._extractor = Extractor.from_settings(self.settings)
+            if self.workers > 1:
+                from nlp.parallel import ParallelExtractor
+
+                self._extractor = ParallelExtractor.from_settings(self.settings, self.workers)
+            else:
+                self._extractor = Extractor.from_settings(self.settings)
         return self._extractor
 
     def process(self, postings: Iterable[Posting], progress: Callable[[int], None] | None = None) -> IngestStats:
@@ -160,6 +169,9 @@ class IngestPipeline:
         return self.store.save_extractions([(p, None, error) for p in postings])
 
     def close(self) -> None:
+        close = getattr(self._extractor, "close", None)
+        if self._owns_extractor and callable(close):  # its worker processes
+            close()
         if self._deduper is not None:
             self._deduper.close()
         self.store.close()

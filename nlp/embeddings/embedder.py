@@ -1,9 +1,9 @@
 """One sentence embedder for the whole process: offline model resolution, E5 prefixes,
 an LRU cache of repeated texts, an optional vector cache on disk, CPU speed options.
 
-The default (ONNX Runtime, float32, one text per run) gives every text the same vector
-whatever it is batched with, on every x86-64 CPU: float32 has no CPU-dependent precision
-choice, and a text run on its own goes through exactly the same operations every time.
+The default (ONNX Runtime, float32, texts of one token count per run, no padding) gives every
+text the same vector whatever it is batched with, on every x86-64 CPU: float32 has no
+CPU-dependent precision choice, and a text goes through the same operations whatever else runs.
 
     from nlp.embeddings import get_embedder
     emb = get_embedder()                       # Settings.embedding_model, converted on first use
@@ -78,6 +78,10 @@ class EmbedderOptions(BaseModel):
         "vector depend on the texts batched with it (bf16 rounding, int8 batch-wide scale).",
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per model call (torch backend).")
+    group_size: int = Field(
+        default=16, ge=1, description="onnx backend: most texts of one token count run together "
+        "(no padding; a text's vector is the same as alone). 1: one text per run.",
+    )
     cache_size: int = Field(default=50_000, ge=0, description="Cached vectors in memory (~1.5 kB each).")
     disk_cache: bool = Field(
         default=True,
@@ -438,8 +442,11 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
             _load_failure_message(folder, True, FileNotFoundError("no tokenizer.json (the onnx backend needs one)"))
         )
     try:
+        int8 = precision == "int8"
         return OnnxEncoder(
-            Path(folder), threads=options.threads, max_seq_length=options.max_seq_length, int8=precision == "int8"
+            Path(folder), threads=options.threads, max_seq_length=options.max_seq_length, int8=int8,
+            # int8 takes one activation scale per run: one text per run keeps it per text
+            bucket=1 if int8 else options.group_size,
         )
     except OnnxExportError as exc:
         raise EmbeddingModelError(str(exc)) from exc

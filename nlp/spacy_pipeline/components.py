@@ -41,6 +41,7 @@ from spacy.tokens import Doc
 
 from nlp.competencies import CompetencyMatcher, posting_sentences
 from nlp.embeddings.fixed_vectors import FixedTextVectors
+from nlp.embeddings.selection import LatinFormIndex
 from nlp.level import infer_level
 from nlp.new_terms import find_new_terms, technical_latin
 from nlp.new_terms import load_rules as load_term_rules
@@ -231,12 +232,13 @@ class SkillEmbeddings(_BatchComponent):
     the embedder's cache serves most."""
 
     step = "skill_embeddings"
-    needs = ("taxonomy", "embedder", "skill_ids", "skill_vectors")
+    needs = ("taxonomy", "embedder", "skill_ids", "skill_vectors", "latin_forms")
     # set by initialize()
     taxonomy: Taxonomy
     embedder: Embedder
     skill_ids: list[str]
     skill_vectors: np.ndarray
+    latin_forms: LatinFormIndex
 
     def __init__(self, name: str, *, threshold: float, min_length: int, min_dice: float, min_ratio: float) -> None:
         super().__init__(name)
@@ -257,6 +259,11 @@ class SkillEmbeddings(_BatchComponent):
             texts.append(skill.name_en if skill.name_en == skill.name_zh else f"{skill.name_zh} {skill.name_en}")
         self.skill_ids = ids
         self.skill_vectors = FixedTextVectors(embedder, vector_cache_dir).encode_cached(texts, "query")
+        self.latin_forms = LatinFormIndex(
+            (f for skill in taxonomy.skills.values() for f in skill.surface_forms() if f.isascii()),
+            alnum_bigrams,
+            lambda term, forms: lexical_agreement(term, forms, self.min_dice, self.min_ratio),
+        )
 
     def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
         rules = load_term_rules()
@@ -278,10 +285,11 @@ class SkillEmbeddings(_BatchComponent):
                     if not technical_latin(term, True, rules):
                         continue
                     wanted.setdefault(term, []).append((found, a, b, index, sent.preferred))
+        # a term written like no skill's Latin form can never be kept: not embedded
+        terms = [t for t in wanted if self.latin_forms.can_agree(t)]
         ids, vecs = self.skill_ids, self.skill_vectors
-        if not wanted or not len(ids):
+        if not terms or not len(ids):
             return
-        terms = list(wanted)
         sims = self.embedder.encode(terms, kind="query") @ vecs.T
         best = sims.argmax(axis=1)
         for i, term in enumerate(terms):
@@ -402,14 +410,11 @@ class Occupation(_BatchComponent):
                                              duties=duty_texts(doc._.sections))
         if self.embedder is None or not scorer.weights.get("embedding", 0):
             return
-        # The similarity term moves an occupation by at most `swing`: a posting whose lead is
-        # larger cannot change its answer, so only the close calls are embedded.
-        swing = scorer.max_embedding_swing()
-        floor = float(scorer.rules["min_evidence"]) + swing / 2  # ... or cross the "other" floor
+        # The similarity term moves the gap between two candidates by at most the posting's
+        # swing (0 when it re-ranks fewer than two, or the posting is "other" by its evidence):
+        # a posting whose lead is larger cannot change its answer, so only close calls are embedded.
         close = [
-            (doc, ctx)
-            for doc, ctx in items
-            if scorer.margin(doc._.occupation) <= swing or max(doc._.occupation.evidence.values(), default=0.0) <= floor
+            (doc, ctx) for doc, ctx in items if scorer.margin(doc._.occupation) <= scorer.embedding_swing(doc._.occupation)
         ]
         if not close:
             return

@@ -71,6 +71,27 @@ def test_vector_does_not_depend_on_batch_neighbours(embedder):
     np.testing.assert_array_equal(alone, batched)
 
 
+def test_texts_of_one_token_count_run_together_and_give_their_own_vectors(embedder):
+    """The onnx backend runs texts of the same token count in one run (no padding): each
+    text's vector is bit-identical to the one it gets alone, in any group and order."""
+    enc = embedder._model
+    skills = ["Python", "Java", "Golang", "Kafka", "Spark", "Flink", "Redis", "MySQL", "Docker", "Linux",
+              "Hadoop", "Hive", "CUDA", "PyTorch", "Vue", "React", "Nginx", "Kubernetes"]
+    texts = [f"query: 熟悉{s}开发，有{n}年以上经验" for s in skills for n in ("三", "五")]
+    by_len: dict[int, list[str]] = {}
+    for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts))):
+        by_len.setdefault(len(ids), []).append(text)
+    group = max(by_len.values(), key=len)
+    assert len(group) >= 4, by_len  # the test needs a real group
+    alone = np.stack([enc.encode([t])[0] for t in group])
+    runs = enc.runs
+    together = enc.encode(group)
+    assert enc.runs - runs == -(-len(group) // enc.bucket)  # grouped, not one run per text
+    np.testing.assert_array_equal(together, alone)
+    mixed = [*group[::-1], *texts[:5]]  # other token counts in between, reversed order
+    np.testing.assert_array_equal(enc.encode(mixed)[: len(group)], alone[::-1])
+
+
 def test_default_does_not_depend_on_the_cpu(monkeypatch, model_settings, converted):
     """The default configuration is the same on a CPU with native bf16 (AMX / AVX512-BF16) as
     on one without: float32 on ONNX Runtime, and vectors independent of batch neighbours."""

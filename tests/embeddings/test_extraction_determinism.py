@@ -21,6 +21,9 @@ POSTINGS = [
     ("security", "网络安全工程师",
      "职责：开展渗透测试与漏洞扫描，处置安全事件，建设态势感知与等级保护体系。"
      "要求：熟悉防火墙、WAF、IDS，了解OWASP Top 10，持有CISP证书优先。"),
+    # a close call between two occupations: only such postings get their duties embedded
+    ("close", "算法工程师",
+     "岗位职责：负责数据平台的数据清洗、ETL开发和数据分析报表，搭建机器学习模型。任职要求：熟悉Hive、Spark、PyTorch。"),
     ("office", "行政前台",
      "负责公司前台接待、来访登记、快递收发与会议室预定，协助组织员工活动。要求形象好，熟练使用Office。"),
 ]
@@ -49,6 +52,7 @@ def test_default_extraction_does_not_depend_on_the_batch(native_bf16, monkeypatc
     assert extractor.uses_embeddings
     emb = extractor.embedder
     emb._disk = None  # compute every vector in this test, never read one back
+    emb.encoded_texts = 0  # what the postings ask for, not the taxonomy vectors of the load
     postings = _postings()
 
     emb.clear_cache()
