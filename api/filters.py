@@ -13,8 +13,10 @@ types, bounds and descriptions; lists as text, numbers read from text), then che
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
+from functools import reduce
 from types import UnionType
 from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
@@ -95,7 +97,7 @@ def check_occupations(flt: PostingFilter, taxonomy: Taxonomy, loc: tuple[str, ..
 def _from_text(annotation: Any) -> Any:
     """``annotation`` without the JSON-only number check: a query parameter's number arrives as text."""
     if get_origin(annotation) in (Union, UnionType):
-        return Union[tuple(_from_text(a) for a in get_args(annotation))]
+        return reduce(operator.or_, (_from_text(a) for a in get_args(annotation)))
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         kept = [m for m in metadata if m is not JSON_NUMBER]
@@ -162,9 +164,7 @@ def known_filter(body: HasFilter, taxonomy: Taxonomy) -> None:
     check_occupations(body.filter, taxonomy, ("body", "filter"))
 
 
-def check_series_points(
-    store: PostingIndex, flt: PostingFilter, interval: Interval, n_series: int, limit: int
-) -> None:
+def check_series_points(store: PostingIndex, flt: PostingFilter, interval: Interval, n_series: int, limit: int) -> None:
     """Raise :class:`storage.SeriesLimitError` (422) before querying when a series answer would hold more
     than ``limit`` points: the periods of the window (start/end, else the stored dates) × ``n_series``."""
     if n_series <= 0:

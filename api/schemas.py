@@ -25,7 +25,9 @@ class Message(BaseModel):
 Responses = dict[int | str, dict[str, Any]]
 
 #: responses every /v1 operation may give besides 200 and 422
-STORE_ERROR: Responses = {400: {"model": Message, "description": "The store cannot answer as asked (the message says why)."}}
+STORE_ERROR: Responses = {
+    400: {"model": Message, "description": "The store cannot answer as asked (the message says why)."}
+}
 #: and every operation that reads a JSON body
 BODY_ERRORS: Responses = {
     400: {"model": Message, "description": "The body is not JSON, or the store cannot answer as asked."},
@@ -66,6 +68,7 @@ class FacetCounts(BaseModel):
 
 
 # -- request bodies (POST): the one filter plus each endpoint's options ---------------------------
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -52,9 +52,7 @@ def totals_post(body: FilterBody, store: Index, taxonomy: Taxonomy = Depends(get
     return _totals(store, body.filter)
 
 
-def _timeseries(
-    store: PostingIndex, flt: PostingFilter, interval: Interval, settings: Settings
-) -> TimeseriesResponse:
+def _timeseries(store: PostingIndex, flt: PostingFilter, interval: Interval, settings: Settings) -> TimeseriesResponse:
     check_series_points(store, flt, interval, 1, settings.max_series_points)
     return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
 
