@@ -119,7 +119,7 @@ class SearchBody(_Body):
 
 class ExportBody(_Body):
     interval: Interval = "month"
-    dimensions: list[Literal[EXPORT_DIMENSIONS]] = Field(  # type: ignore[valid-type]
+    dimensions: list[Literal[EXPORT_DIMENSIONS]] = Field(  # type: ignore[valid-type]  # mypy takes only literal values in Literal[]; these come from storage's tuple at run time
         default_factory=lambda: ["occupation", "direction", "level", "skill", "region"]
     )
     format: Literal["csv", "parquet"] = "csv"
