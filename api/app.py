@@ -10,13 +10,16 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skill_taxonomy import default_taxonomy
 from skillsignal.core import __version__
@@ -49,25 +52,36 @@ from .routers.dashboard import mount_dashboard
 
 log = logging.getLogger(__name__)
 
+_E = TypeVar("_E", bound=Exception)
+
 
 def _where(request: Request) -> str:
     return "query" if request.method in ("GET", "HEAD") else "body"
 
 
-def _problem(loc: list, msg: str, type_: str) -> dict:
+def _expected(exc: Exception, kind: type[_E]) -> _E:
+    """``exc`` as the class its handler is registered for (Starlette types every handler's argument
+    as ``Exception``, and calls it only with that class or a subclass)."""
+    if not isinstance(exc, kind):
+        raise TypeError(f"the handler of {kind.__name__} was called with {type(exc).__name__}") from exc
+    return exc
+
+
+def _problem(loc: list[str | int], msg: str, type_: str) -> dict[str, Any]:
     """One item of the 422 ``detail`` (FastAPI's ``ValidationError`` shape); the message starts with
     the parameter it is about."""
     name = ".".join(str(p) for p in loc if p not in ("query", "body", "path", "header")) or "body"
     return {"loc": loc, "msg": msg if msg.startswith(name) else f"{name}: {msg}", "type": type_}
 
 
-def _unprocessable(problems: list[dict]) -> JSONResponse:
+def _unprocessable(problems: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": problems})
 
 
-def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 in the shape the OpenAPI document gives (``detail``: a list of {loc, msg, type}), each
     message naming its parameter."""
+    exc = _expected(exc, RequestValidationError)
     return _unprocessable(
         [
             _problem(
@@ -80,11 +94,12 @@ def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException):
+async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's answer, except that a 405 lists every method the OpenAPI document gives the path
     (GET and POST often live on two routes, and Starlette names only the first route's methods)."""
+    exc = _expected(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        methods = set()
+        methods: set[str] = set()
         for template, operations in request.app.openapi().get("paths", {}).items():
             if path_regex(template).fullmatch(request.url.path):
                 methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
@@ -98,15 +113,18 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
 _HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
-def _store_error(_: Request, exc: StoreError) -> JSONResponse:
+def _store_error(_: Request, exc: Exception) -> JSONResponse:
+    exc = _expected(exc, StoreError)
     return JSONResponse(status_code=400, content={"detail": str(exc)})
 
 
-def _cursor_error(request: Request, exc: CursorError) -> JSONResponse:
+def _cursor_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = _expected(exc, CursorError)
     return _unprocessable([_problem([_where(request), "cursor"], str(exc), "cursor_invalid")])
 
 
-def _series_limit(request: Request, exc: SeriesLimitError) -> JSONResponse:
+def _series_limit(request: Request, exc: Exception) -> JSONResponse:
+    exc = _expected(exc, SeriesLimitError)
     return _unprocessable([_problem([_where(request), "interval"], str(exc), "series_limit")])
 
 
@@ -125,20 +143,22 @@ class BodyLimit:
     """Answers 413 to a request whose body is larger than ``max_bytes`` (by its Content-Length,
     or counted as it arrives), before any route reads it."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+            await self.app(scope, receive, send)
+            return
+        declared: bytes | None = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._too_large(send, int(declared))
+            await self._too_large(send, int(declared))
+            return
         seen = 0
         refused = started = False
 
-        async def counted_receive():
+        async def counted_receive() -> Message:
             nonlocal seen, refused
             if refused:
                 return {"type": "http.disconnect"}
@@ -152,7 +172,7 @@ class BodyLimit:
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded_send(message):
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if not refused:  # after a 413, whatever the app answers is dropped
                 started = started or message["type"] == "http.response.start"
@@ -164,7 +184,7 @@ class BodyLimit:
             if not refused:
                 raise
 
-    async def _too_large(self, send, size: int | None) -> None:
+    async def _too_large(self, send: Send, size: int | None) -> None:
         what = f"{size:,} bytes" if size is not None else "more bytes"
         body = json.dumps(
             {
@@ -193,7 +213,7 @@ def create_app(
     owned = store is None
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if owned:
             app.state.store.close()

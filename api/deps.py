@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
@@ -28,8 +28,12 @@ IngestFactory = Callable[[Settings, PostingIndex, "Extractor | None"], PostingSi
 _lock = threading.Lock()
 
 
+_T = TypeVar("_T")
+
+
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings  # set by create_app; Starlette's State is untyped
+    return settings
 
 
 def get_index(request: Request) -> PostingIndex:
@@ -54,13 +58,18 @@ def get_skill_search(taxonomy: Taxonomy = Depends(get_taxonomy)) -> SkillSearch:
     return SkillSearch.for_taxonomy(taxonomy)
 
 
-def _once(request: Request, name: str, build):
+def _once(request: Request, name: str, build: Callable[[], _T]) -> _T:
+    """``app.state.<name>``, built by ``build`` on first use (once, under a lock)."""
     state = request.app.state
-    if getattr(state, name, None) is None:
+    # Starlette's State is untyped: the attribute is None (create_app) or what ``build`` made
+    value: _T | None = getattr(state, name, None)
+    if value is None:
         with _lock:
-            if getattr(state, name, None) is None:
-                setattr(state, name, build())
-    return getattr(state, name)
+            value = getattr(state, name, None)
+            if value is None:
+                value = build()
+                setattr(state, name, value)
+    return value
 
 
 def get_extractor(request: Request) -> Extractor:

@@ -13,10 +13,12 @@ types, bounds and descriptions; lists as text, numbers read from text), then che
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
+from functools import reduce
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
@@ -24,9 +26,10 @@ from pydantic import Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from skill_taxonomy import Taxonomy
-from storage import PostingFilter
+from storage import PostingFilter, PostingIndex
 from storage.base import check_series_size, period_count
 from storage.filters import JSON_NUMBER, OCCUPATION_CODES_MARK
+from storage.results import Interval
 
 from .deps import get_taxonomy
 
@@ -45,7 +48,7 @@ def csv_pattern(values: Iterable[str]) -> str:
     return f"^(?:{one})(?:,(?:{one}))*$"
 
 
-def csv_items(values: Iterable[str]) -> dict:
+def csv_items(values: Iterable[str]) -> dict[str, Any]:
     """``json_schema_extra`` for a list query parameter whose items are ``values`` (comma-separated allowed)."""
     return {"items": {"type": "string", "pattern": csv_pattern(values)}}
 
@@ -94,7 +97,7 @@ def check_occupations(flt: PostingFilter, taxonomy: Taxonomy, loc: tuple[str, ..
 def _from_text(annotation: Any) -> Any:
     """``annotation`` without the JSON-only number check: a query parameter's number arrives as text."""
     if get_origin(annotation) in (Union, UnionType):
-        return Union[tuple(_from_text(a) for a in get_args(annotation))]
+        return reduce(operator.or_, (_from_text(a) for a in get_args(annotation)))
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         kept = [m for m in metadata if m is not JSON_NUMBER]
@@ -149,12 +152,19 @@ def filter_query(
     return check_occupations(flt, taxonomy, ("query",))
 
 
-def known_filter(body: object, taxonomy: Taxonomy) -> None:
+class HasFilter(Protocol):
+    """A POST body carrying the one filter (every request body of :mod:`api.schemas`)."""
+
+    @property
+    def filter(self) -> PostingFilter: ...
+
+
+def known_filter(body: HasFilter, taxonomy: Taxonomy) -> None:
     """The occupation check of :func:`filter_query` for a POST body's ``filter``."""
-    check_occupations(body.filter, taxonomy, ("body", "filter"))  # type: ignore[attr-defined]
+    check_occupations(body.filter, taxonomy, ("body", "filter"))
 
 
-def check_series_points(store, flt: PostingFilter, interval: str, n_series: int, limit: int) -> None:
+def check_series_points(store: PostingIndex, flt: PostingFilter, interval: Interval, n_series: int, limit: int) -> None:
     """Raise :class:`storage.SeriesLimitError` (422) before querying when a series answer would hold more
     than ``limit`` points: the periods of the window (start/end, else the stored dates) × ``n_series``."""
     if n_series <= 0:

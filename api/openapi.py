@@ -22,6 +22,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
@@ -39,7 +40,7 @@ VALUES_MARK = "x-skillsignal-values"
 LIMIT_MARK = "x-skillsignal-limit"
 
 
-def _walk(node: Any, visit: Callable[[dict], None]) -> None:
+def _walk(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
     if isinstance(node, dict):
         visit(node)
         for value in node.values():
@@ -49,15 +50,15 @@ def _walk(node: Any, visit: Callable[[dict], None]) -> None:
             _walk(value, visit)
 
 
-def finish_schema(schema: dict, settings: Settings, taxonomy: Taxonomy) -> dict:
+def finish_schema(schema: dict[str, Any], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
     """Replace the marks the routers and models leave in the schema with this app's values."""
     codes = [*sorted(taxonomy.occupations), "other"]
 
-    def on_get(node: dict) -> None:  # query parameters: one code or several, comma-separated
+    def on_get(node: dict[str, Any]) -> None:  # query parameters: one code or several, comma-separated
         if node.pop(VALUES_MARK, None) == "occupation-codes":
             node["items"] = {"type": "string", "pattern": csv_pattern(codes)}
 
-    def anywhere(node: dict) -> None:
+    def anywhere(node: dict[str, Any]) -> None:
         if node.pop(VALUES_MARK, None) == "occupation-codes":  # JSON bodies: a list of codes
             node["items"] = {"type": "string", "enum": codes}
         limit = node.pop(LIMIT_MARK, None)
@@ -75,7 +76,7 @@ def finish_schema(schema: dict, settings: Settings, taxonomy: Taxonomy) -> dict:
 def install_openapi(app: FastAPI, settings: Settings, taxonomy: Callable[[], Taxonomy]) -> None:
     """``app.openapi()`` builds the document once, finished with the app's settings and taxonomy."""
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title,
@@ -87,7 +88,7 @@ def install_openapi(app: FastAPI, settings: Settings, taxonomy: Callable[[], Tax
             app.openapi_schema = finish_schema(schema, settings, taxonomy())
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents overriding app.openapi; mypy forbids assigning to a method
 
 
 def mount_docs(app: FastAPI) -> None:
@@ -120,12 +121,12 @@ def mount_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
 
-def path_regex(template: str) -> re.Pattern:
+def path_regex(template: str) -> re.Pattern[str]:
     """The regular expression of an OpenAPI path template (``/v1/skills/{skill}``)."""
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
-def _takes_many(schema: dict) -> bool:
+def _takes_many(schema: dict[str, Any]) -> bool:
     return any(b.get("type") == "array" for b in schema.get("anyOf", [schema]))
 
 
@@ -133,12 +134,12 @@ class SingleValueQuery:
     """ASGI middleware: a query parameter the OpenAPI document types as one value (a number, a date,
     an interval) answers 422 when it is repeated, instead of silently taking the last one."""
 
-    def __init__(self, app, fastapi_app: FastAPI):
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-        self._table: list[tuple[re.Pattern, str, frozenset[str]]] | None = None
+        self._table: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
 
-    def table(self) -> list[tuple[re.Pattern, str, frozenset[str]]]:
+    def table(self) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
         if self._table is None:
             rows = []
             for template, operations in self.fastapi_app.openapi().get("paths", {}).items():
@@ -152,7 +153,7 @@ class SingleValueQuery:
             self._table = rows
         return self._table
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("query_string"):
             names = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
             repeated = {k for k in names if names.count(k) > 1}

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting
+from storage import PostingFilter
+from storage.filters import JsonFloat, JsonInt
+from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point
 
 
 class Message(BaseModel):
@@ -13,14 +21,19 @@ class Message(BaseModel):
     detail: str
 
 
+#: the ``responses=`` of a route or router: status code -> OpenAPI response object (FastAPI's type)
+Responses = dict[int | str, dict[str, Any]]
+
 #: responses every /v1 operation may give besides 200 and 422
-STORE_ERROR = {400: {"model": Message, "description": "The store cannot answer as asked (the message says why)."}}
+STORE_ERROR: Responses = {
+    400: {"model": Message, "description": "The store cannot answer as asked (the message says why)."}
+}
 #: and every operation that reads a JSON body
-BODY_ERRORS = {
+BODY_ERRORS: Responses = {
     400: {"model": Message, "description": "The body is not JSON, or the store cannot answer as asked."},
     413: {"model": Message, "description": "The request body is larger than the API accepts."},
 }
-NOT_FOUND = {404: {"model": Message, "description": "No such resource (the message says what was asked)."}}
+NOT_FOUND: Responses = {404: {"model": Message, "description": "No such resource (the message says what was asked)."}}
 
 
 class Health(BaseModel):
@@ -55,16 +68,6 @@ class FacetCounts(BaseModel):
 
 
 # -- request bodies (POST): the one filter plus each endpoint's options ---------------------------
-import hashlib  # noqa: E402
-from typing import Literal  # noqa: E402
-
-from pydantic import ConfigDict, Field, field_validator, model_validator  # noqa: E402
-from pydantic_core import PydanticCustomError  # noqa: E402
-
-from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting  # noqa: E402
-from storage import PostingFilter  # noqa: E402
-from storage.filters import JsonFloat, JsonInt  # noqa: E402
-from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point  # noqa: E402
 
 
 class _Body(BaseModel):
@@ -116,7 +119,7 @@ class SearchBody(_Body):
 
 class ExportBody(_Body):
     interval: Interval = "month"
-    dimensions: list[Literal[EXPORT_DIMENSIONS]] = Field(  # type: ignore[valid-type]
+    dimensions: list[Literal[EXPORT_DIMENSIONS]] = Field(  # type: ignore[valid-type]  # mypy takes only literal values in Literal[]; these come from storage's tuple at run time
         default_factory=lambda: ["occupation", "direction", "level", "skill", "region"]
     )
     format: Literal["csv", "parquet"] = "csv"

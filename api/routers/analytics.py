@@ -42,17 +42,17 @@ def _totals(store: PostingIndex, flt: PostingFilter) -> TotalsResponse:
     response_model=TotalsResponse,
     summary="Unique, duplicate and total postings, posting intensity and median salary",
 )
-def totals_get(store: Index, flt: PostingFilter = Depends(filter_query)):
+def totals_get(store: Index, flt: PostingFilter = Depends(filter_query)) -> TotalsResponse:
     return _totals(store, flt)
 
 
 @router.post("/totals", response_model=TotalsResponse, summary="Totals (filter in the body)", responses=BODY_ERRORS)
-def totals_post(body: FilterBody, store: Index, taxonomy: Taxonomy = Depends(get_taxonomy)):
+def totals_post(body: FilterBody, store: Index, taxonomy: Taxonomy = Depends(get_taxonomy)) -> TotalsResponse:
     known_filter(body, taxonomy)
     return _totals(store, body.filter)
 
 
-def _timeseries(store: PostingIndex, flt: PostingFilter, interval: Interval, settings: Settings):
+def _timeseries(store: PostingIndex, flt: PostingFilter, interval: Interval, settings: Settings) -> TimeseriesResponse:
     check_series_points(store, flt, interval, 1, settings.max_series_points)
     return TimeseriesResponse(filter=flt, interval=interval, points=store.timeseries(flt, interval))
 
@@ -68,7 +68,7 @@ def timeseries_get(
     interval: Interval = Query("month"),
     flt: PostingFilter = Depends(filter_query),
     settings: Settings = Depends(get_settings),
-):
+) -> TimeseriesResponse:
     return _timeseries(store, flt, interval, settings)
 
 
@@ -84,7 +84,7 @@ def timeseries_post(
     store: Index,
     settings: Settings = Depends(get_settings),
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> TimeseriesResponse:
     known_filter(body, taxonomy)
     return _timeseries(store, body.filter, body.interval, settings)
 
@@ -108,7 +108,7 @@ def ranking_get(
     limit: int = Query(10, ge=1, le=1000),
     flt: PostingFilter = Depends(filter_query),
     namer: Namer = Depends(get_namer),
-):
+) -> Ranking:
     return _named(store.ranking(facet, flt, metric=metric, limit=limit), namer)
 
 
@@ -119,7 +119,7 @@ def ranking_post(
     facet: Facet = FacetPath,
     namer: Namer = Depends(get_namer),
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> Ranking:
     known_filter(body, taxonomy)
     return _named(store.ranking(facet, body.filter, metric=body.metric, limit=body.limit), namer)
 
@@ -160,7 +160,7 @@ def ranking_series_get(
     flt: PostingFilter = Depends(filter_query),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
-):
+) -> RankingSeries:
     wanted = [k.strip() for raw in keys for k in raw.split(",") if k.strip()]
     return _ranking_series(store, namer, settings, facet, flt, interval, wanted, limit)
 
@@ -179,6 +179,6 @@ def ranking_series_post(
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> RankingSeries:
     known_filter(body, taxonomy)
     return _ranking_series(store, namer, settings, facet, body.filter, body.interval, body.keys, body.limit)

@@ -10,11 +10,11 @@ the generic ``/v1/rankings/{facet}`` route, which it answers in place of for thi
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from skill_taxonomy import Taxonomy
 from storage import PostingFilter
-from storage.results import Bucket, Metric, Ranking
+from storage.results import Bucket, Metric, Ranking, Totals
 
 from ..deps import Index, get_taxonomy
 from ..filters import filter_query, known_filter
@@ -36,12 +36,18 @@ class CompetencyBucket(Bucket):
     share: float = Field(default=0.0, description="unique_postings / the filter's unique postings.")
 
 
-class CompetencyRanking(Ranking):
+# A Ranking whose buckets are competency statements: its own model with Ranking's fields (no docstring: it
+# would become the schema's description), not a subclass, since a subclass may not narrow ``buckets``, a
+# mutable list, from Bucket to CompetencyBucket.
+class CompetencyRanking(BaseModel):
+    facet: str
+    metric: str
+    totals: Totals = Field(description=Ranking.model_fields["totals"].description)
     buckets: list[CompetencyBucket]
 
 
-def _statements(taxonomy: Taxonomy) -> dict[str, dict]:
-    out: dict[str, dict] = {}
+def _statements(taxonomy: Taxonomy) -> dict[str, dict[str, str | None]]:
+    out: dict[str, dict[str, str | None]] = {}
     for code, occ in taxonomy.occupations.items():
         for level, comps in occ.levels.items():
             for c in comps:
@@ -85,7 +91,7 @@ def competencies_get(
     limit: int = Query(10, ge=1, le=1000),
     flt: PostingFilter = Depends(filter_query),
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> CompetencyRanking:
     return _described(store.ranking("competencies", flt, metric=metric, limit=limit), taxonomy)
 
 
@@ -99,6 +105,6 @@ def competencies_post(
     body: RankingBody,
     store: Index,
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> CompetencyRanking:
     known_filter(body, taxonomy)
     return _described(store.ranking("competencies", body.filter, metric=body.metric, limit=body.limit), taxonomy)

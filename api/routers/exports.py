@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
@@ -17,29 +17,34 @@ from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interv
 
 from ..deps import Index, get_settings, get_taxonomy
 from ..filters import csv_items, filter_query, known_filter, split_closed
-from ..schemas import BODY_ERRORS, STORE_ERROR, ExportBody
+from ..schemas import BODY_ERRORS, STORE_ERROR, ExportBody, Responses
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"], responses=STORE_ERROR)
 
 _CSV = {"schema": {"type": "string"}}
 _PARQUET = {"schema": {"type": "string", "format": "binary"}}
-SERIES_CONTENT = {
+SERIES_CONTENT: Responses = {
     200: {
         "description": "The long-format series: CSV (format=csv) or Parquet (format=parquet).",
         "content": {"text/csv": _CSV, "application/vnd.apache.parquet": _PARQUET},
     }
 }
-CSV_CONTENT = {200: {"description": "CSV with a header row.", "content": {"text/csv": _CSV}}}
+CSV_CONTENT: Responses = {200: {"description": "CSV with a header row.", "content": {"text/csv": _CSV}}}
 EXPORT_HELP = (
     "At most Settings.max_export_rows rows (periods × series); more answers 422 naming the limit. "
     "Series are zero-filled over the window: start/end, else the stored dates."
 )
 
+#: the ``dimensions`` query parameter's default, description and documented items
+_DEFAULT_DIMENSIONS = list(DEFAULT_EXPORT_DIMENSIONS)
+_DIMENSIONS_HELP = f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate."
+_DIMENSION_ITEMS = csv_items(EXPORT_DIMENSIONS)
+
 SERIES_COLUMNS = ["period", *EXPORT_DIMENSIONS, "count", "unique_count"]
 COOCCURRENCE_COLUMNS = ["skill_a", "skill_b", "count", "count_a", "count_b", "lift"]
 
 
-def _csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
@@ -92,9 +97,9 @@ def series_get(
     format: Literal["csv", "parquet"] = Query("csv"),
     interval: Interval = Query("month"),
     dimensions: list[str] = Query(
-        list(DEFAULT_EXPORT_DIMENSIONS),
-        description=f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-separate.",
-        json_schema_extra=csv_items(EXPORT_DIMENSIONS),
+        _DEFAULT_DIMENSIONS,
+        description=_DIMENSIONS_HELP,
+        json_schema_extra=_DIMENSION_ITEMS,
     ),
     flt: PostingFilter = Depends(filter_query),
     settings: Settings = Depends(get_settings),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 
-from nlp.extractor import ExtractionError
+from nlp.extractor import ExtractionError, Extractor
 from skillsignal.core.models import Extraction
 
 from ..deps import get_extractor
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["extract"])
     "(id and source are generated when absent).",
     responses=BODY_ERRORS,
 )
-def extract(posting: ExtractRequest, extractor=Depends(get_extractor)) -> Extraction:
+def extract(posting: ExtractRequest, extractor: Extractor = Depends(get_extractor)) -> Extraction:
     try:
         return extractor.extract(posting)
     except ExtractionError as exc:

@@ -13,6 +13,7 @@ import threading
 import time
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import State
 
 from skill_taxonomy import default_taxonomy
 from skillsignal.core import __version__
@@ -29,16 +30,23 @@ INTEGRITY_TTL_S = 30.0
 _check_lock = threading.Lock()
 
 
+def _fresh_check(state: State) -> tuple[float, str | None] | None:
+    """The last integrity result, (when, the problem found), unless older than ``INTEGRITY_TTL_S``; it is
+    set by :func:`store_problem` and by :mod:`api.app` when a request meets damage."""
+    cached: tuple[float, str | None] | None = getattr(state, "integrity", None)
+    return cached if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S else None
+
+
 def store_problem(request: Request, store: PostingIndex) -> str | None:
     """What is wrong with the store (None: intact), from a cached ``quick_check`` (a search backend
     answers None: its server reports its own health)."""
     state = request.app.state
-    cached = getattr(state, "integrity", None)
-    if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
+    cached = _fresh_check(state)
+    if cached is not None:
         return cached[1]
     with _check_lock:  # one check at a time; the others wait for its answer
-        cached = getattr(state, "integrity", None)
-        if cached is not None and time.monotonic() - cached[0] < INTEGRITY_TTL_S:
+        cached = _fresh_check(state)
+        if cached is not None:
             return cached[1]
         found = store.check_integrity()
         problem = (

@@ -14,10 +14,10 @@ from storage.results import Page
 
 from ..deps import Index, get_pipeline, get_settings, get_taxonomy, require_api_key
 from ..filters import filter_query, known_filter
-from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, Message, SearchBody
+from ..schemas import BODY_ERRORS, NOT_FOUND, STORE_ERROR, Message, Responses, SearchBody
 
 router = APIRouter(prefix="/v1/postings", tags=["postings"], responses=STORE_ERROR)
-UNAUTHORIZED = {401: {"model": Message, "description": "X-API-Key missing or wrong."}}
+UNAUTHORIZED: Responses = {401: {"model": Message, "description": "X-API-Key missing or wrong."}}
 
 MAX_INGEST_BATCH = 1000
 

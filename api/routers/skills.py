@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 
@@ -37,7 +39,7 @@ class SkillDemand(BaseModel):
     aliases: list[str]
     totals: Totals
     share_of_postings: float
-    top_occupations: list[dict]
+    top_occupations: list[dict[str, Any]]
 
 
 class SkillSeries(BaseModel):
@@ -72,7 +74,9 @@ def search_skills(
     return SkillSearchResults(query=q, results=skill_search.search(q, limit=limit, min_score=min_score))
 
 
-def _emerging(store: PostingIndex, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int):
+def _emerging(
+    store: PostingIndex, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int
+) -> EmergingSkills:
     found = emerging_skills(store, flt, min_count=min_count, alpha=alpha, limit=limit)
     for s in found.skills:
         s.name = namer.name("skills", s.skill_id)
@@ -91,7 +95,7 @@ def emerging_get(
     limit: int = Query(20, ge=1, le=500),
     flt: PostingFilter = Depends(filter_query),
     namer: Namer = Depends(get_namer),
-):
+) -> EmergingSkills:
     return _emerging(store, namer, flt, min_count, alpha, limit)
 
 
@@ -100,13 +104,19 @@ def emerging_get(
 )
 def emerging_post(
     body: EmergingBody, store: Index, namer: Namer = Depends(get_namer), taxonomy: Taxonomy = Depends(get_taxonomy)
-):
+) -> EmergingSkills:
     known_filter(body, taxonomy)
     return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
 
 
 def _compare(
-    store, skill_search, namer, settings: Settings, terms: list[str], flt: PostingFilter, interval: Interval
+    store: PostingIndex,
+    skill_search: SkillSearch,
+    namer: Namer,
+    settings: Settings,
+    terms: list[str],
+    flt: PostingFilter,
+    interval: Interval,
 ) -> RankingSeries:
     ids = list(dict.fromkeys(resolve_skill(t, skill_search).id for t in terms))
     if not ids:  # nothing named: nothing to compare (an empty key list would mean "the top skills")
@@ -136,7 +146,7 @@ def compare_get(
     skill_search: SkillSearch = Depends(get_skill_search),
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
-):
+) -> RankingSeries:
     terms = [t.strip() for raw in skills for t in raw.split(",") if t.strip()]
     return _compare(store, skill_search, namer, settings, terms, flt, interval)
 
@@ -155,7 +165,7 @@ def compare_post(
     namer: Namer = Depends(get_namer),
     settings: Settings = Depends(get_settings),
     taxonomy: Taxonomy = Depends(get_taxonomy),
-):
+) -> RankingSeries:
     known_filter(body, taxonomy)
     return _compare(store, skill_search, namer, settings, body.skills, body.filter, body.interval)
 
