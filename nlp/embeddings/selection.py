@@ -16,39 +16,54 @@ Each selection is exact: it leaves out only texts whose vector could not change 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+
+
+def written_alike(
+    term: str, form: str, shared: int, n_term: int, n_form: int, min_dice: float, min_ratio: float
+) -> bool:
+    """Whether ``term`` is written like ``form``: lengths within ``min_ratio`` of each other and a
+    Dice coefficient of at least ``min_dice`` over their bigram sets (``n_term`` and ``n_form``
+    bigrams, ``shared`` in common). The one test behind ``components.lexical_agreement`` and
+    :class:`LatinFormIndex`."""
+    if not n_term or not n_form:
+        return False
+    ratio = min(len(term), len(form)) / max(len(term), len(form))
+    return ratio >= min_ratio and 2 * shared / (n_term + n_form) >= min_dice
 
 
 class LatinFormIndex:
     """The Latin forms (e.g. every ASCII surface form of every skill) by character bigram.
 
-    ``bigrams(text) -> set[str]`` and ``agrees(term, forms) -> bool`` are the matcher's own
-    functions, so the index can only narrow what they are asked, never change an answer."""
+    ``bigrams(text) -> set[str]`` is the matcher's own function and :func:`written_alike` its own
+    test, so :meth:`can_agree` answers exactly what ``lexical_agreement(term, forms)`` would over
+    every form: only forms sharing a bigram with the term can pass (Dice > 0 needs one), and the
+    index counts the shared bigrams of those from its posting lists instead of recomputing them."""
 
     def __init__(
-        self,
-        forms: Iterable[str],
-        bigrams: Callable[[str], set[str]],
-        agrees: Callable[[str, list[str]], bool],
+        self, forms: Iterable[str], bigrams: Callable[[str], set[str]], min_dice: float, min_ratio: float
     ) -> None:
         self._bigrams = bigrams
-        self._agrees = agrees
+        self.min_dice, self.min_ratio = min_dice, min_ratio
         self.forms: list[str] = list(dict.fromkeys(forms))
+        self._n_bigrams: list[int] = []
         self._by_bigram: dict[str, list[int]] = {}
         for i, form in enumerate(self.forms):
-            for bg in bigrams(form):
+            grams = bigrams(form)
+            self._n_bigrams.append(len(grams))
+            for bg in grams:
                 self._by_bigram.setdefault(bg, []).append(i)
         self.can_agree = lru_cache(maxsize=100_000)(self._can_agree)
 
-    def candidates(self, term: str) -> list[str]:
-        """The forms sharing at least one character bigram with ``term``."""
-        ids: set[int] = set()
-        for bg in self._bigrams(term):
-            ids.update(self._by_bigram.get(bg, ()))
-        return [self.forms[i] for i in sorted(ids)]
-
     def _can_agree(self, term: str) -> bool:
         """Whether ``term`` is written like at least one of the forms."""
-        cands = self.candidates(term)
-        return bool(cands) and self._agrees(term, cands)
+        grams = self._bigrams(term)
+        shared: Counter[int] = Counter()
+        for bg in grams:
+            shared.update(self._by_bigram.get(bg, ()))
+        return any(
+            written_alike(term, self.forms[i], n, len(grams), self._n_bigrams[i], self.min_dice, self.min_ratio)
+            for i, n in shared.items()
+        )

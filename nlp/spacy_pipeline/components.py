@@ -41,7 +41,7 @@ from spacy.tokens import Doc
 
 from nlp.competencies import CompetencyMatcher, posting_sentences
 from nlp.embeddings.fixed_vectors import FixedTextVectors
-from nlp.embeddings.selection import LatinFormIndex
+from nlp.embeddings.selection import LatinFormIndex, written_alike
 from nlp.level import infer_level
 from nlp.new_terms import find_new_terms, technical_latin
 from nlp.new_terms import load_rules as load_term_rules
@@ -58,8 +58,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: the Doc extensions: the posting read (set by the caller), then one per step's result
-EXTENSIONS = ("skillsignal", "sections", "tag_sentence", "skill_hits", "new_terms", "level", "occupation",
-              "competencies")
+EXTENSIONS = (
+    "skillsignal",
+    "sections",
+    "tag_sentence",
+    "skill_hits",
+    "new_terms",
+    "level",
+    "occupation",
+    "competencies",
+)
 for _name in EXTENSIONS:
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
@@ -174,8 +182,9 @@ class Skills(_Component):
     needs = ("finder",)
     finder: SkillFinder  # set by initialize()
 
-    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   finder: SkillFinder) -> None:
+    def initialize(
+        self, get_examples: Callable | None = None, *, nlp: Language | None = None, finder: SkillFinder
+    ) -> None:
         self.finder = finder
 
     def process(self, doc: Doc, ctx: PostingContext) -> None:
@@ -198,11 +207,7 @@ def lexical_agreement(term: str, forms: list[str], min_dice: float, min_ratio: f
     tb = alnum_bigrams(term)
     for form in forms:
         fb = alnum_bigrams(form)
-        if not tb or not fb:
-            continue
-        ratio = min(len(term), len(form)) / max(len(term), len(form))
-        dice = 2 * len(tb & fb) / (len(tb) + len(fb))
-        if ratio >= min_ratio and dice >= min_dice:
+        if written_alike(term, form, len(tb & fb), len(tb), len(fb), min_dice, min_ratio):
             return True
     return False
 
@@ -247,8 +252,15 @@ class SkillEmbeddings(_BatchComponent):
         self.min_dice = min_dice
         self.min_ratio = min_ratio
 
-    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   taxonomy: Taxonomy, embedder: Embedder, vector_cache_dir: Path | None = None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable | None = None,
+        *,
+        nlp: Language | None = None,
+        taxonomy: Taxonomy,
+        embedder: Embedder,
+        vector_cache_dir: Path | None = None,
+    ) -> None:
         """One vector per skill, from its Chinese and English names (read from
         ``vector_cache_dir`` when computed before)."""
         self.taxonomy = taxonomy
@@ -262,7 +274,8 @@ class SkillEmbeddings(_BatchComponent):
         self.latin_forms = LatinFormIndex(
             (f for skill in taxonomy.skills.values() for f in skill.surface_forms() if f.isascii()),
             alnum_bigrams,
-            lambda term, forms: lexical_agreement(term, forms, self.min_dice, self.min_ratio),
+            self.min_dice,
+            self.min_ratio,
         )
 
     def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
@@ -312,8 +325,14 @@ class NewTerms(_Component):
     taxonomy: Taxonomy
     finder: SkillFinder
 
-    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   taxonomy: Taxonomy, finder: SkillFinder) -> None:
+    def initialize(
+        self,
+        get_examples: Callable | None = None,
+        *,
+        nlp: Language | None = None,
+        taxonomy: Taxonomy,
+        finder: SkillFinder,
+    ) -> None:
         self.taxonomy = taxonomy
         self.finder = finder
 
@@ -384,9 +403,15 @@ class Occupation(_BatchComponent):
         #: per occupation (and look-alike), one row per text of its profile
         self.profile_vectors: dict[str, np.ndarray] = {}
 
-    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   occupation_scorer: OccupationScorer, embedder: Embedder | None = None,
-                   vector_cache_dir: Path | None = None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable | None = None,
+        *,
+        nlp: Language | None = None,
+        occupation_scorer: OccupationScorer,
+        embedder: Embedder | None = None,
+        vector_cache_dir: Path | None = None,
+    ) -> None:
         """With an embedder, the vectors of every occupation's profile (definition, directions,
         work contents; :meth:`OccupationScorer.profiles`), read from ``vector_cache_dir`` when
         computed before."""
@@ -400,21 +425,24 @@ class Occupation(_BatchComponent):
         vecs = FixedTextVectors(embedder, vector_cache_dir).encode_cached(flat, "passage")
         pos = 0
         for code, texts in profiles.items():
-            self.profile_vectors[code] = vecs[pos: pos + len(texts)]
+            self.profile_vectors[code] = vecs[pos : pos + len(texts)]
             pos += len(texts)
 
     def process_batch(self, items: list[tuple[Doc, PostingContext]]) -> None:
         scorer = self.occupation_scorer
         for doc, ctx in items:
-            doc._.occupation = scorer.decide(ctx.title, skill_evidence(doc._.sections, doc._.skill_hits),
-                                             duties=duty_texts(doc._.sections))
+            doc._.occupation = scorer.decide(
+                ctx.title, skill_evidence(doc._.sections, doc._.skill_hits), duties=duty_texts(doc._.sections)
+            )
         if self.embedder is None or not scorer.weights.get("embedding", 0):
             return
         # The similarity term moves the gap between two candidates by at most the posting's
         # swing (0 when it re-ranks fewer than two, or the posting is "other" by its evidence):
         # a posting whose lead is larger cannot change its answer, so only close calls are embedded.
         close = [
-            (doc, ctx) for doc, ctx in items if scorer.margin(doc._.occupation) <= scorer.embedding_swing(doc._.occupation)
+            (doc, ctx)
+            for doc, ctx in items
+            if scorer.margin(doc._.occupation) <= scorer.embedding_swing(doc._.occupation)
         ]
         if not close:
             return
@@ -425,12 +453,13 @@ class Occupation(_BatchComponent):
         vecs = self.embedder.encode([t for group in texts for t in group], kind="query")
         pos = 0
         for (doc, ctx), group in zip(close, texts, strict=True):
-            sent = vecs[pos: pos + len(group)]
+            sent = vecs[pos : pos + len(group)]
             pos += len(group)
             # per occupation: the mean over the duty sentences of the best-matching statement
             sims = {code: float((sent @ mat.T).max(axis=1).mean()) for code, mat in occ.items() if len(mat)}
-            doc._.occupation = scorer.decide(ctx.title, skill_evidence(doc._.sections, doc._.skill_hits), sims,
-                                             duties=duty_texts(doc._.sections))
+            doc._.occupation = scorer.decide(
+                ctx.title, skill_evidence(doc._.sections, doc._.skill_hits), sims, duties=duty_texts(doc._.sections)
+            )
 
 
 class Competencies(_BatchComponent):
@@ -448,9 +477,15 @@ class Competencies(_BatchComponent):
         self.embedder: Embedder | None = None
         self.statement_vectors: FixedTextVectors | None = None
 
-    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
-                   matcher: CompetencyMatcher, embedder: Embedder | None = None,
-                   vector_cache_dir: Path | None = None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable | None = None,
+        *,
+        nlp: Language | None = None,
+        matcher: CompetencyMatcher,
+        embedder: Embedder | None = None,
+        vector_cache_dir: Path | None = None,
+    ) -> None:
         """With an embedder, the vectors of every statement the matcher may embed-compare
         (read from ``vector_cache_dir`` when computed before)."""
         self.matcher = matcher
@@ -491,11 +526,16 @@ class Competencies(_BatchComponent):
         vecs = self.embedder.encode(flat, kind="query")
         pos = 0
         for (doc, occ, sents), order in zip(todo, embedded, strict=True):
-            rows = vecs[pos: pos + len(order)]
+            rows = vecs[pos : pos + len(order)]
             pos += len(order)
-            doc._.competencies = matcher.match(occ.code, doc._.level, occ.direction, sents,
-                                               sentence_vectors=dict(zip(order, rows, strict=True)),
-                                               resources=self.statement_vectors)
+            doc._.competencies = matcher.match(
+                occ.code,
+                doc._.level,
+                occ.direction,
+                sents,
+                sentence_vectors=dict(zip(order, rows, strict=True)),
+                resources=self.statement_vectors,
+            )
 
 
 # ---------------------------------------------------------------------------- factories
@@ -510,8 +550,9 @@ def make_sections(nlp: Language, name: str) -> Sections:
     return Sections(name)
 
 
-@Language.factory("skillsignal_skills", requires=[_POSTING, "doc._.sections", "doc._.tag_sentence"],
-                  assigns=["doc._.skill_hits"])
+@Language.factory(
+    "skillsignal_skills", requires=[_POSTING, "doc._.sections", "doc._.tag_sentence"], assigns=["doc._.skill_hits"]
+)
 def make_skills(nlp: Language, name: str) -> Skills:
     return Skills(name)
 
@@ -522,13 +563,15 @@ def make_skills(nlp: Language, name: str) -> Skills:
     assigns=["doc._.skill_hits"],
     default_config={"threshold": 0.94, "min_length": 5, "min_dice": 0.5, "min_ratio": 0.7},
 )
-def make_skill_embeddings(nlp: Language, name: str, threshold: float, min_length: int, min_dice: float,
-                          min_ratio: float) -> SkillEmbeddings:
+def make_skill_embeddings(
+    nlp: Language, name: str, threshold: float, min_length: int, min_dice: float, min_ratio: float
+) -> SkillEmbeddings:
     return SkillEmbeddings(name, threshold=threshold, min_length=min_length, min_dice=min_dice, min_ratio=min_ratio)
 
 
-@Language.factory("skillsignal_new_terms", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"],
-                  assigns=["doc._.new_terms"])
+@Language.factory(
+    "skillsignal_new_terms", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"], assigns=["doc._.new_terms"]
+)
 def make_new_terms(nlp: Language, name: str) -> NewTerms:
     return NewTerms(name)
 
@@ -538,8 +581,9 @@ def make_level(nlp: Language, name: str) -> LevelStep:
     return LevelStep(name)
 
 
-@Language.factory("skillsignal_occupation", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"],
-                  assigns=["doc._.occupation"])
+@Language.factory(
+    "skillsignal_occupation", requires=[_POSTING, "doc._.sections", "doc._.skill_hits"], assigns=["doc._.occupation"]
+)
 def make_occupation(nlp: Language, name: str) -> Occupation:
     return Occupation(name)
 

@@ -56,14 +56,14 @@ class Settings(BaseSettings):
         "re-extracting a sentence does not run the model again.",
     )
     extract_workers: int = Field(
-        default=1,
+        default=0,
         ge=0,
         description="Worker processes for bulk extraction (skillsignal extract, ingest, reprocess): each "
-        "runs the whole pipeline on one core, forked from one loaded extractor (nlp.parallel). 0 = auto: "
-        "one per usable core (at most 4) when the input holds at least extract_parallel_min_postings "
-        "postings, else 1. The results are the same with any number. Default 1: on this project's "
-        "shared 2-core machine 2 workers ran 47.5 postings/s against one process's 57 "
-        "(benchmarks/bench_extract.py).",
+        "runs the whole pipeline on one core, forked from one loaded extractor (nlp.parallel). 0 = auto "
+        "(default): one per usable core (at most 4) when the input holds at least "
+        "extract_parallel_min_postings postings, else 1. The results are the same with any number. "
+        "On an idle 2-core machine 2 workers ran 102 postings/s against one process's 94; on a machine "
+        "busy with other work one process can be faster (benchmarks/bench_extract.py).",
     )
     extract_parallel_min_postings: int = Field(
         default=500, ge=1, description="Smallest input that extract_workers=0 (auto) spreads over worker processes."

@@ -56,7 +56,7 @@ def test_selection_gives_what_embedding_everything_gives(shared_dir, settings, m
         before = emb.encoded_texts
         results = []
         for i in range(0, len(postings), 64):
-            results += [_facts(r) for r in extractor.extract_many(postings[i: i + 64])]
+            results += [_facts(r) for r in extractor.extract_many(postings[i : i + 64])]
         return results, emb.encoded_texts - before
 
     selected, n_selected = run()
@@ -116,19 +116,48 @@ def test_ingest_pipeline_on_workers_extracts_what_one_process_does(settings):
 
     plain = settings.model_copy(update={"use_embeddings": False})
     titles = ["大数据开发工程师", "深度学习算法工程师", "云计算运维工程师", "行政前台"]
-    postings = [Posting(id=f"p{i}", source="test", title=titles[i % 4],
-                        description=f"负责{titles[i % 4]}相关工作，熟悉Python、Spark、Kubernetes与PyTorch（{i}）。")
-                for i in range(70)]
+    postings = [
+        Posting(
+            id=f"p{i}",
+            source="test",
+            title=titles[i % 4],
+            description=f"负责{titles[i % 4]}相关工作，熟悉Python、Spark、Kubernetes与PyTorch（{i}）。",
+        )
+        for i in range(70)
+    ]
 
     def run(workers: int) -> list[dict]:
         pipe = IngestPipeline(plain, workers=workers)
         try:
             if workers > 1:
                 assert isinstance(pipe.extractor, ParallelExtractor) and pipe.extractor.workers == workers
-            return [ext.model_dump(mode="json", exclude={"extracted_at"}) for _, ext, _ in pipe.extract_postings(postings)]
+            return [
+                ext.model_dump(mode="json", exclude={"extracted_at"}) for _, ext, _ in pipe.extract_postings(postings)
+            ]
         finally:
             pipe.close()
 
     one = run(1)
     assert len(one) == 70 and all(one)
     assert run(2) == one
+
+
+def test_latin_form_index_answers_what_lexical_agreement_answers_over_every_form():
+    """The index counts shared bigrams from its posting lists; over the taxonomy's Latin forms and
+    terms built to be near misses, it must agree with the component's own test over every form."""
+    import random
+
+    from nlp.embeddings.selection import LatinFormIndex
+    from nlp.spacy_pipeline.components import lexical_agreement
+    from skill_taxonomy import default_taxonomy
+    from skillsignal.core.text import alnum_bigrams
+
+    forms = sorted({f for s in default_taxonomy().skills.values() for f in s.surface_forms() if f.isascii()})
+    index = LatinFormIndex(forms, alnum_bigrams, 0.5, 0.7)
+    rng = random.Random(7)
+    terms = ["LVM", "LLVM", "Kubernetes", "Kubernets", "pytorch2", "XYZQW", "React.js", "a", ""]
+    for form in rng.sample(forms, 300):  # each form cut, extended and with a letter swapped
+        cut = max(1, len(form) - rng.randint(0, 3))
+        terms += [form[:cut], form + rng.choice("sxz2"), form[::-1], form.replace(form[0], "Q", 1)]
+    for term in terms:
+        assert index.can_agree(term) == lexical_agreement(term, forms, 0.5, 0.7), term
