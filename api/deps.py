@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
+from nlp.extractor import Extractor
 from skill_taxonomy import Taxonomy, default_taxonomy
 from skillsignal.core.config import Settings
 from skillsignal.core.ingest import PostingSink
@@ -18,12 +19,9 @@ from storage import PostingIndex
 from .services.names import Namer
 from .services.skill_search import SkillSearch
 
-if TYPE_CHECKING:
-    from nlp.extractor import Extractor
-
 #: builds the sink ``POST /v1/postings`` hands postings to, from the app's settings, store and
 #: extractor (None until an extraction ran); the application passes it to ``create_app``.
-IngestFactory = Callable[[Settings, PostingIndex, "Extractor | None"], PostingSink]
+IngestFactory = Callable[[Settings, PostingIndex, Extractor | None], PostingSink]
 
 _lock = threading.Lock()
 
@@ -76,8 +74,6 @@ def get_extractor(request: Request) -> Extractor:
     """The extractor, created on first use and kept for the app's life."""
 
     def build() -> Extractor:
-        from nlp.extractor import Extractor
-
         return Extractor.from_settings(request.app.state.settings)
 
     return _once(request, "extractor", build)

@@ -42,14 +42,25 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS  # noqa: E402
-from nlp.eval.score_competencies import Prediction, attach_texts, gold_sentences, score  # noqa: E402
+from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS
+from nlp.eval.score_competencies import Prediction, attach_texts, gold_sentences, score
 
 log = logging.getLogger("bench_competencies")
 RULES = ROOT / "nlp" / "data" / "competency_rules.yaml"
 #: features the lexical model reads (no cosine); the embedding model reads them all
-LEXICAL_FEATURES = ("lexical", "lexical_margin", "terms", "shared_skills", "direction_skill", "levels_below",
-                    "levels_above", "direction_mismatch", "duty", "coverage", "top_term")
+LEXICAL_FEATURES = (
+    "lexical",
+    "lexical_margin",
+    "terms",
+    "shared_skills",
+    "direction_skill",
+    "levels_below",
+    "levels_above",
+    "direction_mismatch",
+    "duty",
+    "coverage",
+    "top_term",
+)
 L2 = 1.0  # ridge on standardised features
 
 
@@ -76,14 +87,17 @@ def print_figures(gold, preds, label: str = "") -> dict:
         ids = {g.key[0] for g in keep}
         fig = score(keep, [p for p in preds if p.posting_id in ids])
         s, p = fig["sentence"], fig["posting"]
-        print(f"  {label}{name:<3} postings {fig['postings']:>2}  sentence P {s['precision']:.3f} R {s['recall']:.3f} "
-              f"F1 {s['f1']:.3f}  top-1 {fig['top1']['accuracy']:.3f}  posting P {p['precision']:.3f} "
-              f"R {p['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        print(
+            f"  {label}{name:<3} postings {fig['postings']:>2}  sentence P {s['precision']:.3f} R {s['recall']:.3f} "
+            f"F1 {s['f1']:.3f}  top-1 {fig['top1']['accuracy']:.3f}  posting P {p['precision']:.3f} "
+            f"R {p['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}"
+        )
         out[name] = fig
     return out
 
 
 # ---------------------------------------------------------------------------- the extractor as is
+
 
 def make_extractor(args):
     """The extractor as the settings say (embeddings as asked), with ``--decision`` applied."""
@@ -101,8 +115,7 @@ def make_extractor(args):
 
 def run_extractor(args, gold, records, by_post) -> None:
     from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.core.config import get_settings
+    from nlp.extractor import ExtractionError
     from skillsignal.core.records import record_to_posting
 
     extractor = make_extractor(args)
@@ -112,7 +125,7 @@ def run_extractor(args, gold, records, by_post) -> None:
     elapsed = time.perf_counter() - started
     preds: list[Prediction] = []
     own = matched = 0
-    for posting, result in zip(postings, results):
+    for posting, result in zip(postings, results, strict=False):
         if isinstance(result, ExtractionError):
             continue
         for comp in result.competencies:
@@ -122,14 +135,17 @@ def run_extractor(args, gold, records, by_post) -> None:
                 key = place(span.start, span.end, by_post[posting.id])
                 preds.append(Prediction(posting.id, comp.id, span.score, key, span.text))
     rules = extractor.matcher.rules
-    print(f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'} "
-          f"(max_sentences {rules.max_sentences}), decision {rules.decision}; "
-          f"extraction {elapsed / len(postings) * 1000:.1f} ms a posting ({len(postings)} postings); "
-          f"matches at the posting's own level {own / matched if matched else 0:.3f}")
+    print(
+        f"competency gold, every (statement, sentence) pair: embeddings {'on' if extractor.uses_embeddings else 'off'} "
+        f"(max_sentences {rules.max_sentences}), decision {rules.decision}; "
+        f"extraction {elapsed / len(postings) * 1000:.1f} ms a posting ({len(postings)} postings); "
+        f"matches at the posting's own level {own / matched if matched else 0:.3f}"
+    )
     print_figures(gold, preds)
 
 
 # ---------------------------------------------------------------------------- cross-validation
+
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
     """L2-penalised logistic regression by Newton steps on standardised features; returns the
@@ -159,21 +175,28 @@ def fit_trees(x: np.ndarray, y: np.ndarray, args) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     clf = HistGradientBoostingClassifier(
-        max_iter=args.trees, learning_rate=args.learning_rate, max_leaf_nodes=args.leaves, max_depth=args.max_depth,
+        max_iter=args.trees,
+        learning_rate=args.learning_rate,
+        max_leaf_nodes=args.leaves,
+        max_depth=args.max_depth,
         min_samples_leaf=40,
-        l2_regularization=1.0, early_stopping=False, random_state=0,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=0,
     ).fit(x, y)
     trees = []
     for (pred,) in clf._predictors:
         nodes = pred.nodes
         leaf = nodes["is_leaf"].astype(bool)
-        trees.append({
-            "feature": [int(f) for f in nodes["feature_idx"]],
-            "threshold": [float(t) for t in nodes["num_threshold"]],
-            "left": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["left"])],
-            "right": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["right"])],
-            "value": [float(v) for v in nodes["value"]],
-        })
+        trees.append(
+            {
+                "feature": [int(f) for f in nodes["feature_idx"]],
+                "threshold": [float(t) for t in nodes["num_threshold"]],
+                "left": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["left"], strict=False)],
+                "right": [-1 if lf else int(i) for lf, i in zip(leaf, nodes["right"], strict=False)],
+                "value": [float(v) for v in nodes["value"]],
+            }
+        )
     out = {"trees": trees, "baseline": float(np.ravel(clf._baseline_prediction)[0])}
     out["_sklearn"] = clf
     return out
@@ -188,8 +211,13 @@ def fit_model(x: np.ndarray, y: np.ndarray, names: list[str], args, threshold: f
     keep = np.ones(len(x), bool)
     if args.needs_evidence:
         keep = (x[:, FEATURES.index("lexical")] > 0) | (x[:, FEATURES.index("function_terms")] > 0)
-    common = dict(features=names, threshold=threshold, max_per_sentence=args.max_per_sentence,
-                  same_work_levels=args.same_work_levels, needs_evidence=args.needs_evidence)
+    common = dict(
+        features=names,
+        threshold=threshold,
+        max_per_sentence=args.max_per_sentence,
+        same_work_levels=args.same_work_levels,
+        needs_evidence=args.needs_evidence,
+    )
     if args.model == "logistic":
         coef, b = fit_logistic(x[keep][:, idx], y[keep], args.l2)
         return LearnedDecision(coef=[float(c) for c in coef], intercept=b, **common)
@@ -206,9 +234,9 @@ def fit_model(x: np.ndarray, y: np.ndarray, names: list[str], args, threshold: f
 def collect(args, gold, records, by_post):
     """Per posting: the matcher, its sentences, vectors, gold keys per sentence, and the
     (occupation, level, direction) of both settings."""
-    from nlp.extractor import Extractor, _clean
     from nlp.batch import _normalise
     from nlp.competencies import posting_sentences
+    from nlp.extractor import Extractor, _clean
     from nlp.spacy_pipeline import PostingContext
     from skillsignal.core.config import get_settings
     from skillsignal.core.records import record_to_posting
@@ -236,15 +264,21 @@ def collect(args, gold, records, by_post):
         g0 = by_post[pid][0]
         pred = (occ.code if occ else "other", doc._.level, occ.direction if occ else None)
         gold_dir = pred[2] if pred[0] == g0.occupation else None
-        items.append({"pid": pid, "sents": sents, "keys": [place(s.start, s.end, by_post[pid]) for s in sents],
-                      "settings": {"gold": (g0.occupation, g0.level, gold_dir), "predicted": pred}})
+        items.append(
+            {
+                "pid": pid,
+                "sents": sents,
+                "keys": [place(s.start, s.end, by_post[pid]) for s in sents],
+                "settings": {"gold": (g0.occupation, g0.level, gold_dir), "predicted": pred},
+            }
+        )
     if extractor.uses_embeddings:
         flat = [s.text[: rules.max_sentence_chars] for it in items for s in it["sents"]]
         vecs = extractor.embedder.encode(flat, kind="query")
         pos = 0
         for it in items:
             n = len(it["sents"])
-            it["vectors"] = dict(enumerate(vecs[pos: pos + n]))
+            it["vectors"] = dict(enumerate(vecs[pos : pos + n]))
             pos += n
     labels = {g.key: (set(g.labels), g.excluded) for g in gold}
     for it in items:
@@ -261,8 +295,9 @@ def collect(args, gold, records, by_post):
     return extractor, items
 
 
-def decide(matcher, stmts, prob, threshold: float, max_per: int, same_work: bool = False
-           ) -> list[tuple[int, int, float]]:
+def decide(
+    matcher, stmts, prob, threshold: float, max_per: int, same_work: bool = False
+) -> list[tuple[int, int, float]]:
     """(sentence, statement, p) kept: the rule of CompetencyMatcher._decide_learned."""
     out = []
     if not stmts:
@@ -300,7 +335,6 @@ def cross_validate(args, gold, records, by_post) -> None:
 
     extractor, items = collect(args, gold, records, by_post)
     names = feature_names(args, extractor.uses_embeddings)
-    idx = [FEATURES.index(f) for f in names]
     ranked = sorted(items, key=lambda it: hashlib.sha1(it["pid"].encode()).hexdigest())
     fold_of = {it["pid"]: r % args.folds for r, it in enumerate(ranked)}
     matcher = extractor.matcher
@@ -345,9 +379,11 @@ def cross_validate(args, gold, records, by_post) -> None:
 
     def line(name, fig):
         s = fig["sentence"]
-        return (f"  {name:<8} sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
-                f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
-                f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}")
+        return (
+            f"  {name:<8} sentence P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}  "
+            f"top-1 {fig['top1']['accuracy']:.3f}  posting P {fig['posting']['precision']:.3f} "
+            f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}"
+        )
 
     probs = out_of_fold(items, args.folds, lambda it: fold_of[it["pid"]])
     # the operating point without looking at the fold: per outer fold, the threshold with the best
@@ -356,21 +392,30 @@ def cross_validate(args, gold, records, by_post) -> None:
     for k in range(args.folds):
         inner = [it for it in ranked if fold_of[it["pid"]] != k]
         inner_fold = {it["pid"]: r % (args.folds - 1) for r, it in enumerate(inner)}
-        inner_probs = out_of_fold(inner, args.folds - 1, lambda it: inner_fold[it["pid"]])
+        inner_probs = out_of_fold(inner, args.folds - 1, lambda it, folds=inner_fold: folds[it["pid"]])
         ids = {it["pid"] for it in inner}
         inner_gold = [g for g in gold if g.key[0] in ids]
-        chosen[k] = max(args.thresholds, key=lambda t: (
-            score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t))
-    what = (f"L2 {args.l2}" if args.model == "logistic" else
-            f"{args.trees} trees of {args.leaves} leaves, depth {args.max_depth or 'any'}, "
-            f"learning rate {args.learning_rate}")
-    print(f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by posting; embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}; {what}"
-          f"{'; pairs without lexical evidence get p 0' if args.needs_evidence else ''}; at most {args.max_per_sentence} a "
-          f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
-          f"features: {', '.join(names)}")
-    print(f" thresholds chosen by inner cross-validation (best F1), per outer fold: "
-          + ", ".join(f"{chosen[k]:.2f}" for k in range(args.folds)))
+        chosen[k] = max(
+            args.thresholds,
+            key=lambda t: (score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t),
+        )
+    what = (
+        f"L2 {args.l2}"
+        if args.model == "logistic"
+        else f"{args.trees} trees of {args.leaves} leaves, depth {args.max_depth or 'any'}, "
+        f"learning rate {args.learning_rate}"
+    )
+    print(
+        f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by posting; embeddings "
+        f"{'on' if extractor.uses_embeddings else 'off'}; {what}"
+        f"{'; pairs without lexical evidence get p 0' if args.needs_evidence else ''}; at most {args.max_per_sentence} a "
+        f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
+        f"features: {', '.join(names)}"
+    )
+    print(
+        " thresholds chosen by inner cross-validation (best F1), per outer fold: "
+        + ", ".join(f"{chosen[k]:.2f}" for k in range(args.folds))
+    )
     res = extractor.nlp.get_pipe("skillsignal_competencies").statement_vectors  # None without embeddings
     for setting in ("gold", "predicted"):
         print(f" occupation and level: {setting}")
@@ -392,11 +437,15 @@ def cross_validate(args, gold, records, by_post) -> None:
     x, y = pairs(items)
     model = fit_model(x, y, names, args, args.threshold)
     if model.trees:
-        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): {len(model.trees)} trees, "
-              f"{sum(len(t.feature) for t in model.trees)} nodes")
+        print(
+            f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): {len(model.trees)} trees, "
+            f"{sum(len(t.feature) for t in model.trees)} nodes"
+        )
     else:
-        print(f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept "
-              f"{model.intercept:.4f}; " + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, model.coef)))
+        print(
+            f" fitted on all {len(items)} postings ({len(y)} pairs, {int(y.sum())} positive): intercept "
+            f"{model.intercept:.4f}; " + ", ".join(f"{n} {c:.4f}" for n, c in zip(names, model.coef, strict=False))
+        )
     if args.write:
         write_model("embedding_model" if model.needs_vectors else "lexical_model", model, len(items), args.folds)
 
@@ -404,22 +453,29 @@ def cross_validate(args, gold, records, by_post) -> None:
 def write_model(key: str, model, n_postings: int, folds: int) -> None:
     """``model`` into the rules file under ``key``: a logistic model inline, boosted trees in a JSON
     file beside it (``trees_file``)."""
-    head = (f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
-            f"threshold from the {folds}-fold cross-validated P/R curve)\n"
-            f"  features: [{', '.join(model.features)}]\n")
+    head = (
+        f"{key}:  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings, "
+        f"threshold from the {folds}-fold cross-validated P/R curve)\n"
+        f"  features: [{', '.join(model.features)}]\n"
+    )
     if model.trees:
         name = f"competency_{key}_trees.json"
-        (RULES.parent / name).write_text(json.dumps(
-            {"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]}, separators=(",", ":")) + "\n",
-            encoding="utf-8")
+        (RULES.parent / name).write_text(
+            json.dumps(
+                {"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]}, separators=(",", ":")
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         body = f"  trees_file: {name}  # {len(model.trees)} boosted trees\n"
     else:
-        body = (f"  coef: [{', '.join(f'{c:.6g}' for c in model.coef)}]\n"
-                f"  intercept: {model.intercept:.6g}\n")
-    block = (head + body + f"  needs_evidence: {'true' if model.needs_evidence else 'false'}\n"
-             f"  threshold: {model.threshold}\n"
-             f"  max_per_sentence: {model.max_per_sentence}\n"
-             f"  same_work_levels: {'true' if model.same_work_levels else 'false'}\n")
+        body = f"  coef: [{', '.join(f'{c:.6g}' for c in model.coef)}]\n  intercept: {model.intercept:.6g}\n"
+    block = (
+        head + body + f"  needs_evidence: {'true' if model.needs_evidence else 'false'}\n"
+        f"  threshold: {model.threshold}\n"
+        f"  max_per_sentence: {model.max_per_sentence}\n"
+        f"  same_work_levels: {'true' if model.same_work_levels else 'false'}\n"
+    )
     text = RULES.read_text(encoding="utf-8")
     pattern = re.compile(rf"^{key}:.*\n(?:  .*\n)*", re.M)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
@@ -429,10 +485,10 @@ def write_model(key: str, model, n_postings: int, folds: int) -> None:
 
 # ---------------------------------------------------------------------------- coverage
 
+
 def coverage(args) -> None:
     from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.core.config import get_settings
+    from nlp.extractor import ExtractionError
     from skillsignal.core.records import record_to_posting
 
     extractor = make_extractor(args)
@@ -461,11 +517,13 @@ def coverage(args) -> None:
             if len(batch) == 64:
                 flush()
     flush()
-    print(f"first {total} core-occupation postings of {args.postings.name} (embeddings "
-          f"{'on' if extractor.uses_embeddings else 'off'}, max_sentences {rules.max_sentences}, decision "
-          f"{rules.decision}): with >= 1 competency {got / max(total, 1):.3f} "
-          f"({got}); {matched / max(total, 1):.2f} competencies a posting; at the posting's own level "
-          f"{own / max(matched, 1):.3f}")
+    print(
+        f"first {total} core-occupation postings of {args.postings.name} (embeddings "
+        f"{'on' if extractor.uses_embeddings else 'off'}, max_sentences {rules.max_sentences}, decision "
+        f"{rules.decision}): with >= 1 competency {got / max(total, 1):.3f} "
+        f"({got}); {matched / max(total, 1):.2f} competencies a posting; at the posting's own level "
+        f"{own / max(matched, 1):.3f}"
+    )
 
 
 def main() -> None:
@@ -477,25 +535,40 @@ def main() -> None:
     mode.add_argument("--no-embeddings", dest="emb", action="store_false")
     parser.add_argument("--cv", action="store_true", help="cross-validate the learned decision")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--thresholds", type=float, nargs="+",
-                        default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8])
+    parser.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="+",
+        default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8],
+    )
     parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
     parser.add_argument("--max-per-sentence", type=int, default=2)
     parser.add_argument("--write", action="store_true")
-    parser.add_argument("--features", choices=["base", "extended", "lexical"], default="extended",
-                        help="the learned model's features (see feature_names)")
+    parser.add_argument(
+        "--features",
+        choices=["base", "extended", "lexical"],
+        default="extended",
+        help="the learned model's features (see feature_names)",
+    )
     parser.add_argument("--l2", type=float, default=L2, help="logistic: ridge on the standardised features")
     parser.add_argument("--model", choices=["logistic", "trees"], default="trees")
     parser.add_argument("--trees", type=int, default=100, help="trees: how many")
     parser.add_argument("--leaves", type=int, default=8, help="trees: most leaves a tree")
     parser.add_argument("--learning-rate", type=float, default=0.1, help="trees: shrinkage")
     parser.add_argument("--max-depth", type=int, default=3, help="trees: greatest depth (None: leaves decide)")
-    parser.add_argument("--needs-evidence", action="store_true",
-                        help="pairs without lexical evidence get p 0 (and are left out of training)")
-    parser.add_argument("--any-level-first", action="store_true",
-                        help="measure without the level rule on equal evidence (CompetencyMatcher.own_level_first)")
-    parser.add_argument("--same-work-levels", action="store_true",
-                        help="let one sentence get the same work content at two levels")
+    parser.add_argument(
+        "--needs-evidence",
+        action="store_true",
+        help="pairs without lexical evidence get p 0 (and are left out of training)",
+    )
+    parser.add_argument(
+        "--any-level-first",
+        action="store_true",
+        help="measure without the level rule on equal evidence (CompetencyMatcher.own_level_first)",
+    )
+    parser.add_argument(
+        "--same-work-levels", action="store_true", help="let one sentence get the same work content at two levels"
+    )
     parser.add_argument("--coverage", type=int, default=0)
     parser.add_argument("--decision", choices=["rule", "learned"], help="override the rules' decision")
     parser.add_argument("--max-sentences", type=int, help="override the rules' max_sentences")

@@ -17,15 +17,15 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawlers.runner import CrawlStats, run_crawl  # noqa: E402
-from skillsignal.core.config import Settings  # noqa: E402
+from crawlers.runner import CrawlStats, run_crawl
+from skillsignal.core.config import Settings
 
 
 def crawl_once(name: str, site_factory: Callable[[], AbstractContextManager], extract: bool, recrawl: bool) -> None:
@@ -51,7 +51,8 @@ def report(site: str, mode: str, s: CrawlStats, wall: float, cpu: float) -> None
     print(
         f"{site:<22} {mode} pages {s.pages_fetched:>5}  postings {s.postings_found:>5}  stored {s.stored:>5}  "
         f"unchanged {s.unchanged:>5}  extracted {s.extracted:>5}  crawl {s.seconds:6.1f}s  "
-        f"{s.pages_per_second:7.1f} pages/s  (wall incl. process start {wall:5.1f}s: {s.pages_fetched / wall:6.1f} pages/s; crawler CPU {cpu:5.1f}s: "
+        f"{s.pages_per_second:7.1f} pages/s  (wall incl. process start {wall:5.1f}s: "
+        f"{s.pages_fetched / wall:6.1f} pages/s; crawler CPU {cpu:5.1f}s: "
         f"{s.pages_fetched / cpu if cpu else 0:6.1f} pages per CPU-s)",
         flush=True,
     )

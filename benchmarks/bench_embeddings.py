@@ -4,8 +4,9 @@
 For every option it prints: model load time (import of sentence-transformers separately),
 short sentences/s, ~150-character texts/s, cosine agreement with the fp32 full-length
 baseline (mean and minimum), how far a text's vector moves when it is batched with other texts
-(largest 1 - cosine; dynamic int8 takes one activation scale per batch), the related-vs-unrelated separation on the hand-written pairs in
-``nlp/embeddings/similarity_pairs.tsv`` (AUC, mean cosines) and the peak RSS of the process.
+(largest 1 - cosine; dynamic int8 takes one activation scale per batch), the related-vs-unrelated
+separation on the hand-written pairs in ``nlp/embeddings/similarity_pairs.tsv`` (AUC, mean
+cosines) and the peak RSS of the process.
 With ``--stream`` it also runs the chosen default through ``Embedder`` (LRU cache on) over
 real postings and reports postings/s for "every sentence" and "title only".
 
@@ -133,8 +134,8 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
 
         result["load_s"] = time.perf_counter() - t0
     else:
+        import sentence_transformers  # noqa: F401  # imported only to time the import, apart from the model load
         import torch
-        import sentence_transformers  # noqa: F401  (timed separately from the model load)
 
         result["import_s"] = time.perf_counter() - t0
         from nlp.embeddings.embedder import EmbedderOptions, load_onnx_encoder, load_sentence_transformer
@@ -201,11 +202,15 @@ def worker(name: str, inputs_path: Path, model_path: str, baseline: Path, out: P
     a = enc([p[0] for p in pairs], "query: ")
     b = enc([p[1] for p in pairs], "query: ")
     sims = np.sum(a * b, axis=1)
-    pos = [float(s) for s, p in zip(sims, pairs) if p[2] == 1]
-    neg = [float(s) for s, p in zip(sims, pairs) if p[2] == 0]
-    result.update(pairs_auc=auc(pos, neg), related_mean=float(np.mean(pos)),
-                  related_min=float(np.min(pos)), unrelated_mean=float(np.mean(neg)),
-                  unrelated_max=float(np.max(neg)))
+    pos = [float(s) for s, p in zip(sims, pairs, strict=False) if p[2] == 1]
+    neg = [float(s) for s, p in zip(sims, pairs, strict=False) if p[2] == 0]
+    result.update(
+        pairs_auc=auc(pos, neg),
+        related_mean=float(np.mean(pos)),
+        related_min=float(np.min(pos)),
+        unrelated_mean=float(np.mean(neg)),
+        unrelated_max=float(np.max(neg)),
+    )
     # random sentence pairs: the "background" cosine of two unrelated requirement sentences
     rng = np.random.default_rng(0)
     i, j = rng.integers(0, len(vecs), 2000), rng.integers(0, len(vecs), 2000)
@@ -274,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS, help="JSONL of postings to cut sentences from")
     ap.add_argument("--n", type=int, default=512, help="number of distinct short sentences")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--model-dir", type=Path, default=None, help="where the converted model lives (default: settings.model_dir)")
+    ap.add_argument(
+        "--model-dir", type=Path, default=None, help="where the converted model lives (default: settings.model_dir)"
+    )
     ap.add_argument("--stream", default="onnx-128", help="option to run the postings stream test with ('' = none)")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -312,10 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     inputs = load_inputs(args.postings, args.n, args.seed)
     from nlp.embeddings.embedder import cpu_has_native_bf16
 
-    print(f"CPU native bf16 (AMX/AVX512-BF16): {cpu_has_native_bf16()}; load average now "
-          f"{os.getloadavg()[0]:.1f}; 'cpu share' well below 1.0 means other work shared the cores")
-    print(f"inputs: {len(inputs['sentences'])} short sentences, {len(inputs['long'])} ~150-char texts "
-          f"from {inputs['source']}; 2-core figures need a 2-core machine (this one: {os.cpu_count()})")
+    print(
+        f"CPU native bf16 (AMX/AVX512-BF16): {cpu_has_native_bf16()}; load average now "
+        f"{os.getloadavg()[0]:.1f}; 'cpu share' well below 1.0 means other work shared the cores"
+    )
+    print(
+        f"inputs: {len(inputs['sentences'])} short sentences, {len(inputs['long'])} ~150-char texts "
+        f"from {inputs['source']}; 2-core figures need a 2-core machine (this one: {os.cpu_count()})"
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         inp = Path(tmp) / "inputs.json"
@@ -323,8 +334,22 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(tmp) / "baseline.npy"
         for name in names:
             out = Path(tmp) / f"{name}.json"
-            cmd = [sys.executable, __file__, "--worker", name, "--inputs", str(inp), "--model-path",
-                   str(target), "--baseline", str(base), "--out", str(out), "--stream", args.stream]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                name,
+                "--inputs",
+                str(inp),
+                "--model-path",
+                str(target),
+                "--baseline",
+                str(base),
+                "--out",
+                str(out),
+                "--stream",
+                args.stream,
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"{name}: FAILED\n{proc.stderr[-2000:]}")
@@ -334,13 +359,21 @@ def main(argv: list[str] | None = None) -> int:
             print(format_row(res), flush=True)
     for res in results:
         if "stream_postings" in res:
-            print(f"\nstream ({res['option']}, Embedder with cache, {res['stream_postings']} postings, "
-                  f"{res['stream_sentences_per_posting']:.1f} sentences/posting, "
-                  f"cache hit rate {res['stream_cache_hit_rate']:.0%}):")
-            print(f"  every sentence:   {res['stream_all_sentences_postings_per_s']:.1f} postings/s (one call per posting)")
-            print(f"  every sentence:   {res['stream_all_sentences_batched_postings_per_s']:.1f} postings/s "
-                  "(32 postings per call)")
-            print(f"  title only:       {res['stream_title_only_postings_per_s']:.1f} postings/s (one call per posting)")
+            print(
+                f"\nstream ({res['option']}, Embedder with cache, {res['stream_postings']} postings, "
+                f"{res['stream_sentences_per_posting']:.1f} sentences/posting, "
+                f"cache hit rate {res['stream_cache_hit_rate']:.0%}):"
+            )
+            print(
+                f"  every sentence:   {res['stream_all_sentences_postings_per_s']:.1f} postings/s (one call per posting)"
+            )
+            print(
+                f"  every sentence:   {res['stream_all_sentences_batched_postings_per_s']:.1f} postings/s "
+                "(32 postings per call)"
+            )
+            print(
+                f"  title only:       {res['stream_title_only_postings_per_s']:.1f} postings/s (one call per posting)"
+            )
             print(f"  titles batched:   {res['stream_title_batched_postings_per_s']:.1f} postings/s (64 per call)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -348,15 +381,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def format_row(r: dict) -> str:
-    cos = (f"cos vs fp32 {r['cos_vs_baseline_mean']:.4f} (min {r['cos_vs_baseline_min']:.4f})"
-           if "cos_vs_baseline_mean" in r else "cos vs fp32 (baseline)")
-    return (f"{r['option']:<18} import {r['import_s']:4.1f}s load {r['load_s']:4.1f}s | "
-            f"{r['sentences_per_s']:6.1f} sent/s {r['long_per_s']:5.1f} long/s | {cos} | "
-            f"batch-neighbour 1-cos {r['batch_neighbour_max_dcos']:.1e} | "
-            f"pairs AUC {r['pairs_auc']:.3f} related {r['related_mean']:.3f} (min {r['related_min']:.3f}) "
-            f"unrelated {r['unrelated_mean']:.3f} (max {r['unrelated_max']:.3f}) random p50/p95 "
-            f"{r['random_pair_p50']:.3f}/{r['random_pair_p95']:.3f} | RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f})"
-            f" | cpu share {r['cpu_share']:.2f}")
+    cos = (
+        f"cos vs fp32 {r['cos_vs_baseline_mean']:.4f} (min {r['cos_vs_baseline_min']:.4f})"
+        if "cos_vs_baseline_mean" in r
+        else "cos vs fp32 (baseline)"
+    )
+    return (
+        f"{r['option']:<18} import {r['import_s']:4.1f}s load {r['load_s']:4.1f}s | "
+        f"{r['sentences_per_s']:6.1f} sent/s {r['long_per_s']:5.1f} long/s | {cos} | "
+        f"batch-neighbour 1-cos {r['batch_neighbour_max_dcos']:.1e} | "
+        f"pairs AUC {r['pairs_auc']:.3f} related {r['related_mean']:.3f} (min {r['related_min']:.3f}) "
+        f"unrelated {r['unrelated_mean']:.3f} (max {r['unrelated_max']:.3f}) random p50/p95 "
+        f"{r['random_pair_p50']:.3f}/{r['random_pair_p95']:.3f} | RSS {r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f})"
+        f" | cpu share {r['cpu_share']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -207,11 +207,14 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
     results, errors = run(postings)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0 + sum(cpu_s(pid) for pid in children) - cpu_before
-    memory = {"own_peak_rss_mb": round(rss_mb()), "own_pss_mb": round(pss_mb(os.getpid())),
-              "workers_pss_mb": round(sum(pss_mb(pid) for pid in children)),
-              "workers_rss_mb": round(sum(rss_now_mb(pid) for pid in children))}
+    memory = {
+        "own_peak_rss_mb": round(rss_mb()),
+        "own_pss_mb": round(pss_mb(os.getpid())),
+        "workers_pss_mb": round(sum(pss_mb(pid) for pid in children)),
+        "workers_rss_mb": round(sum(rss_now_mb(pid) for pid in children)),
+    }
     with (out_dir / "sample.jsonl").open("w", encoding="utf-8") as fh:
-        for posting, result in zip(postings, results):
+        for posting, result in zip(postings, results, strict=False):
             if not isinstance(result, Exception):
                 fh.write(json.dumps(result_line(posting, result), ensure_ascii=False) + "\n")
     stats = {
@@ -229,7 +232,8 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         # before the fork) and the memory of the parent and its workers together after the run
         # (the sum of their PSS: each page counted once, shared ones split between sharers)
         "peak_rss_mb": max(memory["own_peak_rss_mb"], memory["own_pss_mb"] + memory["workers_pss_mb"])
-        if children else memory["own_peak_rss_mb"],
+        if children
+        else memory["own_peak_rss_mb"],
         "memory": memory,
     }
     # gold sets: extraction of the labelled postings (not timed)
@@ -238,8 +242,12 @@ def worker(name: str, postings_path: Path, limit: int, out_dir: Path) -> None:
         if src.exists():
             eval_postings = read_postings(src, None)
             with (out_dir / f"{eval_name}.pred.jsonl").open("w", encoding="utf-8") as fh:
-                for posting, result in zip(eval_postings, run(eval_postings)[0]):
-                    line = {"id": posting.id, "error": str(result)} if isinstance(result, Exception) else result_line(posting, result)
+                for posting, result in zip(eval_postings, run(eval_postings)[0], strict=False):
+                    line = (
+                        {"id": posting.id, "error": str(result)}
+                        if isinstance(result, Exception)
+                        else result_line(posting, result)
+                    )
                     fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     extractor.close()
     (out_dir / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
@@ -254,8 +262,9 @@ def gold_scores(out_dir: Path) -> dict[str, dict]:
         pred, gold = out_dir / f"{eval_name}.pred.jsonl", EVAL_DIR / f"{eval_name}.gold.jsonl"
         if not (pred.exists() and gold.exists()):
             continue
-        proc = subprocess.run([sys.executable, str(EVAL_DIR / "score.py"), str(gold), str(pred), "--json"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, str(EVAL_DIR / "score.py"), str(gold), str(pred), "--json"], capture_output=True, text=True
+        )
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode == 0 and lines:
             scores[eval_name] = json.loads(lines[-1])
@@ -311,20 +320,30 @@ def competency_gold_scores(name: str, env: dict[str, str]) -> str | None:
         return f"scorer failed: {res.stderr.strip()[-300:]}"
     fig = json.loads(res.stdout.strip().splitlines()[-1])
     sent = fig["sentence"]
-    return (f"sentence P {sent['precision']:.3f} / R {sent['recall']:.3f} / F1 {sent['f1']:.3f}, top-1 "
-            f"{fig['top1']['accuracy']:.3f}, postings with >= 1 {fig['coverage']['predicted']:.3f}")
+    return (
+        f"sentence P {sent['precision']:.3f} / R {sent['recall']:.3f} / F1 {sent['f1']:.3f}, top-1 "
+        f"{fig['top1']['accuracy']:.3f}, postings with >= 1 {fig['coverage']['predicted']:.3f}"
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS)
     ap.add_argument("--limit", type=int, default=2000, help="postings to time (default: the first 2000)")
-    ap.add_argument("--configs", default="plain,default,default-warm", help="comma list, or 'all': " + ", ".join(CONFIGS))
-    ap.add_argument("--reference", default=None,
-                    help=f"configuration the others are compared with (default: {REFERENCE} when it runs, "
-                    "else 'default', whose competencies and occupations equalled torch-fp32's on 500 dev postings)")
-    ap.add_argument("--no-competency-gold", action="store_true",
-                    help="skip scoring each configuration on nlp/eval's competency gold (about 10 s each)")
+    ap.add_argument(
+        "--configs", default="plain,default,default-warm", help="comma list, or 'all': " + ", ".join(CONFIGS)
+    )
+    ap.add_argument(
+        "--reference",
+        default=None,
+        help=f"configuration the others are compared with (default: {REFERENCE} when it runs, "
+        "else 'default', whose competencies and occupations equalled torch-fp32's on 500 dev postings)",
+    )
+    ap.add_argument(
+        "--no-competency-gold",
+        action="store_true",
+        help="skip scoring each configuration on nlp/eval's competency gold (about 10 s each)",
+    )
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
     ap.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -343,8 +362,10 @@ def main() -> int:
 
     from nlp.embeddings.embedder import cpu_has_native_bf16
 
-    print(f"postings: {args.postings} (first {args.limit}); {os.cpu_count()} CPUs; native bf16: "
-          f"{cpu_has_native_bf16()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"postings: {args.postings} (first {args.limit}); {os.cpu_count()} CPUs; native bf16: "
+        f"{cpu_has_native_bf16()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     tmp_root = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     rows: dict[str, dict] = {}
     samples: dict[str, dict] = {}
@@ -354,8 +375,18 @@ def main() -> int:
             out.mkdir()
             env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
             env.update({f"SKILLSIGNAL_{k}": v for k, v in CONFIGS[name][1].items()})
-            cmd = [sys.executable, __file__, "--worker", name, "--out", str(out),
-                   "--postings", str(args.postings), "--limit", str(args.limit)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                name,
+                "--out",
+                str(out),
+                "--postings",
+                str(args.postings),
+                "--limit",
+                str(args.limit),
+            ]
             started = time.perf_counter()
             proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
             if proc.returncode != 0 or not (out / "stats.json").exists():
@@ -369,9 +400,11 @@ def main() -> int:
                 row["competency_scorer"] = competency_gold_scores(name, env)
             samples[name] = load_sample(out / "sample.jsonl")
             rows[name] = row
-            print(f"  {name}: {row['postings_per_s']} postings/s, load {row['load_s']} s, peak RSS "
-                  f"{row['peak_rss_mb']} MB ({row['wall_s']} s in all; load average now {row['load_avg_after']})",
-                  flush=True)
+            print(
+                f"  {name}: {row['postings_per_s']} postings/s, load {row['load_s']} s, peak RSS "
+                f"{row['peak_rss_mb']} MB ({row['wall_s']} s in all; load average now {row['load_avg_after']})",
+                flush=True,
+            )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     if args.reference is None:
@@ -395,10 +428,21 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         v = r.get("vs_reference", {}).get(key)
         return f"{v:.3f}" if v is not None else "-"
 
-    header = ["config", "procs", f"postings/s ({limit})", "CPU ms/posting", "load s", "peak RSS MB",
-              "texts run / from caches (hit rate)",
-              "skill F1 dev / dev-2", "occupation dev / dev-2", "level dev / dev-2",
-              f"competencies vs {reference} P / R / top-1", "same occupation", "postings with competencies"]
+    header = [
+        "config",
+        "procs",
+        f"postings/s ({limit})",
+        "CPU ms/posting",
+        "load s",
+        "peak RSS MB",
+        "texts run / from caches (hit rate)",
+        "skill F1 dev / dev-2",
+        "occupation dev / dev-2",
+        "level dev / dev-2",
+        f"competencies vs {reference} P / R / top-1",
+        "same occupation",
+        "postings with competencies",
+    ]
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -408,12 +452,19 @@ def print_table(rows: dict[str, dict], reference: str, limit: int) -> None:
         asked = served + e.get("encoded", 0)
         runs = f"{e.get('encoded', 0)} / {served} ({100 * served / asked:.0f} %)" if asked else "-"
         cells = [
-            name, f"{r['workers']}", f"{r['postings_per_s']}", f"{r['cpu_ms_per_posting']}", f"{r['load_s']:.1f}", f"{r['peak_rss_mb']}", runs,
+            name,
+            f"{r['workers']}",
+            f"{r['postings_per_s']}",
+            f"{r['cpu_ms_per_posting']}",
+            f"{r['load_s']:.1f}",
+            f"{r['peak_rss_mb']}",
+            runs,
             f"{gold(r, 'labeled-dev', 'skill_f1')} / {gold(r, 'labeled-dev-2', 'skill_f1')}",
             f"{gold(r, 'labeled-dev', 'occupation_accuracy')} / {gold(r, 'labeled-dev-2', 'occupation_accuracy')}",
             f"{gold(r, 'labeled-dev', 'level_accuracy')} / {gold(r, 'labeled-dev-2', 'level_accuracy')}",
             f"{vs(r, 'comp_p')} / {vs(r, 'comp_r')} / {vs(r, 'comp_top1')}",
-            vs(r, "occupation_same"), vs(r, "postings_with_comp"),
+            vs(r, "occupation_same"),
+            vs(r, "postings_with_comp"),
         ]
         print("| " + " | ".join(cells) + " |")
     scored = {n: r["competency_scorer"] for n, r in rows.items() if r.get("competency_scorer")}

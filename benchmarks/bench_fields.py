@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlp.cleaning import clean_text, split_sentences  # noqa: E402
-from nlp.fields import (  # noqa: E402
+from nlp.cleaning import clean_text, split_sentences
+from nlp.fields import (
     first_required_years,
     normalise_posting,
     parse_education,
@@ -26,7 +26,7 @@ from nlp.fields import (  # noqa: E402
     parse_salary,
     resolve_location,
 )
-from skillsignal.core.records import record_to_posting  # noqa: E402
+from skillsignal.core.records import record_to_posting
 
 DEFAULT = ROOT.parent / "shared" / "data" / "postings-dev.jsonl"
 NO_YEARS = {"经验不限", "无经验", "应届生", "在校生", "不限"}
@@ -60,16 +60,16 @@ def main() -> None:
         vals = [(r.get("source"), r[field]) for r in rows if r.get(field)]
         good = sum(1 for v in vals if ok(*v))
         distinct = len(set(vals))
-        print(f"  {field:<10} {good}/{len(vals)} = {good / len(vals):.2%} of non-empty values "
-              f"({distinct} distinct)")
+        print(f"  {field:<10} {good}/{len(vals)} = {good / len(vals):.2%} of non-empty values ({distinct} distinct)")
         return [v for v in vals if not ok(*v)]
 
     print("coverage:")
     misses = {
-        "salary": coverage("salary", lambda s, t: (lambda x: x.min is not None or x.max is not None
-                                                   or x.negotiable)(parse_salary(t, source=s))),
-        "experience": coverage("experience", lambda s, t: parse_experience(t).years_min is not None
-                               or t in NO_YEARS),
+        "salary": coverage(
+            "salary",
+            lambda s, t: (lambda x: x.min is not None or x.max is not None or x.negotiable)(parse_salary(t, source=s)),
+        ),
+        "experience": coverage("experience", lambda s, t: parse_experience(t).years_min is not None or t in NO_YEARS),
         "education": coverage("education", lambda s, t: parse_education(t).level is not None),
         "city": coverage("city", lambda s, t: resolve_location(t).province is not None),
     }

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlp.cleaning import clean_text  # noqa: E402
-from skillsignal.core.config import get_settings  # noqa: E402
-from skillsignal.core.models import Posting  # noqa: E402
+from nlp.cleaning import clean_text
+from skillsignal.core.config import get_settings
+from skillsignal.core.models import Posting
 
 DEV = ROOT.parent / "shared" / "data" / "postings-dev.jsonl"
 SAMPLE = (
@@ -118,13 +118,17 @@ def main() -> None:
     settings = get_settings()
     t0 = time.perf_counter()
     capped = Extractor.from_settings(settings, use_embeddings=args.embeddings)
-    print(f"extractor loaded in {time.perf_counter() - t0:.1f} s; embeddings {'on' if capped.uses_embeddings else 'off'}; "
-          f"max_extract_chars {capped.max_chars}; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"extractor loaded in {time.perf_counter() - t0:.1f} s; embeddings {'on' if capped.uses_embeddings else 'off'}; "
+        f"max_extract_chars {capped.max_chars}; load average {os.getloadavg()[0]:.2f}"
+    )
     uncapped = Extractor(capped.taxonomy, capped.embedder, cache_dir=capped.cache_dir, max_chars=10**9)
 
-    print(f"\n1. Extractor.extract on a {args.megabyte:,}-character description (cut at {capped.max_chars:,}; "
-          "target ≤ 1 s each; "
-          "first, while the embedder's caches are cold)")
+    print(
+        f"\n1. Extractor.extract on a {args.megabyte:,}-character description (cut at {capped.max_chars:,}; "
+        "target ≤ 1 s each; "
+        "first, while the embedder's caches are cold)"
+    )
     capped.extract(Posting(id="warm", source="bench", title="数据工程师", description=SAMPLE))  # lazy rules
     worst = 0.0
     for shape, make in SHAPES.items():
@@ -133,12 +137,16 @@ def main() -> None:
         extraction = capped.extract(posting)
         dt = time.perf_counter() - t0
         worst = max(worst, dt)
-        print(f"  {shape:13s} {dt:.2f} s  ({len(extraction.skills)} skills, {extraction.occupation.code}, "
-              f"{extraction.level})")
+        print(
+            f"  {shape:13s} {dt:.2f} s  ({len(extraction.skills)} skills, {extraction.occupation.code}, "
+            f"{extraction.level})"
+        )
     print(f"  slowest 1 MB description: {worst:.2f} s; load average {os.getloadavg()[0]:.2f}")
 
-    print(f"\n2. per step, no cut: µs per character at {small:,} / {large:,} characters, and the time ratio "
-          f"(≈{large / small:.0f} linear, ≈{(large / small) ** 2:.0f} quadratic)")
+    print(
+        f"\n2. per step, no cut: µs per character at {small:,} / {large:,} characters, and the time ratio "
+        f"(≈{large / small:.0f} linear, ≈{(large / small) ** 2:.0f} quadratic)"
+    )
     step_times(uncapped, SHAPES["postings"](5_000))  # warm: lazy rules and caches
     for shape, make in SHAPES.items():
         # the faster of two runs of each size: the figures are noisy on a shared machine

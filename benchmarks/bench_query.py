@@ -26,35 +26,94 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skill_taxonomy import default_taxonomy  # noqa: E402
-from skillsignal.core.models import LEVELS, Extraction, OccupationMatch, Posting, SkillMatch  # noqa: E402
-from storage import PostingFilter, PostingIndex, SQLiteStore  # noqa: E402
+from skill_taxonomy import default_taxonomy
+from skillsignal.core.models import LEVELS, Extraction, OccupationMatch, Posting, SkillMatch
+from storage import PostingFilter, PostingIndex, SQLiteStore
 
 log = logging.getLogger("bench_query")
 
 PROVINCES = [
-    ("北京", "北京", "east"), ("天津", "天津", "east"), ("河北", "石家庄", "east"), ("上海", "上海", "east"),
-    ("江苏", "南京", "east"), ("浙江", "杭州", "east"), ("福建", "福州", "east"), ("山东", "济南", "east"),
-    ("广东", "深圳", "east"), ("海南", "海口", "east"), ("山西", "太原", "central"), ("安徽", "合肥", "central"),
-    ("江西", "南昌", "central"), ("河南", "郑州", "central"), ("湖北", "武汉", "central"),
-    ("湖南", "长沙", "central"), ("内蒙古", "呼和浩特", "west"), ("广西", "南宁", "west"), ("重庆", "重庆", "west"),
-    ("四川", "成都", "west"), ("贵州", "贵阳", "west"), ("云南", "昆明", "west"), ("西藏", "拉萨", "west"),
-    ("陕西", "西安", "west"), ("甘肃", "兰州", "west"), ("青海", "西宁", "west"), ("宁夏", "银川", "west"),
-    ("新疆", "乌鲁木齐", "west"), ("辽宁", "沈阳", "northeast"), ("吉林", "长春", "northeast"),
+    ("北京", "北京", "east"),
+    ("天津", "天津", "east"),
+    ("河北", "石家庄", "east"),
+    ("上海", "上海", "east"),
+    ("江苏", "南京", "east"),
+    ("浙江", "杭州", "east"),
+    ("福建", "福州", "east"),
+    ("山东", "济南", "east"),
+    ("广东", "深圳", "east"),
+    ("海南", "海口", "east"),
+    ("山西", "太原", "central"),
+    ("安徽", "合肥", "central"),
+    ("江西", "南昌", "central"),
+    ("河南", "郑州", "central"),
+    ("湖北", "武汉", "central"),
+    ("湖南", "长沙", "central"),
+    ("内蒙古", "呼和浩特", "west"),
+    ("广西", "南宁", "west"),
+    ("重庆", "重庆", "west"),
+    ("四川", "成都", "west"),
+    ("贵州", "贵阳", "west"),
+    ("云南", "昆明", "west"),
+    ("西藏", "拉萨", "west"),
+    ("陕西", "西安", "west"),
+    ("甘肃", "兰州", "west"),
+    ("青海", "西宁", "west"),
+    ("宁夏", "银川", "west"),
+    ("新疆", "乌鲁木齐", "west"),
+    ("辽宁", "沈阳", "northeast"),
+    ("吉林", "长春", "northeast"),
     ("黑龙江", "哈尔滨", "northeast"),
 ]
 #: rough weight of each province in digital job postings (big coastal hubs dominate)
-PROVINCE_WEIGHTS = [9, 2, 1, 9, 7, 8, 3, 3, 12, 0.5, 0.5, 2, 1, 2, 3, 2, 0.3, 0.7, 2, 4, 0.7, 0.7, 0.1,
-                    2, 0.4, 0.1, 0.1, 0.3, 1, 0.5, 0.5]
+PROVINCE_WEIGHTS = [
+    9,
+    2,
+    1,
+    9,
+    7,
+    8,
+    3,
+    3,
+    12,
+    0.5,
+    0.5,
+    2,
+    1,
+    2,
+    3,
+    2,
+    0.3,
+    0.7,
+    2,
+    4,
+    0.7,
+    0.7,
+    0.1,
+    2,
+    0.4,
+    0.1,
+    0.1,
+    0.3,
+    1,
+    0.5,
+    0.5,
+]
 EDUCATION = ["不限", "大专", "本科", "硕士", "博士"]
 INDUSTRIES = ["互联网", "计算机软件", "金融", "制造业", "教育", "医疗健康", "电子商务", "通信"]
-DUTIES = ["负责{s}相关系统的设计与开发", "参与{s}平台建设与性能优化", "熟练使用{s}，具备良好的编码习惯",
-          "有{s}项目经验者优先", "能够基于{s}独立完成模块开发与测试", "跟进{s}技术方向，推动业务落地"]
+DUTIES = [
+    "负责{s}相关系统的设计与开发",
+    "参与{s}平台建设与性能优化",
+    "熟练使用{s}，具备良好的编码习惯",
+    "有{s}项目经验者优先",
+    "能够基于{s}独立完成模块开发与测试",
+    "跟进{s}技术方向，推动业务落地",
+]
 
 
 class Generator:
@@ -65,8 +124,9 @@ class Generator:
         self.rnd = random.Random(seed)
         self.arrival_of = arrival_of
         tax = default_taxonomy()
-        self.occupations = [(o.code, o.name_zh, [d.id for d in o.directions] or [None])
-                            for o in tax.occupations.values()]
+        self.occupations = [
+            (o.code, o.name_zh, [d.id for d in o.directions] or [None]) for o in tax.occupations.values()
+        ]
         self.occupations.append(("other", "软件开发", [None]))
         self.occ_weights = [5.0 if o[0] != "other" else 3.0 for o in self.occupations]
         by_occ: dict[str, list[tuple[str, str, float]]] = {o[0]: [] for o in self.occupations}
@@ -80,8 +140,11 @@ class Generator:
         self.end = end
         self.first = end - timedelta(days=months * 30.4)
         self.days = (end - self.first).days + 1
-        self.companies = [f"{self.rnd.choice(['华', '云', '数', '智', '星', '海'])}"
-                          f"{self.rnd.choice(['科', '信', '创', '联', '达', '辰'])}{i}科技有限公司" for i in range(5000)]
+        self.companies = [
+            f"{self.rnd.choice(['华', '云', '数', '智', '星', '海'])}"
+            f"{self.rnd.choice(['科', '信', '创', '联', '达', '辰'])}{i}科技有限公司"
+            for i in range(5000)
+        ]
 
     def posting(self, i: int) -> Posting:
         r = self.rnd
@@ -96,7 +159,7 @@ class Generator:
             chosen.setdefault(extra[0], extra)
         # later months have more postings (demand grows ~40 % over the period)
         share = i / self.arrival_of if self.arrival_of else r.random()
-        offset = int(self.days * (share ** 0.85)) - (r.randint(0, 3) if self.arrival_of else 0)
+        offset = int(self.days * (share**0.85)) - (r.randint(0, 3) if self.arrival_of else 0)
         day = self.first + timedelta(days=min(self.days - 1, max(0, offset)))
         province, city, region = r.choices(PROVINCES, PROVINCE_WEIGHTS)[0]
         base = {"初级": 9000, "中级": 16000, "高级": 28000}[level] * r.uniform(0.7, 1.4)
@@ -111,7 +174,7 @@ class Generator:
             company=r.choice(self.companies),
             description=f"岗位职责：{duties}。任职要求：{r.choice(EDUCATION)}及以上学历，熟悉{'、'.join(names)}。",
             posted_at=day,
-            crawled_at=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc),
+            crawled_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC),
             industry=r.choice(INDUSTRIES),
         )
         p.location.province, p.location.city, p.location.region = province, city, region
@@ -123,7 +186,8 @@ class Generator:
             occupation=OccupationMatch(code=code, name=occ_name, direction=direction),
             level=level,
             skills=[SkillMatch(id=sid, name=name) for sid, name, _ in chosen.values()],
-            taxonomy_version="bench", extractor_version="bench",
+            taxonomy_version="bench",
+            extractor_version="bench",
         )
         return p
 
@@ -151,10 +215,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
     parser.add_argument("--dup-rate", type=float, default=0.05, help="share marked near-duplicate")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--queries-only", action="store_true",
-                        help="time the queries on an existing --db (from an earlier run) without ingesting")
-    parser.add_argument("--order", choices=("arrival", "shuffled"), default="arrival",
-                        help="posting dates in arrival order (a daily crawl) or shuffled (a bulk import)")
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the queries on an existing --db (from an earlier run) without ingesting",
+    )
+    parser.add_argument(
+        "--order",
+        choices=("arrival", "shuffled"),
+        default="arrival",
+        help="posting dates in arrival order (a daily crawl) or shuffled (a bulk import)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -189,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
                 dups[p.id] = batch[0].id
         done = start + len(batch)
         if done % 100_000 < args.batch or done == args.n:
-            print(f"  indexed {done:,}: {done / index_s:,.0f}/s overall, {step_n / step_s:,.0f}/s over the last "
-                  f"{step_n:,}", file=sys.stderr, flush=True)
+            print(
+                f"  indexed {done:,}: {done / index_s:,.0f}/s overall, {step_n / step_s:,.0f}/s over the last "
+                f"{step_n:,}",
+                file=sys.stderr,
+                flush=True,
+            )
             step_s, step_n = 0.0, 0
     t = time.perf_counter()
     store.set_duplicates(dups)
@@ -202,8 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     print(f"postings        {args.n:,} ({len(dups):,} marked duplicate)")
-    print(f"ingest          {args.n / index_s:,.0f} postings/s, {args.order} order (index {index_s:.1f} s; "
-          f"generation {gen_s:.1f} s not counted; extraction excluded)")
+    print(
+        f"ingest          {args.n / index_s:,.0f} postings/s, {args.order} order (index {index_s:.1f} s; "
+        f"generation {gen_s:.1f} s not counted; extraction excluded)"
+    )
     code = time_queries(store, args)
     if tmp is not None:
         tmp.cleanup()
@@ -221,8 +298,10 @@ def time_queries(store: PostingIndex, args: argparse.Namespace) -> int:
 
     print(f"stored          {n:,} postings, skill links {store.stats()['skill_mentions']:,}")
     print(f"database size   {size / 1e6:,.1f} MB ({size / max(n, 1):,.0f} bytes/posting)")
-    print(f"filter          occupation {top_occ} ({store.totals(occ_year).total_postings:,} postings), "
-          f"{year.start} .. {year.end}")
+    print(
+        f"filter          occupation {top_occ} ({store.totals(occ_year).total_postings:,} postings), "
+        f"{year.start} .. {year.end}"
+    )
     queries = [
         ("totals (occupation, 1 year)", lambda: store.totals(occ_year)),
         ("timeseries month (occupation, 1 year)", lambda: store.timeseries(occ_year, "month")),

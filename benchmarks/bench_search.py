@@ -23,9 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_query import Generator, timed  # noqa: E402
-from storage import PostingFilter, SQLiteStore  # noqa: E402
-from storage.search import ElasticsearchIndex, OpenSearchIndex  # noqa: E402
+from bench_query import Generator, timed
+
+from storage import PostingFilter, SQLiteStore
+from storage.search import ElasticsearchIndex, OpenSearchIndex
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     dups = {p.id: postings[i - 1].id for i, p in enumerate(postings) if i and gen.rnd.random() < 0.05}
     t = time.perf_counter()
     for start in range(0, args.n, args.batch):
-        index.index_postings(postings[start:start + args.batch])
+        index.index_postings(postings[start : start + args.batch])
     index.set_duplicates(dups)
     index.refresh()
     search_s = time.perf_counter() - t
     t = time.perf_counter()
     for start in range(0, args.n, args.batch):
-        sqlite.index_postings(postings[start:start + args.batch])
+        sqlite.index_postings(postings[start : start + args.batch])
     sqlite.set_duplicates(dups)
     sqlite_s = time.perf_counter() - t
 
@@ -96,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(f"{'query':45s} {'search p50':>11s} {'p95':>8s} {'sqlite p50':>11s} {'p95':>8s}  (ms)")
     for name, fn in queries:
-        s50, s95 = timed(lambda: fn(index), args.repeat)
-        q50, q95 = timed(lambda: fn(sqlite), args.repeat)
+        s50, s95 = timed(lambda fn=fn: fn(index), args.repeat)
+        q50, q95 = timed(lambda fn=fn: fn(sqlite), args.repeat)
         print(f"{name:45s} {s50:11.1f} {s95:8.1f} {q50:11.1f} {q95:8.1f}")
     for name in index.current_indices():
         index.delete_index(name)

@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_competencies import collect  # noqa: E402
-from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS  # noqa: E402
-from nlp.eval.score_competencies import attach_texts, gold_sentences  # noqa: E402
+from benchmarks.bench_competencies import collect
+from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS
+from nlp.eval.score_competencies import attach_texts, gold_sentences
 
 log = logging.getLogger("competency_errors")
 
@@ -125,9 +125,16 @@ def breakdown(args, gold, items, extractor) -> None:
                 elif got & set(g.labels):
                     fn["candidate, another gold label of the sentence kept (multi-label)"] += 1
                 else:
-                    kinds = {("same work, other level" if info.get(p, (None,) * 4)[2:] == (function, work)
-                              else "same function" if info.get(p, (None,) * 4)[2] == function
-                              else "other function") for p in got}
+                    kinds = {
+                        (
+                            "same work, other level"
+                            if info.get(p, (None,) * 4)[2:] == (function, work)
+                            else "same function"
+                            if info.get(p, (None,) * 4)[2] == function
+                            else "other function"
+                        )
+                        for p in got
+                    }
                     kind = next(k for k in ("same work, other level", "same function", "other function") if k in kinds)
                     fn[f"candidate, wrong statement kept ({kind})"] += 1
             if g.labels:
@@ -165,9 +172,11 @@ def breakdown(args, gold, items, extractor) -> None:
         gold_pairs = sum(len(g.labels) for g in scored.values())
         p = tp / (tp + n_fp) if tp + n_fp else 0.0
         r = tp / gold_pairs if gold_pairs else 0.0
-        print(f"\noccupation and level: {setting}; decision {decision}; embeddings "
-              f"{'on' if extractor.uses_embeddings else 'off'}: tp {tp}, fp {n_fp}, fn {n_fn} "
-              f"(P {p:.3f} R {r:.3f})")
+        print(
+            f"\noccupation and level: {setting}; decision {decision}; embeddings "
+            f"{'on' if extractor.uses_embeddings else 'off'}: tp {tp}, fp {n_fp}, fn {n_fn} "
+            f"(P {p:.3f} R {r:.3f})"
+        )
         print(f" missed gold pairs (fn {n_fn}):")
         for k, v in fn.most_common():
             print(f"   {v:>4}  {v / max(n_fn, 1):6.1%}  {k}")
@@ -176,17 +185,21 @@ def breakdown(args, gold, items, extractor) -> None:
             print(f"   {v:>4}  {v / max(n_fp, 1):6.1%}  {k}")
         labelled = sum(1 for g in scored.values() if g.labels)
         multi = sum(1 for g in scored.values() if len(g.labels) > 1)
-        print(f" ceiling: gold pairs among the candidates {cand_pairs} / {gold_pairs} "
-              f"({cand_pairs / max(gold_pairs, 1):.3f}); labelled sentences {labelled} ({multi} with > 1 label, "
-              f"{gold_pairs - labelled} pairs beyond the first); of {ranked_sentences} labelled sentences read, "
-              f"a gold statement ranks first by the decision's score in {rank_hits['top-1']} "
-              f"({rank_hits['top-1'] / max(ranked_sentences, 1):.3f}), in the top 3 in {rank_hits['top-3']} "
-              f"({rank_hits['top-3'] / max(ranked_sentences, 1):.3f})")
+        print(
+            f" ceiling: gold pairs among the candidates {cand_pairs} / {gold_pairs} "
+            f"({cand_pairs / max(gold_pairs, 1):.3f}); labelled sentences {labelled} ({multi} with > 1 label, "
+            f"{gold_pairs - labelled} pairs beyond the first); of {ranked_sentences} labelled sentences read, "
+            f"a gold statement ranks first by the decision's score in {rank_hits['top-1']} "
+            f"({rank_hits['top-1'] / max(ranked_sentences, 1):.3f}), in the top 3 in {rank_hits['top-3']} "
+            f"({rank_hits['top-3'] / max(ranked_sentences, 1):.3f})"
+        )
         nones = sum(1 for g in scored.values() if not g.labels)
         none_hit = sum(1 for k, g in scored.items() if not g.labels and pred_by_key.get(k))
         some_miss = sum(1 for k, g in scored.items() if g.labels and not pred_by_key.get(k))
-        print(f" the 'none' decision: {none_hit} of {nones} gold-[] sentences got a statement; "
-              f"{some_miss} of {labelled} labelled sentences got none")
+        print(
+            f" the 'none' decision: {none_hit} of {nones} gold-[] sentences got a statement; "
+            f"{some_miss} of {labelled} labelled sentences got none"
+        )
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.occupation_report import CORE, _code  # noqa: E402
+from benchmarks.occupation_report import CORE, _code
 
 log = logging.getLogger("occupation_loo")
 
@@ -69,7 +69,7 @@ def capture(path: Path, settings) -> list[tuple[str, tuple]]:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     postings = [_normalise(record_to_posting(r)) for r in records]
     extractor.extract_many(postings)
-    return [(str(r.get("id")), recorder.calls[_clean(p.title)]) for r, p in zip(records, postings)]
+    return [(str(r.get("id")), recorder.calls[_clean(p.title)]) for r, p in zip(records, postings, strict=False)]
 
 
 def _set(rules: dict, key: str, value: float) -> None:
@@ -131,21 +131,27 @@ def main() -> None:
     results = {}
     for values in settings_grid:
         rules = copy.deepcopy(shipped)
-        for k, v in zip(keys, values):
+        for k, v in zip(keys, values, strict=False):
             _set(rules, k, v)
         results[values] = {name: score(taxonomy, rules, cases, gold) for name, (cases, gold) in data.items()}
     here = tuple(_get(shipped, k) for k in keys)
 
     def distance(values):
-        return sum(abs(a - b) for a, b in zip(values, here))
+        return sum(abs(a - b) for a, b in zip(values, here, strict=False))
 
     print(f"grid: {len(settings_grid)} settings of {', '.join(keys)}")
-    print("shipped " + ", ".join(f"{k}={v}" for k, v in zip(keys, here)) + ": "
-          + ", ".join(f"{n} {results[here][n][0]:.3f}" for n in data) if here in results else "shipped setting not in grid")
+    print(
+        "shipped "
+        + ", ".join(f"{k}={v}" for k, v in zip(keys, here, strict=False))
+        + ": "
+        + ", ".join(f"{n} {results[here][n][0]:.3f}" for n in data)
+        if here in results
+        else "shipped setting not in grid"
+    )
     for name in data:
         best = max(settings_grid, key=lambda v: (results[v][name][0], -distance(v)))
         others = ", ".join(f"{o} {results[best][o][0]:.3f}" for o in data if o != name)
-        setting = ", ".join(f"{k}={v}" for k, v in zip(keys, best))
+        setting = ", ".join(f"{k}={v}" for k, v in zip(keys, best, strict=False))
         print(f"tuned on {name} ({results[best][name][0]:.3f}): {setting} -> held out: {others}")
         tied = [v for v in settings_grid if results[v][name][0] == results[best][name][0]]
         for o in data:
@@ -170,12 +176,18 @@ def main() -> None:
         )
 
     passing = [v for v in settings_grid if meets(v)]
-    print(f"settings meeting the occupation targets on every file (accuracy >= 0.90 each, core precision"
-          f" >= 0.85 over all): {len(passing)} of {len(settings_grid)}")
+    print(
+        f"settings meeting the occupation targets on every file (accuracy >= 0.90 each, core precision"
+        f" >= 0.85 over all): {len(passing)} of {len(settings_grid)}"
+    )
     if passing:
         near = min(passing, key=distance)
-        print("    nearest the shipped one: " + ", ".join(f"{k}={v}" for k, v in zip(keys, near)) + ": "
-              + ", ".join(f"{n} {results[near][n][0]:.3f}" for n in data))
+        print(
+            "    nearest the shipped one: "
+            + ", ".join(f"{k}={v}" for k, v in zip(keys, near, strict=False))
+            + ": "
+            + ", ".join(f"{n} {results[near][n][0]:.3f}" for n in data)
+        )
 
 
 if __name__ == "__main__":

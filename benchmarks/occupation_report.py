@@ -20,10 +20,21 @@ from pathlib import Path
 
 log = logging.getLogger("occupation_report")
 
-CORE = frozenset({
-    "2-02-38-01", "2-02-38-02", "2-02-38-03", "2-02-38-04", "2-02-38-05", "2-02-38-06",
-    "2-02-38-07", "2-02-38-08", "2-02-38-09", "2-02-38-12", "2-06-07-13",
-})
+CORE = frozenset(
+    {
+        "2-02-38-01",
+        "2-02-38-02",
+        "2-02-38-03",
+        "2-02-38-04",
+        "2-02-38-05",
+        "2-02-38-06",
+        "2-02-38-07",
+        "2-02-38-08",
+        "2-02-38-09",
+        "2-02-38-12",
+        "2-06-07-13",
+    }
+)
 
 
 def _code(value: object) -> str:
@@ -92,7 +103,9 @@ def main() -> None:
         print(f"occupation accuracy {name}: {acc:.3f}")
     print(f"precision per core occupation predicted >= {args.min_predicted} times (all files):")
     for code, row in result["precision"].items():
-        print(f"  {code}: {row['correct']}/{row['predicted']} = {row['precision']:.3f}  wrong: {row['wrong_gold'] or '-'}")
+        print(
+            f"  {code}: {row['correct']}/{row['predicted']} = {row['precision']:.3f}  wrong: {row['wrong_gold'] or '-'}"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import logging
 import random
 import re
 import time
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,12 +53,14 @@ class BlockedDomains:
         self.reasons: dict[str, str] = {}
 
 
+#: one record per crawl, dropped with its crawler
+_BLOCKED: weakref.WeakKeyDictionary[Crawler, BlockedDomains] = weakref.WeakKeyDictionary()
+
+
 def blocked_domains(crawler: Crawler) -> BlockedDomains:
-    found = getattr(crawler, "_skillsignal_blocked", None)
-    if found is None:
-        found = BlockedDomains()
-        crawler._skillsignal_blocked = found  # type: ignore[attr-defined]
-    return found
+    if crawler not in _BLOCKED:
+        _BLOCKED[crawler] = BlockedDomains()
+    return _BLOCKED[crawler]
 
 
 def block_reason(response: Response, request: Request) -> str | None:
@@ -218,7 +221,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(delay)
         return new
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]  # Scrapy allows async hooks; its stubs declare them sync
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         new = self._retry(request, response_status_message(response.status))
@@ -227,7 +230,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         return await self._wait(request, new, why, response)
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]  # Scrapy allows async hooks; its stubs declare them sync
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         new = self._retry(request, exception)

@@ -67,7 +67,7 @@ class Taxonomy:
 def _read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+            return yaml.load(fh, Loader=_YAML_LOADER)  # a safe loader (yaml.SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
 
@@ -210,4 +210,4 @@ def default_taxonomy(overlay: Path | str | None = None) -> Taxonomy:
     return _cached_taxonomy(Path(overlay) if overlay is not None else None)
 
 
-default_taxonomy.cache_clear = _cached_taxonomy.cache_clear  # type: ignore[attr-defined]
+default_taxonomy.cache_clear = _cached_taxonomy.cache_clear  # type: ignore[attr-defined]  # the cache of the function it wraps, exposed as lru_cache would

@@ -15,15 +15,19 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING
+
+from nlp.extractor import ExtractionError, Extractor
+from nlp.fields import normalise_posting
+from nlp.parallel import ParallelExtractor
+from storage import PostingIndex, open_store
 
 from .core.config import Settings, get_settings
 from .core.ingest import IngestStats
-from .core.models import Posting
+from .core.models import Extraction, Posting
+from .dedup import Deduper
 
-if TYPE_CHECKING:
-    from nlp.extractor import Extractor
-    from storage import PostingIndex
+#: (posting, its extraction or None, the error or None), as the store saves them
+ExtractionResult = tuple[Posting, Extraction | None, str | None]
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +56,22 @@ class IngestPipeline:
         dedup: bool = True,
         workers: int = 1,
     ):
-        from storage import open_store
-
         self.settings = settings or get_settings()
         self.store = store or open_store(self.settings)
-        self._extractor = extractor
+        self._extractor: Extractor | ParallelExtractor | None = extractor
         self._owns_extractor = extractor is None
         self.extract = extract
         self.batch_size = batch_size
         self.totals = IngestStats()
         self.dedup = dedup
-        self._deduper = None
+        self._deduper: Deduper | None = None
         #: extraction worker processes (nlp.parallel), decided before the extractor is built
         self.workers = workers
 
     @property
-    def extractor(self) -> Extractor:
+    def extractor(self) -> Extractor | ParallelExtractor:
         if self._extractor is None:
-            from nlp.extractor import Extractor
-
             if self.workers > 1:
-                from nlp.parallel import ParallelExtractor
-
                 self._extractor = ParallelExtractor.from_settings(self.settings, self.workers)
             else:
                 self._extractor = Extractor.from_settings(self.settings)
@@ -92,8 +90,6 @@ class IngestPipeline:
         return stats
 
     def _process_batch(self, batch: list[Posting]) -> IngestStats:
-        from nlp.fields import normalise_posting
-
         stats = IngestStats(received=len(batch))
         # The last of several postings with one id wins, as a later upsert would.
         by_id = {p.id: p for p in batch}
@@ -123,12 +119,10 @@ class IngestPipeline:
             stats.extraction_errors = sum(1 for _, ext, _ in results if ext is None)
         return stats
 
-    def extract_postings(self, postings: list[Posting]):
+    def extract_postings(self, postings: list[Posting]) -> list[ExtractionResult]:
         """(posting, extraction or None, error or None) for each posting."""
-        from nlp.extractor import ExtractionError
-
-        out = []
-        for posting, result in zip(postings, self.extractor.extract_many(postings)):
+        out: list[ExtractionResult] = []
+        for posting, result in zip(postings, self.extractor.extract_many(postings), strict=True):
             if isinstance(result, ExtractionError):
                 log.warning("posting %s: extraction failed: %s", posting.id, result)
                 out.append((posting, None, str(result)))
@@ -159,8 +153,6 @@ class IngestPipeline:
         if not self.dedup:
             return
         if self._deduper is None:
-            from .dedup import Deduper
-
             self._deduper = Deduper.for_store(self.store, self.settings)
         self._deduper.update(postings)
 

@@ -6,18 +6,14 @@ above every stage, hands it the application's ingest pipeline for ``POST /v1/pos
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import FastAPI
 
 from api.app import create_app
+from nlp.extractor import Extractor
 from storage import PostingIndex
 
 from .core.config import Settings
 from .pipeline import IngestPipeline
-
-if TYPE_CHECKING:  # the extractor (spaCy, the model) loads on the first extraction, not with the app
-    from nlp.extractor import Extractor
 
 
 def api_ingest(settings: Settings, store: PostingIndex, extractor: Extractor | None) -> IngestPipeline:

@@ -12,6 +12,7 @@ from skillsignal.core.state_files import StoreCorruptError, StoreError, corrupt_
 
 from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter
+from .search import open_search_index
 from .sqlite import SQLiteStore
 
 
@@ -22,8 +23,6 @@ def open_store(settings: Settings | None = None) -> PostingIndex:
     settings = settings or get_settings()
     settings.ensure_dirs()
     if settings.backend in ("elasticsearch", "opensearch"):
-        from .search import open_search_index  # the search clients load only when a server is used
-
         return open_search_index(settings)
     return SQLiteStore(settings.db_path)
 

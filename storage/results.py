@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -24,9 +24,9 @@ Facet = Literal[
     "sources",
     "competencies",
 ]
-FACETS: tuple[str, ...] = Facet.__args__  # type: ignore[attr-defined]
-METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]
-INTERVALS: tuple[str, ...] = Interval.__args__  # type: ignore[attr-defined]
+FACETS: tuple[str, ...] = get_args(Facet)
+METRICS: tuple[str, ...] = get_args(Metric)
+INTERVALS: tuple[str, ...] = get_args(Interval)
 
 
 class Totals(BaseModel):

@@ -7,7 +7,10 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 
 from skill_taxonomy import Taxonomy
@@ -69,9 +72,6 @@ def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str)
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="series.csv"'},
         )
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     data = [r.model_dump() for r in rows]
     types = {"period": pa.date32(), "count": pa.int64(), "unique_count": pa.int64()}
     table = pa.table({c: pa.array([d[c] for d in data], type=types.get(c, pa.string())) for c in columns})
@@ -107,8 +107,6 @@ def series_get(
     dims = list(dict.fromkeys(split_closed(dimensions)))
     bad = [d for d in dims if d not in EXPORT_DIMENSIONS]
     if bad:
-        from fastapi.exceptions import RequestValidationError
-
         raise RequestValidationError(
             [
                 {

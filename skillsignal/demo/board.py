@@ -158,10 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
         # keep-alive responses are small: without TCP_NODELAY each waits ~40 ms for a delayed ACK
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:  # http.server calls do_<METHOD>
         self._serve(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:

@@ -142,9 +142,8 @@ class _Writer:
         # 万 needs one decimal at most: round to 500 CNY
         wlo, whi = round(lo / 5) * 5 / 10, round(hi / 5) * 5 / 10
         whi = max(whi, wlo + 0.5)
-        fmt = lambda x: f"{x:g}"  # noqa: E731
         suffix = "/月" if style == "万月" else ""
-        return f"{fmt(wlo)}-{fmt(whi)}万{suffix}", wlo * 10000, whi * 10000, "MONTH"
+        return f"{wlo:g}-{whi:g}万{suffix}", wlo * 10000, whi * 10000, "MONTH"
 
     def description(
         self, occ: OccupationTemplate, direction: Direction, experience: str, education: str, place: str

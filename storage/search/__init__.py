@@ -10,16 +10,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from skillsignal.core.config import Settings
 
 from ..base import median_of_histogram
 from .aggregations import SearchStoreError
 from .clients import ElasticsearchIndex, OpenSearchIndex, split_credentials
 from .index import SearchIndex
 from .reindex import reindex
-
-if TYPE_CHECKING:
-    from skillsignal.core.config import Settings
 
 
 def open_search_index(settings: Settings, **kwargs: Any) -> SearchIndex:

@@ -52,7 +52,8 @@ def microdata_html(obj: dict[str, Any]) -> str:
         f'<div itemscope itemtype="https://schema.org/JobPosting">'
         f'<h1 itemprop="title">{obj["title"]}</h1>'
         f'<div itemprop="identifier" itemscope itemtype="https://schema.org/PropertyValue">'
-        f'<meta itemprop="name" content="{obj["identifier"]["name"]}"><meta itemprop="value" content="{obj["identifier"]["value"]}"></div>'
+        f'<meta itemprop="name" content="{obj["identifier"]["name"]}">'
+        f'<meta itemprop="value" content="{obj["identifier"]["value"]}"></div>'
         f'<div itemprop="hiringOrganization" itemscope itemtype="https://schema.org/Organization">'
         f'<span itemprop="name">{obj["hiringOrganization"]["name"]}</span></div>'
         f'<div itemprop="jobLocation" itemscope itemtype="https://schema.org/Place"><div itemprop="address" itemscope '
@@ -169,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:  # http.server calls do_<METHOD>
         st = self.server.state
         path = self.path
         with st.lock:
@@ -235,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
                 403, b"<html><head><title>Security check</title></head><body>Verify you are human</body></html>"
             )
         if fault == "login":
-            return self.send(302, b"", headers={"Location": "/passport/login?next=/jobs/%d" % i})
+            return self.send(302, b"", headers={"Location": f"/passport/login?next=/jobs/{i}"})
         if fault == "404":
             return self.send(404, b"gone")
         obj = make_posting(i, st.source, st.identifier)

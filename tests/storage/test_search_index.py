@@ -14,7 +14,7 @@ from storage import CursorError, open_store
 from storage.filters import PostingFilter
 from storage.search import OpenSearchIndex, SearchStoreError, reindex
 from storage.sqlite import SQLiteStore
-from tests.storage.conformance.servers import osmem_search_url, unique_alias  # noqa: F401
+from tests.storage.conformance.servers import unique_alias
 
 
 def _postings(n: int = 30) -> list[Posting]:

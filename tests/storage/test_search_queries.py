@@ -91,7 +91,7 @@ def test_series_and_facets_are_exact_composites_and_calendar_histograms():
     assert hist["calendar_interval"] == "week" and hist["field"] == "posted_date"
     assert body["aggs"]["per"]["aggs"] == q.DUP_AGG
     with pytest.raises(ValueError):
-        q.timeseries_body(None, "year")  # type: ignore[arg-type]
+        q.timeseries_body(None, "year")  # type: ignore[arg-type]  # a wrong interval on purpose
     page = q.composite_body({"match_all": {}}, q.ranking_sources("skills"), 100, after={"k": "java"}, aggs=q.DUP_AGG)
     comp = page["aggs"]["c"]["composite"]
     assert comp == {"size": 100, "sources": [{"k": {"terms": {"field": "skill_ids"}}}], "after": {"k": "java"}}

@@ -24,7 +24,7 @@ def test_bundled_taxonomy_is_large_enough(taxonomy):
 
 @pytest.mark.parametrize("code", CORE_CODES)
 def test_each_core_occupation_has_60_linked_skills(taxonomy, code):
-    linked = [s for s in taxonomy.skills.values() if any(l.occupation == code for l in s.occupations)]
+    linked = [s for s in taxonomy.skills.values() if any(link.occupation == code for link in s.occupations)]
     assert len(linked) >= 60, f"{code}: {len(linked)} skills"
 
 

@@ -20,7 +20,7 @@ import pytest
 from storage.base import PostingIndex
 
 from . import data
-from .servers import elasticsearch_client_for_osmem, osmem_search_url, real_server_url, unique_alias  # noqa: F401
+from .servers import elasticsearch_client_for_osmem, real_server_url, unique_alias
 
 
 def _sqlite(request, tmp: Path) -> PostingIndex:

@@ -43,7 +43,7 @@ def _shim_node_class():
     from elastic_transport import Urllib3HttpNode
 
     class ProductShimNode(Urllib3HttpNode):
-        def perform_request(self, method, target, body=None, headers=None, request_timeout=None):  # type: ignore[override]
+        def perform_request(self, method, target, body=None, headers=None, request_timeout=None):  # type: ignore[override]  # untyped test shim of a typed client method
             if headers is not None:
                 headers = headers.copy()
                 for name in ("accept", "content-type"):
