@@ -139,9 +139,7 @@ def _t2s_tables() -> tuple[frozenset[str], dict[int, str]]:
         return frozenset(), {}
     # A character that is also a simplified form (a key of STCharacters) does not mark text as
     # traditional: 著, 干, 后 appear in ordinary simplified text.
-    trad = {
-        k: v for k, v in ts.items() if len(k) == 1 and v != k and k not in st and k not in KEEP_CHARS
-    }
+    trad = {k: v for k, v in ts.items() if len(k) == 1 and v != k and k not in st and k not in KEEP_CHARS}
     return frozenset(trad), {ord(k): v for k, v in trad.items()}
 
 
@@ -181,8 +179,7 @@ _BOUNDARY = r"(?:(?<=[;；。:：!！?？,，])[ \t]*|(?<![ \t\n])[ \t]+)"
 # "1、" "2." "3）" "(4)" "（5）" "一、" after a boundary; a "." item must not be a decimal (3.5)
 # nor a version ("Python 3.x").
 _NUMBERED = re.compile(
-    _BOUNDARY
-    + r"(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,2}、))",
+    _BOUNDARY + r"(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,2}、))",
     re.M,
 )
 _SPACES = re.compile(r"[ \t\f\v]+")
@@ -227,9 +224,7 @@ def clean_text(text: str | bytes | None) -> str:
 # --- sentences ---------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])|\n")
-_LIST_MARK = re.compile(
-    r"(?:(?<=\s)|(?<=[，,：:])|^)(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|•))"
-)
+_LIST_MARK = re.compile(r"(?:(?<=\s)|(?<=[，,：:])|^)(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|•))")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：:])")
 
 

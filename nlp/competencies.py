@@ -75,32 +75,32 @@ _READ_KINDS = frozenset({"duties", "requirements", "preferred", "body"})
 #: The features of a (sentence, statement) pair the learned decision reads, in this order
 #: (:meth:`CompetencyMatcher.features`). ``cosine`` and ``cosine_margin`` need the sentence's vector.
 FEATURES: tuple[str, ...] = (
-    "lexical",             # the lexical score (0..1, see above)
-    "lexical_margin",      # lexical score minus the best rival statement's (not the same work at another level)
-    "terms",               # how many of the statement's terms the sentence contains
-    "shared_skills",       # taxonomy skills both name
-    "direction_skill",     # 1 when the sentence names a skill of the statement's direction
-    "levels_below",        # how many levels below the posting's the statement is
-    "levels_above",        # how many levels above
+    "lexical",  # the lexical score (0..1, see above)
+    "lexical_margin",  # lexical score minus the best rival statement's (not the same work at another level)
+    "terms",  # how many of the statement's terms the sentence contains
+    "shared_skills",  # taxonomy skills both name
+    "direction_skill",  # 1 when the sentence names a skill of the statement's direction
+    "levels_below",  # how many levels below the posting's the statement is
+    "levels_above",  # how many levels above
     "direction_mismatch",  # 1 when the statement is written for another direction than the posting's
-    "duty",                # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
-    "coverage",            # share of the statement's total term weight the sentence contains (0..1)
-    "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
-    "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
-    "cosine_margin",       # cosine minus the best rival statement's
+    "duty",  # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
+    "coverage",  # share of the statement's total term weight the sentence contains (0..1)
+    "top_term",  # the weight (IDF) of the most specific statement term the sentence contains
+    "cosine",  # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
+    "cosine_margin",  # cosine minus the best rival statement's
     # --- the statement among the sentence's candidates, and the sentence itself
-    "lexical_top",         # 1 when no candidate has a higher lexical score (ties: every tied one)
-    "lexical_gap",         # lexical score minus the sentence's best lexical score (<= 0)
-    "sentence_best",       # the sentence's best lexical score over all candidates (the 'none' gate)
-    "sentence_skills",     # taxonomy skills the sentence names (capped at 3)
-    "sentence_chars",      # ln(1 + letters/CJK characters of the sentence)
-    "preferred",           # 1 for a preferred-extras (优先 / 加分) sentence
-    "own_level",           # 1 when the statement is of the posting's level
-    "function_terms",      # share of the term weight of the statement's function + work content found
-    "function_best",       # best lexical score among candidates of the statement's function
-    "function_top",        # 1 when the sentence's best lexical candidate is of the statement's function
-    "cosine_top",          # 1 when no candidate has a higher cosine
-    "cosine_gap",          # cosine minus the sentence's best cosine (<= 0)
+    "lexical_top",  # 1 when no candidate has a higher lexical score (ties: every tied one)
+    "lexical_gap",  # lexical score minus the sentence's best lexical score (<= 0)
+    "sentence_best",  # the sentence's best lexical score over all candidates (the 'none' gate)
+    "sentence_skills",  # taxonomy skills the sentence names (capped at 3)
+    "sentence_chars",  # ln(1 + letters/CJK characters of the sentence)
+    "preferred",  # 1 for a preferred-extras (优先 / 加分) sentence
+    "own_level",  # 1 when the statement is of the posting's level
+    "function_terms",  # share of the term weight of the statement's function + work content found
+    "function_best",  # best lexical score among candidates of the statement's function
+    "function_top",  # 1 when the sentence's best lexical candidate is of the statement's function
+    "cosine_top",  # 1 when no candidate has a higher cosine
+    "cosine_gap",  # cosine minus the sentence's best cosine (<= 0)
 )
 EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
 
@@ -161,8 +161,14 @@ class LearnedDecision(BaseModel):
         if self.trees:
             if self.coef:
                 raise ValueError("give coefficients or trees, not both")
-            bad = sorted({f for t in self.trees for f, lo in zip(t.feature, t.left)
-                          if lo != -1 and not 0 <= f < len(self.features)})
+            bad = sorted(
+                {
+                    f
+                    for t in self.trees
+                    for f, lo in zip(t.feature, t.left)
+                    if lo != -1 and not 0 <= f < len(self.features)
+                }
+            )
             if bad:
                 raise ValueError(f"trees split on feature indices {bad} of {len(self.features)} features")
         elif len(self.coef) != len(self.features):
@@ -194,8 +200,14 @@ class LearnedDecision(BaseModel):
             thr += t.threshold
             value += t.value
             depth = max(depth, max(deep))
-        packed = (np.asarray(feat, np.intp), np.asarray(thr, np.float64), np.asarray(children, np.intp),
-                  np.asarray(value, np.float64), np.asarray(roots, np.intp), depth)
+        packed = (
+            np.asarray(feat, np.intp),
+            np.asarray(thr, np.float64),
+            np.asarray(children, np.intp),
+            np.asarray(value, np.float64),
+            np.asarray(roots, np.intp),
+            depth,
+        )
         self._packed_cache = (self.trees, packed)
         return packed
 
@@ -407,8 +419,9 @@ class RawLocator:
         return self.where[at], self.where[at + len(key) - 1] + 1
 
 
-def posting_sentences(raw: str, sentences: Sequence, skills_by_sentence: dict[int, set[str]],
-                      min_chars: int) -> list[SentenceInput]:
+def posting_sentences(
+    raw: str, sentences: Sequence, skills_by_sentence: dict[int, set[str]], min_chars: int
+) -> list[SentenceInput]:
     """The sentences a posting's competencies are read from: duties, requirements, preferred extras
     and un-headed text (never company, benefits or contact), with their raw spans."""
     locator = RawLocator(raw)
@@ -493,13 +506,22 @@ class CompetencyMatcher:
             weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
             fterms = tuple((t, math.log(1 + n / gdf[t])) for t in sorted(group_terms[id(comp)]))
             skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
-            out.append(Statement(
-                id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
-                work_content=comp.work_content, direction=comp.direction, terms=weights,
-                total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
-                direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
-                function_terms=fterms,
-            ))
+            out.append(
+                Statement(
+                    id=comp.id,
+                    text=comp.text,
+                    level=level,
+                    occupation=code,
+                    function=comp.function,
+                    work_content=comp.work_content,
+                    direction=comp.direction,
+                    terms=weights,
+                    total=sum(weights.values()) + sum(skill_w.values()),
+                    skills=skill_w,
+                    direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
+                    function_terms=fterms,
+                )
+            )
         return out
 
     def statements(self, code: str) -> list[Statement]:
@@ -529,8 +551,9 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ signals
 
-    def lexical_parts(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
-                      ) -> tuple[np.ndarray, ...]:
+    def lexical_parts(
+        self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
+    ) -> tuple[np.ndarray, ...]:
         """(sentences × statements) lexical scores in [0, 1], terms found, shared skills, whether
         the sentence names a skill of the statement's direction (0/1), the share of the
         statement's weight found, and the largest weight found."""
@@ -585,9 +608,15 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ decision
 
-    def scores(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-               sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-               ) -> tuple[list[Statement], np.ndarray, np.ndarray, np.ndarray]:
+    def scores(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray, np.ndarray]:
         """(candidate statements, combined scores per sentence × statement before the prior, prior
         per statement, threshold per sentence). ``sentence_vectors`` maps a sentence's index to its
         vector; sentences without one are scored lexically, against ``lexical_threshold``."""
@@ -616,8 +645,10 @@ class CompetencyMatcher:
         groups = [st.group for st in stmts]
         levels = [st.level for st in stmts]
         n = len(stmts)
-        return np.array([[k != j and not (groups[k] == groups[j] and levels[k] != levels[j]) for k in range(n)]
-                         for j in range(n)], dtype=bool).reshape(n, n)
+        return np.array(
+            [[k != j and not (groups[k] == groups[j] and levels[k] != levels[j]) for k in range(n)] for j in range(n)],
+            dtype=bool,
+        ).reshape(n, n)
 
     @staticmethod
     def _margin(values: np.ndarray, rivals: np.ndarray) -> np.ndarray:
@@ -646,8 +677,9 @@ class CompetencyMatcher:
                 weights[j, col[t]] = w / total
         return rivals, same_fn, tuple(vocab), weights
 
-    def _function_terms(self, sentences: Sequence[SentenceInput], vocab: tuple[str, ...],
-                        weights: np.ndarray) -> np.ndarray:
+    def _function_terms(
+        self, sentences: Sequence[SentenceInput], vocab: tuple[str, ...], weights: np.ndarray
+    ) -> np.ndarray:
         """(sentences x statements) share of the IDF weight of each statement's function and
         work-content terms that the sentence contains."""
         present = np.zeros((len(sentences), len(vocab)), np.float64)
@@ -656,9 +688,15 @@ class CompetencyMatcher:
             present[i] = [contains(text, t) for t in vocab]
         return present @ weights.T
 
-    def features(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-                 sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-                 ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+    def features(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
         """(candidate statements, features (sentences × statements × :data:`FEATURES`), whether
         each sentence has a vector). The cosine features are 0 for a sentence without one."""
         cands = self.candidates(code, level, direction)
@@ -671,8 +709,7 @@ class CompetencyMatcher:
         lex, n_terms, n_skills, dir_hit, cover, top = self.lexical_parts(sentences, stmts)
         own = LEVEL_ORDER.get(level, 0)
         steps = np.array([LEVEL_ORDER[st.level] - own for st in stmts], np.float64)
-        mismatch = np.array([float(bool(direction and st.direction and st.direction != direction))
-                             for st in stmts])
+        mismatch = np.array([float(bool(direction and st.direction and st.direction != direction)) for st in stmts])
         duty = np.array([float(s.kind == "duties") for s in sentences])
         f = FEATURES.index
         x[..., f("lexical")] = lex
@@ -712,17 +749,24 @@ class CompetencyMatcher:
                 has_vec[rows] = True
         return stmts, x, has_vec
 
-    def probabilities(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-                      sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-                      ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+    def probabilities(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
         """(candidate statements, p per sentence × statement, threshold per sentence) of the
         learned decision: ``embedding_model`` for sentences with a vector (when there is one),
         ``lexical_model`` for the rest."""
         rules = self.rules
         assert rules.lexical_model is not None
         use_vec = bool(sentence_vectors) and rules.embedding_model is not None
-        stmts, x, has_vec = self.features(code, level, direction, sentences,
-                                          sentence_vectors if use_vec else None, resources)
+        stmts, x, has_vec = self.features(
+            code, level, direction, sentences, sentence_vectors if use_vec else None, resources
+        )
         prob = rules.lexical_model.probability(x)
         thresholds = np.full(len(sentences), rules.lexical_model.threshold)
         if use_vec and has_vec.any():
@@ -734,8 +778,7 @@ class CompetencyMatcher:
         return stmts, prob, thresholds
 
     @staticmethod
-    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray
-                        ) -> np.ndarray:
+    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         """``prob`` with the level rule applied: where a sentence matches the same work content at
         several levels equally well (the same lexical score), their probabilities are handed out in
         the rule's order - the highest to the posting's own level, then the nearest level below,
@@ -748,8 +791,9 @@ class CompetencyMatcher:
         for members in groups.values():
             if len(members) < 2:
                 continue
-            order = sorted(members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own,
-                                                   abs(LEVEL_ORDER[stmts[j].level] - own)))
+            order = sorted(
+                members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own, abs(LEVEL_ORDER[stmts[j].level] - own))
+            )
             for i in np.nonzero(prob[:, members].max(axis=1) > 0)[0]:  # rows where the group has a chance
                 ties: dict[float, list[int]] = {}
                 for j in order:
@@ -759,8 +803,9 @@ class CompetencyMatcher:
                         out[i, tied] = -np.sort(-prob[i, tied])
         return out
 
-    def _decide_learned(self, code, level, direction, sentences, sentence_vectors, resources
-                        ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+    def _decide_learned(
+        self, code, level, direction, sentences, sentence_vectors, resources
+    ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
         rules = self.rules
         stmts, prob, thresholds = self.probabilities(code, level, direction, sentences, sentence_vectors, resources)
         found: dict[int, list[tuple[float, int]]] = {}
@@ -782,8 +827,15 @@ class CompetencyMatcher:
                 found.setdefault(j, []).append((float(row[j]), i))
         return stmts, found
 
-    def match(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-              sentence_vectors: dict[int, np.ndarray] | None = None, resources=None) -> list[CompetencyMatch]:
+    def match(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> list[CompetencyMatch]:
         if self.rules.decision == "learned":
             stmts, found = self._decide_learned(code, level, direction, sentences, sentence_vectors, resources)
         else:
@@ -794,22 +846,37 @@ class CompetencyMatcher:
             hits.sort(key=lambda t: (-t[0], t[1]))
             best_score, best_i = hits[0]
             ev = sentences[best_i]
-            out.append(CompetencyMatch(
-                id=st.id, text=st.text, level=st.level, function=st.function, work_content=st.work_content,
-                direction=st.direction, score=round(best_score, 4), evidence=ev.text[:300],
-                start=ev.start, end=ev.end,
-                sentences=[EvidenceSpan(text=sentences[i].text[:300], start=sentences[i].start,
-                                        end=sentences[i].end, score=round(s, 4))
-                           for s, i in sorted(hits, key=lambda t: t[1])],
-            ))
+            out.append(
+                CompetencyMatch(
+                    id=st.id,
+                    text=st.text,
+                    level=st.level,
+                    function=st.function,
+                    work_content=st.work_content,
+                    direction=st.direction,
+                    score=round(best_score, 4),
+                    evidence=ev.text[:300],
+                    start=ev.start,
+                    end=ev.end,
+                    sentences=[
+                        EvidenceSpan(
+                            text=sentences[i].text[:300],
+                            start=sentences[i].start,
+                            end=sentences[i].end,
+                            score=round(s, 4),
+                        )
+                        for s, i in sorted(hits, key=lambda t: t[1])
+                    ],
+                )
+            )
         out.sort(key=lambda m: (-m.score, m.id))
         return out
 
-    def _decide_rule(self, code, level, direction, sentences, sentence_vectors, resources
-                     ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+    def _decide_rule(
+        self, code, level, direction, sentences, sentence_vectors, resources
+    ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
         """The hand-set threshold rule (used when the rules carry no learned decision)."""
-        stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors,
-                                                         resources)
+        stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors, resources)
         if not stmts or not len(sentences):
             return stmts, {}
         rules = self.rules

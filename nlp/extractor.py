@@ -156,14 +156,20 @@ class Extractor:
                 if len(text) > self.max_chars:
                     full = len(text)
                     text = cut_for_extraction(text, self.max_chars)
-                    log.info("posting %s: extraction reads the first %d of %d characters (max_extract_chars)",
-                             getattr(posting, "id", "?"), len(text), full)
+                    log.info(
+                        "posting %s: extraction reads the first %d of %d characters (max_extract_chars)",
+                        getattr(posting, "id", "?"),
+                        len(text),
+                        full,
+                    )
                 doc = self.nlp.make_doc(text)
                 doc._.skillsignal = PostingContext(posting=posting, title=title, text=text)
                 docs.append(doc)
                 slots.append(i)
             except Exception as exc:
-                results[i] = ExtractionError(f"posting {getattr(posting, 'id', '?')}: tokenizing: {type(exc).__name__}: {exc}")
+                results[i] = ExtractionError(
+                    f"posting {getattr(posting, 'id', '?')}: tokenizing: {type(exc).__name__}: {exc}"
+                )
         try:
             done = list(self.nlp.pipe(docs, batch_size=BATCH_SIZE))
         except Exception as exc:  # a step failed outside its guard: retry one by one

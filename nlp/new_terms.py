@@ -146,7 +146,7 @@ def find_new_terms(
         import bisect
 
         i = bisect.bisect_left(spans, (b, b))
-        return any(s < b and a < e for s, e in spans[max(0, i - 8): i])
+        return any(s < b and a < e for s, e in spans[max(0, i - 8) : i])
 
     keep: list[tuple[int, int]] = []
     for sent in sentences:
@@ -161,8 +161,8 @@ def find_new_terms(
             start = sent.start + m.start()
             if overlaps(start, start + len(token)) or is_known(token) or _glued_english(token, is_known):
                 continue
-            glued = _CJK_OR_PUNCT.match(body[m.start() - 1: m.start()] or " ") or _CJK_OR_PUNCT.match(
-                body[m.start() + len(token): m.start() + len(token) + 1] or " "
+            glued = _CJK_OR_PUNCT.match(body[m.start() - 1 : m.start()] or " ") or _CJK_OR_PUNCT.match(
+                body[m.start() + len(token) : m.start() + len(token) + 1] or " "
             )
             if technical_latin(token, in_cjk or (cjk >= 2 and bool(glued)), rules):
                 out[token] += 1

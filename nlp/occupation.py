@@ -160,7 +160,7 @@ def _gram_counts(text: str) -> dict[str, int]:
         if run[0].isascii():
             grams = [run.lower()]
         else:
-            grams = [run[i: i + 2] for i in range(len(run) - 1)]
+            grams = [run[i : i + 2] for i in range(len(run) - 1)]
         for g in grams:
             out[g] = out.get(g, 0) + 1
     return out
@@ -183,9 +183,7 @@ class OccupationScorer:
         self.weights = self.rules["weights"]
         weak = self.rules.get("weak_title")
         self.weak_title = re.compile(weak, re.IGNORECASE) if weak else None
-        self.title_patterns = {
-            code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()
-        }
+        self.title_patterns = {code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()}
         self.lookalikes = {
             look.id: look for look in (Lookalike.model_validate(x) for x in self.rules.get("lookalikes") or ())
         }
@@ -202,8 +200,7 @@ class OccupationScorer:
         }
         # skill id -> [(occupation code, direction, weight)]
         self.links: dict[str, list[tuple[str, str | None, float]]] = {
-            s.id: [(l.occupation, l.direction, l.weight) for l in s.occupations]
-            for s in taxonomy.skills.values()
+            s.id: [(l.occupation, l.direction, l.weight) for l in s.occupations] for s in taxonomy.skills.values()
         }
         for key, look in self.lookalikes.items():
             for skill_id, weight in look.skills.items():
@@ -285,7 +282,7 @@ class OccupationScorer:
         for skill_id, factor in best_section.items():
             links = self.links.get(skill_id, ())
             if sharpen != 1.0:
-                links = [(c, d, w ** sharpen) for c, d, w in links]
+                links = [(c, d, w**sharpen) for c, d, w in links]
             # with skill_share, a skill linked to many occupations spreads its one vote thin;
             # a specific skill (Hadoop, 渗透测试) gives most of it to its occupation
             total = sum(w for _, _, w in links) if share else 1.0
@@ -400,8 +397,7 @@ class OccupationScorer:
         look-alike never gives way) wins: the adjacent codes are the fallback, not a rival."""
         best, best_v = ranked[0]
         named = [
-            (c, v) for c, v in ranked
-            if c != best and c in titles.named and self._core(c) and anchored.get(c, True)
+            (c, v) for c, v in ranked if c != best and c in titles.named and self._core(c) and anchored.get(c, True)
         ]
         ratio = float(self.rules.get("title_fit_ratio", 1.0))
         if best not in titles.named:

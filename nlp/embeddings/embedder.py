@@ -79,7 +79,9 @@ class EmbedderOptions(BaseModel):
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per model call (torch backend).")
     group_size: int = Field(
-        default=16, ge=1, description="onnx backend: most texts of one token count run together "
+        default=16,
+        ge=1,
+        description="onnx backend: most texts of one token count run together "
         "(no padding; a text's vector is the same as alone). 1: one text per run.",
     )
     cache_size: int = Field(default=50_000, ge=0, description="Cached vectors in memory (~1.5 kB each).")
@@ -320,9 +322,7 @@ def load_sentence_transformer(name_or_path: str, options: EmbedderOptions):
     if precision == "bfloat16":  # cast while loading: lower peak RSS (1.17 vs 1.45 GB)
         kwargs["model_kwargs"] = _dtype_kwargs(torch.bfloat16)
     try:
-        model = SentenceTransformer(
-            name_or_path, device="cpu", local_files_only=is_local or _hub_offline(), **kwargs
-        )
+        model = SentenceTransformer(name_or_path, device="cpu", local_files_only=is_local or _hub_offline(), **kwargs)
     except Exception as exc:  # the library raises OSError, ValueError, HF errors...
         raise EmbeddingModelError(_load_failure_message(name_or_path, is_local, exc)) from exc
     model.eval()
@@ -391,9 +391,7 @@ def _prompts_for(model, name: str) -> dict[str, str]:
     return {}
 
 
-def load_embedder(
-    name: str, model_dir: Path, options: EmbedderOptions | None = None
-) -> Embedder:
+def load_embedder(name: str, model_dir: Path, options: EmbedderOptions | None = None) -> Embedder:
     """Resolve, load and wrap the model ``name`` (no process cache)."""
     options = options or EmbedderOptions()
     started = time.perf_counter()
@@ -434,9 +432,7 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
             "SKILLSIGNAL_EMBEDDING_BACKEND=torch, or SKILLSIGNAL_EMBEDDING_PRECISION=float32"
         )
     if not Path(folder).is_dir():  # the onnx backend runs local folders only
-        raise EmbeddingModelError(
-            _load_failure_message(folder, False, FileNotFoundError("not a local model folder"))
-        )
+        raise EmbeddingModelError(_load_failure_message(folder, False, FileNotFoundError("not a local model folder")))
     if not (Path(folder) / "tokenizer.json").is_file():
         raise EmbeddingModelError(
             _load_failure_message(folder, True, FileNotFoundError("no tokenizer.json (the onnx backend needs one)"))
@@ -444,7 +440,10 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
     try:
         int8 = precision == "int8"
         return OnnxEncoder(
-            Path(folder), threads=options.threads, max_seq_length=options.max_seq_length, int8=int8,
+            Path(folder),
+            threads=options.threads,
+            max_seq_length=options.max_seq_length,
+            int8=int8,
             # int8 takes one activation scale per run: one text per run keeps it per text
             bucket=1 if int8 else options.group_size,
         )

@@ -157,9 +157,7 @@ class OnnxEncoder:
     """Duck-types the part of ``SentenceTransformer`` that :class:`Embedder` uses: mean-pooled,
     L2-normalised vectors, texts of one token count per ONNX Runtime run (no padding)."""
 
-    def __init__(
-        self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16
-    ) -> None:
+    def __init__(self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer

@@ -98,8 +98,7 @@ class VectorCache:
             if conn is None or not len(texts):
                 return
             rows = [
-                (self._key(kind, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                for t, v in zip(texts, vecs)
+                (self._key(kind, t), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vecs)
             ]
             try:
                 conn.execute("BEGIN IMMEDIATE")

@@ -72,7 +72,14 @@ class Counts:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 # ---------------------------------------------------------------------------- loading
@@ -101,7 +108,7 @@ def attach_texts(gold: list[GoldSentence], postings_path: Path = DEFAULT_POSTING
     records = load_postings(postings_path, {g.key[0] for g in gold})
     for g in gold:
         desc = (records.get(g.key[0]) or {}).get("description") or ""
-        g.text = desc[g.key[1]:g.key[2]]
+        g.text = desc[g.key[1] : g.key[2]]
     return records
 
 
@@ -193,7 +200,11 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
     by_level: dict[str, Counts] = defaultdict(Counts)
     total = Counts()
     for pair in gold_pairs | pred_pairs:
-        c = Counts(tp=int(pair in gold_pairs and pair in pred_pairs), fp=int(pair not in gold_pairs), fn=int(pair not in pred_pairs))
+        c = Counts(
+            tp=int(pair in gold_pairs and pair in pred_pairs),
+            fp=int(pair not in gold_pairs),
+            fn=int(pair not in pred_pairs),
+        )
         pid = pair[0][0]
         total.add(c)
         by_occ[occ_of[pid]].add(c)
@@ -215,9 +226,7 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
     # posting level
     gold_post = {(k[0], s) for k, g in scored.items() for s in g.labels}
     pred_post = {(p.posting_id, p.statement) for p in preds}
-    post = Counts(
-        tp=len(gold_post & pred_post), fp=len(pred_post - gold_post), fn=len(gold_post - pred_post)
-    )
+    post = Counts(tp=len(gold_post & pred_post), fp=len(pred_post - gold_post), fn=len(gold_post - pred_post))
     with_pred = {p.posting_id for p in preds}
     with_gold = {pid for pid, _ in gold_post}
 
@@ -226,7 +235,11 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
         "sentences_labelled": len(labelled),
         "postings": len(postings),
         "sentence": total.prf(),
-        "top1": {"accuracy": round(top1_hits / len(labelled), 4) if labelled else 0.0, "hits": top1_hits, "of": len(labelled)},
+        "top1": {
+            "accuracy": round(top1_hits / len(labelled), 4) if labelled else 0.0,
+            "hits": top1_hits,
+            "of": len(labelled),
+        },
         "posting": post.prf(),
         "coverage": {
             "predicted": round(len(with_pred & set(postings)) / len(postings), 4) if postings else 0.0,
@@ -276,10 +289,14 @@ def agreement(gold_a: list[GoldSentence], gold_b: list[GoldSentence], statements
         "postings": len({k[0] for k in shared}),
         "f1": c.prf(),
         "exact_match": round(sum(set(a[k].labels) == set(b[k].labels) for k in both) / len(both), 4) if both else 0.0,
-        "top1_in_other": round(sum(a[k].labels[0] in b[k].labels for k in first_a) / len(first_a), 4) if first_a else 0.0,
+        "top1_in_other": round(sum(a[k].labels[0] in b[k].labels for k in first_a) / len(first_a), 4)
+        if first_a
+        else 0.0,
         "kappa_pairs": _kappa(dec_a, dec_b),
         "kappa_has_label": _kappa(has_a, has_b),
-        "excluded_agreement": round(sum(a[k].excluded == b[k].excluded for k in shared) / len(shared), 4) if shared else 0.0,
+        "excluded_agreement": round(sum(a[k].excluded == b[k].excluded for k in shared) / len(shared), 4)
+        if shared
+        else 0.0,
     }
 
 
@@ -317,12 +334,14 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
         if isinstance(result, ExtractionError):
             rows.append({"id": posting.id, "error": str(result)})
             continue
-        rows.append({
-            "id": posting.id,
-            "occupation": result.occupation.code,
-            "level": result.level,
-            "competencies": [c.model_dump(mode="json") for c in result.competencies],
-        })
+        rows.append(
+            {
+                "id": posting.id,
+                "occupation": result.occupation.code,
+                "level": result.level,
+                "competencies": [c.model_dump(mode="json") for c in result.competencies],
+            }
+        )
     return rows
 
 
@@ -350,15 +369,17 @@ def report(fig: dict) -> str:
 
 
 def agreement_report(fig: dict) -> str:
-    return "\n".join([
-        f"agreement over {fig['shared_sentences']} shared sentences ({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
-        _line("F1 (B vs A)", fig["f1"]),
-        f"  exact match    {fig['exact_match']:.3f}",
-        f"  A's first label among B's  {fig['top1_in_other']:.3f}",
-        f"  kappa (sentence x statement decisions) {fig['kappa_pairs']:.3f}",
-        f"  kappa (sentence has >= 1 label)        {fig['kappa_has_label']:.3f}",
-        f"  agreement on excluded      {fig['excluded_agreement']:.3f}",
-    ])
+    return "\n".join(
+        [
+            f"agreement over {fig['shared_sentences']} shared sentences ({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
+            _line("F1 (B vs A)", fig["f1"]),
+            f"  exact match    {fig['exact_match']:.3f}",
+            f"  A's first label among B's  {fig['top1_in_other']:.3f}",
+            f"  kappa (sentence x statement decisions) {fig['kappa_pairs']:.3f}",
+            f"  kappa (sentence has >= 1 label)        {fig['kappa_has_label']:.3f}",
+            f"  agreement on excluded      {fig['excluded_agreement']:.3f}",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,7 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.agreement:
         if len(args.files) != 2:
             parser.error("--agreement needs GOLD_A GOLD_B")
-        fig = agreement(gold_sentences(args.files[0], args.sentences), gold_sentences(args.files[1], args.sentences), _statements_of())
+        fig = agreement(
+            gold_sentences(args.files[0], args.sentences),
+            gold_sentences(args.files[1], args.sentences),
+            _statements_of(),
+        )
         print(json.dumps(fig, ensure_ascii=False) if args.json else agreement_report(fig))
         return 0
 

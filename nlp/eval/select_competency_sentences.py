@@ -53,8 +53,17 @@ DEFAULT_OUT = HERE / "competency_sentences.jsonl"
 REVIEW_PATH = HERE / "selection_review.yaml"
 
 CORE_CODES = (
-    "2-02-38-01", "2-02-38-02", "2-02-38-03", "2-02-38-04", "2-02-38-05", "2-02-38-06",
-    "2-02-38-07", "2-02-38-08", "2-02-38-09", "2-02-38-12", "2-06-07-13",
+    "2-02-38-01",
+    "2-02-38-02",
+    "2-02-38-03",
+    "2-02-38-04",
+    "2-02-38-05",
+    "2-02-38-06",
+    "2-02-38-07",
+    "2-02-38-08",
+    "2-02-38-09",
+    "2-02-38-12",
+    "2-06-07-13",
 )
 SEED = "compgold-13"
 TARGET_PER_OCC = 7
@@ -93,7 +102,7 @@ def predict(records: list[dict]) -> dict[str, tuple[str, str]]:
     postings = [_normalise(record_to_posting(r)) for r in records]
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(postings), 256):
-        chunk = postings[i:i + 256]
+        chunk = postings[i : i + 256]
         for posting, result in zip(chunk, extractor.extract_many(chunk)):
             if not isinstance(result, ExtractionError):
                 out[posting.id] = (result.occupation.code, result.level)
@@ -166,14 +175,16 @@ def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: d
                     continue
                 _, rec, sents = queues[lv].pop(0)
                 pid = rec["id"]
-                chosen.append({
-                    "posting_id": pid,
-                    "occupation": review["occupation"].get(pid, code),
-                    "level": review["level"].get(pid, lv),
-                    "predicted_occupation": predicted[pid][0],
-                    "predicted_level": lv,
-                    "sentences": sents,
-                })
+                chosen.append(
+                    {
+                        "posting_id": pid,
+                        "occupation": review["occupation"].get(pid, code),
+                        "level": review["level"].get(pid, lv),
+                        "predicted_occupation": predicted[pid][0],
+                        "predicted_level": lv,
+                        "sentences": sents,
+                    }
+                )
                 taken += 1
     return chosen
 
@@ -214,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--predictions", type=Path, help="cache file for the extractor's predictions (reused when present)")
+    parser.add_argument(
+        "--predictions", type=Path, help="cache file for the extractor's predictions (reused when present)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = [json.loads(line) for line in args.postings.open(encoding="utf-8") if line.strip()]

@@ -123,7 +123,9 @@ def _first_years(text: str) -> float | None:
         if not strong and any(w in before for w in rules.reject_before):
             continue
         bare = not after.strip() and not before.strip(" •-*.、()1234567890")
-        if not (strong or bare or any(c in after for c in rules.cues_after) or any(c in before for c in rules.cues_before)):
+        if not (
+            strong or bare or any(c in after for c in rules.cues_after) or any(c in before for c in rules.cues_before)
+        ):
             continue
         if after.startswith(("以下", "以内")):
             return 0.0

@@ -46,9 +46,7 @@ def _resolve_location_model(loc: Location) -> Location:
         return loc.model_copy()
     resolved = _resolve_text(text)
     if resolved is None:
-        return Location(
-            province=loc.province, city=loc.city, district=loc.district, region=loc.region
-        )
+        return Location(province=loc.province, city=loc.city, district=loc.district, region=loc.region)
     if resolved.district is None and loc.district and loc.district.strip():
         resolved.district = loc.district.strip()
     return resolved
@@ -109,8 +107,7 @@ def _resolve_text(text: str) -> Location | None:
     if district is None and city is not None:
         rest = [w for w in leftovers if w and w.casefold() not in gz.nationwide]
         district = rest[0] if rest else None
-    return Location(province=base.province, city=city.city if city else None, district=district,
-                    region=base.region)  # type: ignore[arg-type]
+    return Location(province=base.province, city=city.city if city else None, district=district, region=base.region)  # type: ignore[arg-type]
 
 
 def _city_district(gz: Gazetteer, city: str, text: str) -> tuple[str, int] | None:

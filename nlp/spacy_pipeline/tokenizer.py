@@ -106,7 +106,7 @@ class ProtectedJiebaTokenizer:
         pos = 0
         for m in self.protected.finditer(text):
             if m.start() > pos:
-                out.extend(self.jieba.cut(text[pos:m.start()], HMM=False))
+                out.extend(self.jieba.cut(text[pos : m.start()], HMM=False))
             out.append(m.group(0))
             pos = m.end()
         if pos < len(text):

@@ -36,8 +36,7 @@ def test_calibration_pairs_separate(embedder):
     import nlp.embeddings
 
     path = Path(nlp.embeddings.__file__).with_name("similarity_pairs.tsv")
-    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines()
-            if ln and not ln.startswith("#")]
+    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
     a = embedder.encode([r[0] for r in rows], kind="query")
     b = embedder.encode([r[1] for r in rows], kind="query")
     sims = np.sum(a * b, axis=1)
@@ -75,8 +74,26 @@ def test_texts_of_one_token_count_run_together_and_give_their_own_vectors(embedd
     """The onnx backend runs texts of the same token count in one run (no padding): each
     text's vector is bit-identical to the one it gets alone, in any group and order."""
     enc = embedder._model
-    skills = ["Python", "Java", "Golang", "Kafka", "Spark", "Flink", "Redis", "MySQL", "Docker", "Linux",
-              "Hadoop", "Hive", "CUDA", "PyTorch", "Vue", "React", "Nginx", "Kubernetes"]
+    skills = [
+        "Python",
+        "Java",
+        "Golang",
+        "Kafka",
+        "Spark",
+        "Flink",
+        "Redis",
+        "MySQL",
+        "Docker",
+        "Linux",
+        "Hadoop",
+        "Hive",
+        "CUDA",
+        "PyTorch",
+        "Vue",
+        "React",
+        "Nginx",
+        "Kubernetes",
+    ]
     texts = [f"query: 熟悉{s}开发，有{n}年以上经验" for s in skills for n in ("三", "五")]
     by_len: dict[int, list[str]] = {}
     for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts))):

@@ -13,7 +13,17 @@ import pytest
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
 from nlp.eval.select_competency_sentences import CORE_CODES, LEVELS, candidate_sentences
 
-SENTENCE_KEYS = {"posting_id", "sid", "start", "end", "occupation", "level", "predicted_occupation", "predicted_level", "section"}
+SENTENCE_KEYS = {
+    "posting_id",
+    "sid",
+    "start",
+    "end",
+    "occupation",
+    "level",
+    "predicted_occupation",
+    "predicted_level",
+    "section",
+}
 GOLD_KEYS = {"posting_id", "sid", "start", "end", "labels", "excluded"}
 
 
@@ -79,7 +89,7 @@ def test_offsets_are_reproducible_from_the_shared_file(sentences, texts):
         desc = texts[pid]["description"]
         for r in rows:
             assert 0 <= r["start"] < r["end"] <= len(desc)
-            span = desc[r["start"]:r["end"]]
+            span = desc[r["start"] : r["end"]]
             assert span.strip() == span and span
         # the selection's own splitter gives back exactly these spans
         spans = [(s["start"], s["end"]) for s in candidate_sentences(desc)]

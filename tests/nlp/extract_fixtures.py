@@ -80,8 +80,9 @@ def build_taxonomy() -> Taxonomy:
         _skill("hive", "Hive", "tool", [], [(BIGDATA, 1.0)]),
         _skill("kubernetes", "Kubernetes", "tool", ["K8s"], [(OPS, 0.6)]),
         _skill("jenkins", "Jenkins", "tool", [], [(OPS, 0.7), (SOFTWARE, 0.4)]),
-        _skill("pytorch", "PyTorch", "framework", ["torch"], [(AI, 1.0)], context_required=True,
-               context_aliases=["torch"]),
+        _skill(
+            "pytorch", "PyTorch", "framework", ["torch"], [(AI, 1.0)], context_required=True, context_aliases=["torch"]
+        ),
         _skill("tensorflow", "TensorFlow", "framework", [], [(AI, 1.0)]),
         _skill("deep-learning", "深度学习", "method", [], [(AI, 1.0)], name_en="Deep learning"),
         _skill("machine-learning", "机器学习", "method", [], [(AI, 0.9), (BIGDATA, 0.4)], name_en="Machine learning"),
