@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nlp.fields import normalise_posting
 from skillsignal.core.models import Extraction, Posting
@@ -66,7 +67,7 @@ def result_line(posting: Posting, extraction: Extraction) -> dict[str, Any]:
 def extract_jsonl(
     input: Path,
     output: Path,
-    settings: "Settings",
+    settings: Settings,
     use_embeddings: bool | None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:

@@ -119,11 +119,11 @@ class Tree(BaseModel):
     value: list[float]
 
     @model_validator(mode="after")
-    def _check(self) -> "Tree":
+    def _check(self) -> Tree:
         n = len(self.feature)
         if not n or any(len(a) != n for a in (self.threshold, self.left, self.right, self.value)):
             raise ValueError("a tree needs node arrays of one non-zero length")
-        for i, (lo, hi) in enumerate(zip(self.left, self.right)):
+        for i, (lo, hi) in enumerate(zip(self.left, self.right, strict=False)):
             if (lo == -1) != (hi == -1) or (lo != -1 and not (i < lo < n and i < hi < n)):
                 raise ValueError(f"node {i}: children {lo}, {hi} do not form a tree of {n} nodes")
         return self
@@ -154,7 +154,7 @@ class LearnedDecision(BaseModel):
     _packed_cache: tuple | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _check(self) -> "LearnedDecision":
+    def _check(self) -> LearnedDecision:
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise ValueError(f"unknown features: {unknown}")
@@ -165,7 +165,7 @@ class LearnedDecision(BaseModel):
                 {
                     f
                     for t in self.trees
-                    for f, lo in zip(t.feature, t.left)
+                    for f, lo in zip(t.feature, t.left, strict=False)
                     if lo != -1 and not 0 <= f < len(self.features)
                 }
             )
@@ -191,7 +191,7 @@ class LearnedDecision(BaseModel):
             off = len(feat)
             roots.append(off)
             deep = [0] * len(t.feature)
-            for i, (lo, hi) in enumerate(zip(t.left, t.right)):
+            for i, (lo, hi) in enumerate(zip(t.left, t.right, strict=False)):
                 leaf = lo == -1
                 feat.append(0 if leaf else t.feature[i])
                 children += [off + i, off + i] if leaf else [off + lo, off + hi]
@@ -276,7 +276,7 @@ class CompetencyRules(BaseModel):
     embedding_model: LearnedDecision | None = None
 
     @model_validator(mode="after")
-    def _check_models(self) -> "CompetencyRules":
+    def _check_models(self) -> CompetencyRules:
         if self.lexical_model is not None and self.lexical_model.needs_vectors:
             raise ValueError("lexical_model may not read cosine features")
         if self.decision == "learned" and self.lexical_model is None:
@@ -440,7 +440,7 @@ def posting_sentences(
 class CompetencyMatcher:
     """Scores sentences against the statements of one taxonomy (built once per extractor)."""
 
-    def __init__(self, taxonomy: "Taxonomy", rules: CompetencyRules | None = None, finder=None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: CompetencyRules | None = None, finder=None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
         self._finder = finder
@@ -598,7 +598,7 @@ class CompetencyMatcher:
         missing = [st for st in self._statements if st.id not in self._vectors]
         if missing:
             vecs = resources.encode_cached([st.text for st in missing], "passage")
-            for st, vec in zip(missing, vecs):
+            for st, vec in zip(missing, vecs, strict=False):
                 self._vectors[st.id] = vec
 
     def statement_vectors(self, statements: Sequence[Statement], resources) -> np.ndarray:

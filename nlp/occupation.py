@@ -177,7 +177,7 @@ def _compile(patterns: Iterable[str]) -> list[re.Pattern[str]]:
 
 
 class OccupationScorer:
-    def __init__(self, taxonomy: "Taxonomy", rules: dict | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: dict | None = None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
         self.weights = self.rules["weights"]
@@ -245,7 +245,7 @@ class OccupationScorer:
         norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
         return {key: sum(v * vec.get(g, 0.0) for g, v in query.items()) / norm for key, vec in vecs.items()}
 
-    def title_evidence(self, title: str) -> "TitleEvidence":
+    def title_evidence(self, title: str) -> TitleEvidence:
         """Title weight per occupation (and look-alike) whose patterns match; ``.named``: those
         whose own patterns (not only a direction's) match a title that is not a weak one."""
         w = self.weights

@@ -76,7 +76,7 @@ class SkillRules:
     glued_min_part: int = 4
 
     @classmethod
-    def load(cls, path: Path = RULES_PATH) -> "SkillRules":
+    def load(cls, path: Path = RULES_PATH) -> SkillRules:
         return _load_rules(path)
 
     @property
@@ -154,7 +154,7 @@ def damerau(a: str, b: str, limit: int) -> int:
 class SkillFinder:
     """Taxonomy skills in text: one automaton, built once per taxonomy."""
 
-    def __init__(self, taxonomy: "Taxonomy", rules: SkillRules | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: SkillRules | None = None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or SkillRules.load()
         self.automaton = ahocorasick.Automaton()
@@ -318,7 +318,7 @@ class SkillFinder:
             return False
         return True
 
-    def _language_context(self, raw: str, rs: int, re_: int, clauses: "_Clauses") -> bool:
+    def _language_context(self, raw: str, rs: int, re_: int, clauses: _Clauses) -> bool:
         """A one-letter language name is a language when 语言/language follows it or it is
         listed next to another known Latin skill name ("C/C++", "R、Python", "Python or R").
 
@@ -346,7 +346,7 @@ class SkillFinder:
                     return True
         return False
 
-    def _clause_preferred(self, raw: str, rs: int, clauses: "_Clauses", sent: Sentence) -> bool:
+    def _clause_preferred(self, raw: str, rs: int, clauses: _Clauses, sent: Sentence) -> bool:
         """A skill is a plus when its sentence sits in a preferred section, or its own clause
         carries a marker (优先, 加分, "a plus"...)."""
         if sent.kind == "preferred":

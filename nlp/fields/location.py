@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+
 from skillsignal.core.models import Location
 
 from ..cleaning import clean_text

@@ -15,7 +15,8 @@ function does not raise on bad values.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from skillsignal.core.models import Education, Experience, Location, Posting, Salary
 

@@ -98,7 +98,7 @@ def test_offsets_are_reproducible_from_the_shared_file(sentences, texts):
 
 def test_no_posting_text_is_copied_into_the_project(sentences, texts):
     body = DEFAULT_SENTENCES.read_text(encoding="utf-8") + DEFAULT_GOLD.read_text(encoding="utf-8")
-    for pid, rec in texts.items():
+    for _pid, rec in texts.items():
         title = rec.get("title") or ""
         if len(title) >= 6:
             assert title not in body
