@@ -123,7 +123,7 @@ class Tree(BaseModel):
         n = len(self.feature)
         if not n or any(len(a) != n for a in (self.threshold, self.left, self.right, self.value)):
             raise ValueError("a tree needs node arrays of one non-zero length")
-        for i, (lo, hi) in enumerate(zip(self.left, self.right, strict=False)):
+        for i, (lo, hi) in enumerate(zip(self.left, self.right, strict=True)):
             if (lo == -1) != (hi == -1) or (lo != -1 and not (i < lo < n and i < hi < n)):
                 raise ValueError(f"node {i}: children {lo}, {hi} do not form a tree of {n} nodes")
         return self
@@ -165,7 +165,7 @@ class LearnedDecision(BaseModel):
                 {
                     f
                     for t in self.trees
-                    for f, lo in zip(t.feature, t.left, strict=False)
+                    for f, lo in zip(t.feature, t.left, strict=True)
                     if lo != -1 and not 0 <= f < len(self.features)
                 }
             )
@@ -191,7 +191,7 @@ class LearnedDecision(BaseModel):
             off = len(feat)
             roots.append(off)
             deep = [0] * len(t.feature)
-            for i, (lo, hi) in enumerate(zip(t.left, t.right, strict=False)):
+            for i, (lo, hi) in enumerate(zip(t.left, t.right, strict=True)):
                 leaf = lo == -1
                 feat.append(0 if leaf else t.feature[i])
                 children += [off + i, off + i] if leaf else [off + lo, off + hi]
@@ -598,7 +598,7 @@ class CompetencyMatcher:
         missing = [st for st in self._statements if st.id not in self._vectors]
         if missing:
             vecs = resources.encode_cached([st.text for st in missing], "passage")
-            for st, vec in zip(missing, vecs, strict=False):
+            for st, vec in zip(missing, vecs, strict=True):
                 self._vectors[st.id] = vec
 
     def statement_vectors(self, statements: Sequence[Statement], resources) -> np.ndarray:

@@ -181,7 +181,7 @@ class Extractor:
                 except Exception as one_exc:
                     doc._.skillsignal.error = f"pipeline: {type(one_exc).__name__}: {one_exc}"
                     done.append(doc)
-        for i, doc in zip(slots, done, strict=False):
+        for i, doc in zip(slots, done, strict=True):
             ctx = doc._.skillsignal
             if ctx.error:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: {ctx.error}")

@@ -97,9 +97,7 @@ class ParallelExtractor:
             )
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, workers: int, use_embeddings: bool | None = None
-    ) -> ParallelExtractor:
+    def from_settings(cls, settings: Settings, workers: int, use_embeddings: bool | None = None) -> ParallelExtractor:
         """An extractor for ``settings``; with several workers the model runs on one thread in
         each (``workers`` processes x 1 thread, not x ``embedding_threads``)."""
         from nlp.extractor import Extractor

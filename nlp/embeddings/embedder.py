@@ -188,7 +188,7 @@ class Embedder:
             if missing:
                 todo = list(missing)
                 vecs = self._run(todo, kind)
-                for text, vec in zip(todo, vecs, strict=False):
+                for text, vec in zip(todo, vecs, strict=True):
                     out[missing[text]] = vec
                     self._cache_put(kind, text, vec)
                 if self._disk is not None:

@@ -217,13 +217,13 @@ class OnnxEncoder:
         if self._pool is not None and len(batches) > 1:
             # longest runs first so that the threads finish together
             order = sorted(range(len(batches)), key=lambda k: -len(batches[k]) * len(batches[k][0]))
-            done = dict(zip(order, self._pool.map(self._group, [batches[k] for k in order]), strict=False))
+            done = dict(zip(order, self._pool.map(self._group, [batches[k] for k in order]), strict=True))
             results = [done[k] for k in range(len(batches))]
         else:
             results = [self._group(b) for b in batches]
         rows: list[np.ndarray] = [None] * len(ids)  # type: ignore[list-item]
-        for g, vecs in zip(groups, results, strict=False):
-            for i, v in zip(g, vecs, strict=False):
+        for g, vecs in zip(groups, results, strict=True):
+            for i, v in zip(g, vecs, strict=True):
                 rows[i] = v
         if normalize_embeddings:  # row by row: the same 1-D reduction whatever the batch
             rows = [r / max(float(np.linalg.norm(r)), 1e-12) for r in rows]

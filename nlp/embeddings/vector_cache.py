@@ -98,7 +98,8 @@ class VectorCache:
             if conn is None or not len(texts):
                 return
             rows = [
-                (self._key(kind, t), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vecs, strict=False)
+                (self._key(kind, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
+                for t, v in zip(texts, vecs, strict=True)
             ]
             try:
                 conn.execute("BEGIN IMMEDIATE")

@@ -258,7 +258,7 @@ def _kappa(a: list[bool], b: list[bool]) -> float:
     n = len(a)
     if not n:
         return 0.0
-    po = sum(x == y for x, y in zip(a, b, strict=False)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return round((po - pe) / (1 - pe), 4) if pe < 1 else 1.0
@@ -330,7 +330,7 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
     ids = list(dict.fromkeys(g.key[0] for g in gold))
     postings = [_normalise(record_to_posting(records[pid])) for pid in ids]
     rows = []
-    for posting, result in zip(postings, extractor.extract_many(postings), strict=False):
+    for posting, result in zip(postings, extractor.extract_many(postings), strict=True):
         if isinstance(result, ExtractionError):
             rows.append({"id": posting.id, "error": str(result)})
             continue

@@ -103,7 +103,7 @@ def predict(records: list[dict]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(postings), 256):
         chunk = postings[i : i + 256]
-        for posting, result in zip(chunk, extractor.extract_many(chunk), strict=False):
+        for posting, result in zip(chunk, extractor.extract_many(chunk), strict=True):
             if not isinstance(result, ExtractionError):
                 out[posting.id] = (result.occupation.code, result.level)
     return out

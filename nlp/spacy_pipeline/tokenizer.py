@@ -122,7 +122,7 @@ class ProtectedJiebaTokenizer:
         doc = Doc(self.vocab, words=words, spaces=spaces)
         # (word, offset) pairs, so components need not build Token objects
         offsets, pos = [], 0
-        for word, space in zip(words, spaces, strict=False):
+        for word, space in zip(words, spaces, strict=True):
             offsets.append((word, pos))
             pos += len(word) + (1 if space else 0)
         doc.user_data["skillsignal_words"] = offsets

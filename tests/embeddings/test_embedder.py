@@ -96,7 +96,7 @@ def test_texts_of_one_token_count_run_together_and_give_their_own_vectors(embedd
     ]
     texts = [f"query: 熟悉{s}开发，有{n}年以上经验" for s in skills for n in ("三", "五")]
     by_len: dict[int, list[str]] = {}
-    for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts)), strict=False):
+    for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts)), strict=True):
         by_len.setdefault(len(ids), []).append(text)
     group = max(by_len.values(), key=len)
     assert len(group) >= 4, by_len  # the test needs a real group
@@ -131,7 +131,7 @@ def test_onnx_vectors_match_sentence_transformers(embedder, st_model):
     embedder.clear_cache()
     got = embedder._run([t.split(": ", 1)[1] for t in texts[:1]], "query")
     assert float(got[0] @ ref[0]) > 0.99999
-    for text, want in zip(texts, ref, strict=False):
+    for text, want in zip(texts, ref, strict=True):
         kind, body = text.split(": ", 1)
         vec = embedder._run([body], kind)[0]
         np.testing.assert_allclose(vec, want, atol=2e-6)

@@ -240,7 +240,7 @@ def test_the_learned_decision_applies_its_coefficients_to_the_features():
     rivals = [k for k in range(len(stmts)) if k != j]
     assert x[0, j, FEATURES.index("lexical_margin")] == pytest.approx(lex[j] - max(0.0, max(lex[rivals])))
     m = rules.lexical_model
-    z = m.intercept + sum(c * x[0, j, FEATURES.index(f)] for f, c in zip(m.features, m.coef, strict=False))
+    z = m.intercept + sum(c * x[0, j, FEATURES.index(f)] for f, c in zip(m.features, m.coef, strict=True))
     got = matcher.match(OCC, "初级", None, [sent])
     assert [g.id for g in got] == ["t.j.2"]
     assert got[0].score == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-4)  # the score is the probability
