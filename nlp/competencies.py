@@ -61,6 +61,7 @@ from skillsignal.core.models import CompetencyMatch, EvidenceSpan
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
+    from skill_taxonomy.models import Competency
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,14 @@ FEATURES: tuple[str, ...] = (
     "cosine_gap",  # cosine minus the sentence's best cosine (<= 0)
 )
 EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
+
+
+#: a boosted-tree model packed into arrays (:meth:`LearnedDecision._packed`): split feature,
+#: threshold, children, leaf value, roots, and the greatest depth
+_PackedTrees = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
+#: per candidate set (:meth:`CompetencyMatcher._tables`): rivals, same function, function-title
+#: vocabulary and its weights
+_Tables = tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]
 
 
 class Tree(BaseModel):
@@ -151,7 +160,7 @@ class LearnedDecision(BaseModel):
     #: whether one sentence may get the same work content at two levels (the gold's guideline lets
     #: the other level follow as a further label)
     same_work_levels: bool = False
-    _packed_cache: tuple | None = PrivateAttr(default=None)
+    _packed_cache: tuple[list[Tree], _PackedTrees] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> LearnedDecision:
@@ -179,14 +188,19 @@ class LearnedDecision(BaseModel):
     def needs_vectors(self) -> bool:
         return bool(EMBEDDING_FEATURES & set(self.features))
 
-    def _packed(self) -> tuple[np.ndarray, ...]:
+    def _packed(self) -> _PackedTrees:
         """The trees' nodes in one set of arrays: split feature, threshold, children (left, right of
         node k at 2k, 2k + 1, global indices; a leaf is its own child), leaf value; the roots, and
         the greatest depth."""
         cached = self._packed_cache
         if cached is not None and cached[0] is self.trees:
             return cached[1]
-        feat, thr, children, value, roots, depth = [], [], [], [], [], 0
+        feat: list[int] = []
+        thr: list[float] = []
+        children: list[int] = []
+        value: list[float] = []
+        roots: list[int] = []
+        depth = 0
         for t in self.trees:
             off = len(feat)
             roots.append(off)
@@ -200,7 +214,7 @@ class LearnedDecision(BaseModel):
             thr += t.threshold
             value += t.value
             depth = max(depth, max(deep))
-        packed = (
+        packed: _PackedTrees = (
             np.asarray(feat, np.intp),
             np.asarray(thr, np.float64),
             np.asarray(children, np.intp),
@@ -437,6 +451,15 @@ def posting_sentences(
     return out
 
 
+def _document_frequency(documents: list[set[str]]) -> dict[str, int]:
+    """In how many of the documents (term sets) each term occurs."""
+    df: dict[str, int] = {}
+    for terms in documents:
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    return df
+
+
 class CompetencyMatcher:
     """Scores sentences against the statements of one taxonomy (built once per extractor)."""
 
@@ -445,8 +468,10 @@ class CompetencyMatcher:
         self.rules = rules or load_rules()
         self._finder = finder
         self._vectors: dict[str, np.ndarray] = {}
-        #: per (occupation, level, direction); kept on the matcher (an lru_cache on the method kept dropped matchers alive)
+        #: per (occupation, level, direction); kept on the matcher (an lru_cache on the method kept
+        #: dropped matchers alive), as are the tables below
         self._candidate_cache: dict[tuple[str, str, str | None], list[tuple[Statement, float]]] = {}
+        self._tables_cache: dict[tuple[str, str, str | None], _Tables] = {}
         self._statements = self._build()
         by_occ: dict[str, list[Statement]] = {}
         for st in self._statements:
@@ -467,40 +492,14 @@ class CompetencyMatcher:
         return frozenset(h.skill_id for h in found.hits)
 
     def _build(self) -> list[Statement]:
-        rules = self.rules
-        stop = frozenset(_norm(w) for w in rules.stop_words)
-        known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
-        unknown = sorted(set(rules.keywords) - known)
-        if unknown:
-            log.debug("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
-        raw: list[tuple[str, str, object, set[str], frozenset[str]]] = []
-        for code, occ in self.taxonomy.occupations.items():
-            for level, comps in occ.levels.items():
-                for comp in comps:
-                    skills = self._statement_skills(comp.text)
-                    terms = _words(comp.text, stop)
-                    for kw in rules.keywords.get(comp.id, []):
-                        terms.add(_norm(kw).strip())
-                    for sid in skills:  # a skill's names count as one term: its canonical key
-                        skill = self.taxonomy.skills.get(sid)
-                        if skill is not None:
-                            terms -= {_norm(f) for f in skill.surface_forms()}
-                    raw.append((code, level, comp, terms, skills))
-        by_direction: dict[tuple[str, str], set[str]] = {}
-        for skill in self.taxonomy.skills.values():
-            for link in skill.occupations:
-                if link.direction:
-                    by_direction.setdefault((link.occupation, link.direction), set()).add(skill.id)
+        stop = frozenset(_norm(w) for w in self.rules.stop_words)
+        self._log_unknown_keywords()
+        raw = self._raw_statements(stop)
+        by_direction = self._direction_skills()
         n = len(raw) or 1
-        df: dict[str, int] = {}
-        for *_, terms, skills in raw:
-            for t in terms | {f"skill:{s}" for s in skills}:
-                df[t] = df.get(t, 0) + 1
+        df = _document_frequency([terms | {f"skill:{s}" for s in skills} for *_, terms, skills in raw])
         group_terms = {id(comp): _words(f"{comp.function} {comp.work_content}", stop) for _, _, comp, _, _ in raw}
-        gdf: dict[str, int] = {}
-        for terms in group_terms.values():
-            for t in terms:
-                gdf[t] = gdf.get(t, 0) + 1
+        gdf = _document_frequency(list(group_terms.values()))
         out = []
         for code, level, comp, terms, skills in raw:
             weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
@@ -523,6 +522,38 @@ class CompetencyMatcher:
                 )
             )
         return out
+
+    def _log_unknown_keywords(self) -> None:
+        known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
+        unknown = sorted(set(self.rules.keywords) - known)
+        if unknown:
+            log.debug("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
+
+    def _raw_statements(self, stop: frozenset[str]) -> list[tuple[str, str, Competency, set[str], frozenset[str]]]:
+        """(occupation, level, competency, its terms, its skills) for every statement of the taxonomy."""
+        raw: list[tuple[str, str, Competency, set[str], frozenset[str]]] = []
+        for code, occ in self.taxonomy.occupations.items():
+            for level, comps in occ.levels.items():
+                for comp in comps:
+                    skills = self._statement_skills(comp.text)
+                    terms = _words(comp.text, stop)
+                    for kw in self.rules.keywords.get(comp.id, []):
+                        terms.add(_norm(kw).strip())
+                    for sid in skills:  # a skill's names count as one term: its canonical key
+                        skill = self.taxonomy.skills.get(sid)
+                        if skill is not None:
+                            terms -= {_norm(f) for f in skill.surface_forms()}
+                    raw.append((code, level, comp, terms, skills))
+        return raw
+
+    def _direction_skills(self) -> dict[tuple[str, str], set[str]]:
+        """Skill ids per (occupation, direction) the taxonomy links."""
+        by_direction: dict[tuple[str, str], set[str]] = {}
+        for skill in self.taxonomy.skills.values():
+            for link in skill.occupations:
+                if link.direction:
+                    by_direction.setdefault((link.occupation, link.direction), set()).add(skill.id)
+        return by_direction
 
     def statements(self, code: str) -> list[Statement]:
         return self._by_occ.get(code, [])
@@ -659,8 +690,13 @@ class CompetencyMatcher:
             out[:, j] = values[:, j] - np.maximum(best, 0.0)
         return out
 
-    @lru_cache(maxsize=512)
-    def _tables(self, code: str, level: str, direction: str | None) -> tuple[np.ndarray, ...]:
+    def _tables(self, code: str, level: str, direction: str | None) -> _Tables:
+        key = (code, level, direction)
+        if key not in self._tables_cache:
+            self._tables_cache[key] = self._build_tables(code, level, direction)
+        return self._tables_cache[key]
+
+    def _build_tables(self, code: str, level: str, direction: str | None) -> _Tables:
         """Per candidate set (cached): rivals (statements x statements), same function (statements x
         statements), the function-title vocabulary and its weights (statements x vocabulary, each
         row summing to 1)."""
@@ -769,8 +805,8 @@ class CompetencyMatcher:
         )
         prob = rules.lexical_model.probability(x)
         thresholds = np.full(len(sentences), rules.lexical_model.threshold)
-        if use_vec and has_vec.any():
-            emb = rules.embedding_model
+        emb = rules.embedding_model
+        if use_vec and emb is not None and has_vec.any():
             prob[has_vec] = emb.probability(x[has_vec])
             thresholds[has_vec] = emb.threshold
         if stmts:  # the level rule: equal evidence goes to the posting's own level first
@@ -812,9 +848,11 @@ class CompetencyMatcher:
         if not stmts:
             return stmts, found
         rivals = self._tables(code, level, direction)[0]
-        has_vec = bool(sentence_vectors) and rules.embedding_model is not None
+        lexical = rules.lexical_model
+        assert lexical is not None  # probabilities() requires it
+        emb = rules.embedding_model if sentence_vectors else None
         for i in range(len(sentences)):
-            model = rules.embedding_model if has_vec and i in sentence_vectors else rules.lexical_model
+            model = emb if emb is not None and i in sentence_vectors else lexical
             row = prob[i]
             order = sorted(range(len(stmts)), key=lambda j: (-round(float(row[j]), 9), j))
             kept: list[int] = []
