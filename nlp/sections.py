@@ -36,6 +36,8 @@ _ITEM = re.compile(
     r"(?:(?<![\dA-Za-z.])\d{1,2}\s*(?:[、．)）]|\.(?!\d)|[:：](?!\d))|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])"
 )
 
+#: the number that opens a list item ("3、")
+_ITEM_NUMBER = re.compile(r"\d+")
 _GLUED_ITEM = re.compile(r"(?<=[A-Za-z])(\d{1,2})\s*(?:[、．]|\.(?!\d))")
 
 
@@ -123,8 +125,9 @@ def _spans(text: str) -> list[tuple[int, int]]:
     glued_items = _Matches(_GLUED_ITEM, text)
     for m in items.found:
         cuts.add(m.start())
-        if m.group(0)[:1].isdigit():
-            last = int(re.match(r"\d+", m.group(0)).group(0))
+        number = _ITEM_NUMBER.match(m.group(0))  # "①" is isdigit() but no \d: it starts no number
+        if number is not None:
+            last = int(number.group(0))
         glued = glued_items.search(m.end())
         while glued is not None and int(glued.group(1)) == last + 1:
             cuts.add(glued.start(1))
@@ -174,7 +177,9 @@ _LEAD = re.compile(
 
 def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) -> Sentence:
     if kind in ("body", "duties", "requirements"):
-        body = chunk[_LEAD.match(chunk).end() :]
+        lead = _LEAD.match(chunk)
+        assert lead is not None  # every part of _LEAD is optional: it matches any string
+        body = chunk[lead.end() :]
         for role, pattern in cues.roles:
             if pattern.match(body):
                 kind = role
