@@ -58,8 +58,9 @@ def urlish_spans(text: str) -> list[tuple[int, int]]:
                 if at not in domains:
                     dom = _DOMAIN.match(text, at + 1)
                     domains[at] = dom.end() if dom else None
-                if domains[at] is not None:
-                    email = (max(local, pos), domains[at])
+                end = domains[at]
+                if end is not None:
+                    email = (max(local, pos), end)
                     break
             ai += 1
         if url is not None and (email is None or url.start() <= email[0]):

@@ -56,7 +56,7 @@ def load_rules(path: Path = RULES_PATH) -> dict:
     return OccupationRules.model_validate(data).model_dump()
 
 
-class TitleEvidence(dict):
+class TitleEvidence(dict[str, float]):
     """Title weight per occupation; ``named``: the keys whose own title patterns match."""
 
     def __init__(self) -> None:
@@ -200,7 +200,8 @@ class OccupationScorer:
         }
         # skill id -> [(occupation code, direction, weight)]
         self.links: dict[str, list[tuple[str, str | None, float]]] = {
-            s.id: [(l.occupation, l.direction, l.weight) for l in s.occupations] for s in taxonomy.skills.values()
+            s.id: [(link.occupation, link.direction, link.weight) for link in s.occupations]
+            for s in taxonomy.skills.values()
         }
         for key, look in self.lookalikes.items():
             for skill_id, weight in look.skills.items():
@@ -389,7 +390,7 @@ class OccupationScorer:
         return {code: sum(1 for t in texts if rx.search(t)) / len(texts) for code, rx in self.anchors.items()}
 
     def _prefer(
-        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool]
+        self, ranked: list[tuple[str, float]], titles: TitleEvidence, anchored: dict[str, bool]
     ) -> tuple[str, float]:
         """GUIDELINE: "if two fit, pick the one the title names". A candidate fits when its
         evidence reaches ``title_fit_ratio`` of the best; of those the title-named one wins.
@@ -416,7 +417,7 @@ class OccupationScorer:
         return best, best_v
 
     def _ratio_reach(
-        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool], move: float
+        self, ranked: list[tuple[str, float]], titles: TitleEvidence, anchored: dict[str, bool], move: float
     ) -> bool:
         """Whether moving every total by up to ``move`` (the most a similarity term moves one)
         could let a candidate other than the best pass one of :meth:`_prefer`'s ratio tests."""

@@ -433,15 +433,18 @@ class SkillFinder:
         back = [0] * (n + 1)
         count[0] = 0
         for i in range(n):
-            if count[i] is None or i not in ends:
+            here = count[i]
+            if here is None or i not in ends:
                 continue
             for j in sorted(ends[i]):
                 if j - i < min_part and not (case_cut(i) and case_cut(j)):
                     continue
-                if count[j] is None or count[i] + 1 < count[j]:
-                    count[j] = count[i] + 1
+                there = count[j]
+                if there is None or here + 1 < there:
+                    count[j] = here + 1
                     back[j] = i
-        if count[n] is None or count[n] < 2:
+        parts_needed = count[n]
+        if parts_needed is None or parts_needed < 2:
             return None
         parts: list[str] = []
         j = n
