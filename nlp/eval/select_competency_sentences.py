@@ -143,6 +143,7 @@ def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: d
         pid = rec.get("id")
         if pid not in predicted or pid in review["reject"]:
             continue
+        code: str | None
         code, level = predicted[pid]
         included = pid in review["include"]
         if included:
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             args.predictions.write_text(json.dumps(predicted, ensure_ascii=False), encoding="utf-8")
     chosen = select(records, predicted, load_review())
     n = write(chosen, args.out, args.postings)
-    by = defaultdict(int)
+    by: defaultdict[tuple[str, str], int] = defaultdict(int)
     for post in chosen:
         by[(post["occupation"], post["level"])] += 1
     for (code, lv), k in sorted(by.items()):
