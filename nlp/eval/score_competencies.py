@@ -350,12 +350,16 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
 
 
 def _line(name: str, prf: dict) -> str:
-    return f"  {name:<14} P {prf['precision']:.3f}  R {prf['recall']:.3f}  F1 {prf['f1']:.3f}  (tp {prf['tp']}, fp {prf['fp']}, fn {prf['fn']})"
+    return (
+        f"  {name:<14} P {prf['precision']:.3f}  R {prf['recall']:.3f}  F1 {prf['f1']:.3f}  "
+        f"(tp {prf['tp']}, fp {prf['fp']}, fn {prf['fn']})"
+    )
 
 
 def report(fig: dict) -> str:
     out = [
-        f"competency gold: {fig['postings']} postings, {fig['sentences']} scored sentences ({fig['sentences_labelled']} with >= 1 label)",
+        f"competency gold: {fig['postings']} postings, {fig['sentences']} scored sentences "
+        f"({fig['sentences_labelled']} with >= 1 label)",
         _line("sentence", fig["sentence"]),
         f"  top-1 accuracy {fig['top1']['accuracy']:.3f} ({fig['top1']['hits']} of {fig['top1']['of']})",
         _line("posting", fig["posting"]),
@@ -372,7 +376,8 @@ def report(fig: dict) -> str:
 def agreement_report(fig: dict) -> str:
     return "\n".join(
         [
-            f"agreement over {fig['shared_sentences']} shared sentences ({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
+            f"agreement over {fig['shared_sentences']} shared sentences "
+            f"({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
             _line("F1 (B vs A)", fig["f1"]),
             f"  exact match    {fig['exact_match']:.3f}",
             f"  A's first label among B's  {fig['top1_in_other']:.3f}",

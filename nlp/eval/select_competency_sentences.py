@@ -6,7 +6,8 @@
 1. Every dev posting is run through the project's extractor WITHOUT embeddings; its predicted
    occupation and level are used only to FIND candidates (postings predicted as one of the 11
    core occupations), or postings whose title matches a core occupation's ``title_patterns`` in
-   the taxonomy (the rarer occupations are seldom predicted). The labelled occupation of a posting is decided by the annotator: the
+   the taxonomy (the rarer occupations are seldom predicted). The labelled occupation of a
+   posting is decided by the annotator: the
    reviewed decisions live in ``selection_review.yaml`` next to this script (``reject``: the
    posting's main job is not a core occupation, so it is replaced by the next candidate of its
    cell; ``occupation`` / ``level``: corrections of the prediction; ``include``: postings of a

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         for pid, rs in by_post.items():
             rec = texts[pid]
             lines.append(
-                f"{pid} {rs[0]['occupation']} {rs[0]['level']} | {rec.get('title')} | {(rec.get('description') or '')[:160]!r}"
+                f"{pid} {rs[0]['occupation']} {rs[0]['level']} | {rec.get('title')} | "
+                f"{(rec.get('description') or '')[:160]!r}"
             )
     if args.occupation:
         if not args.no_statements:

@@ -168,7 +168,10 @@ def test_extractor_gives_sentence_spans_in_the_description_as_given():
     from skillsignal.core.models import Posting
     from tests.nlp.extract_fixtures import build_taxonomy
 
-    desc = "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n公司福利：五险一金"
+    desc = (
+        "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n"
+        "公司福利：五险一金"
+    )
     ex = Extractor(build_taxonomy()).extract(
         Posting(id="p", source="t", title="深度学习算法工程师", description=desc, experience={"text": "3-5年"})
     )

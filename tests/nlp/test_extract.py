@@ -126,8 +126,8 @@ def test_extract_jsonl_writes_one_line_per_input_line(tmp_path, settings):
     src.write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     stats = extract_jsonl(src, out, settings=settings, use_embeddings=False)
-    lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
-    assert [l.get("id") for l in lines] == ["ok1", None, "notitle", "ok2"]
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [row.get("id") for row in lines] == ["ok1", None, "notitle", "ok2"]
     assert stats["lines"] == 4 and stats["errors"] == 2 and stats["extracted"] == 2
     first = lines[0]
     assert first["level"] == "中级"

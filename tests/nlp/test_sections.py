@@ -27,7 +27,7 @@ def test_number_glued_to_a_word_continues_the_list_only_in_sequence():
 
 
 def test_circled_numbers_are_list_items_and_start_no_numbering():
-    """"①" is str.isdigit() but not a \\d digit: sectioning uncleaned text with it must not fail."""
+    """ "①" is str.isdigit() but not a \\d digit: sectioning uncleaned text with it must not fail."""
     sents = [s.text.strip() for s in split_sections("要求：①熟悉REST API；②掌握HTTP协议")]
     assert sents == ["①熟悉REST API", "②掌握HTTP协议"]
 
