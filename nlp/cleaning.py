@@ -27,6 +27,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
+
 log = logging.getLogger(__name__)
 
 #: Above this many characters of traditional-script lines, OpenCC's phrase conversion (pure
@@ -111,8 +113,6 @@ def decode_bytes(data: bytes) -> str:
 
 
 def _opencc_dictionary(name: str) -> dict[str, str]:
-    import opencc
-
     path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", name)
     table: dict[str, str] = {}
     with open(path, encoding="utf-8") as fh:
@@ -134,7 +134,7 @@ def _t2s_tables() -> tuple[frozenset[str], dict[int, str]]:
     try:
         ts = _opencc_dictionary("TSCharacters.txt")
         st = _opencc_dictionary("STCharacters.txt")
-    except (ImportError, OSError) as exc:  # pragma: no cover - opencc is a dependency
+    except OSError as exc:  # pragma: no cover - opencc's dictionaries ship with it
         log.warning("OpenCC dictionaries unavailable (%s); traditional text is kept as is", exc)
         return frozenset(), {}
     # A character that is also a simplified form (a key of STCharacters) does not mark text as
@@ -145,9 +145,7 @@ def _t2s_tables() -> tuple[frozenset[str], dict[int, str]]:
 
 @lru_cache(maxsize=1)
 def _opencc():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
+    return opencc.OpenCC("t2s")
 
 
 def to_simplified(text: str) -> str:

@@ -54,9 +54,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import rjieba
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from nlp.sections import Sentence
+from nlp.skills import SkillFinder
 from skillsignal.core.models import CompetencyMatch, EvidenceSpan
 
 if TYPE_CHECKING:
@@ -320,15 +323,7 @@ def allowed_levels(level: str, above: int = 0) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _cut():
-    try:
-        import rjieba
-
-        return lambda text: rjieba.cut(text, False)
-    except ImportError:  # pragma: no cover - rjieba is a dependency
-        import jieba
-
-        tokenizer = jieba.Tokenizer()
-        return lambda text: list(tokenizer.cut(text, HMM=False))
+    return lambda text: rjieba.cut(text, False)
 
 
 def _norm(text: str) -> str:
@@ -483,11 +478,7 @@ class CompetencyMatcher:
     def _statement_skills(self, text: str) -> frozenset[str]:
         finder = self._finder
         if finder is None:
-            from nlp.skills import SkillFinder
-
             finder = self._finder = SkillFinder(self.taxonomy)
-        from nlp.sections import Sentence
-
         found = finder.find(text, [Sentence(text, 0, len(text), "requirements", False)])
         return frozenset(h.skill_id for h in found.hits)
 

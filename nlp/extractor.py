@@ -22,14 +22,16 @@ from spacy.tokens import Doc
 
 from nlp.cleaning import clean_text
 from nlp.competencies import CompetencyMatcher
+from nlp.embeddings import EmbeddingModelError, get_embedder
 from nlp.occupation import OccupationScorer
 from nlp.skills import SkillFinder
 from nlp.spacy_pipeline import PostingContext, build_pipeline, initialize_pipeline
+from skill_taxonomy import default_taxonomy
+from skillsignal.core.config import Settings
 from skillsignal.core.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
-    from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,6 @@ class ExtractionError(Exception):
 
 
 def _default_max_chars() -> int:
-    from skillsignal.core.config import Settings
-
     return int(Settings.model_fields["max_extract_chars"].default)
 
 
@@ -110,14 +110,10 @@ class Extractor:
         """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
         the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``, and
         then a model that cannot be loaded is logged and the extractor runs without it)."""
-        from skill_taxonomy import default_taxonomy
-
         taxonomy = default_taxonomy(settings.taxonomy_overlay)
         use = settings.use_embeddings if use_embeddings is None else use_embeddings
         embedder = None
         if use:
-            from nlp.embeddings import EmbeddingModelError, get_embedder
-
             try:
                 embedder = get_embedder(settings)
             except EmbeddingModelError as exc:

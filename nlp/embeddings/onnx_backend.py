@@ -27,10 +27,13 @@ import logging
 import os
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,8 @@ def export_onnx(folder: Path) -> Path:
     transformers and the ``onnx`` package; takes ~20 s once."""
     folder = Path(folder)
     try:
-        import torch
-        from transformers import AutoModel
+        import torch  # lazy: only the one-time ONNX export needs it (1.4 s, 0.2 GB)
+        from transformers import AutoModel  # lazy: only the one-time ONNX export needs it
     except ImportError as exc:  # pragma: no cover - torch ships with the package
         raise OnnxExportError(f"exporting to ONNX needs torch and transformers: {exc}") from exc
     started = time.perf_counter()
@@ -89,8 +92,6 @@ def export_onnx(folder: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
     os.close(fd)
     try:
-        import warnings
-
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notices about the attention mask
             torch.onnx.export(
@@ -138,7 +139,7 @@ def quantize_int8(folder: Path) -> Path:
         return target
     if not is_exported(folder):
         export_onnx(folder)
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # lazy: only the non-default int8 precision
 
     started = time.perf_counter()
     fd, tmp = tempfile.mkstemp(prefix=".quant-", suffix=".onnx", dir=target.parent)
@@ -158,14 +159,6 @@ class OnnxEncoder:
     L2-normalised vectors, texts of one token count per ONNX Runtime run (no padding)."""
 
     def __init__(self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16) -> None:
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise OnnxExportError(
-                f"the onnx embedding backend needs onnxruntime and tokenizers ({exc}); "
-                "install the project's dependencies or set SKILLSIGNAL_EMBEDDING_BACKEND=torch"
-            ) from exc
         folder = Path(folder)
         if not is_exported(folder):
             export_onnx(folder)

@@ -27,7 +27,13 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from nlp.batch import _normalise
+from nlp.cleaning import clean_text
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
+from nlp.extractor import ExtractionError, Extractor
+from skill_taxonomy import default_taxonomy
+from skillsignal.core.config import get_settings
+from skillsignal.core.records import record_to_posting
 from skillsignal.core.text import normalize_term
 
 log = logging.getLogger(__name__)
@@ -114,8 +120,6 @@ def attach_texts(gold: list[GoldSentence], postings_path: Path = DEFAULT_POSTING
 
 
 def _clean_norm(text: str) -> str:
-    from nlp.cleaning import clean_text
-
     return normalize_term(clean_text(text))
 
 
@@ -302,8 +306,6 @@ def agreement(gold_a: list[GoldSentence], gold_b: list[GoldSentence], statements
 
 
 def _statements_of():
-    from skill_taxonomy import default_taxonomy
-
     tax = default_taxonomy()
     cache: dict[str, list[str]] = {}
 
@@ -321,11 +323,6 @@ def _statements_of():
 
 def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embeddings: bool | None) -> list[dict]:
     """Extractor result lines ``{id, competencies}`` for the gold postings."""
-    from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.core.config import get_settings
-    from skillsignal.core.records import record_to_posting
-
     extractor = Extractor.from_settings(get_settings(), use_embeddings=use_embeddings)
     log.info("extractor: embeddings %s", "on" if extractor.uses_embeddings else "off")
     ids = list(dict.fromkeys(g.key[0] for g in gold))

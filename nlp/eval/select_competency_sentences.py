@@ -44,7 +44,12 @@ from pathlib import Path
 
 import yaml
 
+from nlp.batch import _normalise
+from nlp.extractor import ExtractionError, Extractor
+from nlp.sections import split_sections
+from skill_taxonomy import default_taxonomy
 from skillsignal.core.models import LEVELS
+from skillsignal.core.records import record_to_posting
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +82,6 @@ _CONTENT = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 
 def candidate_sentences(description: str) -> list[dict]:
     """The sentences of a raw description kept for labelling: ``{start, end, section}``."""
-    from nlp.sections import split_sections
-
     out = []
     for s in split_sections(description):
         if s.kind in SKIP_KINDS:
@@ -94,11 +97,6 @@ def candidate_sentences(description: str) -> list[dict]:
 
 def predict(records: list[dict]) -> dict[str, tuple[str, str]]:
     """posting id -> (predicted occupation code, predicted level), extractor without embeddings."""
-    from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skill_taxonomy import default_taxonomy
-    from skillsignal.core.records import record_to_posting
-
     extractor = Extractor(default_taxonomy())
     postings = [_normalise(record_to_posting(r)) for r in records]
     out: dict[str, tuple[str, str]] = {}
@@ -136,8 +134,6 @@ def title_occupation(title: str, taxonomy) -> str | None:
 
 
 def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: dict) -> list[dict]:
-    from skill_taxonomy import default_taxonomy
-
     taxonomy = default_taxonomy()
     cells: dict[tuple[str, str], list[tuple[str, dict, list[dict]]]] = defaultdict(list)
     for rec in records:

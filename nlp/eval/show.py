@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 
 from nlp.eval.data import DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_postings, load_sentences
+from skill_taxonomy import default_taxonomy
 
 
 def statement_lines(code: str) -> list[str]:
-    from skill_taxonomy import default_taxonomy
-
     occ = default_taxonomy().occupations[code]
     out = [f"== {code} {occ.name_zh}: {occ.definition}"]
     for level, comps in occ.levels.items():
