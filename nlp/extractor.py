@@ -142,7 +142,7 @@ class Extractor:
 
     def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
         """One result per posting, in order; a posting that fails yields an ExtractionError."""
-        results: list[Extraction | ExtractionError | None] = [None] * len(postings)
+        results: dict[int, Extraction | ExtractionError] = {}  # every index gets one below
         docs = []
         slots = []
         for i, posting in enumerate(postings):
@@ -186,7 +186,7 @@ class Extractor:
                 results[i] = self._extraction(doc)
             except Exception as exc:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: assembling: {type(exc).__name__}: {exc}")
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(postings))]
 
     # ------------------------------------------------------------------ assembling
 

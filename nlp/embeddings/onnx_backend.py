@@ -214,10 +214,11 @@ class OnnxEncoder:
             results = [done[k] for k in range(len(batches))]
         else:
             results = [self._group(b) for b in batches]
-        rows: list[np.ndarray] = [None] * len(ids)  # type: ignore[list-item]
+        by_index: dict[int, np.ndarray] = {}
         for g, vecs in zip(groups, results, strict=True):
             for i, v in zip(g, vecs, strict=True):
-                rows[i] = v
+                by_index[i] = v
+        rows = [by_index[i] for i in range(len(ids))]
         if normalize_embeddings:  # row by row: the same 1-D reduction whatever the batch
             rows = [r / max(float(np.linalg.norm(r)), 1e-12) for r in rows]
         return np.stack(rows).astype(np.float32, copy=False)

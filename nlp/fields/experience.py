@@ -91,7 +91,7 @@ def first_required_years(description: str | None) -> float | None:
         return None
     try:
         return _first_years(unicodedata.normalize("NFKC", str(description)))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a parser bug must not lose the posting
         log.exception("first_required_years failed on a description; treated as none")
         return None
 

@@ -158,8 +158,8 @@ def build(data: GeoFile) -> Gazetteer:
             for key in keys:
                 gz.add(key, place)
     for p in data.provinces:
-        kind = "city" if p.kind in ("municipality", "sar") else "province"
-        place = Place(kind, p.short, p.region, p.short if kind == "city" else None)  # type: ignore[arg-type]
+        kind: Literal["province", "city"] = "city" if p.kind in ("municipality", "sar") else "province"
+        place = Place(kind, p.short, p.region, p.short if kind == "city" else None)
         for key in (p.name, p.short, p.short + "省"):
             gz.add(key, place, override=True)
     for alias, city in data.aliases.items():

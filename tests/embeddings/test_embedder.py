@@ -145,7 +145,7 @@ def test_output_is_float32_unit_rows(embedder):
     with pytest.raises(TypeError):
         embedder.encode("one string", kind="query")
     with pytest.raises(ValueError):
-        embedder.encode(["x"], kind="document")  # type: ignore[arg-type]
+        embedder.encode(["x"], kind="document")  # type: ignore[arg-type]  # an invalid kind, on purpose
 
 
 def test_e5_prefixes_are_added(embedder, st_model):

@@ -51,7 +51,9 @@ def test_files_hold_ids_and_offsets_only(sentences, gold):
 
 
 def test_gold_covers_exactly_the_selected_sentences(sentences, gold):
-    key = lambda r: (r["posting_id"], r["sid"], r["start"], r["end"])  # noqa: E731
+    def key(r: dict) -> tuple:
+        return (r["posting_id"], r["sid"], r["start"], r["end"])
+
     assert [key(r) for r in gold] == [key(r) for r in sentences]
 
 

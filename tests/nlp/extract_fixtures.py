@@ -43,9 +43,9 @@ def _skill(sid, name, type_="tool", aliases=(), links=(), **extra):
 
 
 def build_taxonomy() -> Taxonomy:
-    comp = lambda cid, text, level: Competency(  # noqa: E731
-        id=cid, function="开发", work_content="模型训练", text=text, provenance=PROV
-    )
+    def comp(cid: str, text: str, level: str) -> Competency:
+        return Competency(id=cid, function="开发", work_content="模型训练", text=text, provenance=PROV)
+
     occupations = {
         AI: _occ(
             AI,
