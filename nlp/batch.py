@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
+from nlp.extractor import ExtractionError
 from nlp.fields import normalise_posting
+from nlp.parallel import ParallelExtractor, worker_count
 from skillsignal.core.models import Extraction, Posting
 from skillsignal.core.records import record_to_posting
 
@@ -66,16 +69,13 @@ def result_line(posting: Posting, extraction: Extraction) -> dict[str, Any]:
 def extract_jsonl(
     input: Path,
     output: Path,
-    settings: "Settings",
+    settings: Settings,
     use_embeddings: bool | None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Extract every line of ``input`` into ``output``; returns counts and timings.
     ``use_embeddings`` None follows ``settings.use_embeddings``; ``progress(n)`` is told of
     each n lines written."""
-    from nlp.extractor import ExtractionError
-    from nlp.parallel import ParallelExtractor, worker_count
-
     started = time.perf_counter()
     workers = worker_count(settings, count_lines(Path(input)))
     extractor = ParallelExtractor.from_settings(settings, workers, use_embeddings=use_embeddings)

@@ -27,6 +27,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
+
 log = logging.getLogger(__name__)
 
 #: Above this many characters of traditional-script lines, OpenCC's phrase conversion (pure
@@ -111,8 +113,6 @@ def decode_bytes(data: bytes) -> str:
 
 
 def _opencc_dictionary(name: str) -> dict[str, str]:
-    import opencc
-
     path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", name)
     table: dict[str, str] = {}
     with open(path, encoding="utf-8") as fh:
@@ -134,22 +134,18 @@ def _t2s_tables() -> tuple[frozenset[str], dict[int, str]]:
     try:
         ts = _opencc_dictionary("TSCharacters.txt")
         st = _opencc_dictionary("STCharacters.txt")
-    except (ImportError, OSError) as exc:  # pragma: no cover - opencc is a dependency
+    except OSError as exc:  # pragma: no cover - opencc's dictionaries ship with it
         log.warning("OpenCC dictionaries unavailable (%s); traditional text is kept as is", exc)
         return frozenset(), {}
     # A character that is also a simplified form (a key of STCharacters) does not mark text as
     # traditional: 著, 干, 后 appear in ordinary simplified text.
-    trad = {
-        k: v for k, v in ts.items() if len(k) == 1 and v != k and k not in st and k not in KEEP_CHARS
-    }
+    trad = {k: v for k, v in ts.items() if len(k) == 1 and v != k and k not in st and k not in KEEP_CHARS}
     return frozenset(trad), {ord(k): v for k, v in trad.items()}
 
 
 @lru_cache(maxsize=1)
 def _opencc():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
+    return opencc.OpenCC("t2s")
 
 
 def to_simplified(text: str) -> str:
@@ -181,8 +177,7 @@ _BOUNDARY = r"(?:(?<=[;；。:：!！?？,，])[ \t]*|(?<![ \t\n])[ \t]+)"
 # "1、" "2." "3）" "(4)" "（5）" "一、" after a boundary; a "." item must not be a decimal (3.5)
 # nor a version ("Python 3.x").
 _NUMBERED = re.compile(
-    _BOUNDARY
-    + r"(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,2}、))",
+    _BOUNDARY + r"(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,2}、))",
     re.M,
 )
 _SPACES = re.compile(r"[ \t\f\v]+")
@@ -227,9 +222,7 @@ def clean_text(text: str | bytes | None) -> str:
 # --- sentences ---------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])|\n")
-_LIST_MARK = re.compile(
-    r"(?:(?<=\s)|(?<=[，,：:])|^)(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|•))"
-)
+_LIST_MARK = re.compile(r"(?:(?<=\s)|(?<=[，,：:])|^)(?=(?:\d{1,2}(?:[、)）]|\.(?![\d.a-z%]))|[(（]\d{1,2}[)）]|•))")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：:])")
 
 

@@ -54,13 +54,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import rjieba
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from nlp.sections import Sentence
+from nlp.skills import SkillFinder
 from skillsignal.core.models import CompetencyMatch, EvidenceSpan
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
+    from skill_taxonomy.models import Competency
 
 log = logging.getLogger(__name__)
 
@@ -75,34 +79,42 @@ _READ_KINDS = frozenset({"duties", "requirements", "preferred", "body"})
 #: The features of a (sentence, statement) pair the learned decision reads, in this order
 #: (:meth:`CompetencyMatcher.features`). ``cosine`` and ``cosine_margin`` need the sentence's vector.
 FEATURES: tuple[str, ...] = (
-    "lexical",             # the lexical score (0..1, see above)
-    "lexical_margin",      # lexical score minus the best rival statement's (not the same work at another level)
-    "terms",               # how many of the statement's terms the sentence contains
-    "shared_skills",       # taxonomy skills both name
-    "direction_skill",     # 1 when the sentence names a skill of the statement's direction
-    "levels_below",        # how many levels below the posting's the statement is
-    "levels_above",        # how many levels above
+    "lexical",  # the lexical score (0..1, see above)
+    "lexical_margin",  # lexical score minus the best rival statement's (not the same work at another level)
+    "terms",  # how many of the statement's terms the sentence contains
+    "shared_skills",  # taxonomy skills both name
+    "direction_skill",  # 1 when the sentence names a skill of the statement's direction
+    "levels_below",  # how many levels below the posting's the statement is
+    "levels_above",  # how many levels above
     "direction_mismatch",  # 1 when the statement is written for another direction than the posting's
-    "duty",                # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
-    "coverage",            # share of the statement's total term weight the sentence contains (0..1)
-    "top_term",            # the weight (IDF) of the most specific statement term the sentence contains
-    "cosine",              # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
-    "cosine_margin",       # cosine minus the best rival statement's
+    "duty",  # 1 for a duty sentence, 0 for a requirement / preferred / un-headed one
+    "coverage",  # share of the statement's total term weight the sentence contains (0..1)
+    "top_term",  # the weight (IDF) of the most specific statement term the sentence contains
+    "cosine",  # calibrated e5 cosine of sentence (query) and statement (passage), 0..1
+    "cosine_margin",  # cosine minus the best rival statement's
     # --- the statement among the sentence's candidates, and the sentence itself
-    "lexical_top",         # 1 when no candidate has a higher lexical score (ties: every tied one)
-    "lexical_gap",         # lexical score minus the sentence's best lexical score (<= 0)
-    "sentence_best",       # the sentence's best lexical score over all candidates (the 'none' gate)
-    "sentence_skills",     # taxonomy skills the sentence names (capped at 3)
-    "sentence_chars",      # ln(1 + letters/CJK characters of the sentence)
-    "preferred",           # 1 for a preferred-extras (优先 / 加分) sentence
-    "own_level",           # 1 when the statement is of the posting's level
-    "function_terms",      # share of the term weight of the statement's function + work content found
-    "function_best",       # best lexical score among candidates of the statement's function
-    "function_top",        # 1 when the sentence's best lexical candidate is of the statement's function
-    "cosine_top",          # 1 when no candidate has a higher cosine
-    "cosine_gap",          # cosine minus the sentence's best cosine (<= 0)
+    "lexical_top",  # 1 when no candidate has a higher lexical score (ties: every tied one)
+    "lexical_gap",  # lexical score minus the sentence's best lexical score (<= 0)
+    "sentence_best",  # the sentence's best lexical score over all candidates (the 'none' gate)
+    "sentence_skills",  # taxonomy skills the sentence names (capped at 3)
+    "sentence_chars",  # ln(1 + letters/CJK characters of the sentence)
+    "preferred",  # 1 for a preferred-extras (优先 / 加分) sentence
+    "own_level",  # 1 when the statement is of the posting's level
+    "function_terms",  # share of the term weight of the statement's function + work content found
+    "function_best",  # best lexical score among candidates of the statement's function
+    "function_top",  # 1 when the sentence's best lexical candidate is of the statement's function
+    "cosine_top",  # 1 when no candidate has a higher cosine
+    "cosine_gap",  # cosine minus the sentence's best cosine (<= 0)
 )
 EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
+
+
+#: a boosted-tree model packed into arrays (:meth:`LearnedDecision._packed`): split feature,
+#: threshold, children, leaf value, roots, and the greatest depth
+_PackedTrees = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
+#: per candidate set (:meth:`CompetencyMatcher._tables`): rivals, same function, function-title
+#: vocabulary and its weights
+_Tables = tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]
 
 
 class Tree(BaseModel):
@@ -119,11 +131,11 @@ class Tree(BaseModel):
     value: list[float]
 
     @model_validator(mode="after")
-    def _check(self) -> "Tree":
+    def _check(self) -> Tree:
         n = len(self.feature)
         if not n or any(len(a) != n for a in (self.threshold, self.left, self.right, self.value)):
             raise ValueError("a tree needs node arrays of one non-zero length")
-        for i, (lo, hi) in enumerate(zip(self.left, self.right)):
+        for i, (lo, hi) in enumerate(zip(self.left, self.right, strict=True)):
             if (lo == -1) != (hi == -1) or (lo != -1 and not (i < lo < n and i < hi < n)):
                 raise ValueError(f"node {i}: children {lo}, {hi} do not form a tree of {n} nodes")
         return self
@@ -151,18 +163,24 @@ class LearnedDecision(BaseModel):
     #: whether one sentence may get the same work content at two levels (the gold's guideline lets
     #: the other level follow as a further label)
     same_work_levels: bool = False
-    _packed_cache: tuple | None = PrivateAttr(default=None)
+    _packed_cache: tuple[list[Tree], _PackedTrees] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _check(self) -> "LearnedDecision":
+    def _check(self) -> LearnedDecision:
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise ValueError(f"unknown features: {unknown}")
         if self.trees:
             if self.coef:
                 raise ValueError("give coefficients or trees, not both")
-            bad = sorted({f for t in self.trees for f, lo in zip(t.feature, t.left)
-                          if lo != -1 and not 0 <= f < len(self.features)})
+            bad = sorted(
+                {
+                    f
+                    for t in self.trees
+                    for f, lo in zip(t.feature, t.left, strict=True)
+                    if lo != -1 and not 0 <= f < len(self.features)
+                }
+            )
             if bad:
                 raise ValueError(f"trees split on feature indices {bad} of {len(self.features)} features")
         elif len(self.coef) != len(self.features):
@@ -173,19 +191,24 @@ class LearnedDecision(BaseModel):
     def needs_vectors(self) -> bool:
         return bool(EMBEDDING_FEATURES & set(self.features))
 
-    def _packed(self) -> tuple[np.ndarray, ...]:
+    def _packed(self) -> _PackedTrees:
         """The trees' nodes in one set of arrays: split feature, threshold, children (left, right of
         node k at 2k, 2k + 1, global indices; a leaf is its own child), leaf value; the roots, and
         the greatest depth."""
         cached = self._packed_cache
         if cached is not None and cached[0] is self.trees:
             return cached[1]
-        feat, thr, children, value, roots, depth = [], [], [], [], [], 0
+        feat: list[int] = []
+        thr: list[float] = []
+        children: list[int] = []
+        value: list[float] = []
+        roots: list[int] = []
+        depth = 0
         for t in self.trees:
             off = len(feat)
             roots.append(off)
             deep = [0] * len(t.feature)
-            for i, (lo, hi) in enumerate(zip(t.left, t.right)):
+            for i, (lo, hi) in enumerate(zip(t.left, t.right, strict=True)):
                 leaf = lo == -1
                 feat.append(0 if leaf else t.feature[i])
                 children += [off + i, off + i] if leaf else [off + lo, off + hi]
@@ -194,8 +217,14 @@ class LearnedDecision(BaseModel):
             thr += t.threshold
             value += t.value
             depth = max(depth, max(deep))
-        packed = (np.asarray(feat, np.intp), np.asarray(thr, np.float64), np.asarray(children, np.intp),
-                  np.asarray(value, np.float64), np.asarray(roots, np.intp), depth)
+        packed: _PackedTrees = (
+            np.asarray(feat, np.intp),
+            np.asarray(thr, np.float64),
+            np.asarray(children, np.intp),
+            np.asarray(value, np.float64),
+            np.asarray(roots, np.intp),
+            depth,
+        )
         self._packed_cache = (self.trees, packed)
         return packed
 
@@ -264,7 +293,7 @@ class CompetencyRules(BaseModel):
     embedding_model: LearnedDecision | None = None
 
     @model_validator(mode="after")
-    def _check_models(self) -> "CompetencyRules":
+    def _check_models(self) -> CompetencyRules:
         if self.lexical_model is not None and self.lexical_model.needs_vectors:
             raise ValueError("lexical_model may not read cosine features")
         if self.decision == "learned" and self.lexical_model is None:
@@ -294,15 +323,7 @@ def allowed_levels(level: str, above: int = 0) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _cut():
-    try:
-        import rjieba
-
-        return lambda text: rjieba.cut(text, False)
-    except ImportError:  # pragma: no cover - rjieba is a dependency
-        import jieba
-
-        tokenizer = jieba.Tokenizer()
-        return lambda text: list(tokenizer.cut(text, HMM=False))
+    return lambda text: rjieba.cut(text, False)
 
 
 def _norm(text: str) -> str:
@@ -407,8 +428,9 @@ class RawLocator:
         return self.where[at], self.where[at + len(key) - 1] + 1
 
 
-def posting_sentences(raw: str, sentences: Sequence, skills_by_sentence: dict[int, set[str]],
-                      min_chars: int) -> list[SentenceInput]:
+def posting_sentences(
+    raw: str, sentences: Sequence, skills_by_sentence: dict[int, set[str]], min_chars: int
+) -> list[SentenceInput]:
     """The sentences a posting's competencies are read from: duties, requirements, preferred extras
     and un-headed text (never company, benefits or contact), with their raw spans."""
     locator = RawLocator(raw)
@@ -424,16 +446,27 @@ def posting_sentences(raw: str, sentences: Sequence, skills_by_sentence: dict[in
     return out
 
 
+def _document_frequency(documents: list[set[str]]) -> dict[str, int]:
+    """In how many of the documents (term sets) each term occurs."""
+    df: dict[str, int] = {}
+    for terms in documents:
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    return df
+
+
 class CompetencyMatcher:
     """Scores sentences against the statements of one taxonomy (built once per extractor)."""
 
-    def __init__(self, taxonomy: "Taxonomy", rules: CompetencyRules | None = None, finder=None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: CompetencyRules | None = None, finder=None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
         self._finder = finder
         self._vectors: dict[str, np.ndarray] = {}
-        #: per (occupation, level, direction); kept on the matcher (an lru_cache on the method kept dropped matchers alive)
+        #: per (occupation, level, direction); kept on the matcher (an lru_cache on the method kept
+        #: dropped matchers alive), as are the tables below
         self._candidate_cache: dict[tuple[str, str, str | None], list[tuple[Statement, float]]] = {}
+        self._tables_cache: dict[tuple[str, str, str | None], _Tables] = {}
         self._statements = self._build()
         by_occ: dict[str, list[Statement]] = {}
         for st in self._statements:
@@ -445,62 +478,73 @@ class CompetencyMatcher:
     def _statement_skills(self, text: str) -> frozenset[str]:
         finder = self._finder
         if finder is None:
-            from nlp.skills import SkillFinder
-
             finder = self._finder = SkillFinder(self.taxonomy)
-        from nlp.sections import Sentence
-
         found = finder.find(text, [Sentence(text, 0, len(text), "requirements", False)])
         return frozenset(h.skill_id for h in found.hits)
 
     def _build(self) -> list[Statement]:
-        rules = self.rules
-        stop = frozenset(_norm(w) for w in rules.stop_words)
+        stop = frozenset(_norm(w) for w in self.rules.stop_words)
+        self._log_unknown_keywords()
+        raw = self._raw_statements(stop)
+        by_direction = self._direction_skills()
+        n = len(raw) or 1
+        df = _document_frequency([terms | {f"skill:{s}" for s in skills} for *_, terms, skills in raw])
+        group_terms = {id(comp): _words(f"{comp.function} {comp.work_content}", stop) for _, _, comp, _, _ in raw}
+        gdf = _document_frequency(list(group_terms.values()))
+        out = []
+        for code, level, comp, terms, skills in raw:
+            weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
+            fterms = tuple((t, math.log(1 + n / gdf[t])) for t in sorted(group_terms[id(comp)]))
+            skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
+            out.append(
+                Statement(
+                    id=comp.id,
+                    text=comp.text,
+                    level=level,
+                    occupation=code,
+                    function=comp.function,
+                    work_content=comp.work_content,
+                    direction=comp.direction,
+                    terms=weights,
+                    total=sum(weights.values()) + sum(skill_w.values()),
+                    skills=skill_w,
+                    direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
+                    function_terms=fterms,
+                )
+            )
+        return out
+
+    def _log_unknown_keywords(self) -> None:
         known = {c.id for occ in self.taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
-        unknown = sorted(set(rules.keywords) - known)
+        unknown = sorted(set(self.rules.keywords) - known)
         if unknown:
             log.debug("competency keywords for statements the taxonomy lacks: %s", ", ".join(unknown[:10]))
-        raw: list[tuple[str, str, object, set[str], frozenset[str]]] = []
+
+    def _raw_statements(self, stop: frozenset[str]) -> list[tuple[str, str, Competency, set[str], frozenset[str]]]:
+        """(occupation, level, competency, its terms, its skills) for every statement of the taxonomy."""
+        raw: list[tuple[str, str, Competency, set[str], frozenset[str]]] = []
         for code, occ in self.taxonomy.occupations.items():
             for level, comps in occ.levels.items():
                 for comp in comps:
                     skills = self._statement_skills(comp.text)
                     terms = _words(comp.text, stop)
-                    for kw in rules.keywords.get(comp.id, []):
+                    for kw in self.rules.keywords.get(comp.id, []):
                         terms.add(_norm(kw).strip())
                     for sid in skills:  # a skill's names count as one term: its canonical key
                         skill = self.taxonomy.skills.get(sid)
                         if skill is not None:
                             terms -= {_norm(f) for f in skill.surface_forms()}
                     raw.append((code, level, comp, terms, skills))
+        return raw
+
+    def _direction_skills(self) -> dict[tuple[str, str], set[str]]:
+        """Skill ids per (occupation, direction) the taxonomy links."""
         by_direction: dict[tuple[str, str], set[str]] = {}
         for skill in self.taxonomy.skills.values():
             for link in skill.occupations:
                 if link.direction:
                     by_direction.setdefault((link.occupation, link.direction), set()).add(skill.id)
-        n = len(raw) or 1
-        df: dict[str, int] = {}
-        for *_, terms, skills in raw:
-            for t in terms | {f"skill:{s}" for s in skills}:
-                df[t] = df.get(t, 0) + 1
-        group_terms = {id(comp): _words(f"{comp.function} {comp.work_content}", stop) for _, _, comp, _, _ in raw}
-        gdf: dict[str, int] = {}
-        for terms in group_terms.values():
-            for t in terms:
-                gdf[t] = gdf.get(t, 0) + 1
-        out = []
-        for code, level, comp, terms, skills in raw:
-            weights = {t: math.log(1 + n / df[t]) for t in sorted(terms)}
-            fterms = tuple((t, math.log(1 + n / gdf[t])) for t in sorted(group_terms[id(comp)]))
-            skill_w = {s: math.log(1 + n / df[f"skill:{s}"]) for s in sorted(skills)}
-            out.append(Statement(
-                id=comp.id, text=comp.text, level=level, occupation=code, function=comp.function,
-                work_content=comp.work_content, direction=comp.direction, terms=weights,
-                total=sum(weights.values()) + sum(skill_w.values()), skills=skill_w,
-                direction_skills=frozenset(by_direction.get((code, comp.direction or ""), ())),
-                function_terms=fterms,
-            ))
-        return out
+        return by_direction
 
     def statements(self, code: str) -> list[Statement]:
         return self._by_occ.get(code, [])
@@ -529,8 +573,9 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ signals
 
-    def lexical_parts(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
-                      ) -> tuple[np.ndarray, ...]:
+    def lexical_parts(
+        self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]
+    ) -> tuple[np.ndarray, ...]:
         """(sentences × statements) lexical scores in [0, 1], terms found, shared skills, whether
         the sentence names a skill of the statement's direction (0/1), the share of the
         statement's weight found, and the largest weight found."""
@@ -575,7 +620,7 @@ class CompetencyMatcher:
         missing = [st for st in self._statements if st.id not in self._vectors]
         if missing:
             vecs = resources.encode_cached([st.text for st in missing], "passage")
-            for st, vec in zip(missing, vecs):
+            for st, vec in zip(missing, vecs, strict=True):
                 self._vectors[st.id] = vec
 
     def statement_vectors(self, statements: Sequence[Statement], resources) -> np.ndarray:
@@ -585,9 +630,15 @@ class CompetencyMatcher:
 
     # ------------------------------------------------------------------ decision
 
-    def scores(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-               sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-               ) -> tuple[list[Statement], np.ndarray, np.ndarray, np.ndarray]:
+    def scores(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray, np.ndarray]:
         """(candidate statements, combined scores per sentence × statement before the prior, prior
         per statement, threshold per sentence). ``sentence_vectors`` maps a sentence's index to its
         vector; sentences without one are scored lexically, against ``lexical_threshold``."""
@@ -616,8 +667,10 @@ class CompetencyMatcher:
         groups = [st.group for st in stmts]
         levels = [st.level for st in stmts]
         n = len(stmts)
-        return np.array([[k != j and not (groups[k] == groups[j] and levels[k] != levels[j]) for k in range(n)]
-                         for j in range(n)], dtype=bool).reshape(n, n)
+        return np.array(
+            [[k != j and not (groups[k] == groups[j] and levels[k] != levels[j]) for k in range(n)] for j in range(n)],
+            dtype=bool,
+        ).reshape(n, n)
 
     @staticmethod
     def _margin(values: np.ndarray, rivals: np.ndarray) -> np.ndarray:
@@ -628,8 +681,13 @@ class CompetencyMatcher:
             out[:, j] = values[:, j] - np.maximum(best, 0.0)
         return out
 
-    @lru_cache(maxsize=512)
-    def _tables(self, code: str, level: str, direction: str | None) -> tuple[np.ndarray, ...]:
+    def _tables(self, code: str, level: str, direction: str | None) -> _Tables:
+        key = (code, level, direction)
+        if key not in self._tables_cache:
+            self._tables_cache[key] = self._build_tables(code, level, direction)
+        return self._tables_cache[key]
+
+    def _build_tables(self, code: str, level: str, direction: str | None) -> _Tables:
         """Per candidate set (cached): rivals (statements x statements), same function (statements x
         statements), the function-title vocabulary and its weights (statements x vocabulary, each
         row summing to 1)."""
@@ -646,8 +704,9 @@ class CompetencyMatcher:
                 weights[j, col[t]] = w / total
         return rivals, same_fn, tuple(vocab), weights
 
-    def _function_terms(self, sentences: Sequence[SentenceInput], vocab: tuple[str, ...],
-                        weights: np.ndarray) -> np.ndarray:
+    def _function_terms(
+        self, sentences: Sequence[SentenceInput], vocab: tuple[str, ...], weights: np.ndarray
+    ) -> np.ndarray:
         """(sentences x statements) share of the IDF weight of each statement's function and
         work-content terms that the sentence contains."""
         present = np.zeros((len(sentences), len(vocab)), np.float64)
@@ -656,9 +715,15 @@ class CompetencyMatcher:
             present[i] = [contains(text, t) for t in vocab]
         return present @ weights.T
 
-    def features(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-                 sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-                 ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+    def features(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
         """(candidate statements, features (sentences × statements × :data:`FEATURES`), whether
         each sentence has a vector). The cosine features are 0 for a sentence without one."""
         cands = self.candidates(code, level, direction)
@@ -671,8 +736,7 @@ class CompetencyMatcher:
         lex, n_terms, n_skills, dir_hit, cover, top = self.lexical_parts(sentences, stmts)
         own = LEVEL_ORDER.get(level, 0)
         steps = np.array([LEVEL_ORDER[st.level] - own for st in stmts], np.float64)
-        mismatch = np.array([float(bool(direction and st.direction and st.direction != direction))
-                             for st in stmts])
+        mismatch = np.array([float(bool(direction and st.direction and st.direction != direction)) for st in stmts])
         duty = np.array([float(s.kind == "duties") for s in sentences])
         f = FEATURES.index
         x[..., f("lexical")] = lex
@@ -712,21 +776,28 @@ class CompetencyMatcher:
                 has_vec[rows] = True
         return stmts, x, has_vec
 
-    def probabilities(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-                      sentence_vectors: dict[int, np.ndarray] | None = None, resources=None
-                      ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
+    def probabilities(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
         """(candidate statements, p per sentence × statement, threshold per sentence) of the
         learned decision: ``embedding_model`` for sentences with a vector (when there is one),
         ``lexical_model`` for the rest."""
         rules = self.rules
         assert rules.lexical_model is not None
         use_vec = bool(sentence_vectors) and rules.embedding_model is not None
-        stmts, x, has_vec = self.features(code, level, direction, sentences,
-                                          sentence_vectors if use_vec else None, resources)
+        stmts, x, has_vec = self.features(
+            code, level, direction, sentences, sentence_vectors if use_vec else None, resources
+        )
         prob = rules.lexical_model.probability(x)
         thresholds = np.full(len(sentences), rules.lexical_model.threshold)
-        if use_vec and has_vec.any():
-            emb = rules.embedding_model
+        emb = rules.embedding_model
+        if use_vec and emb is not None and has_vec.any():
             prob[has_vec] = emb.probability(x[has_vec])
             thresholds[has_vec] = emb.threshold
         if stmts:  # the level rule: equal evidence goes to the posting's own level first
@@ -734,8 +805,7 @@ class CompetencyMatcher:
         return stmts, prob, thresholds
 
     @staticmethod
-    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray
-                        ) -> np.ndarray:
+    def own_level_first(stmts: Sequence[Statement], level: str, prob: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         """``prob`` with the level rule applied: where a sentence matches the same work content at
         several levels equally well (the same lexical score), their probabilities are handed out in
         the rule's order - the highest to the posting's own level, then the nearest level below,
@@ -748,8 +818,9 @@ class CompetencyMatcher:
         for members in groups.values():
             if len(members) < 2:
                 continue
-            order = sorted(members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own,
-                                                   abs(LEVEL_ORDER[stmts[j].level] - own)))
+            order = sorted(
+                members, key=lambda j: (LEVEL_ORDER[stmts[j].level] > own, abs(LEVEL_ORDER[stmts[j].level] - own))
+            )
             for i in np.nonzero(prob[:, members].max(axis=1) > 0)[0]:  # rows where the group has a chance
                 ties: dict[float, list[int]] = {}
                 for j in order:
@@ -759,17 +830,20 @@ class CompetencyMatcher:
                         out[i, tied] = -np.sort(-prob[i, tied])
         return out
 
-    def _decide_learned(self, code, level, direction, sentences, sentence_vectors, resources
-                        ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+    def _decide_learned(
+        self, code, level, direction, sentences, sentence_vectors, resources
+    ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
         rules = self.rules
         stmts, prob, thresholds = self.probabilities(code, level, direction, sentences, sentence_vectors, resources)
         found: dict[int, list[tuple[float, int]]] = {}
         if not stmts:
             return stmts, found
         rivals = self._tables(code, level, direction)[0]
-        has_vec = bool(sentence_vectors) and rules.embedding_model is not None
+        lexical = rules.lexical_model
+        assert lexical is not None  # probabilities() requires it
+        emb = rules.embedding_model if sentence_vectors else None
         for i in range(len(sentences)):
-            model = rules.embedding_model if has_vec and i in sentence_vectors else rules.lexical_model
+            model = emb if emb is not None and i in sentence_vectors else lexical
             row = prob[i]
             order = sorted(range(len(stmts)), key=lambda j: (-round(float(row[j]), 9), j))
             kept: list[int] = []
@@ -782,8 +856,15 @@ class CompetencyMatcher:
                 found.setdefault(j, []).append((float(row[j]), i))
         return stmts, found
 
-    def match(self, code: str, level: str, direction: str | None, sentences: Sequence[SentenceInput],
-              sentence_vectors: dict[int, np.ndarray] | None = None, resources=None) -> list[CompetencyMatch]:
+    def match(
+        self,
+        code: str,
+        level: str,
+        direction: str | None,
+        sentences: Sequence[SentenceInput],
+        sentence_vectors: dict[int, np.ndarray] | None = None,
+        resources=None,
+    ) -> list[CompetencyMatch]:
         if self.rules.decision == "learned":
             stmts, found = self._decide_learned(code, level, direction, sentences, sentence_vectors, resources)
         else:
@@ -794,22 +875,37 @@ class CompetencyMatcher:
             hits.sort(key=lambda t: (-t[0], t[1]))
             best_score, best_i = hits[0]
             ev = sentences[best_i]
-            out.append(CompetencyMatch(
-                id=st.id, text=st.text, level=st.level, function=st.function, work_content=st.work_content,
-                direction=st.direction, score=round(best_score, 4), evidence=ev.text[:300],
-                start=ev.start, end=ev.end,
-                sentences=[EvidenceSpan(text=sentences[i].text[:300], start=sentences[i].start,
-                                        end=sentences[i].end, score=round(s, 4))
-                           for s, i in sorted(hits, key=lambda t: t[1])],
-            ))
+            out.append(
+                CompetencyMatch(
+                    id=st.id,
+                    text=st.text,
+                    level=st.level,
+                    function=st.function,
+                    work_content=st.work_content,
+                    direction=st.direction,
+                    score=round(best_score, 4),
+                    evidence=ev.text[:300],
+                    start=ev.start,
+                    end=ev.end,
+                    sentences=[
+                        EvidenceSpan(
+                            text=sentences[i].text[:300],
+                            start=sentences[i].start,
+                            end=sentences[i].end,
+                            score=round(s, 4),
+                        )
+                        for s, i in sorted(hits, key=lambda t: t[1])
+                    ],
+                )
+            )
         out.sort(key=lambda m: (-m.score, m.id))
         return out
 
-    def _decide_rule(self, code, level, direction, sentences, sentence_vectors, resources
-                     ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
+    def _decide_rule(
+        self, code, level, direction, sentences, sentence_vectors, resources
+    ) -> tuple[list[Statement], dict[int, list[tuple[float, int]]]]:
         """The hand-set threshold rule (used when the rules carry no learned decision)."""
-        stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors,
-                                                         resources)
+        stmts, combined, prior, thresholds = self.scores(code, level, direction, sentences, sentence_vectors, resources)
         if not stmts or not len(sentences):
             return stmts, {}
         rules = self.rules

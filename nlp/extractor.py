@@ -22,14 +22,16 @@ from spacy.tokens import Doc
 
 from nlp.cleaning import clean_text
 from nlp.competencies import CompetencyMatcher
+from nlp.embeddings import EmbeddingModelError, get_embedder
 from nlp.occupation import OccupationScorer
 from nlp.skills import SkillFinder
 from nlp.spacy_pipeline import PostingContext, build_pipeline, initialize_pipeline
+from skill_taxonomy import default_taxonomy
+from skillsignal.core.config import Settings
 from skillsignal.core.models import Extraction, NewTerm, OccupationMatch, Posting, SkillMatch
 
 if TYPE_CHECKING:
     from skill_taxonomy import Taxonomy
-    from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,6 @@ class ExtractionError(Exception):
 
 
 def _default_max_chars() -> int:
-    from skillsignal.core.config import Settings
-
     return int(Settings.model_fields["max_extract_chars"].default)
 
 
@@ -110,14 +110,10 @@ class Extractor:
         """The extractor for ``settings``: bundled taxonomy plus ``settings.taxonomy_overlay``;
         the embedding model when ``use_embeddings`` (``None``: ``settings.use_embeddings``, and
         then a model that cannot be loaded is logged and the extractor runs without it)."""
-        from skill_taxonomy import default_taxonomy
-
         taxonomy = default_taxonomy(settings.taxonomy_overlay)
         use = settings.use_embeddings if use_embeddings is None else use_embeddings
         embedder = None
         if use:
-            from nlp.embeddings import EmbeddingModelError, get_embedder
-
             try:
                 embedder = get_embedder(settings)
             except EmbeddingModelError as exc:
@@ -146,7 +142,7 @@ class Extractor:
 
     def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
         """One result per posting, in order; a posting that fails yields an ExtractionError."""
-        results: list[Extraction | ExtractionError | None] = [None] * len(postings)
+        results: dict[int, Extraction | ExtractionError] = {}  # every index gets one below
         docs = []
         slots = []
         for i, posting in enumerate(postings):
@@ -156,14 +152,20 @@ class Extractor:
                 if len(text) > self.max_chars:
                     full = len(text)
                     text = cut_for_extraction(text, self.max_chars)
-                    log.info("posting %s: extraction reads the first %d of %d characters (max_extract_chars)",
-                             getattr(posting, "id", "?"), len(text), full)
+                    log.info(
+                        "posting %s: extraction reads the first %d of %d characters (max_extract_chars)",
+                        getattr(posting, "id", "?"),
+                        len(text),
+                        full,
+                    )
                 doc = self.nlp.make_doc(text)
                 doc._.skillsignal = PostingContext(posting=posting, title=title, text=text)
                 docs.append(doc)
                 slots.append(i)
             except Exception as exc:
-                results[i] = ExtractionError(f"posting {getattr(posting, 'id', '?')}: tokenizing: {type(exc).__name__}: {exc}")
+                results[i] = ExtractionError(
+                    f"posting {getattr(posting, 'id', '?')}: tokenizing: {type(exc).__name__}: {exc}"
+                )
         try:
             done = list(self.nlp.pipe(docs, batch_size=BATCH_SIZE))
         except Exception as exc:  # a step failed outside its guard: retry one by one
@@ -175,7 +177,7 @@ class Extractor:
                 except Exception as one_exc:
                     doc._.skillsignal.error = f"pipeline: {type(one_exc).__name__}: {one_exc}"
                     done.append(doc)
-        for i, doc in zip(slots, done):
+        for i, doc in zip(slots, done, strict=True):
             ctx = doc._.skillsignal
             if ctx.error:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: {ctx.error}")
@@ -184,7 +186,7 @@ class Extractor:
                 results[i] = self._extraction(doc)
             except Exception as exc:
                 results[i] = ExtractionError(f"posting {ctx.posting.id}: assembling: {type(exc).__name__}: {exc}")
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(postings))]
 
     # ------------------------------------------------------------------ assembling
 

@@ -12,6 +12,7 @@ typo of one), it sits outside boilerplate, and it looks technical:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -58,8 +59,9 @@ def urlish_spans(text: str) -> list[tuple[int, int]]:
                 if at not in domains:
                     dom = _DOMAIN.match(text, at + 1)
                     domains[at] = dom.end() if dom else None
-                if domains[at] is not None:
-                    email = (max(local, pos), domains[at])
+                end = domains[at]
+                if end is not None:
+                    email = (max(local, pos), end)
                     break
             ai += 1
         if url is not None and (email is None or url.start() <= email[0]):
@@ -143,10 +145,8 @@ def find_new_terms(
     out: Counter[str] = Counter()
 
     def overlaps(a: int, b: int) -> bool:
-        import bisect
-
         i = bisect.bisect_left(spans, (b, b))
-        return any(s < b and a < e for s, e in spans[max(0, i - 8): i])
+        return any(s < b and a < e for s, e in spans[max(0, i - 8) : i])
 
     keep: list[tuple[int, int]] = []
     for sent in sentences:
@@ -161,8 +161,8 @@ def find_new_terms(
             start = sent.start + m.start()
             if overlaps(start, start + len(token)) or is_known(token) or _glued_english(token, is_known):
                 continue
-            glued = _CJK_OR_PUNCT.match(body[m.start() - 1: m.start()] or " ") or _CJK_OR_PUNCT.match(
-                body[m.start() + len(token): m.start() + len(token) + 1] or " "
+            glued = _CJK_OR_PUNCT.match(body[m.start() - 1 : m.start()] or " ") or _CJK_OR_PUNCT.match(
+                body[m.start() + len(token) : m.start() + len(token) + 1] or " "
             )
             if technical_latin(token, in_cjk or (cjk >= 2 and bool(glued)), rules):
                 out[token] += 1
@@ -178,8 +178,6 @@ def _glued_english(token: str, is_known) -> bool:
 
 
 def _suffix_terms(tokens, keep, overlaps, is_known, rules: NewTermRules, out: Counter[str]) -> None:
-    import bisect
-
     starts = [a for a, _ in keep]
     for i in range(1, len(tokens)):
         word, pos = tokens[i]

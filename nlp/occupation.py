@@ -56,7 +56,7 @@ def load_rules(path: Path = RULES_PATH) -> dict:
     return OccupationRules.model_validate(data).model_dump()
 
 
-class TitleEvidence(dict):
+class TitleEvidence(dict[str, float]):
     """Title weight per occupation; ``named``: the keys whose own title patterns match."""
 
     def __init__(self) -> None:
@@ -160,7 +160,7 @@ def _gram_counts(text: str) -> dict[str, int]:
         if run[0].isascii():
             grams = [run.lower()]
         else:
-            grams = [run[i: i + 2] for i in range(len(run) - 1)]
+            grams = [run[i : i + 2] for i in range(len(run) - 1)]
         for g in grams:
             out[g] = out.get(g, 0) + 1
     return out
@@ -177,15 +177,13 @@ def _compile(patterns: Iterable[str]) -> list[re.Pattern[str]]:
 
 
 class OccupationScorer:
-    def __init__(self, taxonomy: "Taxonomy", rules: dict | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: dict | None = None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or load_rules()
         self.weights = self.rules["weights"]
         weak = self.rules.get("weak_title")
         self.weak_title = re.compile(weak, re.IGNORECASE) if weak else None
-        self.title_patterns = {
-            code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()
-        }
+        self.title_patterns = {code: _compile(occ.title_patterns) for code, occ in taxonomy.occupations.items()}
         self.lookalikes = {
             look.id: look for look in (Lookalike.model_validate(x) for x in self.rules.get("lookalikes") or ())
         }
@@ -202,7 +200,7 @@ class OccupationScorer:
         }
         # skill id -> [(occupation code, direction, weight)]
         self.links: dict[str, list[tuple[str, str | None, float]]] = {
-            s.id: [(l.occupation, l.direction, l.weight) for l in s.occupations]
+            s.id: [(link.occupation, link.direction, link.weight) for link in s.occupations]
             for s in taxonomy.skills.values()
         }
         for key, look in self.lookalikes.items():
@@ -248,7 +246,7 @@ class OccupationScorer:
         norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
         return {key: sum(v * vec.get(g, 0.0) for g, v in query.items()) / norm for key, vec in vecs.items()}
 
-    def title_evidence(self, title: str) -> "TitleEvidence":
+    def title_evidence(self, title: str) -> TitleEvidence:
         """Title weight per occupation (and look-alike) whose patterns match; ``.named``: those
         whose own patterns (not only a direction's) match a title that is not a weak one."""
         w = self.weights
@@ -285,7 +283,7 @@ class OccupationScorer:
         for skill_id, factor in best_section.items():
             links = self.links.get(skill_id, ())
             if sharpen != 1.0:
-                links = [(c, d, w ** sharpen) for c, d, w in links]
+                links = [(c, d, w**sharpen) for c, d, w in links]
             # with skill_share, a skill linked to many occupations spreads its one vote thin;
             # a specific skill (Hadoop, 渗透测试) gives most of it to its occupation
             total = sum(w for _, _, w in links) if share else 1.0
@@ -392,7 +390,7 @@ class OccupationScorer:
         return {code: sum(1 for t in texts if rx.search(t)) / len(texts) for code, rx in self.anchors.items()}
 
     def _prefer(
-        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool]
+        self, ranked: list[tuple[str, float]], titles: TitleEvidence, anchored: dict[str, bool]
     ) -> tuple[str, float]:
         """GUIDELINE: "if two fit, pick the one the title names". A candidate fits when its
         evidence reaches ``title_fit_ratio`` of the best; of those the title-named one wins.
@@ -400,8 +398,7 @@ class OccupationScorer:
         look-alike never gives way) wins: the adjacent codes are the fallback, not a rival."""
         best, best_v = ranked[0]
         named = [
-            (c, v) for c, v in ranked
-            if c != best and c in titles.named and self._core(c) and anchored.get(c, True)
+            (c, v) for c, v in ranked if c != best and c in titles.named and self._core(c) and anchored.get(c, True)
         ]
         ratio = float(self.rules.get("title_fit_ratio", 1.0))
         if best not in titles.named:
@@ -420,7 +417,7 @@ class OccupationScorer:
         return best, best_v
 
     def _ratio_reach(
-        self, ranked: list[tuple[str, float]], titles: dict[str, float], anchored: dict[str, bool], move: float
+        self, ranked: list[tuple[str, float]], titles: TitleEvidence, anchored: dict[str, bool], move: float
     ) -> bool:
         """Whether moving every total by up to ``move`` (the most a similarity term moves one)
         could let a candidate other than the best pass one of :meth:`_prefer`'s ratio tests."""

@@ -23,8 +23,9 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from nlp.extractor import ExtractionError, Extractor
+
 if TYPE_CHECKING:
-    from nlp.extractor import Extractor, ExtractionError
     from skillsignal.core.config import Settings
     from skillsignal.core.models import Extraction, Posting
 
@@ -43,7 +44,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(settings: "Settings", postings: int | None) -> int:
+def worker_count(settings: Settings, postings: int | None) -> int:
     """Worker processes for a bulk run over ``postings`` postings (None: unknown, one process):
     ``settings.extract_workers`` when set, else (0, auto) one per usable core, at most
     :data:`MAX_AUTO_WORKERS`, for an input of at least ``extract_parallel_min_postings``."""
@@ -59,7 +60,7 @@ def worker_count(settings: "Settings", postings: int | None) -> int:
 _WORKER_EXTRACTOR: Any = None  # set in each worker process only (never in the parent)
 
 
-def _init_worker(extractor: "Extractor") -> None:
+def _init_worker(extractor: Extractor) -> None:
     global _WORKER_EXTRACTOR
     _WORKER_EXTRACTOR = extractor  # inherited through fork, not pickled
 
@@ -82,7 +83,7 @@ def _extract_chunk(postings: list) -> tuple[list, dict[str, int]]:
 
 
 class ParallelExtractor:
-    def __init__(self, extractor: "Extractor", workers: int) -> None:
+    def __init__(self, extractor: Extractor, workers: int) -> None:
         self.extractor = extractor
         self.workers = max(1, int(workers))
         self._pool = None
@@ -97,13 +98,9 @@ class ParallelExtractor:
             )
 
     @classmethod
-    def from_settings(
-        cls, settings: "Settings", workers: int, use_embeddings: bool | None = None
-    ) -> "ParallelExtractor":
+    def from_settings(cls, settings: Settings, workers: int, use_embeddings: bool | None = None) -> ParallelExtractor:
         """An extractor for ``settings``; with several workers the model runs on one thread in
         each (``workers`` processes x 1 thread, not x ``embedding_threads``)."""
-        from nlp.extractor import Extractor
-
         if workers > 1:
             settings = settings.model_copy(update={"embedding_threads": 1})
         return cls(Extractor.from_settings(settings, use_embeddings=use_embeddings), workers)
@@ -111,7 +108,7 @@ class ParallelExtractor:
     def __getattr__(self, name: str):  # taxonomy_version, uses_embeddings, embedder, ...
         return getattr(self.extractor, name)
 
-    def extract_many(self, postings: Sequence["Posting"]) -> list["Extraction | ExtractionError"]:
+    def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
         if self._pool is None or len(postings) <= CHUNK:
             return self.extractor.extract_many(postings)
         chunks = [list(postings[i : i + CHUNK]) for i in range(0, len(postings), CHUNK)]
@@ -128,7 +125,7 @@ class ParallelExtractor:
         own = _embedder_counters(self.extractor)
         return {k: own[k] + self.worker_counters[k] for k in _COUNTERS}
 
-    def extract(self, posting: "Posting") -> "Extraction":
+    def extract(self, posting: Posting) -> Extraction:
         return self.extractor.extract(posting)
 
     def close(self) -> None:
@@ -137,7 +134,7 @@ class ParallelExtractor:
             self._pool.join()
             self._pool = None
 
-    def __enter__(self) -> "ParallelExtractor":
+    def __enter__(self) -> ParallelExtractor:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,6 +20,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,8 @@ _ITEM = re.compile(
     r"(?:(?<![\dA-Za-z.])\d{1,2}\s*(?:[、．)）]|\.(?!\d)|[:：](?!\d))|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])"
 )
 
+#: the number that opens a list item ("3、")
+_ITEM_NUMBER = re.compile(r"\d+")
 _GLUED_ITEM = re.compile(r"(?<=[A-Za-z])(\d{1,2})\s*(?:[、．]|\.(?!\d))")
 
 
@@ -122,8 +125,9 @@ def _spans(text: str) -> list[tuple[int, int]]:
     glued_items = _Matches(_GLUED_ITEM, text)
     for m in items.found:
         cuts.add(m.start())
-        if m.group(0)[:1].isdigit():
-            last = int(re.match(r"\d+", m.group(0)).group(0))
+        number = _ITEM_NUMBER.match(m.group(0))  # "①" is isdigit() but no \d: it starts no number
+        if number is not None:
+            last = int(number.group(0))
         glued = glued_items.search(m.end())
         while glued is not None and int(glued.group(1)) == last + 1:
             cuts.add(glued.start(1))
@@ -134,7 +138,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
                 break
             glued = glued_next
     points = sorted(cuts)
-    return [(a, b) for a, b in zip(points, points[1:]) if text[a:b].strip(" \t\r\n。；;！!？?")]
+    return [(a, b) for a, b in pairwise(points) if text[a:b].strip(" \t\r\n。；;！!？?")]
 
 
 def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
@@ -143,10 +147,7 @@ def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
         return []
     cues = cues or load_cues()
     # Heading positions: (start, end, kind). Text after a heading belongs to its kind.
-    headings = [
-        (m.start(), m.end(), cues.heading_kind[m.group("cue").casefold()])
-        for m in cues.heading.finditer(text)
-    ]
+    headings = [(m.start(), m.end(), cues.heading_kind[m.group("cue").casefold()]) for m in cues.heading.finditer(text)]
     out: list[Sentence] = []
     cursor_kind: SectionKind = "body"
     h = 0
@@ -169,12 +170,16 @@ def split_sections(text: str, cues: _Cues | None = None) -> list[Sentence]:
     return out
 
 
-_LEAD = re.compile(r"^[\s\-•·*●■◆▪]*(?:\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])?\s*")
+_LEAD = re.compile(
+    r"^[\s\-•·*●■◆▪]*(?:\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十][、．.])?\s*"
+)
 
 
 def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) -> Sentence:
     if kind in ("body", "duties", "requirements"):
-        body = chunk[_LEAD.match(chunk).end():]
+        lead = _LEAD.match(chunk)
+        assert lead is not None  # every part of _LEAD is optional: it matches any string
+        body = chunk[lead.end() :]
         for role, pattern in cues.roles:
             if pattern.match(body):
                 kind = role
@@ -191,4 +196,4 @@ def _sentence(chunk: str, start: int, end: int, kind: SectionKind, cues: _Cues) 
 def clause_spans(text: str) -> list[tuple[int, int]]:
     """Comma-level clauses inside one sentence (for preferred / education context)."""
     cuts = [0] + [m.end() for m in re.finditer(r"[，,]|\s{2,}", text)] + [len(text)]
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [(a, b) for a, b in pairwise(cuts) if b > a]

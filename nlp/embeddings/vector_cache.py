@@ -39,7 +39,7 @@ class VectorCache:
         self._pid = os.getpid()
 
     def _key(self, kind: str, text: str) -> bytes:
-        return hashlib.blake2b(f"{self.fingerprint}\x1f{kind}\x1f{text}".encode("utf-8"), digest_size=16).digest()
+        return hashlib.blake2b(f"{self.fingerprint}\x1f{kind}\x1f{text}".encode(), digest_size=16).digest()
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._broken:
@@ -99,7 +99,7 @@ class VectorCache:
                 return
             rows = [
                 (self._key(kind, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                for t, v in zip(texts, vecs)
+                for t, v in zip(texts, vecs, strict=True)
             ]
             try:
                 conn.execute("BEGIN IMMEDIATE")

@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_sentences
+from skill_taxonomy import default_taxonomy
 
 MAX_LABELS = 3
 
 
 def statement_ids(code: str) -> set[str]:
-    from skill_taxonomy import default_taxonomy
-
     occ = default_taxonomy().occupations[code]
     return {c.id for comps in occ.levels.values() for c in comps}
 

@@ -25,8 +25,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
+from nlp.batch import _normalise
+from nlp.cleaning import clean_text
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
+from nlp.extractor import ExtractionError, Extractor
+from skill_taxonomy import default_taxonomy
+from skillsignal.core.config import get_settings
+from skillsignal.core.records import record_to_posting
 from skillsignal.core.text import normalize_term
 
 log = logging.getLogger(__name__)
@@ -63,7 +70,7 @@ class Counts:
     fp: int = 0
     fn: int = 0
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
@@ -72,7 +79,14 @@ class Counts:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 # ---------------------------------------------------------------------------- loading
@@ -101,13 +115,11 @@ def attach_texts(gold: list[GoldSentence], postings_path: Path = DEFAULT_POSTING
     records = load_postings(postings_path, {g.key[0] for g in gold})
     for g in gold:
         desc = (records.get(g.key[0]) or {}).get("description") or ""
-        g.text = desc[g.key[1]:g.key[2]]
+        g.text = desc[g.key[1] : g.key[2]]
     return records
 
 
 def _clean_norm(text: str) -> str:
-    from nlp.cleaning import clean_text
-
     return normalize_term(clean_text(text))
 
 
@@ -193,7 +205,11 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
     by_level: dict[str, Counts] = defaultdict(Counts)
     total = Counts()
     for pair in gold_pairs | pred_pairs:
-        c = Counts(tp=int(pair in gold_pairs and pair in pred_pairs), fp=int(pair not in gold_pairs), fn=int(pair not in pred_pairs))
+        c = Counts(
+            tp=int(pair in gold_pairs and pair in pred_pairs),
+            fp=int(pair not in gold_pairs),
+            fn=int(pair not in pred_pairs),
+        )
         pid = pair[0][0]
         total.add(c)
         by_occ[occ_of[pid]].add(c)
@@ -215,9 +231,7 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
     # posting level
     gold_post = {(k[0], s) for k, g in scored.items() for s in g.labels}
     pred_post = {(p.posting_id, p.statement) for p in preds}
-    post = Counts(
-        tp=len(gold_post & pred_post), fp=len(pred_post - gold_post), fn=len(gold_post - pred_post)
-    )
+    post = Counts(tp=len(gold_post & pred_post), fp=len(pred_post - gold_post), fn=len(gold_post - pred_post))
     with_pred = {p.posting_id for p in preds}
     with_gold = {pid for pid, _ in gold_post}
 
@@ -226,7 +240,11 @@ def score(gold: list[GoldSentence], preds: list[Prediction]) -> dict:
         "sentences_labelled": len(labelled),
         "postings": len(postings),
         "sentence": total.prf(),
-        "top1": {"accuracy": round(top1_hits / len(labelled), 4) if labelled else 0.0, "hits": top1_hits, "of": len(labelled)},
+        "top1": {
+            "accuracy": round(top1_hits / len(labelled), 4) if labelled else 0.0,
+            "hits": top1_hits,
+            "of": len(labelled),
+        },
         "posting": post.prf(),
         "coverage": {
             "predicted": round(len(with_pred & set(postings)) / len(postings), 4) if postings else 0.0,
@@ -245,7 +263,7 @@ def _kappa(a: list[bool], b: list[bool]) -> float:
     n = len(a)
     if not n:
         return 0.0
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return round((po - pe) / (1 - pe), 4) if pe < 1 else 1.0
@@ -276,16 +294,18 @@ def agreement(gold_a: list[GoldSentence], gold_b: list[GoldSentence], statements
         "postings": len({k[0] for k in shared}),
         "f1": c.prf(),
         "exact_match": round(sum(set(a[k].labels) == set(b[k].labels) for k in both) / len(both), 4) if both else 0.0,
-        "top1_in_other": round(sum(a[k].labels[0] in b[k].labels for k in first_a) / len(first_a), 4) if first_a else 0.0,
+        "top1_in_other": round(sum(a[k].labels[0] in b[k].labels for k in first_a) / len(first_a), 4)
+        if first_a
+        else 0.0,
         "kappa_pairs": _kappa(dec_a, dec_b),
         "kappa_has_label": _kappa(has_a, has_b),
-        "excluded_agreement": round(sum(a[k].excluded == b[k].excluded for k in shared) / len(shared), 4) if shared else 0.0,
+        "excluded_agreement": round(sum(a[k].excluded == b[k].excluded for k in shared) / len(shared), 4)
+        if shared
+        else 0.0,
     }
 
 
 def _statements_of():
-    from skill_taxonomy import default_taxonomy
-
     tax = default_taxonomy()
     cache: dict[str, list[str]] = {}
 
@@ -303,26 +323,23 @@ def _statements_of():
 
 def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embeddings: bool | None) -> list[dict]:
     """Extractor result lines ``{id, competencies}`` for the gold postings."""
-    from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skillsignal.core.config import get_settings
-    from skillsignal.core.records import record_to_posting
-
     extractor = Extractor.from_settings(get_settings(), use_embeddings=use_embeddings)
     log.info("extractor: embeddings %s", "on" if extractor.uses_embeddings else "off")
     ids = list(dict.fromkeys(g.key[0] for g in gold))
     postings = [_normalise(record_to_posting(records[pid])) for pid in ids]
-    rows = []
-    for posting, result in zip(postings, extractor.extract_many(postings)):
+    rows: list[dict[str, Any]] = []
+    for posting, result in zip(postings, extractor.extract_many(postings), strict=True):
         if isinstance(result, ExtractionError):
             rows.append({"id": posting.id, "error": str(result)})
             continue
-        rows.append({
-            "id": posting.id,
-            "occupation": result.occupation.code,
-            "level": result.level,
-            "competencies": [c.model_dump(mode="json") for c in result.competencies],
-        })
+        rows.append(
+            {
+                "id": posting.id,
+                "occupation": result.occupation.code,
+                "level": result.level,
+                "competencies": [c.model_dump(mode="json") for c in result.competencies],
+            }
+        )
     return rows
 
 
@@ -330,12 +347,16 @@ def run_extractor(gold: list[GoldSentence], records: dict[str, dict], use_embedd
 
 
 def _line(name: str, prf: dict) -> str:
-    return f"  {name:<14} P {prf['precision']:.3f}  R {prf['recall']:.3f}  F1 {prf['f1']:.3f}  (tp {prf['tp']}, fp {prf['fp']}, fn {prf['fn']})"
+    return (
+        f"  {name:<14} P {prf['precision']:.3f}  R {prf['recall']:.3f}  F1 {prf['f1']:.3f}  "
+        f"(tp {prf['tp']}, fp {prf['fp']}, fn {prf['fn']})"
+    )
 
 
 def report(fig: dict) -> str:
     out = [
-        f"competency gold: {fig['postings']} postings, {fig['sentences']} scored sentences ({fig['sentences_labelled']} with >= 1 label)",
+        f"competency gold: {fig['postings']} postings, {fig['sentences']} scored sentences "
+        f"({fig['sentences_labelled']} with >= 1 label)",
         _line("sentence", fig["sentence"]),
         f"  top-1 accuracy {fig['top1']['accuracy']:.3f} ({fig['top1']['hits']} of {fig['top1']['of']})",
         _line("posting", fig["posting"]),
@@ -350,15 +371,18 @@ def report(fig: dict) -> str:
 
 
 def agreement_report(fig: dict) -> str:
-    return "\n".join([
-        f"agreement over {fig['shared_sentences']} shared sentences ({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
-        _line("F1 (B vs A)", fig["f1"]),
-        f"  exact match    {fig['exact_match']:.3f}",
-        f"  A's first label among B's  {fig['top1_in_other']:.3f}",
-        f"  kappa (sentence x statement decisions) {fig['kappa_pairs']:.3f}",
-        f"  kappa (sentence has >= 1 label)        {fig['kappa_has_label']:.3f}",
-        f"  agreement on excluded      {fig['excluded_agreement']:.3f}",
-    ])
+    return "\n".join(
+        [
+            f"agreement over {fig['shared_sentences']} shared sentences "
+            f"({fig['scored_sentences']} excluded by neither) of {fig['postings']} postings",
+            _line("F1 (B vs A)", fig["f1"]),
+            f"  exact match    {fig['exact_match']:.3f}",
+            f"  A's first label among B's  {fig['top1_in_other']:.3f}",
+            f"  kappa (sentence x statement decisions) {fig['kappa_pairs']:.3f}",
+            f"  kappa (sentence has >= 1 label)        {fig['kappa_has_label']:.3f}",
+            f"  agreement on excluded      {fig['excluded_agreement']:.3f}",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.agreement:
         if len(args.files) != 2:
             parser.error("--agreement needs GOLD_A GOLD_B")
-        fig = agreement(gold_sentences(args.files[0], args.sentences), gold_sentences(args.files[1], args.sentences), _statements_of())
+        fig = agreement(
+            gold_sentences(args.files[0], args.sentences),
+            gold_sentences(args.files[1], args.sentences),
+            _statements_of(),
+        )
         print(json.dumps(fig, ensure_ascii=False) if args.json else agreement_report(fig))
         return 0
 

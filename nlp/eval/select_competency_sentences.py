@@ -6,7 +6,8 @@
 1. Every dev posting is run through the project's extractor WITHOUT embeddings; its predicted
    occupation and level are used only to FIND candidates (postings predicted as one of the 11
    core occupations), or postings whose title matches a core occupation's ``title_patterns`` in
-   the taxonomy (the rarer occupations are seldom predicted). The labelled occupation of a posting is decided by the annotator: the
+   the taxonomy (the rarer occupations are seldom predicted). The labelled occupation of a
+   posting is decided by the annotator: the
    reviewed decisions live in ``selection_review.yaml`` next to this script (``reject``: the
    posting's main job is not a core occupation, so it is replaced by the next candidate of its
    cell; ``occupation`` / ``level``: corrections of the prediction; ``include``: postings of a
@@ -43,7 +44,12 @@ from pathlib import Path
 
 import yaml
 
+from nlp.batch import _normalise
+from nlp.extractor import ExtractionError, Extractor
+from nlp.sections import split_sections
+from skill_taxonomy import default_taxonomy
 from skillsignal.core.models import LEVELS
+from skillsignal.core.records import record_to_posting
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +59,17 @@ DEFAULT_OUT = HERE / "competency_sentences.jsonl"
 REVIEW_PATH = HERE / "selection_review.yaml"
 
 CORE_CODES = (
-    "2-02-38-01", "2-02-38-02", "2-02-38-03", "2-02-38-04", "2-02-38-05", "2-02-38-06",
-    "2-02-38-07", "2-02-38-08", "2-02-38-09", "2-02-38-12", "2-06-07-13",
+    "2-02-38-01",
+    "2-02-38-02",
+    "2-02-38-03",
+    "2-02-38-04",
+    "2-02-38-05",
+    "2-02-38-06",
+    "2-02-38-07",
+    "2-02-38-08",
+    "2-02-38-09",
+    "2-02-38-12",
+    "2-06-07-13",
 )
 SEED = "compgold-13"
 TARGET_PER_OCC = 7
@@ -67,8 +82,6 @@ _CONTENT = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 
 def candidate_sentences(description: str) -> list[dict]:
     """The sentences of a raw description kept for labelling: ``{start, end, section}``."""
-    from nlp.sections import split_sections
-
     out = []
     for s in split_sections(description):
         if s.kind in SKIP_KINDS:
@@ -84,17 +97,12 @@ def candidate_sentences(description: str) -> list[dict]:
 
 def predict(records: list[dict]) -> dict[str, tuple[str, str]]:
     """posting id -> (predicted occupation code, predicted level), extractor without embeddings."""
-    from nlp.batch import _normalise
-    from nlp.extractor import ExtractionError, Extractor
-    from skill_taxonomy import default_taxonomy
-    from skillsignal.core.records import record_to_posting
-
     extractor = Extractor(default_taxonomy())
     postings = [_normalise(record_to_posting(r)) for r in records]
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(postings), 256):
-        chunk = postings[i:i + 256]
-        for posting, result in zip(chunk, extractor.extract_many(chunk)):
+        chunk = postings[i : i + 256]
+        for posting, result in zip(chunk, extractor.extract_many(chunk), strict=True):
             if not isinstance(result, ExtractionError):
                 out[posting.id] = (result.occupation.code, result.level)
     return out
@@ -126,14 +134,13 @@ def title_occupation(title: str, taxonomy) -> str | None:
 
 
 def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: dict) -> list[dict]:
-    from skill_taxonomy import default_taxonomy
-
     taxonomy = default_taxonomy()
     cells: dict[tuple[str, str], list[tuple[str, dict, list[dict]]]] = defaultdict(list)
     for rec in records:
         pid = rec.get("id")
         if pid not in predicted or pid in review["reject"]:
             continue
+        code: str | None
         code, level = predicted[pid]
         included = pid in review["include"]
         if included:
@@ -166,14 +173,16 @@ def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: d
                     continue
                 _, rec, sents = queues[lv].pop(0)
                 pid = rec["id"]
-                chosen.append({
-                    "posting_id": pid,
-                    "occupation": review["occupation"].get(pid, code),
-                    "level": review["level"].get(pid, lv),
-                    "predicted_occupation": predicted[pid][0],
-                    "predicted_level": lv,
-                    "sentences": sents,
-                })
+                chosen.append(
+                    {
+                        "posting_id": pid,
+                        "occupation": review["occupation"].get(pid, code),
+                        "level": review["level"].get(pid, lv),
+                        "predicted_occupation": predicted[pid][0],
+                        "predicted_level": lv,
+                        "sentences": sents,
+                    }
+                )
                 taken += 1
     return chosen
 
@@ -214,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postings", type=Path, default=DEFAULT_POSTINGS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--predictions", type=Path, help="cache file for the extractor's predictions (reused when present)")
+    parser.add_argument(
+        "--predictions", type=Path, help="cache file for the extractor's predictions (reused when present)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = [json.loads(line) for line in args.postings.open(encoding="utf-8") if line.strip()]
@@ -226,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             args.predictions.write_text(json.dumps(predicted, ensure_ascii=False), encoding="utf-8")
     chosen = select(records, predicted, load_review())
     n = write(chosen, args.out, args.postings)
-    by = defaultdict(int)
+    by: defaultdict[tuple[str, str], int] = defaultdict(int)
     for post in chosen:
         by[(post["occupation"], post["level"])] += 1
     for (code, lv), k in sorted(by.items()):

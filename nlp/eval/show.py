@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 
 from nlp.eval.data import DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_postings, load_sentences
+from skill_taxonomy import default_taxonomy
 
 
 def statement_lines(code: str) -> list[str]:
-    from skill_taxonomy import default_taxonomy
-
     occ = default_taxonomy().occupations[code]
     out = [f"== {code} {occ.name_zh}: {occ.definition}"]
     for level, comps in occ.levels.items():
@@ -35,7 +34,7 @@ def posting_lines(pid: str, rows: list[dict], texts: dict[str, dict]) -> list[st
     out = [f"## {pid} | {head['occupation']} {head['level']} | {rec.get('title')}"]
     desc = rec.get("description") or ""
     for r in rows:
-        out.append(f"  [{r['sid']:2d}] ({r['section'][:3]}) {desc[r['start']:r['end']]}")
+        out.append(f"  [{r['sid']:2d}] ({r['section'][:3]}) {desc[r['start'] : r['end']]}")
     return out
 
 
@@ -57,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.titles:
         for pid, rs in by_post.items():
             rec = texts[pid]
-            lines.append(f"{pid} {rs[0]['occupation']} {rs[0]['level']} | {rec.get('title')} | {(rec.get('description') or '')[:160]!r}")
+            lines.append(
+                f"{pid} {rs[0]['occupation']} {rs[0]['level']} | {rec.get('title')} | "
+                f"{(rec.get('description') or '')[:160]!r}"
+            )
     if args.occupation:
         if not args.no_statements:
             lines += statement_lines(args.occupation)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FIELDS_DIR = DATA_DIR / "fields"
@@ -82,7 +82,7 @@ class EducationRules(_Strict):
 
     @field_validator("synonyms")
     @classmethod
-    def _levels_known(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    def _levels_known(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
         levels = set(info.data.get("levels") or [])
         unknown = set(value) - levels
         if unknown:

@@ -91,7 +91,7 @@ def first_required_years(description: str | None) -> float | None:
         return None
     try:
         return _first_years(unicodedata.normalize("NFKC", str(description)))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a parser bug must not lose the posting
         log.exception("first_required_years failed on a description; treated as none")
         return None
 
@@ -123,7 +123,9 @@ def _first_years(text: str) -> float | None:
         if not strong and any(w in before for w in rules.reject_before):
             continue
         bare = not after.strip() and not before.strip(" •-*.、()1234567890")
-        if not (strong or bare or any(c in after for c in rules.cues_after) or any(c in before for c in rules.cues_before)):
+        if not (
+            strong or bare or any(c in after for c in rules.cues_after) or any(c in before for c in rules.cues_before)
+        ):
             continue
         if after.startswith(("以下", "以内")):
             return 0.0

@@ -50,7 +50,7 @@ class ProvinceEntry(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _shape(self) -> "ProvinceEntry":
+    def _shape(self) -> ProvinceEntry:
         own_city = self.kind in ("municipality", "sar")
         if own_city and self.cities:
             raise ValueError(f"{self.name}: a {self.kind} is its own city and lists none")
@@ -71,7 +71,7 @@ class GeoFile(BaseModel):
     nationwide: list[str]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GeoFile":
+    def _consistent(self) -> GeoFile:
         if len(self.provinces) != PROVINCIAL_UNITS:
             raise ValueError(f"{len(self.provinces)} provincial-level units, expected {PROVINCIAL_UNITS}")
         for attr in ("name", "short"):
@@ -158,8 +158,8 @@ def build(data: GeoFile) -> Gazetteer:
             for key in keys:
                 gz.add(key, place)
     for p in data.provinces:
-        kind = "city" if p.kind in ("municipality", "sar") else "province"
-        place = Place(kind, p.short, p.region, p.short if kind == "city" else None)  # type: ignore[arg-type]
+        kind: Literal["province", "city"] = "city" if p.kind in ("municipality", "sar") else "province"
+        place = Place(kind, p.short, p.region, p.short if kind == "city" else None)
         for key in (p.name, p.short, p.short + "省"):
             gz.add(key, place, override=True)
     for alias, city in data.aliases.items():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
+
 from skillsignal.core.models import Location
 
 from ..cleaning import clean_text
@@ -46,12 +48,20 @@ def _resolve_location_model(loc: Location) -> Location:
         return loc.model_copy()
     resolved = _resolve_text(text)
     if resolved is None:
-        return Location(
-            province=loc.province, city=loc.city, district=loc.district, region=loc.region
-        )
+        return Location(province=loc.province, city=loc.city, district=loc.district, region=loc.region)
     if resolved.district is None and loc.district and loc.district.strip():
         resolved.district = loc.district.strip()
     return resolved
+
+
+@dataclass
+class _Parts:
+    """What the parts of a location text named, as they are read left to right."""
+
+    province: Place | None = None
+    city: Place | None = None
+    district: str | None = None
+    leftovers: list[str] = field(default_factory=list)
 
 
 def _resolve_text(text: str) -> Location | None:
@@ -62,43 +72,50 @@ def _resolve_text(text: str) -> Location | None:
         return Location()
     if text.casefold() in gz.nationwide:
         return Location()
-    province: Place | None = None
-    city: Place | None = None
-    district: str | None = None
-    leftovers: list[str] = []
+    found = _Parts()
     for part in _SEPARATORS.split(text):
-        part = _TRAILING.sub("", part) if len(part) > 4 else part
-        pos = 0
-        while pos < len(part):
-            # Inside a known city, its own districts come first ("北京朝阳" is 朝阳区, not 朝阳市).
-            if city is not None and city.city is not None:
-                found = _city_district(gz, city.city, part[pos:])
-                if found is not None:
-                    district, pos = found[0], pos + found[1]
-                    continue
-            hit = gz.longest(part, pos)
-            if hit is None:
-                leftovers.append(part[pos:])
-                break
-            key, place = hit
-            pos += len(key)
-            if place.kind == "province":
-                province = province or place
-            elif place.kind == "city":
-                if city is None or (city.city != place.city and province is None):
-                    city = place
-                    if place.district and district is None:
-                        district = place.district
-                elif district is None:  # "长沙-长沙县": the city's name again, as a county
-                    district = part[pos - len(key) :]
-                    break
-            else:  # district found on its own
-                if city is None:
-                    city = Place("city", place.province, place.region, place.city)
-                if district is None:
-                    district = place.district
+        _read_part(gz, _TRAILING.sub("", part) if len(part) > 4 else part, found)
+    return _combine(gz, text, found)
+
+
+def _read_part(gz: Gazetteer, part: str, found: _Parts) -> None:
+    """Read the gazetteer names of one part of a location text into ``found``."""
+    pos = 0
+    while pos < len(part):
+        # Inside a known city, its own districts come first ("北京朝阳" is 朝阳区, not 朝阳市).
+        if found.city is not None and found.city.city is not None:
+            own = _city_district(gz, found.city.city, part[pos:])
+            if own is not None:
+                found.district, pos = own[0], pos + own[1]
+                continue
+        hit = gz.longest(part, pos)
+        if hit is None:
+            found.leftovers.append(part[pos:])
+            return
+        key, place = hit
+        pos += len(key)
+        if place.kind == "province":
+            found.province = found.province or place
+        elif place.kind == "city":
+            if found.city is None or (found.city.city != place.city and found.province is None):
+                found.city = place
+                if place.district and found.district is None:
+                    found.district = place.district
+            elif found.district is None:  # "长沙-长沙县": the city's name again, as a county
+                found.district = part[pos - len(key) :]
+                return
+        else:  # district found on its own
+            if found.city is None:
+                found.city = Place("city", place.province, place.region, place.city)
+            if found.district is None:
+                found.district = place.district
+
+
+def _combine(gz: Gazetteer, text: str, found: _Parts) -> Location | None:
+    """The location the parts of ``text`` name together (``None``: none, ``Location()``: nationwide)."""
+    province, city, district = found.province, found.city, found.district
     if province is None and city is None:
-        if text.casefold() in gz.nationwide or any(w.casefold() in gz.nationwide for w in leftovers):
+        if text.casefold() in gz.nationwide or any(w.casefold() in gz.nationwide for w in found.leftovers):
             return Location()
         return None
     if city is not None and province is not None and city.province != province.province:
@@ -107,10 +124,9 @@ def _resolve_text(text: str) -> Location | None:
     base = city or province
     assert base is not None
     if district is None and city is not None:
-        rest = [w for w in leftovers if w and w.casefold() not in gz.nationwide]
+        rest = [w for w in found.leftovers if w and w.casefold() not in gz.nationwide]
         district = rest[0] if rest else None
-    return Location(province=base.province, city=city.city if city else None, district=district,
-                    region=base.region)  # type: ignore[arg-type]
+    return Location(province=base.province, city=city.city if city else None, district=district, region=base.region)
 
 
 def _city_district(gz: Gazetteer, city: str, text: str) -> tuple[str, int] | None:

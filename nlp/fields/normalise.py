@@ -15,7 +15,8 @@ function does not raise on bad values.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from skillsignal.core.models import Education, Experience, Location, Posting, Salary
 
@@ -79,15 +80,14 @@ def normalise_posting(posting: Posting) -> Posting:
     update: dict[str, Any] = {
         "title": _guard(posting, "title", lambda: _title(posting.title), posting.title),
         "company": _guard(posting, "company", lambda: _optional_text(posting.company), posting.company),
-        "description": _guard(posting, "description", lambda: clean_text(posting.description),
-                              posting.description),
+        "description": _guard(posting, "description", lambda: clean_text(posting.description), posting.description),
         "salary": _guard(posting, "salary", lambda: _salary(posting.salary, posting.source), posting.salary),
-        "experience": _guard(posting, "experience", lambda: _experience(posting.experience),
-                             posting.experience),
+        "experience": _guard(posting, "experience", lambda: _experience(posting.experience), posting.experience),
         "education": _guard(posting, "education", lambda: _education(posting.education), posting.education),
         "location": _guard(posting, "location", lambda: _location(posting.location), posting.location),
-        "tags": _guard(posting, "tags", lambda: [t for t in (_optional_text(x) for x in posting.tags) if t],
-                       posting.tags),
+        "tags": _guard(
+            posting, "tags", lambda: [t for t in (_optional_text(x) for x in posting.tags) if t], posting.tags
+        ),
     }
     out = posting.model_copy(update=update, deep=True)
     out.fingerprint = _guard(posting, "fingerprint", out.compute_fingerprint, posting.fingerprint)

@@ -131,7 +131,7 @@ def _parse(text: str, source: str | None) -> Salary:
         text=original,
         min=round(lo_m, 2) if lo_m is not None else None,
         max=round(hi_m, 2) if hi_m is not None else None,
-        period=period,  # type: ignore[arg-type]
+        period=period,
         months=months,
         negotiable=negotiable,
     )

@@ -106,7 +106,7 @@ class ProtectedJiebaTokenizer:
         pos = 0
         for m in self.protected.finditer(text):
             if m.start() > pos:
-                out.extend(self.jieba.cut(text[pos:m.start()], HMM=False))
+                out.extend(self.jieba.cut(text[pos : m.start()], HMM=False))
             out.append(m.group(0))
             pos = m.end()
         if pos < len(text):
@@ -122,7 +122,7 @@ class ProtectedJiebaTokenizer:
         doc = Doc(self.vocab, words=words, spaces=spaces)
         # (word, offset) pairs, so components need not build Token objects
         offsets, pos = [], 0
-        for word, space in zip(words, spaces):
+        for word, space in zip(words, spaces, strict=True):
             offsets.append((word, pos))
             pos += len(word) + (1 if space else 0)
         doc.user_data["skillsignal_words"] = offsets

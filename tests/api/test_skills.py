@@ -53,7 +53,9 @@ def test_skill_demand_and_series_are_exact(client, dataset):
     want = data.timeseries(postings, dups, PostingFilter(skills=["python"]), "month")
     assert [p["unique_postings"] for p in series["points"]] == [u for _, u, _, _ in want]
     everything = data.timeseries(postings, dups, PostingFilter(), "month")
-    assert series["share"] == pytest.approx([u / a[1] for (_, u, _, _), a in zip(want, everything, strict=True)], abs=1e-6)
+    assert series["share"] == pytest.approx(
+        [u / a[1] for (_, u, _, _), a in zip(want, everything, strict=True)], abs=1e-6
+    )
 
 
 def test_compare_several_skills(client, dataset):

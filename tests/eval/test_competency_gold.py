@@ -13,7 +13,17 @@ import pytest
 from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
 from nlp.eval.select_competency_sentences import CORE_CODES, LEVELS, candidate_sentences
 
-SENTENCE_KEYS = {"posting_id", "sid", "start", "end", "occupation", "level", "predicted_occupation", "predicted_level", "section"}
+SENTENCE_KEYS = {
+    "posting_id",
+    "sid",
+    "start",
+    "end",
+    "occupation",
+    "level",
+    "predicted_occupation",
+    "predicted_level",
+    "section",
+}
 GOLD_KEYS = {"posting_id", "sid", "start", "end", "labels", "excluded"}
 
 
@@ -81,7 +91,7 @@ def test_offsets_are_reproducible_from_the_shared_file(sentences, texts):
         desc = texts[pid]["description"]
         for r in rows:
             assert 0 <= r["start"] < r["end"] <= len(desc)
-            span = desc[r["start"]:r["end"]]
+            span = desc[r["start"] : r["end"]]
             assert span.strip() == span and span
         # the selection's own splitter gives back exactly these spans
         spans = [(s["start"], s["end"]) for s in candidate_sentences(desc)]
@@ -90,7 +100,7 @@ def test_offsets_are_reproducible_from_the_shared_file(sentences, texts):
 
 def test_no_posting_text_is_copied_into_the_project(sentences, texts):
     body = DEFAULT_SENTENCES.read_text(encoding="utf-8") + DEFAULT_GOLD.read_text(encoding="utf-8")
-    for pid, rec in texts.items():
+    for _pid, rec in texts.items():
         title = rec.get("title") or ""
         if len(title) >= 6:
             assert title not in body

@@ -49,7 +49,11 @@ def test_sentence_posting_top1_and_coverage_figures():
     assert fig["posting"] == {"precision": 0.6667, "recall": 0.5, "f1": 0.5714, "tp": 2, "fp": 1, "fn": 2}
     assert fig["coverage"] == {"predicted": 0.5, "gold": 1.0}
     assert fig["sentences"] == 5 and fig["sentences_labelled"] == 3 and fig["unplaced_predictions"] == 1
-    assert fig["by_occupation"][AI]["tp"] == 2 and fig["by_occupation"][AI]["fp"] == 3 and fig["by_occupation"][AI]["fn"] == 1
+    assert (
+        fig["by_occupation"][AI]["tp"] == 2
+        and fig["by_occupation"][AI]["fp"] == 3
+        and fig["by_occupation"][AI]["fn"] == 1
+    )
     assert fig["by_occupation"][BD] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "tp": 0, "fp": 0, "fn": 1}
     assert set(fig["by_level"]) == {"初级", "高级"}
 
@@ -65,11 +69,14 @@ def test_extractor_evidence_is_placed_on_the_overlapping_sentence():
     gold = _gold()
     rows = [
         # evidence as the extractor gives it: cleaned, list number dropped, cut to a prefix
-        {"id": "P1", "competencies": [
-            {"id": "C", "score": 0.9, "evidence": "熟悉 PyTorch 框架并能部署"},
-            {"id": "A", "score": 0.8, "evidence": "负责训练深度学习模型"},
-            {"id": "Z", "score": 0.7, "evidence": "完全无关的一句话"},
-        ]},
+        {
+            "id": "P1",
+            "competencies": [
+                {"id": "C", "score": 0.9, "evidence": "熟悉 PyTorch 框架并能部署"},
+                {"id": "A", "score": 0.8, "evidence": "负责训练深度学习模型"},
+                {"id": "Z", "score": 0.7, "evidence": "完全无关的一句话"},
+            ],
+        },
         {"id": "P2", "error": "boom"},
         {"id": "P9", "competencies": [{"id": "A", "score": 1.0, "evidence": "x"}]},  # not in the gold
     ]
@@ -80,8 +87,16 @@ def test_extractor_evidence_is_placed_on_the_overlapping_sentence():
 
 
 def test_agreement_figures():
-    a = [GoldSentence(("P", 0, 5), ["x"], False, "O"), GoldSentence(("P", 5, 9), [], False, "O"), GoldSentence(("P", 9, 12), [], True, "O")]
-    b = [GoldSentence(("P", 0, 5), ["x", "y"], False, "O"), GoldSentence(("P", 5, 9), [], False, "O"), GoldSentence(("P", 9, 12), [], False, "O")]
+    a = [
+        GoldSentence(("P", 0, 5), ["x"], False, "O"),
+        GoldSentence(("P", 5, 9), [], False, "O"),
+        GoldSentence(("P", 9, 12), [], True, "O"),
+    ]
+    b = [
+        GoldSentence(("P", 0, 5), ["x", "y"], False, "O"),
+        GoldSentence(("P", 5, 9), [], False, "O"),
+        GoldSentence(("P", 9, 12), [], False, "O"),
+    ]
     fig = agreement(a, b, lambda code: ["x", "y", "z"])
     assert fig["shared_sentences"] == 3 and fig["scored_sentences"] == 2
     assert fig["f1"] == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "tp": 1, "fp": 1, "fn": 0}
@@ -98,17 +113,36 @@ def test_cli_scores_sentence_level_predictions(tmp_path, capsys):
     pred = tmp_path / "p.jsonl"
     postings = tmp_path / "posts.jsonl"
     desc = "负责训练模型。熟悉SQL。"
-    postings.write_text(json.dumps({"id": "Q", "title": "t", "description": desc}, ensure_ascii=False) + "\n", encoding="utf-8")
-    sentences.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
-        {"header": {}},
-        {"posting_id": "Q", "sid": 0, "start": 0, "end": 6, "occupation": AI, "level": "中级"},
-        {"posting_id": "Q", "sid": 1, "start": 7, "end": 12, "occupation": AI, "level": "中级"},
-    ]) + "\n", encoding="utf-8")
-    gold.write_text("\n".join(json.dumps(r) for r in [
-        {"posting_id": "Q", "sid": 0, "start": 0, "end": 6, "labels": ["ai.j.1.5"], "excluded": False},
-        {"posting_id": "Q", "sid": 1, "start": 7, "end": 12, "labels": [], "excluded": False},
-    ]) + "\n", encoding="utf-8")
-    pred.write_text(json.dumps({"posting_id": "Q", "start": 0, "end": 6, "statement": "ai.j.1.5", "score": 0.9}) + "\n", encoding="utf-8")
+    postings.write_text(
+        json.dumps({"id": "Q", "title": "t", "description": desc}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    sentences.write_text(
+        "\n".join(
+            json.dumps(r, ensure_ascii=False)
+            for r in [
+                {"header": {}},
+                {"posting_id": "Q", "sid": 0, "start": 0, "end": 6, "occupation": AI, "level": "中级"},
+                {"posting_id": "Q", "sid": 1, "start": 7, "end": 12, "occupation": AI, "level": "中级"},
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    gold.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"posting_id": "Q", "sid": 0, "start": 0, "end": 6, "labels": ["ai.j.1.5"], "excluded": False},
+                {"posting_id": "Q", "sid": 1, "start": 7, "end": 12, "labels": [], "excluded": False},
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    pred.write_text(
+        json.dumps({"posting_id": "Q", "start": 0, "end": 6, "statement": "ai.j.1.5", "score": 0.9}) + "\n",
+        encoding="utf-8",
+    )
     assert main([str(gold), str(pred), "--sentences", str(sentences), "--postings", str(postings), "--json"]) == 0
     fig = json.loads(capsys.readouterr().out)
     assert fig["sentence"]["f1"] == 1.0 and fig["coverage"] == {"predicted": 1.0, "gold": 1.0}

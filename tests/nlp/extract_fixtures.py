@@ -45,6 +45,7 @@ def _skill(sid, name, type_="tool", aliases=(), links=(), **extra):
 def build_taxonomy() -> Taxonomy:
     def comp(cid: str, text: str, level: str) -> Competency:
         return Competency(id=cid, function="开发", work_content="模型训练", text=text, provenance=PROV)
+
     occupations = {
         AI: _occ(
             AI,
@@ -79,8 +80,9 @@ def build_taxonomy() -> Taxonomy:
         _skill("hive", "Hive", "tool", [], [(BIGDATA, 1.0)]),
         _skill("kubernetes", "Kubernetes", "tool", ["K8s"], [(OPS, 0.6)]),
         _skill("jenkins", "Jenkins", "tool", [], [(OPS, 0.7), (SOFTWARE, 0.4)]),
-        _skill("pytorch", "PyTorch", "framework", ["torch"], [(AI, 1.0)], context_required=True,
-               context_aliases=["torch"]),
+        _skill(
+            "pytorch", "PyTorch", "framework", ["torch"], [(AI, 1.0)], context_required=True, context_aliases=["torch"]
+        ),
         _skill("tensorflow", "TensorFlow", "framework", [], [(AI, 1.0)]),
         _skill("deep-learning", "深度学习", "method", [], [(AI, 1.0)], name_en="Deep learning"),
         _skill("machine-learning", "机器学习", "method", [], [(AI, 0.9), (BIGDATA, 0.4)], name_en="Machine learning"),

@@ -50,8 +50,12 @@ def test_gbk_bytes_and_utf8_mojibake_are_repaired():
 def test_binary_garbage_does_not_crash_and_leaves_no_controls():
     rnd = random.Random(4)
     blob = bytes(rnd.randrange(256) for _ in range(50_000))
-    for text in (blob, blob.decode("latin-1"), blob.decode("utf-8", errors="replace"),
-                 "".join(chr(rnd.randrange(0xD800, 0xE000)) for _ in range(100)) + "正文"):
+    for text in (
+        blob,
+        blob.decode("latin-1"),
+        blob.decode("utf-8", errors="replace"),
+        "".join(chr(rnd.randrange(0xD800, 0xE000)) for _ in range(100)) + "正文",
+    ):
         out = clean_text(text)
         assert isinstance(out, str)
         assert not any(ord(c) < 32 and c != "\n" for c in out)
@@ -86,8 +90,16 @@ def test_one_megabyte_traditional_html_is_converted():
 
 @pytest.mark.parametrize(
     "blob",
-    [" " * 200_000 + "x", "• " * 100_000, "<" * 100_000, "1" * 200_000, "\n \t" * 100_000, "<div " * 50_000,
-     "①" * 50_000, "字" * 300_000],
+    [
+        " " * 200_000 + "x",
+        "• " * 100_000,
+        "<" * 100_000,
+        "1" * 200_000,
+        "\n \t" * 100_000,
+        "<div " * 50_000,
+        "①" * 50_000,
+        "字" * 300_000,
+    ],
     ids=["spaces", "bullets", "lt", "digits", "blank-lines", "open-tags", "circled", "no-punctuation"],
 )
 def test_pathological_inputs_finish(blob):

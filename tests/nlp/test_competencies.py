@@ -28,8 +28,7 @@ OCC = "2-02-38-01"
 
 
 def _comp(cid: str, text: str, work: str = "模型部署", direction: str | None = None) -> Competency:
-    return Competency(id=cid, function="产品交付", work_content=work, text=text, direction=direction,
-                      provenance=PROV)
+    return Competency(id=cid, function="产品交付", work_content=work, text=text, direction=direction, provenance=PROV)
 
 
 def small_taxonomy() -> Taxonomy:
@@ -37,8 +36,16 @@ def small_taxonomy() -> Taxonomy:
     growing depth), plus a computer-vision statement and a speech statement."""
     deploy = "能将训练好的模型封装为服务接口并完成部署"
     occ = Occupation(
-        code=OCC, name_zh="人工智能工程技术人员", name_en="AI", core=True, definition="d", provenance=PROV,
-        directions=[Direction(id="cv", name_zh="视觉", name_en="CV"), Direction(id="speech", name_zh="语音", name_en="S")],
+        code=OCC,
+        name_zh="人工智能工程技术人员",
+        name_en="AI",
+        core=True,
+        definition="d",
+        provenance=PROV,
+        directions=[
+            Direction(id="cv", name_zh="视觉", name_en="CV"),
+            Direction(id="speech", name_zh="语音", name_en="S"),
+        ],
         levels={
             "初级": [_comp("t.j.1", deploy), _comp("t.j.2", "能使用卷积神经网络训练图像分类模型", "视觉", "cv")],
             "中级": [_comp("t.m.1", deploy), _comp("t.m.2", "能训练声学模型搭建语音识别系统", "语音", "speech")],
@@ -140,8 +147,10 @@ def test_embeddings_choose_between_statements_the_words_cannot_tell_apart():
         assert got[0].id == target
     # the embedding alone never makes a match: a sentence without one shared term stays empty
     vec = np.eye(len(stmts), dtype=np.float32)[stmts.index("t.m.2")]
-    assert matcher.match(OCC, "高级", None, [SentenceInput("完全无关", 0, 4)], sentence_vectors={0: vec},
-                         resources=res) == []
+    assert (
+        matcher.match(OCC, "高级", None, [SentenceInput("完全无关", 0, 4)], sentence_vectors={0: vec}, resources=res)
+        == []
+    )
 
 
 def test_raw_locator_maps_cleaned_sentences_back_to_the_raw_text():
@@ -159,14 +168,18 @@ def test_extractor_gives_sentence_spans_in_the_description_as_given():
     from skillsignal.core.models import Posting
     from tests.nlp.extract_fixtures import build_taxonomy
 
-    desc = "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n公司福利：五险一金"
+    desc = (
+        "岗位职责：\n１、能设计并优化目标检测算法的模型结构；\n２、使用深度学习框架训练图像分类模型。\n"
+        "公司福利：五险一金"
+    )
     ex = Extractor(build_taxonomy()).extract(
-        Posting(id="p", source="t", title="深度学习算法工程师", description=desc, experience={"text": "3-5年"}))
+        Posting(id="p", source="t", title="深度学习算法工程师", description=desc, experience={"text": "3-5年"})
+    )
     got = {c.id: c for c in ex.competencies}
     assert set(got) == {"ai.1", "ai.2"}
     for cid, words in (("ai.1", "训练图像分类模型"), ("ai.2", "目标检测算法的模型结构")):
         m = got[cid]
-        assert m.start is not None and words in unicodedata.normalize("NFKC", desc[m.start:m.end])
+        assert m.start is not None and words in unicodedata.normalize("NFKC", desc[m.start : m.end])
         assert m.function == "开发" and m.sentences and m.sentences[0].start == m.start
     assert got["ai.1"].start > got["ai.2"].end  # two different sentences, not the whole text
 
@@ -185,21 +198,32 @@ def test_stored_extractions_from_before_the_new_fields_still_load():
     old = {"id": "ai.j.1.1", "text": "t", "level": "初级", "score": 0.9, "evidence": "e"}
     m = CompetencyMatch.model_validate(old)
     assert m.sentences == [] and m.start is None and m.function is None
-    ext = Extraction.model_validate({
-        "occupation": {"code": OCC, "name": "n"}, "level": "初级", "competencies": [old],
-        "taxonomy_version": "t", "extractor_version": "e"})
+    ext = Extraction.model_validate(
+        {
+            "occupation": {"code": OCC, "name": "n"},
+            "level": "初级",
+            "competencies": [old],
+            "taxonomy_version": "t",
+            "extractor_version": "e",
+        }
+    )
     assert ext.competencies[0].id == "ai.j.1.1"
 
 
 # ---------------------------------------------------------------------------- the learned decision
 
+
 def _learned_rules(threshold: float = 0.5, **extra) -> CompetencyRules:
     """The bundled rules with a small hand-written learned decision (not the bundled one, so the
     expected probabilities can be computed here)."""
     data = load_rules().model_dump()
-    data["lexical_model"] = {"features": ["lexical", "lexical_margin", "levels_below", "levels_above"],
-                             "coef": [6.0, 2.0, -0.5, -1.0], "intercept": -3.0, "threshold": threshold,
-                             "max_per_sentence": 2}
+    data["lexical_model"] = {
+        "features": ["lexical", "lexical_margin", "levels_below", "levels_above"],
+        "coef": [6.0, 2.0, -0.5, -1.0],
+        "intercept": -3.0,
+        "threshold": threshold,
+        "max_per_sentence": 2,
+    }
     data["embedding_model"] = None
     data["decision"] = "learned"
     data.update(extra)
@@ -219,7 +243,7 @@ def test_the_learned_decision_applies_its_coefficients_to_the_features():
     rivals = [k for k in range(len(stmts)) if k != j]
     assert x[0, j, FEATURES.index("lexical_margin")] == pytest.approx(lex[j] - max(0.0, max(lex[rivals])))
     m = rules.lexical_model
-    z = m.intercept + sum(c * x[0, j, FEATURES.index(f)] for f, c in zip(m.features, m.coef))
+    z = m.intercept + sum(c * x[0, j, FEATURES.index(f)] for f, c in zip(m.features, m.coef, strict=True))
     got = matcher.match(OCC, "初级", None, [sent])
     assert [g.id for g in got] == ["t.j.2"]
     assert got[0].score == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-4)  # the score is the probability
@@ -248,15 +272,17 @@ def test_the_learned_decision_never_gives_one_sentence_the_same_work_at_two_leve
 
 def test_learned_decision_schema_is_checked():
     base = _learned_rules().model_dump()
-    bad_feature = dict(base, lexical_model=dict(base["lexical_model"], features=["lexical", "lexicon", "levels_below",
-                                                                                  "levels_above"]))
+    bad_feature = dict(
+        base, lexical_model=dict(base["lexical_model"], features=["lexical", "lexicon", "levels_below", "levels_above"])
+    )
     with pytest.raises(ValidationError, match="unknown features"):
         CompetencyRules.model_validate(bad_feature)
     short = dict(base, lexical_model=dict(base["lexical_model"], coef=[1.0]))
     with pytest.raises(ValidationError, match="coefficients"):
         CompetencyRules.model_validate(short)
-    cos = dict(base, lexical_model=dict(base["lexical_model"], features=["lexical", "cosine", "levels_below",
-                                                                          "levels_above"]))
+    cos = dict(
+        base, lexical_model=dict(base["lexical_model"], features=["lexical", "cosine", "levels_below", "levels_above"])
+    )
     with pytest.raises(ValidationError, match="cosine"):
         CompetencyRules.model_validate(cos)
     with pytest.raises(ValidationError, match="needs a lexical_model"):
@@ -287,9 +313,16 @@ def _tree_model(**extra):
     from nlp.competencies import LearnedDecision
 
     # tree 1 splits on lexical (<= 0.5: -1, else on terms: <= 1.5: 0.5, else 2); tree 2 is one leaf 0.25
-    trees = [{"feature": [0, -1, 1, -1, -1], "threshold": [0.5, 0, 1.5, 0, 0], "left": [1, -1, 3, -1, -1],
-              "right": [2, -1, 4, -1, -1], "value": [0, -1.0, 0, 0.5, 2.0]},
-             {"feature": [-1], "threshold": [0], "left": [-1], "right": [-1], "value": [0.25]}]
+    trees = [
+        {
+            "feature": [0, -1, 1, -1, -1],
+            "threshold": [0.5, 0, 1.5, 0, 0],
+            "left": [1, -1, 3, -1, -1],
+            "right": [2, -1, 4, -1, -1],
+            "value": [0, -1.0, 0, 0.5, 2.0],
+        },
+        {"feature": [-1], "threshold": [0], "left": [-1], "right": [-1], "value": [0.25]},
+    ]
     data = dict(features=["lexical", "terms"], trees=trees, baseline=-0.5, threshold=0.5, max_per_sentence=1)
     data.update(extra)
     return LearnedDecision(**data)
@@ -315,17 +348,40 @@ def test_tree_schema_is_checked_and_trees_file_is_read(tmp_path):
     with pytest.raises(ValidationError, match="coefficients or trees"):
         _tree_model(coef=[1.0, 1.0])
     with pytest.raises(ValidationError, match="do not form a tree"):
-        _tree_model(trees=[{"feature": [0, -1, -1], "threshold": [0, 0, 0], "left": [2, -1, -1],
-                            "right": [0, -1, -1], "value": [0, 0, 0]}])
+        _tree_model(
+            trees=[
+                {
+                    "feature": [0, -1, -1],
+                    "threshold": [0, 0, 0],
+                    "left": [2, -1, -1],
+                    "right": [0, -1, -1],
+                    "value": [0, 0, 0],
+                }
+            ]
+        )
     with pytest.raises(ValidationError, match="feature indices"):
-        _tree_model(trees=[{"feature": [7, -1, -1], "threshold": [0, 0, 0], "left": [1, -1, -1],
-                            "right": [2, -1, -1], "value": [0, 0, 0]}])
+        _tree_model(
+            trees=[
+                {
+                    "feature": [7, -1, -1],
+                    "threshold": [0, 0, 0],
+                    "left": [1, -1, -1],
+                    "right": [2, -1, -1],
+                    "value": [0, 0, 0],
+                }
+            ]
+        )
     data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
     model = _tree_model()
-    (tmp_path / "my_trees.json").write_text(json.dumps({"baseline": model.baseline,
-                                                         "trees": [t.model_dump() for t in model.trees]}))
-    data["lexical_model"] = {"features": model.features, "trees_file": "my_trees.json", "threshold": 0.4,
-                             "max_per_sentence": 1}
+    (tmp_path / "my_trees.json").write_text(
+        json.dumps({"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]})
+    )
+    data["lexical_model"] = {
+        "features": model.features,
+        "trees_file": "my_trees.json",
+        "threshold": 0.4,
+        "max_per_sentence": 1,
+    }
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     loaded = load_rules(tmp_path / "rules.yaml").lexical_model
     assert loaded.trees == model.trees and loaded.baseline == model.baseline and loaded.threshold == 0.4
@@ -361,7 +417,9 @@ def test_the_candidate_rank_sentence_and_function_features():
     deploy = SentenceInput("负责模型部署", 40, 46)
     stmts, x2, _ = matcher.features(OCC, "中级", None, [deploy])
     for j, st in enumerate(stmts):
-        assert x2[0, j, f("function_terms")] > 0 if st.work_content == "模型部署" else x2[0, j, f("function_terms")] == 0
+        assert (
+            x2[0, j, f("function_terms")] > 0 if st.work_content == "模型部署" else x2[0, j, f("function_terms")] == 0
+        )
 
 
 def test_same_work_levels_lets_one_sentence_get_the_same_work_at_two_levels():
@@ -381,8 +439,8 @@ def test_own_level_first_hands_equal_evidence_to_the_postings_level_and_leaves_o
     prob = np.zeros((2, len(stmts)))
     prob[:, [j, m, s_]] = [0.9, 0.6, 0.3]
     lexical = np.zeros((2, len(stmts)))
-    lexical[0, [j, m, s_]] = 0.8                # row 0: equal evidence for the three levels
-    lexical[1, [j, m, s_]] = [0.9, 0.5, 0.2]    # row 1: the 初级 statement fits better
+    lexical[0, [j, m, s_]] = 0.8  # row 0: equal evidence for the three levels
+    lexical[1, [j, m, s_]] = [0.9, 0.5, 0.2]  # row 1: the 初级 statement fits better
     out = matcher.own_level_first(stmts, "高级", prob, lexical)
     assert list(out[0, [s_, m, j]]) == [0.9, 0.6, 0.3]  # own level, then the nearest below
     assert list(out[1, [j, m, s_]]) == [0.9, 0.6, 0.3]  # the model decides

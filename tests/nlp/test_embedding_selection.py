@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import islice
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_worker_processes_with_the_model_give_one_process_lines(shared_dir, sett
         pytest.skip(f"{src} is absent")
     sample = tmp_path / "in.jsonl"
     with src.open(encoding="utf-8") as fh, sample.open("w", encoding="utf-8") as out:
-        for _, line in zip(range(120), fh):
+        for line in islice(fh, 120):
             out.write(line)
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     s1 = extract_jsonl(sample, one, settings.model_copy(update={"extract_workers": 1}), use_embeddings=True)

@@ -57,9 +57,13 @@ def _check(scores: dict[str, dict], occupations: dict) -> None:
         assert result["missing_predictions"] == 0
         targets = {**TARGETS, **(DEV_TARGETS if name == "labeled-dev" else {})}
         failing.update({f"{name}:{k}": result[k] for k, v in targets.items() if result[k] < v})
-    failing.update({
-        f"precision:{code}": row for code, row in occupations["precision"].items() if row["precision"] < CORE_PRECISION
-    })
+    failing.update(
+        {
+            f"precision:{code}": row
+            for code, row in occupations["precision"].items()
+            if row["precision"] < CORE_PRECISION
+        }
+    )
     assert not failing, f"below target: {failing} (all: {scores})"
 
 

@@ -45,7 +45,12 @@ def test_extract_reads_skills_occupation_level_and_new_terms(extractor):
 
 
 def test_competencies_by_lexical_overlap_without_embeddings(extractor):
-    ex = extractor.extract(posting(description="岗位职责：能设计并优化目标检测算法的模型结构，使用深度学习框架训练图像分类模型", experience={"text": "3年"}))
+    ex = extractor.extract(
+        posting(
+            description="岗位职责：能设计并优化目标检测算法的模型结构，使用深度学习框架训练图像分类模型",
+            experience={"text": "3年"},
+        )
+    )
     got = {c.id for c in ex.competencies}
     assert "ai.1" in got and "ai.2" in got
     assert all(c.evidence for c in ex.competencies)
@@ -103,7 +108,17 @@ def test_extract_jsonl_writes_one_line_per_input_line(tmp_path, settings):
 
     src = tmp_path / "in.jsonl"
     rows = [
-        json.dumps({"id": "ok1", "title": "Python开发工程师", "description": "熟悉Python与Django", "experience": "3-5年", "salary": "15-20K", "city": "北京"}, ensure_ascii=False),
+        json.dumps(
+            {
+                "id": "ok1",
+                "title": "Python开发工程师",
+                "description": "熟悉Python与Django",
+                "experience": "3-5年",
+                "salary": "15-20K",
+                "city": "北京",
+            },
+            ensure_ascii=False,
+        ),
         "{not json",
         json.dumps({"id": "notitle", "description": "熟悉Java"}),
         json.dumps({"id": "ok2", "title": "数据分析师", "description": "熟练使用SQL与Excel"}, ensure_ascii=False),
@@ -111,8 +126,8 @@ def test_extract_jsonl_writes_one_line_per_input_line(tmp_path, settings):
     src.write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     stats = extract_jsonl(src, out, settings=settings, use_embeddings=False)
-    lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
-    assert [l.get("id") for l in lines] == ["ok1", None, "notitle", "ok2"]
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [row.get("id") for row in lines] == ["ok1", None, "notitle", "ok2"]
     assert stats["lines"] == 4 and stats["errors"] == 2 and stats["extracted"] == 2
     first = lines[0]
     assert first["level"] == "中级"

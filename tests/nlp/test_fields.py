@@ -27,6 +27,7 @@ GARBAGE = [None, "", "   ", "abc", "\x00\ud800\ufffd", "？？？", "-", "万", 
 
 # --- salary ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "source", "lo", "hi", "period", "months", "negotiable"),
     [
@@ -83,6 +84,7 @@ def test_parse_salary_empty_and_garbage_never_raise():
 
 
 # --- experience --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "lo", "hi"),
@@ -156,14 +158,29 @@ def test_experience_garbage_never_raises():
 
 # --- education ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "level"),
     [
-        ("本科", "本科"), ("统招本科", "本科"), ("学士", "本科"), ("本科及以上,硕士优先", "本科"),
-        ("大专", "大专"), ("专科", "大专"), ("高职", "大专"),
-        ("硕士", "硕士"), ("研究生", "硕士"), ("MBA", "硕士"),
-        ("博士", "博士"), ("中专", "中专"), ("中技", "中专"), ("技校", "中专"), ("中专/中技", "中专"),
-        ("高中", "高中"), ("初中", "初中"), ("学历不限", "不限"), ("不限", "不限"),
+        ("本科", "本科"),
+        ("统招本科", "本科"),
+        ("学士", "本科"),
+        ("本科及以上,硕士优先", "本科"),
+        ("大专", "大专"),
+        ("专科", "大专"),
+        ("高职", "大专"),
+        ("硕士", "硕士"),
+        ("研究生", "硕士"),
+        ("MBA", "硕士"),
+        ("博士", "博士"),
+        ("中专", "中专"),
+        ("中技", "中专"),
+        ("技校", "中专"),
+        ("中专/中技", "中专"),
+        ("高中", "高中"),
+        ("初中", "初中"),
+        ("学历不限", "不限"),
+        ("不限", "不限"),
         ("其他", None),
     ],
 )
@@ -178,6 +195,7 @@ def test_education_garbage_never_raises():
 
 
 # --- location ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "province", "city", "district", "region"),
@@ -253,11 +271,19 @@ def test_salary_rules_schema_rejects_unknown_period(tmp_path: Path):
 
 # --- normaliser --------------------------------------------------------------------------
 
+
 def _posting(**kw) -> Posting:
-    base = dict(id="p1", source="51job", title="  高级  算法工程師 ", company="某某科技",
-                location=Location(city="深圳-南山区"), salary=Salary(text="15-25K·13薪"),
-                experience=Experience(text="3-5年"), education=Education(text="统招本科"),
-                description="<p>任職要求：</p><ul><li>熟悉機器學習</li><li>3年以上Python經驗</li></ul>")
+    base = dict(
+        id="p1",
+        source="51job",
+        title="  高级  算法工程師 ",
+        company="某某科技",
+        location=Location(city="深圳-南山区"),
+        salary=Salary(text="15-25K·13薪"),
+        experience=Experience(text="3-5年"),
+        education=Education(text="统招本科"),
+        description="<p>任職要求：</p><ul><li>熟悉機器學習</li><li>3年以上Python經驗</li></ul>",
+    )
     base.update(kw)
     return Posting(**base)
 
@@ -271,7 +297,11 @@ def test_normalise_posting_fills_fields_and_keeps_text():
     assert (out.experience.text, out.experience.years_min, out.experience.years_max) == ("3-5年", 3, 5)
     assert (out.education.text, out.education.level) == ("统招本科", "本科")
     assert (out.location.province, out.location.city, out.location.district, out.location.region) == (
-        "广东", "深圳", "南山区", "east")
+        "广东",
+        "深圳",
+        "南山区",
+        "east",
+    )
     assert out.fingerprint == out.compute_fingerprint() != p.fingerprint
     assert p.title == "高级 算法工程師"  # the input is not modified
     assert normalise_posting(out).model_dump(exclude={"crawled_at"}) == out.model_dump(exclude={"crawled_at"})
@@ -301,6 +331,7 @@ def test_normalise_posting_one_megabyte_description():
 
 
 # --- coverage on the real postings ---------------------------------------------------------
+
 
 def test_dev_postings_coverage(shared_dir):
     """>= 99% of the distinct non-empty field values in the real postings parse."""

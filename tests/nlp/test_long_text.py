@@ -177,8 +177,10 @@ def test_url_blanking_equals_the_regular_expression():
 def test_protected_token_pattern_equals_the_backtracking_one():
     from nlp.spacy_pipeline.tokenizer import GENERIC_PROTECTED
 
-    before = (r"\.NET(?:\s*Core)?|[A-Za-z][A-Za-z0-9]*(?:\+\+|#)|"
-              r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[./_\-][A-Za-z0-9]+)+(?:\+\+)?")
+    before = (
+        r"\.NET(?:\s*Core)?|[A-Za-z][A-Za-z0-9]*(?:\+\+|#)|"
+        r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[./_\-][A-Za-z0-9]+)+(?:\+\+)?"
+    )
     old = re.compile(rf"(?<![A-Za-z0-9])(?:A/B|{before})(?![A-Za-z0-9])", re.I)
     new = re.compile(rf"(?<![A-Za-z0-9])(?:A/B|{GENERIC_PROTECTED})(?![A-Za-z0-9])", re.I)
     rng = random.Random(2)
@@ -237,7 +239,7 @@ def _language_context_plainly(finder, raw: str, rs: int, re_: int) -> bool:
             if m and m.group(1).casefold() in finder.key_skills:
                 return True
         if after.startswith(sep):
-            m = re.match(r"\s*([A-Za-z][A-Za-z0-9+#]*)", after[len(sep):])
+            m = re.match(r"\s*([A-Za-z][A-Za-z0-9+#]*)", after[len(sep) :])
             if m and m.group(1).casefold() in finder.key_skills and len(m.group(1)) > 1:
                 return True
     return False
@@ -247,8 +249,34 @@ def test_one_letter_language_context_equals_the_definition(extractor):
     from nlp.skills import _Clauses
 
     finder = extractor.finder
-    pieces = ["C", "R", "Python", "Java", "C++", "3", "#", "+", ".", "/", "、", ",", " ", "  ", "和", "or", "and",
-              "语言", "language", "Language", "编程", "x", "熟悉", "与", "&", "ab12"]
+    pieces = [
+        "C",
+        "R",
+        "Python",
+        "Java",
+        "C++",
+        "3",
+        "#",
+        "+",
+        ".",
+        "/",
+        "、",
+        ",",
+        " ",
+        "  ",
+        "和",
+        "or",
+        "and",
+        "语言",
+        "language",
+        "Language",
+        "编程",
+        "x",
+        "熟悉",
+        "与",
+        "&",
+        "ab12",
+    ]
     rng = random.Random(5)
     checked = 0
     for _ in range(3000):
@@ -257,5 +285,6 @@ def test_one_letter_language_context_equals_the_definition(extractor):
         for m in re.finditer(r"[CR]", raw):
             checked += 1
             assert finder._language_context(raw, m.start(), m.end(), clauses) == _language_context_plainly(
-                finder, raw, m.start(), m.end()), (raw, m.start())
+                finder, raw, m.start(), m.end()
+            ), (raw, m.start())
     assert checked > 1000

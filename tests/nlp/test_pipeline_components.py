@@ -106,8 +106,17 @@ def test_a_dropped_extractor_frees_its_pipeline_and_resources(embeddings, tmp_pa
     extractor = Extractor(build_taxonomy(), embedder, cache_dir=tmp_path if embeddings else None)
     assert ("skillsignal_skill_embeddings" in extractor.nlp.pipe_names) == embeddings
     assert extractor.extract(POSTING).skills
-    refs = [weakref.ref(o) for o in (extractor, extractor.nlp, extractor.finder, extractor.matcher,
-                                     extractor.occupation_scorer, extractor.nlp.get_pipe("skillsignal_competencies"))]
+    refs = [
+        weakref.ref(o)
+        for o in (
+            extractor,
+            extractor.nlp,
+            extractor.finder,
+            extractor.matcher,
+            extractor.occupation_scorer,
+            extractor.nlp.get_pipe("skillsignal_competencies"),
+        )
+    ]
     del extractor
     gc.collect()
     assert [r() for r in refs] == [None] * len(refs)
@@ -131,14 +140,16 @@ def test_components_declare_what_they_assign_and_need():
 def test_factory_settings_are_typed_and_reach_the_component():
     ex = Extractor(build_taxonomy(), pipeline_config={"skillsignal_skill_embeddings": {"threshold": 0.5}})
     assert "skillsignal_skill_embeddings" not in ex.nlp.pipe_names  # no embedder, no embedding step
-    nlp = build_pipeline(build_taxonomy(), embeddings=True,
-                         config={"skillsignal_skill_embeddings": {"threshold": 0.97, "min_length": 4}})
+    nlp = build_pipeline(
+        build_taxonomy(), embeddings=True, config={"skillsignal_skill_embeddings": {"threshold": 0.97, "min_length": 4}}
+    )
     step = nlp.get_pipe("skillsignal_skill_embeddings")
     assert (step.threshold, step.min_length, step.min_dice) == (0.97, 4, 0.5)
     assert nlp.config["components"]["skillsignal_skill_embeddings"]["threshold"] == 0.97
     with pytest.raises(Exception, match="threshold"):  # spaCy validates the factory's typed arguments
-        build_pipeline(build_taxonomy(), embeddings=True,
-                       config={"skillsignal_skill_embeddings": {"threshold": "high"}})
+        build_pipeline(
+            build_taxonomy(), embeddings=True, config={"skillsignal_skill_embeddings": {"threshold": "high"}}
+        )
     with pytest.raises(ValueError, match="no such component"):
         build_pipeline(build_taxonomy(), embeddings=False, config={"skillsignal_skils": {}})
 

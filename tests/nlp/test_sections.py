@@ -26,6 +26,12 @@ def test_number_glued_to_a_word_continues_the_list_only_in_sequence():
     assert sents == ["1. 熟悉REST API", "2. 掌握HTTP协议", "3. 熟悉Python3"]
 
 
+def test_circled_numbers_are_list_items_and_start_no_numbering():
+    """ "①" is str.isdigit() but not a \\d digit: sectioning uncleaned text with it must not fail."""
+    sents = [s.text.strip() for s in split_sections("要求：①熟悉REST API；②掌握HTTP协议")]
+    assert sents == ["①熟悉REST API", "②掌握HTTP协议"]
+
+
 def test_leading_verbs_give_the_role():
     got = kinds("任职要求：1、负责数据平台的搭建；2、熟悉Hadoop")
     assert got[0][0] == "duties" and got[1][0] == "requirements"
