@@ -17,7 +17,7 @@ demo: setup
 stop:
 	@.venv/bin/skillsignal stop
 
-test: setup-test
+test: setup-test checks
 	@scripts/run-tests.sh
 
 lint: setup-test checks
