@@ -18,23 +18,12 @@ import logging
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from skill_taxonomy import default_taxonomy
+
 log = logging.getLogger("occupation_report")
 
-CORE = frozenset(
-    {
-        "2-02-38-01",
-        "2-02-38-02",
-        "2-02-38-03",
-        "2-02-38-04",
-        "2-02-38-05",
-        "2-02-38-06",
-        "2-02-38-07",
-        "2-02-38-08",
-        "2-02-38-09",
-        "2-02-38-12",
-        "2-06-07-13",
-    }
-)
+#: the standard-backed digital occupations of the taxonomy
+CORE = frozenset(o.code for o in default_taxonomy().core_occupations)
 
 
 def _code(value: object) -> str:

@@ -58,19 +58,8 @@ DEFAULT_POSTINGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "po
 DEFAULT_OUT = HERE / "competency_sentences.jsonl"
 REVIEW_PATH = HERE / "selection_review.yaml"
 
-CORE_CODES = (
-    "2-02-38-01",
-    "2-02-38-02",
-    "2-02-38-03",
-    "2-02-38-04",
-    "2-02-38-05",
-    "2-02-38-06",
-    "2-02-38-07",
-    "2-02-38-08",
-    "2-02-38-09",
-    "2-02-38-12",
-    "2-06-07-13",
-)
+#: the 11 standard-backed digital occupations, in code order (the selection's order)
+CORE_CODES = tuple(sorted(o.code for o in default_taxonomy().core_occupations))
 SEED = "compgold-13"
 TARGET_PER_OCC = 7
 MIN_SENTENCES, MAX_SENTENCES = 4, 10
