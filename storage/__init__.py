@@ -12,7 +12,6 @@ from skillsignal.core.state_files import StoreCorruptError, StoreError, corrupt_
 
 from .base import CursorError, PostingIndex, SeriesLimitError
 from .filters import PostingFilter
-from .search import open_search_index
 from .sqlite import SQLiteStore
 
 
@@ -23,6 +22,9 @@ def open_store(settings: Settings | None = None) -> PostingIndex:
     settings = settings or get_settings()
     settings.ensure_dirs()
     if settings.backend in ("elasticsearch", "opensearch"):
+        # lazy: the search clients (elasticsearch + opensearch-py, 0.65 s) load only when a server is used
+        from .search import open_search_index
+
         return open_search_index(settings)
     return SQLiteStore(settings.db_path)
 
