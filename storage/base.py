@@ -49,6 +49,7 @@ from .results import (
     Ranking,
     RankingSeries,
     SeriesRow,
+    SignalCell,
     Totals,
 )
 
@@ -249,6 +250,12 @@ class PostingIndex(Protocol):
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
         ...
 
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        """After a *complete* crawl of ``source`` that started on ``crawl_started``: close every open
+        posting of the source that it did not see (``last_seen`` before that day), on its
+        ``last_seen``; returns how many. Postings seen again later reopen (``closed_on`` cleared)."""
+        ...
+
     def refresh(self) -> None:
         """Make every write so far visible to queries."""
         ...
@@ -332,4 +339,12 @@ class PostingIndex(Protocol):
         """Long-format counts per period × dimension values, zero-filled per series over the window,
         ordered by dimensions then period. Raises :class:`SeriesLimitError` (before any row is made)
         when periods × series would exceed ``max_rows``."""
+        ...
+
+    def signal_cells(
+        self, flt: PostingFilter | None = None, dims: Sequence[str] = (), interval: Interval = "month"
+    ) -> list[SignalCell]:
+        """The demand-signal aggregates per combination of ``dims`` (``SIGNAL_DIMENSIONS``) and
+        period, over the postings ``flt`` selects; only combinations with postings, ordered by key
+        (None first) then period."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, get_args
 
@@ -154,3 +155,39 @@ class SeriesRow(BaseModel):
 
 EXPORT_DIMENSIONS: tuple[str, ...] = ("occupation", "direction", "level", "skill", "region", "province")
 DEFAULT_EXPORT_DIMENSIONS: tuple[str, ...] = ("occupation", "direction", "level", "skill", "region")
+
+
+#: what the demand-signal cells can be grouped by (``PostingIndex.signal_cells``)
+SignalDimension = Literal["occupation", "direction", "level", "province", "region"]
+SIGNAL_DIMENSIONS: tuple[str, ...] = get_args(SignalDimension)
+
+
+@dataclass(slots=True)
+class SignalCell:
+    """What the demand signals need of one combination of dimension values in one period.
+
+    ``key`` holds the values of the requested dimensions in their order (None where a posting has
+    none). The period is the posting date's (``posted_date``). Every count except
+    ``total_postings`` is over the *unique* postings (not near-duplicates):
+
+    * ``salaries``: histogram of the salary midpoint, (monthly CNY, postings), ascending;
+    * ``experience_3plus`` / ``experience_5plus``: ``experience.years_min`` ≥ 3 / ≥ 5;
+    * ``bachelor_plus`` / ``master_plus``: education level 本科, 硕士 or 博士 / 硕士 or 博士;
+    * ``senior``: extracted level 高级;
+    * ``durations``: histogram of (days open, closed, postings), ascending; days open =
+      ``last_seen - first_seen``; closed = ``closed_on`` is set (else the duration is censored).
+
+    Plain dataclass, not a pydantic model: a catalogue reads tens of thousands of cells.
+    """
+
+    key: tuple[str | None, ...]
+    period: date
+    total_postings: int = 0
+    unique_postings: int = 0
+    salaries: list[tuple[float, int]] = field(default_factory=list)
+    experience_3plus: int = 0
+    experience_5plus: int = 0
+    bachelor_plus: int = 0
+    master_plus: int = 0
+    senior: int = 0
+    durations: list[tuple[int, bool, int]] = field(default_factory=list)

@@ -46,6 +46,7 @@ from .results import (
     Ranking,
     RankingSeries,
     SeriesRow,
+    SignalCell,
     Totals,
 )
 
@@ -242,6 +243,17 @@ class SharedIndex(ABC):
     @abstractmethod
     def _export_counts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SeriesCounts:
         """(total, duplicate) postings per tuple of dimension values and period start."""
+
+    # TODO(storage-signals): both backends implement these two (placeholders while the branch is open)
+    def signal_cells(
+        self, flt: PostingFilter | None = None, dims: Sequence[str] = (), interval: Interval = "month"
+    ) -> list[SignalCell]:
+        """See :meth:`storage.base.PostingIndex.signal_cells`."""
+        raise NotImplementedError
+
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        """See :meth:`storage.base.PostingIndex.close_unseen`."""
+        raise NotImplementedError
 
     # -- writes -------------------------------------------------------------------------------------
     def upsert_postings(self, postings: Sequence[Posting]) -> int:

@@ -140,6 +140,16 @@ class Posting(BaseModel):
     tags: list[str] = Field(default_factory=list, description="Employer-chosen skill/welfare tags.")
     posted_at: date | None = None
     crawled_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # the posting's life across crawls, kept by the store (a posting handed in without them is
+    # first and last seen on its crawl date; a re-crawl moves last_seen; a full re-crawl of its
+    # source that no longer finds it closes it on its last_seen)
+    first_seen: date | None = Field(
+        default=None, description="First crawl date that found the posting (set by the store)."
+    )
+    last_seen: date | None = Field(default=None, description="Latest crawl date that found it (set by the store).")
+    closed_on: date | None = Field(
+        default=None, description="Set when a complete re-crawl of its source no longer found it: its last_seen."
+    )
     fingerprint: str = ""
     extraction: Extraction | None = None
     extraction_error: str | None = None
