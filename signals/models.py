@@ -1,0 +1,108 @@
+"""What the demand signals answer: the pydantic models the API serves and the exports write.
+
+One row of indicators is one *cell*: occupation × direction × level × region/province × period
+(a dimension left as None means "all"). Every figure carries its sample size; a figure whose
+sample is below the minimum is None, not a guess.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+#: the rating labels, tightest first; ``suppressed``: the sample is below the minimum
+RatingLabel = Literal["critical", "elevated", "normal", "suppressed"]
+#: what a demand figure is: postings only → demand tightness, with supply data → demand ÷ supply
+Measure = Literal["demand_tightness", "demand_supply_ratio"]
+
+
+class Interval95(BaseModel):
+    """A 95 % interval of an estimate (bootstrap or analytic, as the field's documentation says)."""
+
+    low: float | None = None
+    high: float | None = None
+
+
+class CellIndicators(BaseModel):
+    """The indicators of one cell; shares are 0–1, growths relative (0.5 = +50 %)."""
+
+    occupation: str | None = None
+    occupation_name: str | None = None
+    direction: str | None = None
+    level: str | None = None
+    region: str | None = None
+    province: str | None = None
+    period: str = Field(description="2026-07, 2026Q3 or 2026.")
+    # demand
+    unique_postings: int = 0
+    total_postings: int = 0
+    share_of_digital: float | None = None
+    growth_previous: float | None = Field(default=None, description="Against the previous period.")
+    growth_year: float | None = Field(default=None, description="Against the same period a year before.")
+    repost_intensity: float | None = Field(default=None, description="Total ÷ unique postings.")
+    # duration (Kaplan–Meier over first seen → last seen, open postings censored)
+    duration_sample: int = 0
+    duration_closed: int = 0
+    duration_median_days: float | None = None
+    duration_p75_days: float | None = None
+    # pay (monthly CNY, unique postings stating a salary)
+    salary_sample: int = 0
+    median_salary: float | None = None
+    salary_growth: float | None = None
+    salary_premium: float | None = Field(default=None, description="Over all digital postings of the region.")
+    # requirement mix (shares of unique postings)
+    share_experience_3plus: float | None = None
+    share_experience_5plus: float | None = None
+    share_bachelor_plus: float | None = None
+    share_master_plus: float | None = None
+    share_senior: float | None = None
+    # supply, only where the user brought it
+    supply: float | None = None
+    demand_supply_ratio: float | None = None
+
+
+class Rating(BaseModel):
+    """A cell's rating against its own history and its peers, with the values behind it."""
+
+    label: RatingLabel
+    stars: int | None = Field(default=None, ge=1, le=5, description="1–5, as city catalogues publish.")
+    score: float | None = None
+    score_interval: Interval95 = Field(default_factory=Interval95)
+    signals: list[str] = Field(default_factory=list, description="The indicators that tightened.")
+    reasons: list[str] = Field(default_factory=list, description="Each signal's values, in words.")
+
+
+class NamedCount(BaseModel):
+    id: str
+    name: str | None = None
+    postings: int
+
+
+class CatalogueEntry(BaseModel):
+    indicators: CellIndicators
+    rating: Rating
+    top_skills: list[NamedCount] = Field(default_factory=list)
+    top_competencies: list[NamedCount] = Field(default_factory=list)
+    related_majors: list[str] = Field(default_factory=list)
+
+
+class Thresholds(BaseModel):
+    """The published rating rules (the catalogue prints them beside the entries)."""
+
+    min_sample: int = 30
+    description: str = ""
+
+
+class Catalogue(BaseModel):
+    """The urgently-needed-talent catalogue (紧缺人才目录) for one period (and region)."""
+
+    period: str
+    start: date
+    end: date
+    region: str | None = None
+    province: str | None = None
+    measure: Measure = "demand_tightness"
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    entries: list[CatalogueEntry]
