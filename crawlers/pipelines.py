@@ -12,9 +12,10 @@ Only after a batch is persisted are its pages written to the seen-store.
 
 Postings the run finds without reading their pages (HTTP 304, or stored earlier in a resumed
 generation: ``middlewares.found_unread``) go to the sink's ``mark_seen``, so they stay current.
-When the spider closes after a *complete* crawl (:func:`incomplete_reason` finds nothing against
-it), the sink's ``close_unseen`` closes, for every source the run found postings of, those it no
-longer lists. The crawl date is the UTC day the spider opened; the Scrapy setting
+When a spider that walks whole listings (``complete_listing``: the JobPosting spider, not the
+keyword-capped board spiders) closes after a *complete* crawl (:func:`incomplete_reason` finds
+nothing against it), the sink's ``close_unseen`` closes, for every source the run found postings
+of, those it no longer lists. The crawl date is the UTC day the spider opened; the Scrapy setting
 ``SKILLSIGNAL_CRAWL_DATE`` (``YYYY-MM-DD``) sets it instead and stamps the postings' ``crawled_at``
 with it (tests, back-filled crawls); ``SKILLSIGNAL_CLOSE_UNSEEN=False`` turns closing off (a job
 that covers only part of a source's listings).
@@ -176,7 +177,9 @@ class IngestItemPipeline:
     async def spider_closed(self, spider: Any, reason: str) -> None:
         """Close what a complete crawl no longer found, then the sink."""
         try:
-            if self._sink is not None and self.close_unseen:
+            if not getattr(spider, "complete_listing", False):
+                log.info("spider %s does not list everything its sources hold: no posting is closed", spider.name)
+            elif self._sink is not None and self.close_unseen:
                 stats = self.crawler.stats.get_stats() or {}
                 why = incomplete_reason(reason, stats, blocked_domains(self.crawler).reasons, self.lost)
                 if why is None:
