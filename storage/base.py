@@ -224,8 +224,9 @@ CellKey = tuple[tuple[str | None, ...], date]
 class SignalParts(NamedTuple):
     """What a backend counts for :meth:`PostingIndex.signal_cells`, per (dimension values, period
     start) with postings: ``counts`` = (total, unique, experience ≥ 3, ≥ 5, 本科+, 硕士+, 高级), the
-    last five over unique postings; ``salaries`` (salary midpoint, unique postings) and
-    ``durations`` (days open, closed, unique postings), in any order."""
+    last five over unique postings, in cell order (key with None first, then period: see
+    :func:`signal_order`); ``salaries`` (salary midpoint, unique postings) and ``durations`` (days
+    open, closed, unique postings), each ascending."""
 
     counts: dict[CellKey, tuple[int, int, int, int, int, int, int]]
     salaries: dict[CellKey, list[tuple[float, int]]]
@@ -295,6 +296,11 @@ def median_of_histogram(hist: Iterable[tuple[float, int]]) -> float | None:
             return (float(lo if lo is not None else value) + float(value)) / 2
         seen += count
     return None
+
+
+def signal_order(cell: CellKey) -> tuple[list[tuple[bool, str]], date]:
+    """Sort key of a signal cell: its dimension values (None first, text in code-point order), then period."""
+    return [(v is not None, v or "") for v in cell[0]], cell[1]
 
 
 def intensity(total: int, unique: int) -> float:

@@ -100,24 +100,12 @@ def check_signal_dimensions(dims: Iterable[str]) -> list[str]:
 
 
 def signal_cells_from(parts: SignalParts) -> list[SignalCell]:
-    """The cells of the counts a backend made, ordered by key (None first) then period, histograms ascending."""
+    """The cells of the counts a backend made (already in cell order)."""
     out = []
-    for key, period in sorted(parts.counts, key=lambda kp: (tuple((v is not None, v or "") for v in kp[0]), kp[1])):
-        total, unique, exp3, exp5, bachelor, master, senior = parts.counts[(key, period)]
+    for cell, (total, unique, exp3, exp5, bachelor, master, senior) in parts.counts.items():
+        salaries, durations = parts.salaries.get(cell) or [], parts.durations.get(cell) or []
         out.append(
-            SignalCell(
-                key=key,
-                period=period,
-                total_postings=total,
-                unique_postings=unique,
-                salaries=sorted(parts.salaries.get((key, period), [])),
-                experience_3plus=exp3,
-                experience_5plus=exp5,
-                bachelor_plus=bachelor,
-                master_plus=master,
-                senior=senior,
-                durations=sorted(parts.durations.get((key, period), [])),
-            )
+            SignalCell(cell[0], cell[1], total, unique, salaries, exp3, exp5, bachelor, master, senior, durations)
         )
     return out
 

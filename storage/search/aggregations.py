@@ -13,7 +13,7 @@ from typing import Any
 
 from skillsignal.core.state_files import StoreError
 
-from ..base import CellKey, PeriodCounts, SignalParts, median_of_histogram
+from ..base import CellKey, PeriodCounts, SignalParts, median_of_histogram, signal_order
 from ..filters import PostingFilter
 from ..results import Interval, PostingHit
 from ..shared import KeyedPeriodCounts, SeriesCounts, SharedIndex, top_by_metric
@@ -186,4 +186,10 @@ class SearchAggregations(SharedIndex):
         for b in self.composite(q.filter_query(flt, q.UNIQUE), q.signal_sources(dims, interval, *open_for)):
             closed = b["key"]["c"] in (True, 1, "true")  # a boolean key: true, or 1 as some servers give it
             durations[cell(b["key"])].append((int(b["key"]["t"]), closed, int(b["doc_count"])))
-        return SignalParts(counts, salaries, durations)
+        # composite pages come in key order already; the contract does not rest on it
+        for salary_hist in salaries.values():
+            salary_hist.sort()
+        for duration_hist in durations.values():
+            duration_hist.sort()
+        ordered = {cell: counts[cell] for cell in sorted(counts, key=signal_order)}
+        return SignalParts(ordered, salaries, durations)
