@@ -1,0 +1,139 @@
+"""``GET /v1/forecast`` over a real SQLite store holding a generated 30-month seasonal history."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from signals.forecast import clear_cache
+from tests.signals import forecast_data
+
+from .conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def history():
+    return forecast_data.generate()
+
+
+@pytest.fixture(scope="module")
+def forecast_client(tmp_path_factory, history):
+    from skillsignal.server import build_app
+
+    app = build_app(make_settings(tmp_path_factory.mktemp("forecast")))
+    app.state.store.index_postings(history[0])
+    with TestClient(app) as c:
+        yield c
+
+
+def _months(n: int, first: int = 0) -> list[str]:
+    return [forecast_data.month(first + i).isoformat() for i in range(n)]
+
+
+def test_forecast_of_the_total_has_history_intervals_and_every_candidates_scores(forecast_client, history):
+    r = forecast_client.get("/v1/forecast", params={"horizon": 6})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    counts = history[1]
+    assert [p["period"] for p in body["history"]] == _months(30)
+    assert [p["value"] for p in body["history"]] == forecast_data.total(counts)
+    assert [p["period"] for p in body["forecast"]] == _months(6, first=30)
+    for p in body["forecast"]:
+        assert 0 <= p["lo95"] <= p["lo80"] <= p["mean"] <= p["hi80"] <= p["hi95"]
+        assert p["hi95"] > p["lo95"]
+    assert body["seasonal_candidates"] is True
+    assert [s["model"] for s in body["backtest"]] == ["Naive", "SeasonalNaive", "AutoETS", "AutoARIMA"]
+    assert [s["model"] for s in body["backtest"] if s["chosen"]] == [body["model"]]
+    assert all(s["mae"] is not None and s["points"] == body["backtest_origins"] * 3 for s in body["backtest"])
+    # a strongly seasonal series: the chosen model carries the season, and beats plain Naive in the backtest
+    assert body["seasonal"] is True
+    scores = {s["model"]: s["mae"] for s in body["backtest"]}
+    assert scores[body["model"]] < scores["Naive"]
+    # the forecast follows the cycle: March (peak) above September (trough) is not in a 6-month horizon,
+    # but July–December falls towards September and rises after: the September forecast is the lowest
+    means = [p["mean"] for p in body["forecast"]]
+    assert min(range(6), key=means.__getitem__) in (1, 2, 3)  # Aug, Sep or Oct
+
+
+def test_forecast_under_a_filter_reads_that_cell(forecast_client, history):
+    r = forecast_client.get(
+        "/v1/forecast",
+        params={"occupations": "2-02-38-03", "regions": "west", "horizon": 2, "metric": "total_postings"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["value"] for p in body["history"]] == history[1][("2-02-38-03", "west")]
+    assert len(body["forecast"]) == 2 and body["metric"] == "total_postings"
+
+
+@pytest.mark.parametrize("horizon", [0, 13, -1])
+def test_horizon_outside_1_to_12_is_422(forecast_client, horizon):
+    r = forecast_client.get("/v1/forecast", params={"horizon": horizon})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "horizon"]
+
+
+def test_too_little_history_is_422_saying_how_many_months_are_needed(forecast_client):
+    r = forecast_client.get("/v1/forecast", params={"start": "2025-10-01"})
+    assert r.status_code == 422
+    (problem,) = r.json()["detail"]
+    assert problem["type"] == "too_little_history"
+    assert "9 complete months" in problem["msg"] and "at least 12" in problem["msg"]
+
+
+def test_a_partly_covered_month_is_left_out_and_said(forecast_client, history):
+    r = forecast_client.get("/v1/forecast", params={"end": "2026-06-15", "horizon": 1})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["period"] for p in body["history"]] == _months(29)
+    assert any("2026-06 is left out" in n for n in body["notes"])
+    assert body["forecast"][0]["period"] == "2026-06-01"
+
+
+def test_short_series_gets_no_seasonal_models_and_says_so(forecast_client):
+    r = forecast_client.get("/v1/forecast", params={"start": "2025-01-01", "horizon": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["history"]) == 18
+    assert body["seasonal_candidates"] is False
+    assert "SeasonalNaive" not in [s["model"] for s in body["backtest"]]
+    assert any("non-seasonal" in n for n in body["notes"])
+
+
+def test_same_series_same_forecast_with_and_without_the_cache(forecast_client):
+    first = forecast_client.get("/v1/forecast", params={"horizon": 12}).json()
+    clear_cache()
+    again = forecast_client.get("/v1/forecast", params={"horizon": 12}).json()
+    assert first == again
+
+
+def test_reconciled_occupations_and_regions_add_up_to_the_total(forecast_client, history):
+    r = forecast_client.get("/v1/forecast", params={"horizon": 4, "reconcile": "true"})
+    assert r.status_code == 200, r.text
+    rec = r.json()["reconciled"]
+    assert rec["method"] == "MinTrace(mint_shrink)"
+    nodes = rec["nodes"]
+    total = next(n for n in nodes if n["level"] == "total")
+    occupations = [n for n in nodes if n["level"] == "occupation"]
+    bottoms = [n for n in nodes if n["level"] == "occupation/region"]
+    assert {n["occupation"] for n in occupations} == set(forecast_data.OCCUPATIONS)
+    assert {(n["occupation"], n["region"]) for n in bottoms} == set(forecast_data.BASE)
+    assert total["history"] == forecast_data.total(history[1])
+    for h in range(4):
+        assert sum(n["forecast"][h]["mean"] for n in occupations) == pytest.approx(
+            total["forecast"][h]["mean"], abs=0.05
+        )
+        for occ in occupations:
+            children = [n for n in bottoms if n["occupation"] == occ["occupation"]]
+            assert sum(c["forecast"][h]["mean"] for c in children) == pytest.approx(
+                occ["forecast"][h]["mean"], abs=0.05
+            )
+        # reconciliation moved something: the base forecasts did not add up on their own
+    base_gap = max(
+        abs(sum(n["forecast"][h]["base"] for n in occupations) - total["forecast"][h]["base"]) for h in range(4)
+    )
+    assert base_gap > 0.05
+    for n in nodes:
+        for p in n["forecast"]:
+            assert 0 <= p["lo95"] <= p["lo80"] <= p["hi80"] <= p["hi95"]
+            assert p["lo80"] <= max(p["mean"], 0) <= p["hi80"]
