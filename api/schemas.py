@@ -123,6 +123,10 @@ class ExportBody(_Body):
         default_factory=lambda: ["occupation", "direction", "level", "skill", "region"]
     )
     format: Literal["csv", "parquet"] = "csv"
+    forecast_horizon: JsonInt | None = Field(
+        default=None, ge=1, le=12, description="Append each series' forecast rows (see GET /v1/exports/series)."
+    )
+    forecast_metric: Literal["unique_postings", "total_postings"] = "unique_postings"
 
 
 class ExtractRequest(Posting):

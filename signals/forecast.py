@@ -139,24 +139,38 @@ def _month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+def partial_months(store: PostingIndex, flt: PostingFilter) -> tuple[date | None, date | None]:
+    """The first and the last day of the filter's window when they fall inside a month (that month
+    is only partly covered), else None for each."""
+    stored = store.date_range()
+    if stored is None:
+        return None, None
+    first = flt.start or stored[0]
+    last = flt.end or stored[1]
+    return (first if first.day != 1 else None), (last if last != _month_end(last) else None)
+
+
+def trim_partial(
+    periods: list[date], values: list[float], store: PostingIndex, flt: PostingFilter
+) -> tuple[list[date], list[float], list[str]]:
+    """``periods``/``values`` without the months the data only partly cover, and notes saying so."""
+    first, last = partial_months(store, flt)
+    notes: list[str] = []
+    if first is not None and periods:
+        notes.append(f"{periods[0]:%Y-%m} is left out: the data start on {first} (part of the month)")
+        periods, values = periods[1:], values[1:]
+    if last is not None and periods:
+        notes.append(f"{periods[-1]:%Y-%m} is left out: the data end on {last} (part of the month)")
+        periods, values = periods[:-1], values[:-1]
+    return periods, values, notes
+
+
 def monthly_series(
     store: PostingIndex, flt: PostingFilter, metric: ForecastMetric = "unique_postings"
 ) -> tuple[list[date], list[float], list[str]]:
     """The filter's complete months and their counts, and notes on months left out."""
     points = store.timeseries(flt, "month")
-    notes: list[str] = []
-    if not points:
-        return [], [], notes
-    stored = store.date_range()
-    first = flt.start or (stored[0] if stored else points[0].period)
-    last = flt.end or (stored[1] if stored else _month_end(points[-1].period))
-    if first.day != 1:
-        notes.append(f"{points[0].period:%Y-%m} is left out: the data start on {first} (part of the month)")
-        points = points[1:]
-    if points and last != _month_end(last):
-        notes.append(f"{points[-1].period:%Y-%m} is left out: the data end on {last} (part of the month)")
-        points = points[:-1]
-    return [p.period for p in points], [float(getattr(p, metric)) for p in points], notes
+    return trim_partial([p.period for p in points], [float(getattr(p, metric)) for p in points], store, flt)
 
 
 # -- model selection and the forecast ---------------------------------------------------------------

@@ -122,11 +122,11 @@ def format_table(report: BacktestReport) -> str:
     def table(title: str, scores: list[Scores]) -> None:
         lines.append("")
         lines.append(title)
-        lines.append(f"{'model':14s} {'MAE':>10s} {'RMSE':>10s} {'SMAPE %':>8s} {'RRMSE %':>8s} {'points':>7s}")
+        lines.append(f"{'model':16s} {'MAE':>10s} {'RMSE':>10s} {'SMAPE %':>8s} {'RRMSE %':>8s} {'points':>7s}")
         for s in scores:
             cells = [_num(s.mae, 10), _num(s.rmse, 10), _num(s.smape, 8), _num(s.rrmse, 8)]
             name = s.model + (" *" if s.baseline else "")
-            lines.append(f"{name:14s} {' '.join(cells)} {s.points:7d}" + (f"  ({s.failed} failed)" if s.failed else ""))
+            lines.append(f"{name:16s} {' '.join(cells)} {s.points:7d}" + (f"  ({s.failed} failed)" if s.failed else ""))
 
     if report.total is not None:
         table(f"total ({report.total.months} months)", report.total.scores)

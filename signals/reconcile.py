@@ -41,7 +41,7 @@ from storage import PostingFilter, PostingIndex
 from storage.base import next_period
 
 from .backtest import LEVELS, SEASON
-from .forecast import MIN_MONTHS, SEASONAL_MIN_MONTHS, ForecastMetric, NotEnoughHistory, _month_end
+from .forecast import MIN_MONTHS, SEASONAL_MIN_MONTHS, ForecastMetric, NotEnoughHistory, trim_partial
 
 RECONCILER = "MinTrace(mint_shrink)"
 #: the quantiles hierarchicalforecast returns for LEVELS (80, 95), in its sorted order
@@ -83,18 +83,7 @@ def _series(
     for row in store.export_series(flt, "month", ["occupation", "region"]):
         per[(row.occupation, row.region)][row.period] = float(getattr(row, column))
         months.add(row.period)
-    periods = sorted(months)
-    notes: list[str] = []
-    stored = store.date_range()
-    if periods and stored:
-        first = flt.start or stored[0]
-        last = flt.end or stored[1]
-        if first.day != 1:
-            notes.append(f"{periods[0]:%Y-%m} is left out: the data start on {first} (part of the month)")
-            periods = periods[1:]
-        if periods and last != _month_end(last):
-            notes.append(f"{periods[-1]:%Y-%m} is left out: the data end on {last} (part of the month)")
-            periods = periods[:-1]
+    periods, _, notes = trim_partial(sorted(months), [0.0] * len(months), store, flt)
     series = {k: np.array([v.get(p, 0.0) for p in periods]) for k, v in per.items()}
     return periods, {k: y for k, y in series.items() if y.any()}, notes
 

@@ -137,3 +137,65 @@ def test_reconciled_occupations_and_regions_add_up_to_the_total(forecast_client,
         for p in n["forecast"]:
             assert 0 <= p["lo95"] <= p["lo80"] <= p["hi80"] <= p["hi95"]
             assert p["lo80"] <= max(p["mean"], 0) <= p["hi80"]
+
+
+def test_the_long_format_export_carries_each_series_forecast_beside_its_history(forecast_client, history):
+    import csv
+    import io
+
+    r = forecast_client.get("/v1/exports/series", params={"dimensions": "occupation,region", "forecast_horizon": 3})
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(rows[0]) == [
+        "period",
+        "occupation",
+        "region",
+        "count",
+        "unique_count",
+        "kind",
+        "forecast",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+    ]
+    for cell, counts in history[1].items():
+        mine = [row for row in rows if (row["occupation"], row["region"]) == cell]
+        past = [row for row in mine if row["kind"] == "history"]
+        ahead = [row for row in mine if row["kind"] == "forecast"]
+        assert [int(row["unique_count"]) for row in past] == counts
+        assert [row["period"] for row in ahead] == _months(3, first=30)
+        assert mine[-3:] == ahead  # the forecast follows its series' history
+        one = forecast_client.get(
+            "/v1/forecast", params={"occupations": cell[0], "regions": cell[1], "horizon": 3}
+        ).json()
+        for row, p in zip(ahead, one["forecast"], strict=True):
+            assert row["count"] == row["unique_count"] == ""
+            assert float(row["forecast"]) == p["mean"]
+            assert (float(row["lo95"]), float(row["hi95"])) == (p["lo95"], p["hi95"])
+
+
+def test_export_forecasts_are_monthly_and_bounded(forecast_client):
+    r = forecast_client.get("/v1/exports/series", params={"interval": "week", "forecast_horizon": 2})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "interval"]
+    r = forecast_client.get("/v1/exports/series", params={"forecast_horizon": 13})
+    assert r.status_code == 422
+    # without forecast_horizon the export is as before: no forecast columns
+    r = forecast_client.get("/v1/exports/series", params={"dimensions": "occupation"})
+    assert r.text.splitlines()[0] == "period,occupation,count,unique_count"
+
+
+def test_export_forecasts_in_parquet_and_by_post(forecast_client):
+    import io
+
+    import pyarrow.parquet as pq
+
+    r = forecast_client.post(
+        "/v1/exports/series",
+        json={"dimensions": ["occupation"], "format": "parquet", "forecast_horizon": 2},
+    )
+    assert r.status_code == 200, r.text
+    table = pq.read_table(io.BytesIO(r.content)).to_pylist()
+    ahead = [row for row in table if row["kind"] == "forecast"]
+    assert len(ahead) == 2 * len(forecast_data.OCCUPATIONS)
+    assert all(row["unique_count"] is None and row["lo80"] <= row["forecast"] <= row["hi80"] for row in ahead)
