@@ -31,8 +31,13 @@ miss, so it leaves the coverage as it was. Values are rounded to 2 decimals.
 
 **Determinism.** No model here draws random numbers (ETS/ARIMA fits are deterministic numerical
 optimisations; the baselines are closed-form; reconciliation's normal intervals are analytic, its
-seed fixed at 0 anyway): the same series gives the same forecast. Results are cached per
-(series values, first month, horizon): a changed store gives a changed series, hence a new entry.
+seed fixed at 0 anyway): the same series gives the same forecast.
+
+**Caches.** Forecasts are cached per (series values, first month, horizon, metric): a changed store
+gives a changed series, hence a new entry, never a stale one. The series read itself (the costly
+part at a million postings: a grouped scan of the filter's postings) is cached per (SQLite file,
+:func:`data_version`, filter, metric), the version being the size and mtime of the file and its
+write-ahead log, which every commit of any process changes; stores on a server are not cached.
 """
 
 from __future__ import annotations
@@ -317,15 +322,59 @@ def forecast_values(
 
 
 def clear_cache() -> None:
+    """Forget every cached forecast and series."""
     with _cache_lock:
         _cache.clear()
+        _series_cache.clear()
+
+
+def data_version(store: PostingIndex) -> tuple[Any, ...] | None:
+    """A stamp that changes with every commit to a SQLite store, by any process: size and modification
+    time (ns) of the file and of its write-ahead log (a commit appends to the log; a checkpoint writes
+    the file). None for a store on a server: its series are not cached."""
+    path = store.path
+    if path is None:
+        return None
+    stamp: list[Any] = []
+    for part in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = part.stat()
+        except OSError:
+            stamp.append(None)
+        else:
+            stamp.append((st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+_series_cache: OrderedDict[tuple[Any, ...], tuple[list[date], list[float], list[str]]] = OrderedDict()
+
+
+def cached_series(
+    store: PostingIndex, flt: PostingFilter, metric: ForecastMetric = "unique_postings"
+) -> tuple[list[date], list[float], list[str]]:
+    """:func:`monthly_series`, cached per (store file, its data version, filter, metric)."""
+    version = data_version(store)
+    if version is None:
+        return monthly_series(store, flt, metric)
+    key = (str(store.path), version, flt.model_dump_json(), metric)
+    with _cache_lock:
+        hit = _series_cache.get(key)
+        if hit is not None:
+            _series_cache.move_to_end(key)
+            return list(hit[0]), list(hit[1]), list(hit[2])
+    periods, values, notes = monthly_series(store, flt, metric)
+    with _cache_lock:
+        _series_cache[key] = (periods, values, notes)
+        while len(_series_cache) > _CACHE_SIZE:
+            _series_cache.popitem(last=False)
+    return list(periods), list(values), list(notes)
 
 
 def forecast(
     store: PostingIndex, flt: PostingFilter, horizon: int, metric: ForecastMetric = "unique_postings"
 ) -> SeriesForecast:
     """The forecast of the filter's monthly series (see the module doc)."""
-    periods, values, notes = monthly_series(store, flt, metric)
+    periods, values, notes = cached_series(store, flt, metric)
     if len(values) < MIN_MONTHS:
         raise NotEnoughHistory(len(values))
     result = forecast_values(values, periods[0], horizon, metric)

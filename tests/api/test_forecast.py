@@ -199,3 +199,21 @@ def test_export_forecasts_in_parquet_and_by_post(forecast_client):
     ahead = [row for row in table if row["kind"] == "forecast"]
     assert len(ahead) == 2 * len(forecast_data.OCCUPATIONS)
     assert all(row["unique_count"] is None and row["lo80"] <= row["forecast"] <= row["hi80"] for row in ahead)
+
+
+def test_new_postings_are_forecast_from_at_once(tmp_path, history):
+    """The series cache is keyed by the store file's data version: a commit shows in the next answer."""
+    from skillsignal.server import build_app
+
+    app = build_app(make_settings(tmp_path))
+    last_month = forecast_data.month(29).isoformat()[:7]
+    older = [p for p in history[0] if not p.posted_at.isoformat().startswith(last_month)]
+    app.state.store.index_postings(older)
+    with TestClient(app) as c:
+        before = c.get("/v1/forecast", params={"horizon": 1}).json()
+        assert len(before["history"]) == 29
+        assert c.get("/v1/forecast", params={"horizon": 1}).json() == before  # cached, same answer
+        app.state.store.index_postings([p for p in history[0] if p.posted_at.isoformat().startswith(last_month)])
+        after = c.get("/v1/forecast", params={"horizon": 1}).json()
+    assert len(after["history"]) == 30
+    assert after["history"][-1]["value"] == forecast_data.total(history[1])[-1]
