@@ -33,7 +33,7 @@ FORECAST_HELP = (
     "Unique (or all) postings per calendar month under the filter, with months the data only partly cover "
     "left out. Candidates: AutoETS and AutoARIMA (statsforecast) against the baselines Naive and "
     f"SeasonalNaive(12); seasonal forms only with ≥ {SEASONAL_MIN_MONTHS} months (two full seasons before "
-    "the backtest). The model is chosen by a rolling-origin backtest on the series itself (up to 6 origins, "
+    "the backtest) where SeasonalNaive beats Naive over every origin with a season before it. The model is chosen by a rolling-origin backtest on the series itself (up to 6 origins, "
     "3 months out each; one-standard-error rule, simplest model first); `backtest` gives every candidate's "
     "MAE, RMSE, SMAPE and RRMSE. Point forecasts and 80 %/95 % intervals are clipped at 0 (counts). "
     f"Fewer than {MIN_MONTHS} complete months answers 422 saying how many there are. `reconcile=true` adds "

@@ -55,6 +55,21 @@ def test_intervals_cover_the_truth_at_their_nominal_rate():
     assert cover95 - cover80 >= 0.08
 
 
+def test_the_season_gate_reads_the_baselines_over_every_origin_with_a_season_before_it():
+    from signals.forecast import season_evidence
+
+    rng = np.random.default_rng(5)
+    months = np.arange(30)
+    seasonal = 300 + 60 * np.cos(2 * np.pi * months / 12) + rng.normal(0, 10, 30)
+    sn, naive, k = season_evidence(seasonal)
+    assert k == 16 and sn < naive
+    walk = 300 + np.cumsum(rng.normal(0, 10, 30))
+    sn, naive, _ = season_evidence(walk)
+    assert sn > naive
+    result = forecast_values(list(walk), FIRST, 3)
+    assert not result.seasonal_candidates and any("no 12-month season" in n for n in result.notes)
+
+
 def test_a_strongly_seasonal_series_gets_a_seasonal_model():
     rng = np.random.default_rng(3)
     months = np.arange(30)
@@ -68,8 +83,10 @@ def test_a_strongly_seasonal_series_gets_a_seasonal_model():
 
 
 def test_a_random_walk_gets_naive():
-    """On 20 random walks Naive is the right model; the selection keeps it unless another model's
-    backtest errors are lower by more than their standard error. Never a seasonal form."""
+    """On 20 random walks Naive is the right model. The season gate (SeasonalNaive must beat Naive over
+    16 origins) keeps the seasonal forms out, and the one-standard-error rule keeps Naive unless
+    another model's backtest errors are clearly lower (lowest MAE alone: 14 of 20 on this seed, 10
+    and 12 on seeds 8 and 9, with seasonal picks)."""
     rng = np.random.default_rng(7)
     chosen = []
     for _ in range(20):
