@@ -12,8 +12,8 @@ i.e. with at least :data:`SEASONAL_MIN_MONTHS` months, and the series shows a se
 beats Naive over every origin with a full season before it (:func:`season_evidence`: 16 origins × 3
 months on 30 months, where the selection backtest has only 4; on simulated random walks it lets a
 seasonal model in 2–3 times in 100, on a 12-month sine of amplitude 2× the noise 97 times in 100).
-Otherwise the non-seasonal forms run and a note says why. Fewer than :data:`MIN_MONTHS` months: :class:`NotEnoughHistory` (the API's 422 says how many
-are needed).
+Otherwise the non-seasonal forms run and a note says why. Fewer than :data:`MIN_MONTHS` months:
+:class:`NotEnoughHistory` (the API's 422 says how many are needed).
 
 **Selection.** A rolling-origin backtest on the series itself: up to :data:`SELECTION_ORIGINS` origins
 one month apart at the end of the series, each forecasting the next :data:`BACKTEST_HORIZON` months
