@@ -217,3 +217,22 @@ def test_new_postings_are_forecast_from_at_once(tmp_path, history):
         after = c.get("/v1/forecast", params={"horizon": 1}).json()
     assert len(after["history"]) == 30
     assert after["history"][-1]["value"] == forecast_data.total(history[1])[-1]
+
+
+@pytest.mark.parametrize(
+    ("params", "cells"),
+    [
+        ({"occupations": "2-02-38-01"}, [("2-02-38-01", "east"), ("2-02-38-01", "west")]),
+        ({"regions": "east"}, [("2-02-38-01", "east"), ("2-02-38-03", "east")]),
+        ({"provinces": "四川"}, [("2-02-38-01", "west"), ("2-02-38-03", "west")]),
+        ({"cities": "深圳", "occupations": "2-02-38-03"}, [("2-02-38-03", "east")]),
+        ({"levels": "中级", "sources": "boss"}, list(forecast_data.BASE)),
+        ({"levels": "高级"}, []),
+    ],
+)
+def test_the_forecast_reads_the_series_of_the_whole_filter(forecast_client, history, params, cells):
+    """The filter fields reach the forecast's series (the conformance suite's world is too short)."""
+    r = forecast_client.get("/v1/forecast", params={**params, "horizon": 1})
+    assert r.status_code == 200, r.text
+    want = [sum(history[1][c][i] for c in cells) for i in range(forecast_data.MONTHS)]
+    assert [p["value"] for p in r.json()["history"]] == want
