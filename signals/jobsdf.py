@@ -137,7 +137,8 @@ def format_table(report: BacktestReport) -> str:
         "* baseline. MAE, RMSE in postings/month; SMAPE = 100·mean(|p−g|/(|p|+|g|)); RRMSE = 100·√(Σ(p−g)²/Σp²)."
     )
     if report.skipped:
-        lines.append(f"too short for the protocol: {', '.join(report.skipped)}")
+        needed = MIN_INPUT + report.origins - 1 + report.horizon
+        lines.append(f"too short for the protocol (it needs {needed} complete months): {', '.join(report.skipped)}")
     return "\n".join(lines)
 
 

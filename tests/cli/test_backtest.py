@@ -79,6 +79,14 @@ def test_backtest_with_a_six_month_window_runs_without_seasonal_models(data_dir)
     assert {s["model"] for s in report["total"]["scores"]} == {"Naive", "AutoETS", "AutoARIMA"}
 
 
+def test_backtest_says_which_series_are_too_short(data_dir):
+    path, _ = data_dir
+    out = _run(path, "--start", "2025-07-01", "--origins", "4")
+    assert "too short for the protocol (it needs 12 complete months): total (12 months)" not in out
+    out = _run(path, "--start", "2025-08-01", "--origins", "4")
+    assert "too short for the protocol (it needs 12 complete months): total (11 months)" in out
+
+
 def test_backtest_help_says_what_it_does():
     result = CliRunner().invoke(app, ["backtest", "--help"])
     assert result.exit_code == 0
