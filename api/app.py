@@ -43,6 +43,7 @@ from .routers import (
     counts,
     exports,
     extract,
+    forecast,
     health,
     postings,
     skills,
@@ -240,7 +241,7 @@ def create_app(
     app.add_exception_handler(sqlite3.DatabaseError, _store_damaged)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
-    for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports):
+    for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports, forecast):
         app.include_router(module.router)
     mount_dashboard(app)
     mount_docs(app)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting
 from storage import PostingFilter
-from storage.filters import JsonFloat, JsonInt
+from storage.filters import JSON_NUMBER, JsonFloat, JsonInt
 from storage.results import EXPORT_DIMENSIONS, Interval, Metric, Point
 
 
@@ -123,6 +123,10 @@ class ExportBody(_Body):
         default_factory=lambda: ["occupation", "direction", "level", "skill", "region"]
     )
     format: Literal["csv", "parquet"] = "csv"
+    forecast_horizon: Annotated[int, Field(ge=1, le=12), JSON_NUMBER] | None = Field(
+        default=None, description="Append each series' forecast rows (see GET /v1/exports/series)."
+    )
+    forecast_metric: Literal["unique_postings", "total_postings"] = "unique_postings"
 
 
 class ExtractRequest(Posting):

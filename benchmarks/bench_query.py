@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
     parser.add_argument("--dup-rate", type=float, default=0.05, help="share marked near-duplicate")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--months", type=int, default=24, help="months of postings, ending 2026-10-31")
     parser.add_argument(
         "--queries-only",
         action="store_true",
@@ -240,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db.exists():
         parser.error(f"{args.db} exists; give a new path or add --queries-only")
     store = SQLiteStore(args.db)
-    gen = Generator(args.seed, arrival_of=args.n if args.order == "arrival" else None)
+    gen = Generator(args.seed, months=args.months, arrival_of=args.n if args.order == "arrival" else None)
 
     gen_s = index_s = 0.0
     step_s, step_n = 0.0, 0

@@ -244,6 +244,64 @@ def stats() -> None:
     typer.echo(json.dumps(open_store(get_settings()).stats(), ensure_ascii=False, indent=2))
 
 
+@app.command()
+@_clear_errors
+def backtest(
+    origins: int = typer.Option(4, min=1, max=24, help="Rolling origins, one month apart (Job-SDF's test split: 4)."),
+    window: int | None = typer.Option(
+        None, min=6, help="Months of input at each origin (Job-SDF's deep models: 6); default all before it."
+    ),
+    occupation: list[str] = typer.Option([], "--occupation", help="Occupation code (repeatable)."),
+    region: list[str] = typer.Option([], "--region", help="east, central, west or northeast (repeatable)."),
+    province: list[str] = typer.Option([], "--province", help="Province, e.g. 广东 (repeatable)."),
+    skill: list[str] = typer.Option([], "--skill", help="Skill id (repeatable; a posting needs any)."),
+    level: list[str] = typer.Option([], "--level", help="初级, 中级 or 高级 (repeatable)."),
+    start: str | None = typer.Option(None, help="First posting date, YYYY-MM-DD."),
+    end: str | None = typer.Option(None, help="Last posting date, YYYY-MM-DD."),
+    metric: str = typer.Option("unique_postings", help="unique_postings or total_postings."),
+    total_only: bool = typer.Option(False, "--total-only", help="Only the total series, not each occupation."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of tables."),
+) -> None:
+    """Backtest the forecast models on the stored monthly series, Job-SDF's protocol.
+
+    For the filter's total and each occupation: at every rolling origin (3 months out; the input is
+    every month before it, or the last --window months) AutoETS, AutoARIMA, SeasonalNaive(12) and
+    Naive forecast the next 3 months; prints MAE, RMSE, SMAPE and RRMSE per model (baselines
+    starred). Seasonal models run only where 24 months precede the first origin.
+    """
+    from pydantic import ValidationError  # lazy: keeps `skillsignal --help` fast
+
+    from signals.jobsdf import format_table, run_backtest  # lazy: statsforecast is slow to import
+    from storage import PostingFilter, open_store  # lazy: keeps `skillsignal --help` fast
+
+    if metric not in ("unique_postings", "total_postings"):
+        _fail(f"--metric must be unique_postings or total_postings, not {metric!r}")
+    try:
+        flt = PostingFilter(
+            occupations=occupation,
+            regions=region,
+            provinces=province,
+            skills=skill,
+            levels=level,
+            start=start,
+            end=end,
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
+    store = open_store(get_settings())
+    report = run_backtest(
+        store,
+        flt,
+        origins=origins,
+        window=window,
+        metric=metric,  # type: ignore[arg-type]  # checked above
+        per_occupation=not total_only,
+        progress=lambda code: log.debug("backtest %s", code),
+    )
+    store.close()
+    typer.echo(report.model_dump_json(indent=2) if as_json else format_table(report))
+
+
 app.add_typer(taxonomy_app, name="taxonomy", help="Validate, inspect and search the skill taxonomy.")
 
 

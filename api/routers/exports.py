@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 
+from signals.forecast import MAX_HORIZON, MIN_MONTHS, ForecastMetric
+from signals.forecast_export import FORECAST_COLUMNS, MAX_FORECAST_SERIES, TooManySeries, with_forecasts
 from skill_taxonomy import Taxonomy
 from skillsignal.core.config import Settings
-from storage import PostingFilter
+from storage import PostingFilter, PostingIndex
 from storage.results import DEFAULT_EXPORT_DIMENSIONS, EXPORT_DIMENSIONS, Interval, SeriesRow
 
 from ..deps import Index, get_settings, get_taxonomy
@@ -44,6 +46,12 @@ _DIMENSIONS_HELP = f"Any of {', '.join(EXPORT_DIMENSIONS)}; repeat or comma-sepa
 _DIMENSION_ITEMS = csv_items(EXPORT_DIMENSIONS)
 
 SERIES_COLUMNS = ["period", *EXPORT_DIMENSIONS, "count", "unique_count"]
+FORECAST_HELP = (
+    "Months to forecast (1–12, interval=month only): each series' forecast rows (kind=forecast: the point "
+    "forecast of forecast_metric in `forecast`, its 80 %/95 % interval in lo80/hi80/lo95/hi95) follow its "
+    "history rows (kind=history), as GET /v1/forecast forecasts one series; series with fewer than "
+    f"{MIN_MONTHS} complete months get none; at most {MAX_FORECAST_SERIES} series (422 beyond)."
+)
 COOCCURRENCE_COLUMNS = ["skill_a", "skill_b", "count", "count_a", "count_b", "lift"]
 
 
@@ -64,17 +72,20 @@ def series_columns(dimensions: list[str]) -> list[str]:
     return ["period", *[d for d in EXPORT_DIMENSIONS if d in dimensions], "count", "unique_count"]
 
 
-def _series_response(rows: Iterator[SeriesRow], dimensions: list[str], fmt: str) -> Response:
-    columns = series_columns(dimensions)
+def _series_response(
+    rows: Iterator[SeriesRow] | Iterator[dict[str, Any]], dimensions: list[str], fmt: str, forecasts: bool = False
+) -> Response:
+    columns = series_columns(dimensions) + (FORECAST_COLUMNS if forecasts else [])
     if fmt == "csv":
         return StreamingResponse(
-            _csv(columns, (r.model_dump(mode="json") for r in rows)),
+            _csv(columns, (r.model_dump(mode="json") if isinstance(r, SeriesRow) else r for r in rows)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="series.csv"'},
         )
-    data = [r.model_dump() for r in rows]
+    data = [r.model_dump() if isinstance(r, SeriesRow) else r for r in rows]
     types = {"period": pa.date32(), "count": pa.int64(), "unique_count": pa.int64()}
-    table = pa.table({c: pa.array([d[c] for d in data], type=types.get(c, pa.string())) for c in columns})
+    types.update({c: pa.float64() for c in FORECAST_COLUMNS if c != "kind"})
+    table = pa.table({c: pa.array([d.get(c) for d in data], type=types.get(c, pa.string())) for c in columns})
     sink = io.BytesIO()
     pq.write_table(table, sink)
     return Response(
@@ -101,6 +112,8 @@ def series_get(
         description=_DIMENSIONS_HELP,
         json_schema_extra=_DIMENSION_ITEMS,
     ),
+    forecast_horizon: int | None = Query(None, ge=1, le=MAX_HORIZON, description=FORECAST_HELP),
+    forecast_metric: ForecastMetric = Query("unique_postings", description="What the forecast rows forecast."),
     flt: PostingFilter = Depends(filter_query),
     settings: Settings = Depends(get_settings),
 ) -> Response:
@@ -118,7 +131,41 @@ def series_get(
             ]
         )
     rows = store.export_series(flt, interval, dims, max_rows=settings.max_export_rows)
-    return _series_response(rows, dims, format)
+    if forecast_horizon is None:
+        return _series_response(rows, dims, format)
+    return _forecast_response(store, flt, rows, dims, format, interval, forecast_horizon, forecast_metric, "query")
+
+
+def _forecast_response(
+    store: PostingIndex,
+    flt: PostingFilter,
+    rows: Iterator[SeriesRow],
+    dims: list[str],
+    fmt: str,
+    interval: Interval,
+    horizon: int,
+    metric: ForecastMetric,
+    where: str,
+) -> Response:
+    """The export with each series' forecast rows (see :mod:`signals.forecast_export`)."""
+    if interval != "month":
+        raise RequestValidationError(
+            [
+                {
+                    "loc": (where, "interval"),
+                    "type": "forecast_monthly",
+                    "input": interval,
+                    "msg": "forecasts are monthly: give interval=month with forecast_horizon",
+                }
+            ]
+        )
+    try:
+        with_rows = with_forecasts(store, flt, rows, [d for d in EXPORT_DIMENSIONS if d in dims], horizon, metric)
+    except TooManySeries as exc:
+        raise RequestValidationError(
+            [{"loc": (where, "forecast_horizon"), "type": "forecast_series_limit", "input": horizon, "msg": str(exc)}]
+        ) from None
+    return _series_response(with_rows, dims, fmt, forecasts=True)
 
 
 @router.post(
@@ -137,7 +184,11 @@ def series_post(
     known_filter(body, taxonomy)
     dims = list(dict.fromkeys(body.dimensions))
     rows = store.export_series(body.filter, body.interval, dims, max_rows=settings.max_export_rows)
-    return _series_response(rows, dims, body.format)
+    if body.forecast_horizon is None:
+        return _series_response(rows, dims, body.format)
+    return _forecast_response(
+        store, body.filter, rows, dims, body.format, body.interval, body.forecast_horizon, body.forecast_metric, "body"
+    )
 
 
 @router.get("/cooccurrence", summary="Skill co-occurrence pairs as CSV", response_class=Response, responses=CSV_CONTENT)

@@ -5,9 +5,11 @@ reported failure that are not the API's, and the run's summary counts what it dr
 
 1. **Rules across parameters that JSON Schema cannot state**, each answered with a 422 of its own
    ``type`` and each tested on its own elsewhere: ``date_order`` (start after end), ``series_limit``
-   (periods × series over the configured limit) and ``cursor_invalid`` (a cursor this API did not
-   issue). A schema-valid request refused *only* for these is not a wrong rejection; any other
-   problem in the same answer keeps the failure.
+   (periods × series over the configured limit), ``cursor_invalid`` (a cursor this API did not
+   issue), and the data-dependent ``too_little_history`` (a forecast over fewer months than it needs)
+   and ``forecast_series_limit`` (an export with forecasts over too many series). A schema-valid
+   request refused *only* for these is not a wrong rejection; any other problem in the same answer
+   keeps the failure.
 2. **Negative cases whose mutation vanished on the wire**: a query string carries only text, so a
    "number where an array of strings is expected" or a ``null`` (sent as nothing) arrives as a
    valid request. The query actually sent is re-checked against the operation's parameters; only
@@ -26,7 +28,13 @@ from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.generation.meta import negated_parameters
 from schemathesis.openapi.checks import RejectedPositiveData
 
-CROSS_PARAMETER_RULES = {"date_order", "series_limit", "cursor_invalid"}
+CROSS_PARAMETER_RULES = {
+    "date_order",
+    "series_limit",
+    "cursor_invalid",
+    "too_little_history",
+    "forecast_series_limit",
+}
 
 
 @schemathesis.hook

@@ -306,6 +306,11 @@ ENDPOINTS: dict[str, tuple[Callable, Callable, bool]] = {
     "GET /v1/counts/occupations": (*counts("occupations"), False),
     "GET /v1/counts/levels": (*counts("levels"), False),
 }
+#: operations that take the filter but need more history than this world's 4 months (a forecast
+#: needs 12): they read their series through ``PostingIndex.timeseries``, whose filter the
+#: ``/v1/timeseries`` entries check here; ``tests/api/test_forecast.py`` checks the filter fields on
+#: the forecast's history over a 30-month store
+NEEDS_LONG_HISTORY = {"GET /v1/forecast"}
 #: the answer-dependent references (they read the windows or the page the answer names)
 _NEEDS_ANSWER = {emerging_want, search_want}
 
@@ -350,7 +355,7 @@ def test_every_filter_endpoint_is_covered(api):
             in_body = "filter" in schema["components"]["schemas"].get(ref, {}).get("properties", {})
             if {"salary_min", "occupations"} <= names or in_body:
                 taking.add(f"{method.upper()} {path}")
-    assert taking == set(ENDPOINTS)
+    assert taking == set(ENDPOINTS) | NEEDS_LONG_HISTORY
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
