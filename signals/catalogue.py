@@ -24,9 +24,9 @@ from skillsignal.core.models import LEVELS, REGIONS
 from storage import PostingFilter, PostingIndex
 
 from .indicators import Aggregate, CellKey, CellTable, KeyT, cell_indicators
-from .models import Catalogue, CatalogueEntry, NamedCount, Rating, Thresholds
+from .models import Catalogue, CatalogueEntry, NamedCount, Rating, SignalCheck, Thresholds
 from .periods import Period, parse_period
-from .rating import describe, rate
+from .rating import checks, decide, describe, rating_of
 from .supply import SupplyTable
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,11 @@ def region_id(name: str | None) -> str | None:
 
 
 def _skills_filter(
-    base: PostingFilter, period: Period, occupation: str, level: str, direction: str | None
+    base: PostingFilter, period: Period, occupation: str, level: str | None, direction: str | None
 ) -> PostingFilter:
-    update: dict[str, object] = {
-        "start": period.start,
-        "end": period.end,
-        "occupations": [occupation],
-        "levels": [level],
-    }
+    update: dict[str, object] = {"start": period.start, "end": period.end, "occupations": [occupation]}
+    if level is not None:
+        update["levels"] = [level]
     if direction is not None:
         update["directions"] = [direction]
     return base.model_copy(update=update)
@@ -131,16 +128,17 @@ class _Builder:
         if self.n_geo:
             geos = sorted({self.geo_of(k) for k in table_keys}, key=lambda g: tuple(v or "" for v in g))
         by_direction = "direction" in self.dims
+        levels: tuple[str | None, ...] = LEVELS if "level" in self.dims else (None,)
         directions: dict[str | None, set[str | None]] = defaultdict(set)
         for k in table_keys if by_direction else ():
             directions[k[0]].add(k[1])
         keys: list[KeyT] = []
         for occ in self.taxonomy.occupations:
             dirs = sorted(directions.get(occ, set()), key=lambda d: d or "") if by_direction else [None]
-            for level in LEVELS:
+            for level in levels:
                 for direction in dirs:
-                    mid = (direction,) if by_direction else ()
-                    keys.extend((occ, *mid, level, *geo) for geo in geos)
+                    mid = (*((direction,) if by_direction else ()), *((level,) if level else ()))
+                    keys.extend((occ, *mid, *geo) for geo in geos)
         return keys
 
     def supply_provinces(self, values: dict[str, str | None]) -> list[str] | None:
@@ -182,17 +180,19 @@ class _Builder:
             min_sample=t.min_sample,
         )
         if now.unique_postings == 0:
-            rating = Rating(label="suppressed", reasons=[f"no postings in {p.label}"])
+            cell_checks: list[SignalCheck] = []
         else:
             before = table.sum(key, self.history)
-            rating = rate(now, before, self.digital_now.get(geo, empty), self.digital_hist.get(geo, empty), t)
+            cell_checks = checks(now, before, self.digital_now.get(geo, empty), self.digital_hist.get(geo, empty), t)
         if self.supply is not None:
             demand = self.occupation_now.get((occ.code, *geo))
             amount = self.supply.supply(occ.code, p, self.taxonomy, self.supply_provinces(values))
             ind.supply = amount
             if amount and demand is not None and demand.unique_postings >= t.min_sample:
                 ind.demand_supply_ratio = demand.unique_postings * self.supply.annualise(p) / amount
-        return CatalogueEntry(indicators=ind, rating=rating, related_majors=list(occ.majors))
+        # the rating is decided once every entry's checks are in (one false-discovery-rate family)
+        placeholder = Rating(label="suppressed", checks=cell_checks, reasons=[f"no postings in {p.label}"])
+        return CatalogueEntry(indicators=ind, rating=placeholder, related_majors=list(occ.majors))
 
 
 def _order(entry: CatalogueEntry) -> tuple[int, float, str, int, str, str, str]:
@@ -219,6 +219,7 @@ def build_catalogue(
     min_sample: int = 30,
     breakdown: Breakdown | None = None,
     by_direction: bool = False,
+    by_level: bool = True,
     top: int = 5,
     with_skills: bool = True,
     thresholds: Thresholds | None = None,
@@ -227,8 +228,10 @@ def build_catalogue(
     """The catalogue of ``period`` (``2026-07``, ``2026Q3``, ``2026``) for the whole store, a
     ``region`` (``east`` … or ``东部`` …) or a ``province`` (short name, 广东).
 
-    Entries: every occupation of ``taxonomy`` × level (× direction seen, with ``by_direction``)
-    (× region or province seen, with ``breakdown``), tightest first (label, then score).
+    Entries: every occupation of ``taxonomy`` × level (``by_level=False``: all levels together)
+    (× direction seen, with ``by_direction``)
+    (× region or province seen, with ``breakdown``), tightest first (label, then score). The
+    signals of all entries form one false-discovery-rate family (:func:`signals.rating.decide`).
     ``min_sample`` overrides ``thresholds.min_sample``. ``top`` skills and competencies per entry
     (``with_skills=False`` skips the rankings). ``flt`` narrows the postings further (its dates
     are replaced by the period's and its history's).
@@ -244,10 +247,14 @@ def build_catalogue(
         update["provinces"] = [province]
     base = (flt or PostingFilter()).model_copy(update=update)
     geo_dims = _GEO_DIMS[breakdown]
-    dims = ("occupation", *(("direction",) if by_direction else ()), "level", *geo_dims)
+    dims = ("occupation", *(("direction",) if by_direction else ()), *(("level",) if by_level else ()), *geo_dims)
     builder = _Builder(store, taxonomy, p, t, base, dims, len(geo_dims), rid, province, supply)
     fetched = time.perf_counter()
     entries = [builder.entry(key) for key in builder.entry_keys()]
+    decide([c for e in entries for c in e.rating.checks], t)
+    for e in entries:
+        if e.rating.checks:
+            e.rating = rating_of(e.rating.checks, t)
     if with_skills and top > 0:
         _attach_skills(store, taxonomy, base, p, entries, top)
     entries.sort(key=_order)
@@ -282,15 +289,15 @@ def _attach_skills(
     """Top skills and competencies per occupation × level (× direction), one pair of rankings each,
     shared by the entries of every geography; suppressed entries (no sample) get none."""
     skill_names = {s.id: s.name_zh for s in taxonomy.skills.values()}
-    wanted: dict[tuple[str, str, str | None], list[CatalogueEntry]] = defaultdict(list)
+    wanted: dict[tuple[str, str | None, str | None], list[CatalogueEntry]] = defaultdict(list)
     for e in entries:
         ind = e.indicators
-        if ind.occupation and ind.level and ind.unique_postings > 0:
+        if ind.occupation and ind.unique_postings > 0:
             wanted[(ind.occupation, ind.level, ind.direction)].append(e)
     for (occ, level, direction), group in wanted.items():
         flt = _skills_filter(base, period, occ, level, direction)
         levels = taxonomy.occupations[occ].levels if occ in taxonomy.occupations else {}
-        statements = {c.id: c.text for lvl, comps in levels.items() if lvl == level for c in comps}
+        statements = {c.id: c.text for lvl, comps in levels.items() if level in (None, lvl) for c in comps}
         skills = _top(store, "skills", flt, top, skill_names)
         comps = _top(store, "competencies", flt, top, statements)
         for e in group:

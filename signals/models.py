@@ -71,7 +71,8 @@ class SignalCheck(BaseModel):
     peers (all digital postings of the same geography), with an interval.
 
     ``ratio`` is peer-adjusted (1.0 = no change relative to the market); the signal *fired* when
-    the interval excludes 1 (``low`` > 1) and ``ratio`` reaches the material threshold.
+    the interval excludes 1 (``low`` > 1), the false-discovery-rate adjusted ``q_value`` is within
+    1 − confidence, and ``ratio`` reaches the material threshold.
     """
 
     signal: SignalName
@@ -82,6 +83,10 @@ class SignalCheck(BaseModel):
     ratio: float | None = None
     interval: Interval95 = Field(default_factory=Interval95)
     material: float = Field(description="The ratio a change must reach to count.")
+    p_value: float | None = Field(default=None, description="One-sided: the ratio is above 1.")
+    q_value: float | None = Field(
+        default=None, description="Benjamini–Hochberg adjusted over the catalogue's (or cell's) tested signals."
+    )
     fired: bool = False
     suppressed: bool = Field(default=False, description="A sample below the minimum: not tested.")
 

@@ -17,8 +17,12 @@ postings of the same geography over the same months), each with an interval:
   postings; interval: normal on the log scale, each median's standard error read from its
   distribution-free order-statistic interval (:func:`signals.indicators.median_interval`).
 
-A signal *fires* when its interval lies above 1 (the change is not noise) **and** its ratio reaches
-the material threshold. A cell is *critical* with two or more fired signals or one fired signal at
+Each tested signal gets a one-sided p-value (H1: ratio > 1, from the same log-scale normal
+approximation as its interval); the p-values of all signals a catalogue tests form one family and
+are adjusted for the false-discovery rate (Benjamini–Hochberg, statsmodels ``multipletests``), so
+testing many cells does not manufacture tightening. A signal *fires* when its interval lies above 1,
+its q-value is within 1 − confidence (the change is not noise, across the family) **and** its ratio
+reaches the material threshold. A cell is *critical* with two or more fired signals or one fired signal at
 the critical ratio, *elevated* with one, *normal* with none, *suppressed* when the cell or its
 history has fewer unique postings than the minimum sample. Stars: normal 1 (score < 0.5) or 2,
 elevated 3, critical 4, critical with two or more signals 5.
@@ -31,8 +35,10 @@ conservative band: each end is reached only if every signal sits at its own end)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from scipy.stats import norm
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.rates import confint_poisson_2indep
 
 from .indicators import Aggregate, median_interval, median_salary
@@ -77,6 +83,11 @@ def _poisson_ratio(
     return ratio, float(low), float(high)
 
 
+def _z(t: Thresholds) -> float:
+    """The normal quantile of the two-sided interval at ``t.confidence``."""
+    return float(norm.ppf(0.5 + t.confidence / 2))
+
+
 def _check(
     signal: SignalName,
     material: float,
@@ -89,20 +100,21 @@ def _check(
     low: float | None = None,
     high: float | None = None,
     suppressed: bool = False,
+    z: float = 1.96,
 ) -> SignalCheck:
-    fired = not suppressed and ratio is not None and low is not None and low > 1.0 and ratio >= material
+    """A signal's numbers; ``fired`` is decided later, over the family (:func:`decide`)."""
+    if suppressed or ratio is None or low is None or high is None or ratio <= 0 or low <= 0:
+        return SignalCheck(
+            signal=signal, now=now, before=before, sample_now=sample_now, sample_before=sample_before,
+            material=material, suppressed=True,
+        )  # fmt: skip
+    # the one-sided p-value of the log-scale normal approximation the interval came from
+    se = (math.log(high) - math.log(low)) / (2 * z)
+    p_value = float(norm.sf(math.log(ratio) / se)) if se > 0 else (0.0 if ratio > 1 else 1.0)
     return SignalCheck(
-        signal=signal,
-        now=now,
-        before=before,
-        sample_now=sample_now,
-        sample_before=sample_before,
-        ratio=None if suppressed else ratio,
-        interval=Interval95() if suppressed else Interval95(low=low, high=high),
-        material=material,
-        fired=fired,
-        suppressed=suppressed,
-    )
+        signal=signal, now=now, before=before, sample_now=sample_now, sample_before=sample_before,
+        ratio=ratio, interval=Interval95(low=low, high=high), material=material, p_value=p_value,
+    )  # fmt: skip
 
 
 def demand_check(
@@ -121,7 +133,7 @@ def demand_check(
     ratio, low, high = _poisson_ratio(n1, d1, n0, d0, 1 - t.confidence)
     return _check(
         "demand", t.demand_material, now=share_now, before=share_before, sample_now=n1, sample_before=n0,
-        ratio=ratio, low=low, high=high,
+        ratio=ratio, low=low, high=high, z=_z(t),
     )  # fmt: skip
 
 
@@ -152,7 +164,7 @@ def duration_check(
     return _check(
         "duration", t.duration_material, now=km_now.median_days, before=km_before.median_days,
         sample_now=km_now.sample, sample_before=km_before.sample,
-        ratio=ratio / market, low=low / market, high=high / market,
+        ratio=ratio / market, low=low / market, high=high / market, z=_z(t),
     )  # fmt: skip
 
 
@@ -169,7 +181,7 @@ def pay_check(
     now: Aggregate, before: Aggregate, digital_now: Aggregate, digital_before: Aggregate, t: Thresholds
 ) -> SignalCheck:
     """The cell's median pay now against over its history, relative to the market's."""
-    z = float(norm.ppf(0.5 + t.confidence / 2))
+    z = _z(t)
     hists = [a.salary_histogram() for a in (now, before, digital_now, digital_before)]
     n1, n0 = sum(c for _, c in hists[0]), sum(c for _, c in hists[1])
     med_now, med_before = median_salary(hists[0]), median_salary(hists[1])
@@ -184,7 +196,7 @@ def pay_check(
     se = math.sqrt(s1 * s1 + s0 * s0 + r1 * r1 + r0 * r0)
     return _check(
         "pay", t.pay_material, now=med_now, before=med_before, sample_now=n1, sample_before=n0,
-        ratio=math.exp(log_ratio), low=math.exp(log_ratio - z * se), high=math.exp(log_ratio + z * se),
+        ratio=math.exp(log_ratio), low=math.exp(log_ratio - z * se), high=math.exp(log_ratio + z * se), z=z,
     )  # fmt: skip
 
 
@@ -211,33 +223,58 @@ def reason(check: SignalCheck, t: Thresholds) -> str:
     if check.suppressed or check.ratio is None:
         return head + f"; not tested (sample below {t.min_sample} or no events)"
     verdict = "tightening" if check.fired else "within noise or not material"
+    q_text = f", q={check.q_value:.3g}" if check.q_value is not None else ""
     return (
         head
         + f"; ×{check.ratio:.2f} relative to all digital postings, {t.confidence:.0%} interval "
-        + f"{check.interval.low:.2f}–{check.interval.high:.2f}, material ×{check.material:.2f}: {verdict}"
+        + f"{check.interval.low:.2f}–{check.interval.high:.2f}{q_text}, material ×{check.material:.2f}: {verdict}"
     )
 
 
-def rate(now: Aggregate, before: Aggregate, digital_now: Aggregate, digital_before: Aggregate, t: Thresholds) -> Rating:
-    """The rating of one cell from its sums in the period and over its history, and the same sums of
-    the digital postings of its geography."""
-    checks = [
+def checks(
+    now: Aggregate, before: Aggregate, digital_now: Aggregate, digital_before: Aggregate, t: Thresholds
+) -> list[SignalCheck]:
+    """The three signals of one cell (not yet decided: see :func:`decide`)."""
+    return [
         demand_check(now, before, digital_now, digital_before, t),
         duration_check(now, before, digital_now, digital_before, t),
         pay_check(now, before, digital_now, digital_before, t),
     ]
-    reasons = [reason(c, t) for c in checks]
-    if checks[0].suppressed:
-        return Rating(label="suppressed", checks=checks, reasons=reasons)
-    tested = [c for c in checks if not c.suppressed and c.ratio is not None]
 
-    def units(value: float | None, material: float) -> float:
-        return max(0.0, math.log(value) / math.log(material)) if value and value > 0 else 0.0
 
-    score = sum(units(c.ratio, c.material) for c in tested)
-    low = sum(units(c.interval.low, c.material) for c in tested)
-    high = sum(units(c.interval.high, c.material) for c in tested)
-    fired = [c for c in checks if c.fired]
+def decide(family: Sequence[SignalCheck], t: Thresholds) -> None:
+    """Benjamini–Hochberg over the family's tested signals, then each signal's verdict (in place)."""
+    tested = [c for c in family if not c.suppressed and c.p_value is not None]
+    if not tested:
+        return
+    q = 1 - t.confidence
+    _, q_values, _, _ = multipletests([c.p_value for c in tested], alpha=q, method="fdr_bh")
+    for check, q_value in zip(tested, q_values, strict=True):
+        check.q_value = float(q_value)
+        check.fired = (
+            check.q_value <= q
+            and check.interval.low is not None
+            and check.interval.low > 1.0
+            and check.ratio is not None
+            and check.ratio >= check.material
+        )
+
+
+def _units(value: float | None, material: float) -> float:
+    """A ratio in material units: 1.0 = exactly the material threshold; no tightening = 0."""
+    return max(0.0, math.log(value) / math.log(material)) if value and value > 0 else 0.0
+
+
+def rating_of(cell_checks: list[SignalCheck], t: Thresholds) -> Rating:
+    """The label, stars, score and reasons of one cell from its decided checks."""
+    reasons = [reason(c, t) for c in cell_checks]
+    if cell_checks[0].suppressed:  # the demand sample: the cell or its history is too small
+        return Rating(label="suppressed", checks=cell_checks, reasons=reasons)
+    tested = [c for c in cell_checks if not c.suppressed]
+    score = sum(_units(c.ratio, c.material) for c in tested)
+    low = sum(_units(c.interval.low, c.material) for c in tested)
+    high = sum(_units(c.interval.high, c.material) for c in tested)
+    fired = [c for c in cell_checks if c.fired]
     critical = len(fired) >= 2 or any((c.ratio or 0) >= getattr(t, _CRITICAL[c.signal]) for c in fired)
     label: RatingLabel
     if critical:
@@ -253,8 +290,16 @@ def rate(now: Aggregate, before: Aggregate, digital_now: Aggregate, digital_befo
         score_interval=Interval95(low=low, high=high),
         signals=[c.signal for c in fired],
         reasons=reasons,
-        checks=checks,
+        checks=cell_checks,
     )
 
 
-__all__ = ["describe", "demand_check", "duration_check", "pay_check", "rate", "reason"]
+def rate(now: Aggregate, before: Aggregate, digital_now: Aggregate, digital_before: Aggregate, t: Thresholds) -> Rating:
+    """The rating of one cell on its own (its three signals are the family) from its sums in the
+    period and over its history, and the same sums of the digital postings of its geography."""
+    cell_checks = checks(now, before, digital_now, digital_before, t)
+    decide(cell_checks, t)
+    return rating_of(cell_checks, t)
+
+
+__all__ = ["checks", "decide", "describe", "rate", "rating_of", "reason"]
