@@ -119,18 +119,19 @@ def median_salary(hist: Sequence[tuple[float, int]]) -> float | None:
 
 
 def median_interval(hist: Sequence[tuple[float, int]], z: float = 1.96) -> tuple[float, float] | None:
-    """Distribution-free interval of the median: the order statistics of ranks n/2 ∓ z·√n/2
-    (the binomial interval of the median's rank, normal approximation)."""
+    """Distribution-free interval of the median: the order statistics X(j), X(k) (1-based) with
+    j = ⌊n/2 − z·√n/2⌋ and k = ⌈1 + n/2 + z·√n/2⌉ (the binomial interval of the median's rank,
+    normal approximation), clipped to the sample."""
     n = sum(c for _, c in hist)
     if n == 0:
         return None
     half = z * math.sqrt(n) / 2
-    lo_rank = max(0, math.floor(n / 2 - half))
-    hi_rank = min(n - 1, math.ceil(n / 2 + half) - 1)
+    lo_index = min(n - 1, max(0, math.floor(n / 2 - half) - 1))
+    hi_index = min(n - 1, max(0, math.ceil(1 + n / 2 + half) - 1))
     values = [v for v, _ in hist]
     cum = np.cumsum([c for _, c in hist])
-    lo = values[int(np.searchsorted(cum, lo_rank, side="right"))]
-    hi = values[int(np.searchsorted(cum, hi_rank, side="right"))]
+    lo = values[int(np.searchsorted(cum, lo_index, side="right"))]
+    hi = values[int(np.searchsorted(cum, hi_index, side="right"))]
     return float(lo), float(hi)
 
 

@@ -5,14 +5,14 @@ Three tightening signals, each a ratio of the period against the cell's **own hi
 postings of the same geography over the same months), each with an interval:
 
 * **demand** — the cell's share of digital postings now ÷ its share over the history. Counts are
-  taken as Poisson with the digital postings as exposure; interval: the score interval of the
-  ratio of two Poisson rates, Wald on the log scale (statsmodels ``confint_poisson_2indep``,
-  ``method="wald-log"``).
+  taken as Poisson with the digital postings as exposure; interval: the ratio of two Poisson
+  rates, Wald on the log scale (statsmodels ``confint_poisson_2indep``, ``method="wald-log"``).
 * **duration** — how much longer postings stay open. Under a constant closing hazard the rate
   λ = closed ÷ posting-days open (censored postings add their days, no event) estimates 1/mean
   days open; the ratio λ_history ÷ λ_now (> 1: open longer) divided by the same ratio of the
-  digital postings; interval: ``confint_poisson_2indep`` on the closed counts with posting-days as
-  exposure. The Kaplan–Meier medians are reported beside it.
+  digital postings; interval: normal on the log scale, the cell's and the market's standard errors
+  read from their ``confint_poisson_2indep`` intervals (closed counts, posting-days as exposure).
+  The Kaplan–Meier medians are reported beside it.
 * **pay** — median salary now ÷ over the history, divided by the same ratio of the digital
   postings; interval: normal on the log scale, each median's standard error read from its
   distribution-free order-statistic interval (:func:`signals.indicators.median_interval`).
@@ -159,12 +159,15 @@ def duration_check(
             "duration", t.duration_material, now=km_now.median_days, before=km_before.median_days,
             sample_now=km_now.sample, sample_before=km_before.sample, suppressed=True,
         )  # fmt: skip
-    market = (m0 / x0) / (m1 / x1)
-    ratio, low, high = _poisson_ratio(c0, e0, c1, e1, 1 - t.confidence)
+    z = _z(t)
+    cell, cell_low, cell_high = _poisson_ratio(c0, e0, c1, e1, 1 - t.confidence)
+    market, market_low, market_high = _poisson_ratio(m0, x0, m1, x1, 1 - t.confidence)
+    log_ratio = math.log(cell) - math.log(market)
+    se = math.hypot(math.log(cell_high / cell_low), math.log(market_high / market_low)) / (2 * z)
     return _check(
         "duration", t.duration_material, now=km_now.median_days, before=km_before.median_days,
         sample_now=km_now.sample, sample_before=km_before.sample,
-        ratio=ratio / market, low=low / market, high=high / market, z=_z(t),
+        ratio=math.exp(log_ratio), low=math.exp(log_ratio - z * se), high=math.exp(log_ratio + z * se), z=z,
     )  # fmt: skip
 
 
