@@ -60,8 +60,16 @@ class Aggregate:
     master_plus: int = 0
     senior: int = 0
     durations: dict[tuple[int, bool], int] = field(default_factory=lambda: defaultdict(int))
+    # what the rating reads again and again of a shared aggregate (a geography's digital
+    # postings), kept until the aggregate changes
+    memo_salaries: list[tuple[float, int]] | None = field(default=None, repr=False, compare=False)
+    memo_duration: DurationSummary | None = field(default=None, repr=False, compare=False)
+    memo_closure: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    memo_log_median: dict[float, tuple[float, float] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, cell: SignalCell | Aggregate) -> None:
+        self.memo_salaries = self.memo_duration = self.memo_closure = None
+        self.memo_log_median.clear()
         self.total_postings += cell.total_postings
         self.unique_postings += cell.unique_postings
         self.experience_3plus += cell.experience_3plus
@@ -92,13 +100,18 @@ class Aggregate:
         return sum(self.salaries.values())
 
     def salary_histogram(self) -> list[tuple[float, int]]:
-        return sorted((v, n) for v, n in self.salaries.items() if n > 0)
+        if self.memo_salaries is None:
+            self.memo_salaries = sorted((v, n) for v, n in self.salaries.items() if n > 0)
+        return self.memo_salaries
 
     def duration_histogram(self) -> list[tuple[int, bool, int]]:
         return [(d, c, n) for (d, c), n in sorted(self.durations.items()) if n > 0]
 
     def duration(self) -> DurationSummary:
-        return kaplan_meier(self.duration_histogram())
+        """The Kaplan–Meier summary (computed once until the aggregate changes)."""
+        if self.memo_duration is None:
+            self.memo_duration = kaplan_meier(self.duration_histogram())
+        return self.memo_duration
 
 
 def median_salary(hist: Sequence[tuple[float, int]]) -> float | None:
