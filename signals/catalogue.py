@@ -134,7 +134,7 @@ class _Builder:
             directions[k[0]].add(k[1])
         keys: list[KeyT] = []
         for occ in self.taxonomy.occupations:
-            dirs = sorted(directions.get(occ, set()), key=lambda d: d or "") if by_direction else [None]
+            dirs = (sorted(directions.get(occ, set()), key=lambda d: d or "") or [None]) if by_direction else [None]
             for level in levels:
                 for direction in dirs:
                     mid = (*((direction,) if by_direction else ()), *((level,) if level else ()))

@@ -135,3 +135,20 @@ def test_unknown_region_is_an_error() -> None:
     assert region_id("东北") == "northeast"
     with pytest.raises(CatalogueError, match="unknown region"):
         region_id("南部")
+
+
+def test_by_direction_lists_the_directions_seen(planted: Planted) -> None:
+    _, store = planted(SEEDS[0])
+    cat = build_catalogue(store, TAXONOMY, PERIOD, by_direction=True, with_skills=False)
+    # the generated postings name no direction: one row per occupation × level, direction None
+    listed = {(e.indicators.occupation, e.indicators.level, e.indicators.direction) for e in cat.entries}
+    assert {(occ, "中级", None) for occ in OCCUPATIONS} <= listed
+    assert all(e.indicators.direction is None for e in cat.entries)
+    by_level = build_catalogue(store, TAXONOMY, PERIOD, with_skills=False)
+    assert {(e.indicators.occupation, e.indicators.level, e.rating.label) for e in cat.entries} >= {
+        (e.indicators.occupation, e.indicators.level, e.rating.label)
+        for e in by_level.entries
+        if e.indicators.occupation in OCCUPATIONS
+    }
+    # occupations without postings are still listed (suppressed), as without directions
+    assert {e.indicators.occupation for e in cat.entries} == set(TAXONOMY.occupations)
