@@ -35,6 +35,7 @@ import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
 from storage import PostingFilter, PostingIndex
+from storage.base import median_of_histogram
 from storage.results import SIGNAL_DIMENSIONS, SignalCell
 
 from .models import CellIndicators
@@ -115,20 +116,9 @@ class Aggregate:
 
 
 def median_salary(hist: Sequence[tuple[float, int]]) -> float | None:
-    """The ordinary median of the values a sorted (value, count) histogram holds (the store's rule)."""
-    n = sum(c for _, c in hist)
-    if n == 0:
-        return None
-    lo_rank, hi_rank = (n - 1) // 2, n // 2
-    lo: float | None = None
-    seen = 0
-    for value, count in hist:
-        if lo is None and seen + count > lo_rank:
-            lo = value
-        if seen + count > hi_rank:
-            return (float(lo if lo is not None else value) + float(value)) / 2
-        seen += count
-    return None
+    """The ordinary median of the values a (value, count) histogram holds: the store's own rule
+    (:func:`storage.base.median_of_histogram`), so a cell's median equals ``/v1/totals``'."""
+    return median_of_histogram(hist)
 
 
 def median_interval(hist: Sequence[tuple[float, int]], z: float = 1.96) -> tuple[float, float] | None:
@@ -185,7 +175,6 @@ def cell_indicators(
     previous: Aggregate | None,
     year_before: Aggregate | None,
     digital: Aggregate,
-    digital_year_before: Aggregate | None,
     occupation_name: str | None = None,
     min_sample: int = DEFAULT_MIN_SAMPLE,
 ) -> CellIndicators:
@@ -314,7 +303,6 @@ def indicators(
         return tuple(key[i] for i in geo_idx)
 
     digital_now = table.grouped(period.months, geo)
-    digital_year = table.grouped(period.year_before().months, geo)
     out: list[CellIndicators] = []
     for key in sorted(table.keys(), key=lambda k: tuple("" if v is None else v for v in k)):
         current = table.sum(key, period.months)
@@ -331,7 +319,6 @@ def indicators(
                 previous=table.sum(key, period.previous().months),
                 year_before=table.sum(key, period.year_before().months),
                 digital=digital_now.get(gkey, Aggregate()),
-                digital_year_before=digital_year.get(gkey),
                 occupation_name=(occupation_names or {}).get(ckey.occupation or ""),
                 min_sample=min_sample,
             )
