@@ -19,7 +19,9 @@ import pytest
 
 from signals.catalogue import CatalogueError, build_catalogue, region_id
 from signals.models import Catalogue
+from signals.periods import parse_period
 from skill_taxonomy import default_taxonomy
+from storage import PostingFilter
 
 from .conftest import SEEDS, Planted
 from .synthetic import CONTROLS, DEMAND, DURATION, OCCUPATIONS, PAY, PERIOD, PLANTED, SKILLS
@@ -95,6 +97,11 @@ def test_entries_carry_indicators_skills_competencies_majors_and_reasons(planted
     assert ind.median_salary is not None and ind.salary_growth is not None and ind.salary_growth > 0.25
     assert ind.duration_median_days is not None and ind.duration_sample == ind.unique_postings
     assert {s.id for s in entry.top_skills} == set(SKILLS[PAY])
+    # the batched skills (one export) equal the store's own ranking of the entry's postings
+    q3 = parse_period(PERIOD)
+    flt = PostingFilter(start=q3.start, end=q3.end, occupations=[PAY], levels=["中级"])
+    ranking = store.ranking("skills", flt, limit=3)
+    assert [(s.id, s.postings) for s in entry.top_skills] == [(b.key, b.unique_postings) for b in ranking.buckets]
     assert len(entry.top_competencies) == 3
     assert entry.related_majors == TAXONOMY.occupations[PAY].majors
     # the reasons name each signal's values; the score interval brackets the score
