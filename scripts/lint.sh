@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The code checks of `make lint` (and of `make test`, before the suite): style and lint (ruff),
-# types (mypy: strict for skillsignal.core, storage and api), and the import layers (import-linter).
+# types (mypy: strict for skillsignal.core, storage, signals and api), and the import layers (import-linter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "lint: ruff check"
