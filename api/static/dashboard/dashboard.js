@@ -7,11 +7,15 @@
     lang: localStorage.getItem("skillsignal.lang") || "zh",
     occupations: [],       // taxonomy occupations (code, names, directions)
     compare: [],           // skill ids chosen in the compare box
+    compareEdited: false,  // until the user picks or removes a skill, the box follows the filter's top skills
     shown: {},             // chart id -> {columns, rows} for the CSV download
     charts: {},
     generation: 0,         // bumps on every refresh so late answers are ignored
   };
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || key;
+  const EMERGING_COLOR = "#2563eb";  // significant after the false-discovery-rate control
+  const NOISE_COLOR = "#c0c4cc";     // share grew, within noise
+  const COMPARE_START = 3;           // the comparison starts from this many of the filter's top skills
 
   // ---------------------------------------------------------------- API access
   const API = {
@@ -45,8 +49,10 @@
       API.post(`/v1/rankings/${facet}/timeseries`, Object.assign({ filter, interval: "month" }, extra || {})),
     ranking: (facet, filter, extra) => API.post(`/v1/rankings/${facet}`, Object.assign({ filter }, extra || {})),
     competencies: (filter) => API.post("/v1/rankings/competencies", { filter, limit: 15 }),
-    // small windows hold few postings: ask for growth seen in at least 3 of them
-    emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10, min_count: 3, alpha: 0.05 }),
+    // small windows hold few postings: ask for growth seen in at least 3 of them; the skills whose
+    // share grew but not significantly after the false-discovery-rate control come too (greyed)
+    emerging: (filter) => API.post("/v1/skills/emerging",
+      { filter, limit: 10, min_count: 3, alpha: 0.05, within_noise: true }),
     searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
   };
 
@@ -171,8 +177,8 @@
   // The top skills under the filter, and each one's growth of share: the emerging-skills window
   // against the one before it (the same windows /v1/skills/emerging tests), null where the skill
   // had no postings before.
-  async function topSkillsWithGrowth(filter) {
-    const [top, em] = await Promise.all([API.ranking("skills", filter, { limit: 15 }), API.emerging(filter)]);
+  async function topSkillsWithGrowth(filter, topSkills) {
+    const [top, em] = await Promise.all([topSkills, API.emerging(filter)]);
     const growth = {};
     const keys = top.buckets.map((b) => b.key);
     if (keys.length && em.n_current && em.n_previous) {
@@ -210,7 +216,8 @@
       return { columns: ["province", "unique_postings"], rows: data.buckets.map((b) => [b.key, b.unique_postings]) };
     });
 
-    render("chart-skills", () => topSkillsWithGrowth(filter), ({ top, growth }) => {
+    const topSkills = API.ranking("skills", filter, { limit: 15 });
+    render("chart-skills", () => topSkillsWithGrowth(filter, topSkills), ({ top, growth }) => {
       const labels = top.buckets.map((b) => b.name || b.key);
       const pct = (g) => (g === undefined || g === null ? "" : ` (${g >= 0 ? "+" : ""}${(g * 100).toFixed(0)}%)`);
       const byIndex = (i) => top.buckets[top.buckets.length - 1 - i];  // bars are drawn bottom-up
@@ -235,23 +242,56 @@
     });
 
     render("chart-emerging", () => API.emerging(filter), (em) => {
-      const items = em.skills || [];
-      const labels = items.map((s) => s.name || s.skill_id);
       // change of the share of postings, in percentage points: finite for skills new in the window
-      // (whose relative growth is undefined), and what the significance test is about
-      const points = items.map((s) => Math.round((s.share_current - s.share_previous) * 1000) / 10);
-      barChart("chart-emerging", labels, points, {
+      // (whose relative growth is undefined), and what the significance test is about; the bars
+      // are sorted by it, and those not significant after the FDR control (within noise) are grey
+      const change = (s) => Math.round((s.share_current - s.share_previous) * 1000) / 10;
+      const items = (em.skills || []).slice().sort((a, b) => change(b) - change(a) || (a.skill_id < b.skill_id ? -1 : 1));
+      const labels = items.map((s) => s.name || s.skill_id);
+      const byIndex = (i) => items[items.length - 1 - i];  // bars are drawn bottom-up
+      const color = (s) => (s.significant ? EMERGING_COLOR : NOISE_COLOR);
+      barChart("chart-emerging", labels, items.map(change), {
         grid: { left: 100, right: 40, top: 10, bottom: 44 },
         xAxis: { type: "value", name: t("share_change"), nameLocation: "middle", nameGap: 26 },
+        tooltip: {
+          trigger: "axis",
+          formatter: (points) => {
+            const s = byIndex(points[0].dataIndex);
+            return `${s.name || s.skill_id}<br>${t("share_change")}: ${change(s)}<br>` +
+              `${s.previous} → ${s.current}<br>${s.significant ? t("significant") : t("within_noise")}` +
+              ` (${t("p_adjusted")} ${s.p_adjusted.toPrecision(2)}, ${em.fdr.method}, q=${em.fdr.q})`;
+          },
+        },
+        series: [{
+          type: "bar", label: { show: true, position: "right" },
+          data: items.map((s) => ({ value: change(s), itemStyle: { color: color(s) } })).reverse(),
+        }],
       });
       return {
-        columns: ["skill", "name", "current", "previous", "growth", "p_value"],
-        rows: items.map((s) => [s.skill_id, s.name, s.current, s.previous, s.growth, s.p_value]),
+        columns: ["skill", "name", "current", "previous", "share_change_pp", "growth", "significant", "p_value", "p_adjusted"],
+        rows: items.map((s) => [s.skill_id, s.name, s.current, s.previous, change(s), s.growth, s.significant,
+          s.p_value, s.p_adjusted]),
       };
     });
 
     renderCompetencies(filter);
-    renderCompare();
+    if (state.compareEdited) renderCompare();
+    else followTopSkills(topSkills);
+  }
+
+  // Until the user picks or removes a skill, the comparison shows the current filter's top skills.
+  function followTopSkills(topSkills) {
+    const generation = state.generation;
+    setState("chart-compare", "loading");
+    topSkills.then((top) => {
+      if (generation !== state.generation || state.compareEdited) return;
+      state.compare = top.buckets.slice(0, COMPARE_START).map((b) => ({ id: b.key, name: b.name || b.key }));
+      drawChips();
+      renderCompare();
+    }).catch((err) => {
+      if (generation !== state.generation) return;
+      setState("chart-compare", "error", err.message);
+    });
   }
 
   // The competency statements of the selected occupation's standard its postings ask for most:
@@ -325,10 +365,15 @@
     state.compare.forEach((s) => {
       const chip = document.createElement("span");
       chip.className = "chip";
+      chip.dataset.skill = s.id;
       chip.textContent = s.name;
       const x = document.createElement("button");
       x.type = "button"; x.textContent = "×";
-      x.onclick = () => { state.compare = state.compare.filter((c) => c.id !== s.id); drawChips(); renderCompare(); };
+      x.onclick = () => {
+        state.compare = state.compare.filter((c) => c.id !== s.id);
+        state.compareEdited = true;
+        drawChips(); renderCompare();
+      };
       chip.appendChild(x);
       box.appendChild(chip);
     });
@@ -353,6 +398,7 @@
           li.dataset.skill = s.id;
           li.onclick = () => {
             if (!state.compare.some((c) => c.id === s.id)) state.compare.push({ id: s.id, name });
+            state.compareEdited = true;
             list.innerHTML = ""; ev.target.value = "";
             drawChips(); renderCompare();
           };
