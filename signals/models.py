@@ -63,6 +63,34 @@ class CellIndicators(BaseModel):
     demand_supply_ratio: float | None = None
 
 
+SignalName = Literal["demand", "duration", "pay"]
+
+
+class SignalCheck(BaseModel):
+    """One tightening signal of a cell: its change against the cell's own history, relative to its
+    peers (all digital postings of the same geography), with an interval.
+
+    ``ratio`` is peer-adjusted (1.0 = no change relative to the market); the signal *fired* when
+    the interval excludes 1 (``low`` > 1), the false-discovery-rate adjusted ``q_value`` is within
+    1 − confidence, and ``ratio`` reaches the material threshold.
+    """
+
+    signal: SignalName
+    now: float | None = Field(default=None, description="The cell's value in the period.")
+    before: float | None = Field(default=None, description="Its value over the history baseline.")
+    sample_now: int = 0
+    sample_before: int = 0
+    ratio: float | None = None
+    interval: Interval95 = Field(default_factory=Interval95)
+    material: float = Field(description="The ratio a change must reach to count.")
+    p_value: float | None = Field(default=None, description="One-sided: the ratio is above 1.")
+    q_value: float | None = Field(
+        default=None, description="Benjamini–Hochberg adjusted over the catalogue's (or cell's) tested signals."
+    )
+    fired: bool = False
+    suppressed: bool = Field(default=False, description="A sample below the minimum: not tested.")
+
+
 class Rating(BaseModel):
     """A cell's rating against its own history and its peers, with the values behind it."""
 
@@ -72,6 +100,7 @@ class Rating(BaseModel):
     score_interval: Interval95 = Field(default_factory=Interval95)
     signals: list[str] = Field(default_factory=list, description="The indicators that tightened.")
     reasons: list[str] = Field(default_factory=list, description="Each signal's values, in words.")
+    checks: list[SignalCheck] = Field(default_factory=list, description="Each signal's numbers.")
 
 
 class NamedCount(BaseModel):
@@ -91,7 +120,15 @@ class CatalogueEntry(BaseModel):
 class Thresholds(BaseModel):
     """The published rating rules (the catalogue prints them beside the entries)."""
 
-    min_sample: int = 30
+    min_sample: int = Field(default=30, description="Unique postings a cell (and its baseline) needs.")
+    history_months: int = Field(default=12, description="Months before the period its baseline covers.")
+    confidence: float = Field(default=0.95, description="Coverage of each signal's interval.")
+    demand_material: float = Field(default=1.25, description="Share-of-digital ratio that is material.")
+    duration_material: float = Field(default=1.25, description="Days-open ratio that is material.")
+    pay_material: float = Field(default=1.10, description="Median-pay ratio that is material.")
+    demand_critical: float = Field(default=1.5, description="A fired demand ratio this high is critical alone.")
+    duration_critical: float = Field(default=1.5, description="A fired duration ratio this high is critical alone.")
+    pay_critical: float = Field(default=1.2, description="A fired pay ratio this high is critical alone.")
     description: str = ""
 
 
