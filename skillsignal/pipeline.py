@@ -5,7 +5,9 @@ Crawlers (the Scrapy item pipeline), file importers and ``POST /v1/postings`` al
 stored before extraction runs, so an extraction failure never loses it (``skillsignal
 reprocess`` re-runs extraction later). Upserts are by posting id and a posting whose content
 fingerprint and taxonomy version are unchanged is not extracted again, so re-running any job
-neither double-counts nor redoes work.
+neither double-counts nor redoes work; such a posting's seen dates still move (``mark_seen``, a
+write of two dates), so a re-crawl keeps it open. After a complete crawl of a source the crawler
+calls :meth:`IngestPipeline.close_unseen`, which closes the source's postings it no longer found.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from itertools import islice
 
 from nlp.extractor import ExtractionError, Extractor
 from nlp.fields import normalise_posting
 from nlp.parallel import ParallelExtractor
 from storage import PostingIndex, open_store
+from storage.base import incoming_seen
 
 from .core.config import Settings, get_settings
 from .core.ingest import IngestStats
@@ -104,13 +108,16 @@ class IngestPipeline:
         taxonomy_version = self.extractor.taxonomy_version if self.extract else None
         known = self.store.fingerprints([p.id for p in normalised])
         changed: list[Posting] = []
+        unchanged: list[Posting] = []
         for posting in normalised:
             before = known.get(posting.id)
             if before and before[0] == posting.fingerprint and (not self.extract or before[1] == taxonomy_version):
-                stats.unchanged += 1
+                unchanged.append(posting)
             else:
                 changed.append(posting.model_copy(update={"extraction": None, "extraction_error": None}))
+        stats.unchanged = len(unchanged)
         stats.stored = self.store.index_postings(changed)
+        self._touch(unchanged)
         self._mark_duplicates(normalised)
         if self.extract and changed:
             results = self.extract_postings(changed)
@@ -118,6 +125,26 @@ class IngestPipeline:
             stats.extracted = sum(1 for _, ext, _ in results if ext is not None)
             stats.extraction_errors = sum(1 for _, ext, _ in results if ext is None)
         return stats
+
+    def _touch(self, unchanged: list[Posting]) -> None:
+        """Move the seen dates of postings stored unchanged (no re-index, no re-extraction)."""
+        if not unchanged:
+            return
+        seen = [incoming_seen(p) for p in unchanged]
+        self.store.mark_seen({p.id: s.last_seen for p, s in zip(unchanged, seen, strict=True)})
+        earlier = {p.id: s.first_seen for p, s in zip(unchanged, seen, strict=True) if s.first_seen < s.last_seen}
+        if earlier:  # a posting that brings an earlier first sighting (a copy from another store)
+            self.store.mark_seen(earlier)
+
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
+        """Postings a crawl found again without reading them (HTTP 304): their seen dates move."""
+        return self.store.mark_seen(seen)
+
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        """After a complete crawl of ``source``: close its postings that crawl did not find."""
+        closed = self.store.close_unseen(source, crawl_started)
+        log.info("complete crawl of %s from %s: %d postings no longer listed closed", source, crawl_started, closed)
+        return closed
 
     def extract_postings(self, postings: list[Posting]) -> list[ExtractionResult]:
         """(posting, extraction or None, error or None) for each posting."""

@@ -22,6 +22,22 @@ two agree by construction:
   statement its extraction lists (keys are statement ids). ``median_salary`` is filled on buckets
   only when it is the ranked metric (buckets without salaries rank last).
 * **skills filter** – a posting matches when it names any of the listed skills.
+* **posting life across crawls** – :class:`SeenDates`: every stored posting has ``first_seen`` and
+  ``last_seen`` (crawl dates that found it) and ``closed_on``. A posting handed in without them is
+  first and last seen on its crawl date (``crawled_at``'s date, :func:`incoming_seen`); storing it
+  again keeps the earliest ``first_seen`` and the latest ``last_seen`` and the latest closure
+  (:func:`merge_seen`), so replaying an older file never moves a date backwards and re-ingesting the
+  same file changes nothing. :meth:`PostingIndex.mark_seen` advances the dates of unchanged postings
+  without re-indexing them. :meth:`PostingIndex.close_unseen`, called after a *complete* crawl of a
+  source, closes its open postings that crawl did not find, on their ``last_seen``; a posting seen
+  after its ``closed_on`` reopens (``closed_on`` cleared).
+* **posting duration** – ``last_seen - first_seen`` in days; *censored* while the posting is open
+  (it may stay open longer), observed once it is closed. ``signal_cells`` gives the histogram of
+  (days, closed, postings) over unique postings, the input of a survival (Kaplan–Meier) estimate.
+* **signal cells** – :meth:`PostingIndex.signal_cells`: per combination of the requested
+  ``SIGNAL_DIMENSIONS`` (None where a posting has no value) and posting-date period, the counts,
+  salary histogram, requirement mix and duration histogram :class:`~storage.results.SignalCell`
+  describes; only combinations with postings, ordered by key (None first) then period.
 
 The query semantics written once for both backends (windows, bucket order, lift, cursors, export
 rows) live in :mod:`storage.shared`; a backend only translates filters and counts to its query
@@ -33,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from skillsignal.core.models import Extraction, Posting
 
@@ -67,6 +83,12 @@ EXPERIENCE_BANDS: tuple[tuple[str, float, float], ...] = (
     ("10年以上", 10.0, float("inf")),
 )
 EXPERIENCE_ANY = "不限"
+#: education levels that count as 本科+ / 硕士+ in the requirement mix (``SignalCell``)
+BACHELOR_PLUS: tuple[str, ...] = ("本科", "硕士", "博士")
+MASTER_PLUS: tuple[str, ...] = ("硕士", "博士")
+#: the extracted level counted as senior, and the experience thresholds (years_min ≥) of the mix
+SENIOR_LEVEL = "高级"
+EXPERIENCE_THRESHOLDS: tuple[float, float] = (3.0, 5.0)
 
 
 def posted_date(posting: Posting) -> date:
@@ -78,6 +100,52 @@ def salary_mid(posting: Posting) -> float | None:
     if lo is not None and hi is not None:
         return (lo + hi) / 2
     return lo if lo is not None else hi
+
+
+class SeenDates(NamedTuple):
+    """A posting's life across crawls, as the store keeps it."""
+
+    first_seen: date
+    last_seen: date
+    closed_on: date | None = None
+
+
+def incoming_seen(posting: Posting) -> SeenDates:
+    """The seen dates a posting handed to the store brings: its own, else its crawl date."""
+    crawl = posting.crawled_at.date()
+    first = posting.first_seen or min(crawl, posting.last_seen or crawl)
+    last = max(first, posting.last_seen or crawl)
+    return SeenDates(first, last, posting.closed_on)
+
+
+def merge_seen(stored: SeenDates | None, incoming: SeenDates) -> SeenDates:
+    """The dates after storing ``incoming`` over ``stored``: earliest first, latest last, latest
+    closure; a posting seen after its closure is open again."""
+    if stored is None:
+        first, last, closed = incoming
+    else:
+        first = min(stored.first_seen, incoming.first_seen)
+        last = max(stored.last_seen, incoming.last_seen)
+        closures = [d for d in (stored.closed_on, incoming.closed_on) if d is not None]
+        closed = max(closures) if closures else None
+    if closed is not None and last > closed:
+        closed = None
+    return SeenDates(first, last, closed)
+
+
+def latest_by_id(postings: Iterable[Posting]) -> dict[str, tuple[Posting, SeenDates]]:
+    """The last posting of each id (a later upsert wins), with the seen dates of all of them merged."""
+    out: dict[str, tuple[Posting, SeenDates]] = {}
+    for p in postings:
+        prev = out.get(p.id)
+        out[p.id] = (p, merge_seen(prev[1] if prev else None, incoming_seen(p)))
+    return out
+
+
+def with_seen(posting: Posting, seen: SeenDates) -> Posting:
+    """``posting`` carrying the stored seen dates (the store's columns are their truth, not its document)."""
+    posting.first_seen, posting.last_seen, posting.closed_on = seen
+    return posting
 
 
 def experience_band(years_min: float | None) -> str:
@@ -149,6 +217,19 @@ def periods(first: date, last: date, interval: Interval) -> list[date]:
 
 #: (total, duplicate) postings per period start
 PeriodCounts = Mapping[date, tuple[int, int]]
+#: a signal cell's (dimension values, period start)
+CellKey = tuple[tuple[str | None, ...], date]
+
+
+class SignalParts(NamedTuple):
+    """What a backend counts for :meth:`PostingIndex.signal_cells`, per (dimension values, period
+    start) with postings: ``counts`` = (total, unique, experience ≥ 3, ≥ 5, 本科+, 硕士+, 高级), the
+    last five over unique postings; ``salaries`` (salary midpoint, unique postings) and
+    ``durations`` (days open, closed, unique postings), in any order."""
+
+    counts: dict[CellKey, tuple[int, int, int, int, int, int, int]]
+    salaries: dict[CellKey, list[tuple[float, int]]]
+    durations: dict[CellKey, list[tuple[int, bool, int]]]
 
 
 def zero_filled(counts: PeriodCounts, window: tuple[date, date], interval: Interval) -> list[Point]:
@@ -239,7 +320,8 @@ class PostingIndex(Protocol):
     # -- writes ------------------------------------------------------------------------------
     def index_postings(self, postings: Sequence[Posting]) -> int:
         """Insert or replace postings by id (with their extraction); returns how many. Near-duplicate
-        marks set by :meth:`set_duplicates` survive a re-index of the same id."""
+        marks set by :meth:`set_duplicates` survive a re-index of the same id; the seen dates are
+        merged with the stored ones (:func:`merge_seen`), never replaced."""
         ...
 
     def save_extractions(self, results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> int:
@@ -248,6 +330,13 @@ class PostingIndex(Protocol):
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
+        ...
+
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
+        """Postings found again, unchanged, by a crawl on the given date (id -> date): ``last_seen``
+        moves forward (``first_seen`` back) to it and a posting closed before it reopens, without
+        re-indexing the posting. Unknown ids are ignored; returns id -> source of the stored ones
+        (a crawl that only got "not modified" answers learns which sources it covered)."""
         ...
 
     def close_unseen(self, source: str, crawl_started: date) -> int:

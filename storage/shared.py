@@ -22,6 +22,7 @@ from skillsignal.core.state_files import StoreError
 from .base import (
     CursorError,
     PeriodCounts,
+    SignalParts,
     check_series_size,
     intensity,
     keyed_series,
@@ -37,6 +38,7 @@ from .results import (
     FACETS,
     INTERVALS,
     METRICS,
+    SIGNAL_DIMENSIONS,
     Bucket,
     CooccurrencePair,
     Interval,
@@ -86,6 +88,38 @@ def check_metric(metric: str) -> None:
 def check_interval(interval: str) -> None:
     if interval not in INTERVALS:
         raise StoreError(f"unknown interval {interval!r}; one of day, week, month")
+
+
+def check_signal_dimensions(dims: Iterable[str]) -> list[str]:
+    """The signal dimensions, each once, in order; :class:`StoreError` for an unknown one."""
+    out = list(dict.fromkeys(dims))
+    unknown = [d for d in out if d not in SIGNAL_DIMENSIONS]
+    if unknown:
+        raise StoreError(f"unknown signal dimension {unknown[0]!r}; one of: {', '.join(SIGNAL_DIMENSIONS)}")
+    return out
+
+
+def signal_cells_from(parts: SignalParts) -> list[SignalCell]:
+    """The cells of the counts a backend made, ordered by key (None first) then period, histograms ascending."""
+    out = []
+    for key, period in sorted(parts.counts, key=lambda kp: (tuple((v is not None, v or "") for v in kp[0]), kp[1])):
+        total, unique, exp3, exp5, bachelor, master, senior = parts.counts[(key, period)]
+        out.append(
+            SignalCell(
+                key=key,
+                period=period,
+                total_postings=total,
+                unique_postings=unique,
+                salaries=sorted(parts.salaries.get((key, period), [])),
+                experience_3plus=exp3,
+                experience_5plus=exp5,
+                bachelor_plus=bachelor,
+                master_plus=master,
+                senior=senior,
+                durations=sorted(parts.durations.get((key, period), [])),
+            )
+        )
+    return out
 
 
 def check_dimensions(dimensions: Iterable[str]) -> list[str]:
@@ -194,6 +228,12 @@ class SharedIndex(ABC):
     def date_range(self) -> tuple[date, date] | None: ...
 
     @abstractmethod
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]: ...
+
+    @abstractmethod
+    def close_unseen(self, source: str, crawl_started: date) -> int: ...
+
+    @abstractmethod
     def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
         """(total, duplicate) postings under the filter."""
 
@@ -244,16 +284,9 @@ class SharedIndex(ABC):
     def _export_counts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SeriesCounts:
         """(total, duplicate) postings per tuple of dimension values and period start."""
 
-    # TODO(storage-signals): both backends implement these two (placeholders while the branch is open)
-    def signal_cells(
-        self, flt: PostingFilter | None = None, dims: Sequence[str] = (), interval: Interval = "month"
-    ) -> list[SignalCell]:
-        """See :meth:`storage.base.PostingIndex.signal_cells`."""
-        raise NotImplementedError
-
-    def close_unseen(self, source: str, crawl_started: date) -> int:
-        """See :meth:`storage.base.PostingIndex.close_unseen`."""
-        raise NotImplementedError
+    @abstractmethod
+    def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
+        """The counts, salary and duration histograms of every (dimension values, period start) with postings."""
 
     # -- writes -------------------------------------------------------------------------------------
     def upsert_postings(self, postings: Sequence[Posting]) -> int:
@@ -348,6 +381,14 @@ class SharedIndex(ABC):
         singles, pairs = self._cooccurrence_counts(flt, limit, min_count)
         n_all = self.count_postings(flt, unique_only=True) if pairs else 0
         return cooccurrence_pairs(singles, pairs, n_all)
+
+    def signal_cells(
+        self, flt: PostingFilter | None = None, dims: Sequence[str] = (), interval: Interval = "month"
+    ) -> list[SignalCell]:
+        """See :meth:`storage.base.PostingIndex.signal_cells`."""
+        checked = check_signal_dimensions(dims)
+        check_interval(interval)
+        return signal_cells_from(self._signal_parts(flt, interval, checked))
 
     def export_series(
         self,

@@ -7,7 +7,8 @@ stage never drives extraction or the index itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -39,6 +40,16 @@ class PostingSink(Protocol):
 
     def store_failed(self, postings: Sequence[Posting], error: str) -> int:
         """Store ``postings`` raw with ``error`` recorded (``skillsignal reprocess`` reruns them)."""
+        ...
+
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
+        """Postings a crawl found again without reading them (HTTP 304), by id, on the crawl date;
+        returns id -> source of those stored."""
+        ...
+
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        """After a *complete* crawl of ``source`` that started on ``crawl_started``: close its open
+        postings that crawl did not see; returns how many."""
         ...
 
     def close(self) -> None: ...

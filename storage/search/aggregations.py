@@ -5,14 +5,14 @@ from ``date_histogram``, and one page of jieba-phrase search."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from skillsignal.core.state_files import StoreError
 
-from ..base import PeriodCounts, median_of_histogram
+from ..base import PeriodCounts, SignalParts, median_of_histogram
 from ..filters import PostingFilter
 from ..results import Interval, PostingHit
 from ..shared import KeyedPeriodCounts, SeriesCounts, SharedIndex, top_by_metric
@@ -163,3 +163,13 @@ class SearchAggregations(SharedIndex):
             period = date.fromisoformat(str(key["p"])[:10])
             by_series[values][period] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
         return by_series
+
+    # TODO(storage-signals): the search backend's versions follow on this branch
+    def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
+        raise NotImplementedError
+
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
+        raise NotImplementedError
+
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        raise NotImplementedError

@@ -1,12 +1,23 @@
 """The counting hooks of :class:`storage.shared.SharedIndex` in SQL: totals, medians, series,
-facet rankings, skill pairs and export series. Rankings by count are ordered and cut in SQL."""
+facet rankings, skill pairs, export series and signal cells. Rankings by count are ordered and cut
+in SQL."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 
-from ..base import PeriodCounts, median_of_histogram
+from ..base import (
+    BACHELOR_PLUS,
+    EXPERIENCE_THRESHOLDS,
+    MASTER_PLUS,
+    SENIOR_LEVEL,
+    CellKey,
+    PeriodCounts,
+    SignalParts,
+    median_of_histogram,
+)
 from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
@@ -121,3 +132,49 @@ class SQLiteAnalytics(SQLiteConnection):
             values = tuple(r[f"d{i}"] for i in range(len(dims)))
             by_series[values][period_date(r["per"], interval)] = (r["n"], int(r["d"]))
         return by_series
+
+    def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
+        """Three GROUP BY scans of ``postings``: counts and requirement mix, salary midpoints, durations."""
+        where, params = where_clause(flt)
+        keys = [f"p.{EXPORT_COLUMNS[d]}" for d in dims]
+        group = ", ".join([period_sql("p", interval), *keys])
+        width = len(dims)
+        conn = self._connect()
+
+        def cell(row: sqlite3.Row) -> CellKey:
+            return tuple(row[1 : 1 + width]), period_date(row[0], interval)
+
+        def placeholders(values: Sequence[object]) -> str:
+            return ",".join("?" * len(values))
+
+        unique = "p.is_dup = 0"
+        mix = [
+            f"TOTAL({unique} AND p.experience_min >= ?)",
+            f"TOTAL({unique} AND p.experience_min >= ?)",
+            f"TOTAL({unique} AND p.education_level IN ({placeholders(BACHELOR_PLUS)}))",
+            f"TOTAL({unique} AND p.education_level IN ({placeholders(MASTER_PLUS)}))",
+            f"TOTAL({unique} AND p.level = ?)",
+        ]
+        mix_params = [*EXPERIENCE_THRESHOLDS, *BACHELOR_PLUS, *MASTER_PLUS, SENIOR_LEVEL]
+        counts = {}
+        for row in conn.execute(
+            f"SELECT {group}, COUNT(*), TOTAL({unique}), {', '.join(mix)} FROM postings p WHERE {where} GROUP BY {group}",
+            [*mix_params, *params],
+        ):
+            n, u, e3, e5, b, m, s = row[1 + width :]
+            counts[cell(row)] = (n, int(u), int(e3), int(e5), int(b), int(m), int(s))
+        salaries: dict[CellKey, list[tuple[float, int]]] = defaultdict(list)
+        for row in conn.execute(
+            f"SELECT {group}, p.salary_mid, COUNT(*) FROM postings p WHERE {where} AND {unique} "
+            f"AND p.salary_mid IS NOT NULL GROUP BY {group}, p.salary_mid",
+            params,
+        ):
+            salaries[cell(row)].append((row[1 + width], row[2 + width]))
+        durations: dict[CellKey, list[tuple[int, bool, int]]] = defaultdict(list)
+        for row in conn.execute(
+            f"SELECT {group}, p.last_seen - p.first_seen AS days, p.closed_on IS NOT NULL AS closed, COUNT(*) "
+            f"FROM postings p WHERE {where} AND {unique} GROUP BY {group}, days, closed",
+            params,
+        ):
+            durations[cell(row)].append((row[1 + width], bool(row[2 + width]), row[3 + width]))
+        return SignalParts(counts, salaries, durations)

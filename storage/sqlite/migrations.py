@@ -1,4 +1,4 @@
-"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1/v2."""
+"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1/v2/v3."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlite3
 from skillsignal.core.models import Posting
 from skillsignal.core.state_files import StoreError
 
-from .schema import SCHEMA_VERSION, backfill_competencies, create_schema, migrate_v1_tables
+from .schema import SCHEMA_VERSION, add_seen_columns, backfill_competencies, create_schema, migrate_v1_tables
 from .writes import SQLiteWrites
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,15 @@ class SQLiteMigrations(SQLiteWrites):
                 old = migrate_v1_tables(tx)
                 create_schema(tx)
                 self._copy_v1(tx, old)
-            elif current == 2:
+            elif current in (2, 3):
+                add_seen_columns(tx)
                 create_schema(tx)
-                backfill_competencies(tx)
+                if current == 2:
+                    backfill_competencies(tx)
             else:
                 create_schema(tx)
             tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        if current in (1, 2):
+        if current in (1, 2, 3):
             log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)
         else:
             log.info("created SkillSignal store %s (schema v%d)", self.path, SCHEMA_VERSION)

@@ -3,6 +3,7 @@ page of full-text search (FTS5 over jieba-segmented title and description)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -11,6 +12,7 @@ from typing import Any
 from skillsignal.core.models import Posting
 
 from .. import fts
+from ..base import SeenDates, with_seen
 from ..filters import PostingFilter
 from ..results import Highlight, PostingHit
 from .connection import SQLiteConnection
@@ -22,10 +24,22 @@ _HIT_COLUMNS = (
 )
 
 
+_POSTING_COLUMNS = "doc, first_seen, last_seen, closed_on"
+
+
+def _posting(row: sqlite3.Row) -> Posting:
+    """The posting of a row: its document with the seen dates of the columns."""
+    closed = row["closed_on"]
+    seen = SeenDates(
+        from_day(row["first_seen"]), from_day(row["last_seen"]), None if closed is None else from_day(closed)
+    )
+    return with_seen(Posting.model_validate_json(row["doc"]), seen)
+
+
 class SQLiteReads(SQLiteConnection):
     def get_posting(self, posting_id: str) -> Posting | None:
-        row = self._connect().execute("SELECT doc FROM postings WHERE id=?", (posting_id,)).fetchone()
-        return Posting.model_validate_json(row["doc"]) if row else None
+        row = self._connect().execute(f"SELECT {_POSTING_COLUMNS} FROM postings WHERE id=?", (posting_id,)).fetchone()
+        return _posting(row) if row else None
 
     def iter_postings(self, batch_size: int = 500, only_unextracted: bool = False) -> Iterator[Posting]:
         """Every stored posting, in id order, fetched in batches."""
@@ -34,13 +48,16 @@ class SQLiteReads(SQLiteConnection):
         while True:
             rows = (
                 self._connect()
-                .execute(f"SELECT id, doc FROM postings WHERE id > ? {cond} ORDER BY id LIMIT ?", (last, batch_size))
+                .execute(
+                    f"SELECT id, {_POSTING_COLUMNS} FROM postings WHERE id > ? {cond} ORDER BY id LIMIT ?",
+                    (last, batch_size),
+                )
                 .fetchall()
             )
             if not rows:
                 return
             for row in rows:
-                yield Posting.model_validate_json(row["doc"])
+                yield _posting(row)
             last = rows[-1]["id"]
 
     def fingerprints(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:

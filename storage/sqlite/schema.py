@@ -7,6 +7,9 @@ v2: an integer row id (stable across VACUUM) that the skill links and the FTS5 t
     hot filter columns; ``posting_fts`` over jieba-segmented title and description.
 v3: ``posting_competencies``, the competency statements each posting asks for (the ``competencies``
     ranking facet), laid out like ``posting_skills``; filled from the stored documents on upgrade.
+v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each posting, its life across
+    crawls (``storage.base.SeenDates``); on upgrade first = last = the crawl date of the stored
+    document (or the dates it carries), none closed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sqlite3
 
 from ..fts import TOKENIZE
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -60,7 +63,11 @@ CREATE TABLE IF NOT EXISTS postings (
     level TEXT,
     taxonomy_version TEXT,
     extraction_error TEXT,
-    doc TEXT NOT NULL,                  -- the whole Posting as JSON, extraction included
+    first_seen INTEGER NOT NULL,        -- first crawl date that found it (day number)
+    last_seen INTEGER NOT NULL,         -- latest crawl date that found it (day number)
+    closed_on INTEGER,                  -- set when a complete crawl of its source no longer found it
+    doc TEXT NOT NULL,                  -- the whole Posting as JSON, extraction included (its seen
+                                        -- dates are those of the columns above, not of the JSON)
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS p_day ON postings(day, month, is_dup, salary_mid);
@@ -71,6 +78,7 @@ CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
 CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;
+CREATE INDEX IF NOT EXISTS p_open ON postings(source, last_seen) WHERE closed_on IS NULL;
 CREATE TABLE IF NOT EXISTS posting_skills (
     pid INTEGER NOT NULL,               -- postings.rid
     skill_id TEXT NOT NULL,
@@ -111,6 +119,36 @@ def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
     tx.execute("ALTER TABLE posting_skills RENAME TO posting_skills_v1")
     tx.execute("ALTER TABLE postings RENAME TO postings_v1")
     return "postings_v1", "posting_skills_v1"
+
+
+#: a document date (ISO text, or the date part of an ISO datetime) as a day number
+_DOC_DAY = "CAST(julianday(substr(json_extract(doc, '{path}'), 1, 10)) - 2440587.5 AS INTEGER)"
+
+
+def add_seen_columns(tx: sqlite3.Connection) -> None:
+    """v3 -> v4: the seen-date columns, filled from each stored document: its own dates where it
+    carries them, else its crawl date (the date part of ``crawled_at`` as written, which is
+    ``Posting.crawled_at.date()``); none closed unless the document says so."""
+    have = {row[1] for row in tx.execute("PRAGMA table_info(postings)")}
+    if {"first_seen", "last_seen", "closed_on"} <= have:  # a file whose version mark alone is older
+        return
+    for column in (
+        "first_seen INTEGER NOT NULL DEFAULT 0",
+        "last_seen INTEGER NOT NULL DEFAULT 0",
+        "closed_on INTEGER",
+    ):
+        if column.split()[0] not in have:
+            tx.execute(f"ALTER TABLE postings ADD COLUMN {column}")
+    crawl, first, last, closed = (
+        _DOC_DAY.format(path=f"$.{field}") for field in ("crawled_at", "first_seen", "last_seen", "closed_on")
+    )
+    tx.execute(
+        f"UPDATE postings SET first_seen = COALESCE({first}, {crawl}), last_seen = COALESCE({last}, {crawl}), "
+        f"closed_on = {closed}"
+    )
+    # the merge rules of storage.base.merge_seen on what the documents said
+    tx.execute("UPDATE postings SET last_seen = first_seen WHERE last_seen < first_seen")
+    tx.execute("UPDATE postings SET closed_on = NULL WHERE closed_on < last_seen")
 
 
 def backfill_competencies(tx: sqlite3.Connection) -> int:

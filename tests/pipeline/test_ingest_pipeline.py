@@ -174,3 +174,42 @@ def test_ingest_killed_halfway_then_rerun_counts_each_posting_once(tmp_path):
     assert conn.execute("SELECT COUNT(DISTINCT id) FROM postings").fetchone()[0] == 3000
     not_extracted = conn.execute("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NULL").fetchone()[0]
     assert not_extracted == 0
+
+
+def test_recrawl_of_unchanged_postings_moves_last_seen_without_reextracting(tmp_path, settings, extractor):
+    """An unchanged posting found again costs a seen-date write, not an extraction; an older replay
+    moves nothing back; a closed posting found again reopens; near-duplicate marks stay."""
+    from datetime import UTC, datetime, timedelta
+
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    pipe = IngestPipeline(settings, store=store, extractor=extractor)
+    day1 = datetime(2026, 9, 15, 8, tzinfo=UTC)
+
+    def crawl(at: datetime) -> list[Posting]:  # ai-2 is an exact copy of ai-1 (a near-duplicate)
+        return [posting(pid, crawled_at=at, **AI_JOB) for pid in ("ai-1", "ai-2")] + [
+            posting("ic-1", crawled_at=at, **IC_JOB)
+        ]
+
+    def lives() -> dict[str, tuple]:
+        return {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in store.iter_postings()}
+
+    first = pipe.process(crawl(day1))
+    assert (first.stored, first.extracted) == (3, 3) and store.totals().duplicate_postings == 1
+    extracted_at = store.get_posting("ai-1").extraction.extracted_at
+    d1, d8, d15 = day1.date(), (day1 + timedelta(days=7)).date(), (day1 + timedelta(days=14)).date()
+
+    again = pipe.process(crawl(day1 + timedelta(days=7)))
+    assert (again.unchanged, again.stored, again.extracted) == (3, 0, 0)
+    assert lives() == dict.fromkeys(["ai-1", "ai-2", "ic-1"], (d1, d8, None))
+    assert store.get_posting("ai-1").extraction.extracted_at == extracted_at
+    assert store.totals().duplicate_postings == 1
+
+    pipe.process(crawl(day1))  # an older file replayed
+    assert lives() == dict.fromkeys(["ai-1", "ai-2", "ic-1"], (d1, d8, None))
+
+    pipe.process(crawl(day1 + timedelta(days=14))[:1])  # a complete crawl that finds only ai-1
+    assert pipe.close_unseen("fixture", d15) == 2
+    assert lives() == {"ai-1": (d1, d15, None), "ai-2": (d1, d8, d8), "ic-1": (d1, d8, d8)}
+    pipe.process(crawl(day1 + timedelta(days=21)))  # back again: open
+    assert {v[2] for v in lives().values()} == {None}
+    assert store.totals().duplicate_postings == 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -179,7 +179,9 @@ def test_v2_store_gets_its_competency_links_on_upgrade(tmp_path):
     conn.commit()
     conn.close()
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version == 3
+    from storage.schema import SCHEMA_VERSION
+
+    assert upgraded.schema_version == SCHEMA_VERSION
     ranking = upgraded.ranking("competencies", metric="total_postings")
     assert [(b.key, b.total_postings, b.duplicate_postings) for b in ranking.buckets] == [
         ("ai.j.1.1", 2, 1),
@@ -188,3 +190,34 @@ def test_v2_store_gets_its_competency_links_on_upgrade(tmp_path):
     again = _with_competencies(make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01"), "ai.s.3.5")
     upgraded.upsert_postings([again])
     assert dict(upgraded.count_by("competencies")) == {"ai.j.1.1": 1, "ai.s.3.5": 1}
+
+
+def test_v3_store_gets_seen_dates_from_its_documents_on_upgrade(tmp_path):
+    """A store written before posting lives (schema v3) is upgraded in place: each posting is first and
+    last seen on the crawl date of its document (the date as written, whatever its offset), open."""
+    from datetime import datetime, timedelta, timezone
+
+    path = tmp_path / "s.sqlite3"
+    store = SQLiteStore(path)
+    a = make_posting("a", posted=date(2026, 9, 1), occ="2-02-38-01", skills=("python",))
+    a.crawled_at = datetime(2026, 9, 2, 1, 30, tzinfo=timezone(timedelta(hours=8)))  # 2026-09-01 in UTC
+    b = make_posting("b", posted=date(2026, 9, 3))
+    b.crawled_at = datetime(2026, 9, 5, 12, tzinfo=UTC)
+    store.upsert_postings([a, b])
+    store.set_duplicates({"b": "a"})
+    store.close()
+    conn = sqlite3.connect(path)  # back to v3: no seen columns then
+    conn.execute("DROP INDEX p_open")
+    for column in ("first_seen", "last_seen", "closed_on"):
+        conn.execute(f"ALTER TABLE postings DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    upgraded = SQLiteStore(path)
+    from storage.schema import SCHEMA_VERSION
+
+    assert upgraded.schema_version == SCHEMA_VERSION == 4
+    got = {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in upgraded.iter_postings()}
+    assert got == {"a": (date(2026, 9, 2), date(2026, 9, 2), None), "b": (date(2026, 9, 5), date(2026, 9, 5), None)}
+    assert upgraded.close_unseen("test", date(2026, 9, 3)) == 1  # a: last seen before that crawl
+    assert upgraded.totals().duplicate_postings == 1 and upgraded.count_by("skills") == [("python", 1)]

@@ -84,3 +84,44 @@ def backend(request, tmp_path_factory, dataset) -> PostingIndex:
     if drop is not None:  # a search index: leave the shared server clean
         for name in index.current_indices():
             index.delete_index(name)
+
+
+#: the backends the posting-life and signal tests run on
+LIFE_BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(params=LIFE_BACKENDS)
+def empty_backend(request, tmp_path) -> PostingIndex:
+    """A fresh, empty store of each backend (one per test)."""
+    index = FACTORIES[request.param](request, tmp_path)
+    yield index
+    drop = getattr(index, "current_indices", None)
+    if drop is not None:
+        for name in index.current_indices():
+            index.delete_index(name)
+    index.close()
+
+
+@pytest.fixture(scope="session")
+def life_dataset():
+    return data.generate_lives()
+
+
+@pytest.fixture(scope="module", params=LIFE_BACKENDS)
+def life_backend(request, tmp_path_factory, life_dataset) -> PostingIndex:
+    """Each backend loaded with :func:`data.generate_lives`'s postings through every write that
+    moves seen dates: upserts, a repeated and a replayed-older batch, ``mark_seen`` and ``close_unseen``."""
+    postings, dups, replay, seen, close = life_dataset
+    index = FACTORIES[request.param](request, tmp_path_factory.mktemp(f"life-{request.param}"))
+    index.index_postings(postings)
+    index.index_postings(postings[:60])  # re-ingesting the same postings changes nothing
+    index.index_postings(replay)  # an older file: no date moves backwards, nothing reopens
+    index.set_duplicates(dups)
+    assert set(index.mark_seen(seen)) == set(seen)
+    index.close_unseen(*close)
+    index.refresh()
+    yield index
+    drop = getattr(index, "current_indices", None)
+    if drop is not None:
+        for name in index.current_indices():
+            index.delete_index(name)

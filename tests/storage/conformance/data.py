@@ -189,3 +189,99 @@ def cooccurrence(postings, dups, flt: PostingFilter) -> Counter:
                 for b in skills[i + 1 :]:
                     pairs[(a, b)] += 1
     return pairs
+
+
+# -- posting lives and signal cells -------------------------------------------------------------
+#: a date after every generated one: the mark_seen / close_unseen day of the life dataset
+LIFE_END = date(2026, 9, 1)
+
+
+def generate_lives(seed: int = 11) -> tuple[list[Posting], dict[str, str], list[Posting], dict[str, date], tuple]:
+    """:func:`generate`'s postings with random seen dates (first up to 10 days before the crawl, last
+    up to 90 after, a third closed), plus what the store is then told: an older replay of 40 of
+    them (last seen on their first day, open), ``mark_seen`` of 25 ids on :data:`LIFE_END` (12 of them
+    closed before) and ``close_unseen('boss', LIFE_END)``."""
+    postings, dups = generate(n=400, seed=seed)
+    rnd = random.Random(seed)
+    for p in postings:
+        crawl = p.crawled_at.date()
+        p.first_seen = crawl - timedelta(days=rnd.randint(0, 10))
+        p.last_seen = crawl + timedelta(days=rnd.randint(0, 90))
+        p.closed_on = p.last_seen if rnd.random() < 0.33 else None
+    replay = [p.model_copy(update={"last_seen": p.first_seen, "closed_on": None}) for p in rnd.sample(postings, 40)]
+    closed = [p.id for p in postings if p.closed_on]
+    opened = [p.id for p in postings if not p.closed_on]
+    seen = dict.fromkeys(rnd.sample(closed, 12) + rnd.sample(opened, 13), LIFE_END)
+    return postings, dups, replay, seen, ("boss", LIFE_END)
+
+
+def final_lives(
+    postings: list[Posting], seen: dict[str, date], close: tuple
+) -> dict[str, tuple[date, date, date | None]]:
+    """id -> (first_seen, last_seen, closed_on) after the writes of the life dataset, worked out by hand:
+    the replay changes nothing, a marked posting is last seen on its day and open, the closing crawl
+    closes every other open posting of its source on its last_seen."""
+    source, _ = close
+    out = {}
+    for p in postings:
+        assert p.first_seen and p.last_seen
+        if p.id in seen:
+            out[p.id] = (p.first_seen, seen[p.id], None)
+        elif p.closed_on is None and p.source == source:
+            out[p.id] = (p.first_seen, p.last_seen, p.last_seen)
+        else:
+            out[p.id] = (p.first_seen, p.last_seen, p.closed_on)
+    return out
+
+
+SIGNAL_KEYS = {
+    "occupation": lambda p: p.extraction.occupation.code if p.extraction else None,
+    "direction": lambda p: p.extraction.occupation.direction if p.extraction else None,
+    "level": lambda p: p.extraction.level if p.extraction else None,
+    "province": lambda p: p.location.province,
+    "region": lambda p: p.location.region,
+}
+
+
+def signal_cells(postings, dups, lives, flt: PostingFilter, dims: tuple[str, ...], interval: str) -> list[tuple]:
+    """The cells as plain tuples, in the documented order, computed posting by posting."""
+    cells: dict[tuple, dict] = {}
+    for p in postings:
+        if not matches(p, flt):
+            continue
+        key = tuple(SIGNAL_KEYS[d](p) for d in dims)
+        c = cells.setdefault(
+            (key, period_start(posted_date(p), interval)),
+            {"total": 0, "unique": 0, "sal": Counter(), "e3": 0, "e5": 0, "b": 0, "m": 0, "s": 0, "dur": Counter()},
+        )
+        c["total"] += 1
+        if p.id in dups:
+            continue
+        c["unique"] += 1
+        if (s := salary_mid(p)) is not None:
+            c["sal"][s] += 1
+        years = p.experience.years_min
+        c["e3"] += years is not None and years >= 3
+        c["e5"] += years is not None and years >= 5
+        c["b"] += p.education.level in ("本科", "硕士", "博士")
+        c["m"] += p.education.level in ("硕士", "博士")
+        c["s"] += bool(p.extraction and p.extraction.level == "高级")
+        first, last, closed = lives[p.id]
+        c["dur"][((last - first).days, closed is not None)] += 1
+    order = sorted(cells, key=lambda kp: ([(v is not None, v or "") for v in kp[0]], kp[1]))
+    return [
+        (
+            key,
+            period,
+            c["total"],
+            c["unique"],
+            sorted(c["sal"].items()),
+            c["e3"],
+            c["e5"],
+            c["b"],
+            c["m"],
+            c["s"],
+            sorted((d, closed, n) for (d, closed), n in c["dur"].items()),
+        )
+        for (key, period), c in ((kp, cells[kp]) for kp in order)
+    ]

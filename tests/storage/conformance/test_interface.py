@@ -113,7 +113,8 @@ def test_save_extractions_attaches_results_and_keeps_marks(backend, dataset):
     finally:
         backend.index_postings([marked, plain])
         backend.refresh()
-    assert backend.get_posting(marked.id) == marked
+    crawl = marked.crawled_at.date()  # the store fills the seen dates: first and last seen on its crawl date
+    assert backend.get_posting(marked.id) == marked.model_copy(update={"first_seen": crawl, "last_seen": crawl})
 
 
 def _annotations_naming(path: Path, names: set[str]) -> list[str]:
