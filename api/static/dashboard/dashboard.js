@@ -11,6 +11,9 @@
     shown: {},             // chart id -> {columns, rows} for the CSV download
     charts: {},
     generation: 0,         // bumps on every refresh so late answers are ignored
+    view: window.location.hash === "#catalogue" ? "catalogue" : "overview",
+    catalogueGeneration: 0,  // bumps on every catalogue request so late answers are ignored
+    defaultPeriod: null,     // the quarter of the latest month with postings
   };
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || key;
   const EMERGING_COLOR = "#2563eb";  // significant after the false-discovery-rate control
@@ -54,6 +57,8 @@
     emerging: (filter) => API.post("/v1/skills/emerging",
       { filter, limit: 10, min_count: 3, alpha: 0.05, within_noise: true }),
     searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
+    monthly: () => API.post("/v1/timeseries", { filter: {}, interval: "month" }),
+    catalogue: (params) => API.get("/v1/catalogue", params),
   };
 
   // ---------------------------------------------------------------- filters
@@ -277,6 +282,106 @@
     renderCompetencies(filter);
     if (state.compareEdited) renderCompare();
     else followTopSkills(topSkills);
+    if (state.view === "catalogue") renderCatalogue();
+  }
+
+  // ---------------------------------------------------------------- the catalogue tab
+  function showView(view, draw = true) {
+    state.view = view;
+    document.querySelectorAll("#tabs [role=tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.view === view)));
+    document.getElementById("view-overview").hidden = view !== "overview";
+    document.getElementById("view-catalogue").hidden = view !== "catalogue";
+    window.history.replaceState(null, "", window.location.pathname + window.location.search + (view === "catalogue" ? "#catalogue" : ""));
+    if (!draw) return;
+    if (view === "catalogue") renderCatalogue();
+    else Object.values(state.charts).forEach((c) => c.resize());  // drawn while hidden
+  }
+
+  async function defaultPeriod() {
+    if (!state.defaultPeriod) {
+      const months = ((await API.monthly()).points || []).filter((p) => p.unique_postings > 0);
+      const last = months.length ? months[months.length - 1].period : new Date().toISOString();
+      const [y, m] = last.slice(0, 7).split("-").map(Number);
+      state.defaultPeriod = `${y}Q${Math.floor((m - 1) / 3) + 1}`;
+    }
+    return state.defaultPeriod;
+  }
+
+  // The catalogue of the period typed (default: the latest quarter with postings) for the region and
+  // province of the filter bar: one row per entry, tightest first, the rating coloured.
+  async function renderCatalogue() {
+    const id = "table-catalogue";
+    const box = document.getElementById(id);
+    const generation = ++state.catalogueGeneration;
+    const input = document.getElementById("cat-period");
+    setState(id, "loading");
+    try {
+      if (!input.value.trim()) input.value = await defaultPeriod();
+      const f = currentFilter();
+      const params = { period: input.value.trim(), region: (f.regions || [])[0], province: (f.provinces || [])[0] };
+      const cat = await API.catalogue(params);
+      if (generation !== state.catalogueGeneration) return;
+      drawCatalogue(cat, params);
+      setState(id, cat.entries.length ? null : "empty");
+    } catch (err) {
+      if (generation !== state.catalogueGeneration) return;
+      box.replaceChildren();
+      state.shown[id] = { columns: [], rows: [] };
+      setState(id, "error", err.message);
+    }
+  }
+
+  function drawCatalogue(cat, params) {
+    const pct = (x) => (x === null || x === undefined ? "–" : `${x >= 0 ? "+" : ""}${Math.round(x * 100)}%`);
+    const num = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString());
+    const place = (ind) => [ind.region ? t(ind.region) : "", ind.province || ""].filter(Boolean).join(" ") || t("national");
+    const named = (items) => items.map((i) => i.name || i.id).join("、");
+    document.getElementById("cat-title").textContent =
+      `${cat.period} · ${place({ region: cat.region, province: cat.province })}`;
+    document.getElementById("cat-measure").textContent = t(`measure_${cat.measure}`);
+    document.getElementById("cat-thresholds").textContent = `${t("thresholds")}: ` +
+      t("min_sample_rule").replace("{n}", cat.thresholds.min_sample) +
+      (cat.thresholds.description ? ` · ${cat.thresholds.description}` : "");
+    const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+    ["xlsx", "html", "md"].forEach((fmt) => {
+      query.set("format", fmt);
+      document.getElementById(`cat-${fmt}`).href = `/v1/catalogue?${query}`;
+    });
+    const columns = ["col_occupation", "col_level", "col_region", "col_rating", "col_postings", "col_growth_previous",
+      "col_growth_year", "col_salary", "col_days_open", "col_skills", "col_majors"];
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    columns.forEach((k) => { const th = document.createElement("th"); th.textContent = t(k); head.appendChild(th); });
+    const body = table.createTBody();
+    cat.entries.forEach((e) => {
+      const ind = e.indicators;
+      const tr = body.insertRow();
+      Object.assign(tr.dataset, { occupation: ind.occupation || "", level: ind.level || "", rating: e.rating.label });
+      const cell = (text, cls) => { const td = tr.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
+      cell(`${ind.occupation_name || occupationName(ind.occupation)} (${ind.occupation})`);
+      cell(ind.level ? t(ind.level) : t("all"));
+      cell(place(ind));
+      const badge = document.createElement("span");
+      badge.className = `rating rating-${e.rating.label}`;
+      badge.textContent = t(e.rating.label) + (e.rating.stars ? ` ${"★".repeat(e.rating.stars)}` : "");
+      badge.title = e.rating.reasons.join("\n");
+      cell("").appendChild(badge);
+      cell(num(ind.unique_postings), "num");
+      cell(pct(ind.growth_previous), "num");
+      cell(pct(ind.growth_year), "num");
+      cell(num(ind.median_salary), "num");
+      cell(num(ind.duration_median_days), "num");
+      cell(named(e.top_skills));
+      cell(e.related_majors.join("、"));
+    });
+    document.getElementById("table-catalogue").replaceChildren(table);
+    state.shown["table-catalogue"] = {
+      columns: ["occupation", "level", "region", "province", "rating", "stars", "unique_postings", "growth_previous",
+        "growth_year", "median_salary", "duration_median_days"],
+      rows: cat.entries.map((e) => [e.indicators.occupation, e.indicators.level, e.indicators.region, e.indicators.province,
+        e.rating.label, e.rating.stars, e.indicators.unique_postings, e.indicators.growth_previous,
+        e.indicators.growth_year, e.indicators.median_salary, e.indicators.duration_median_days]),
+    };
   }
 
   // Until the user picks or removes a skill, the comparison shows the current filter's top skills.
@@ -429,7 +534,7 @@
     a.download = "skillsignal-dashboard.csv";
     document.body.appendChild(a); a.click(); a.remove();
   }
-  window.skillsignalDashboard = { state, refresh, currentFilter };
+  window.skillsignalDashboard = { state, refresh, currentFilter, showView };
 
   // ---------------------------------------------------------------- language
   function applyLanguage() {
@@ -453,6 +558,8 @@
       applyLanguage(); refresh();
     };
     document.getElementById("download-csv").onclick = downloadCsv;
+    document.querySelectorAll("#tabs [role=tab]").forEach((b) => { b.onclick = () => showView(b.dataset.view); });
+    document.getElementById("cat-period").addEventListener("change", () => renderCatalogue());
     document.getElementById("skill-query").addEventListener("input", onSkillInput);
     document.getElementById("filters").addEventListener("change", (ev) => {
       if (ev.target.id === "f-occupation") fillDirections();
@@ -465,7 +572,8 @@
     } catch (err) { state.occupations = []; }
     applyLanguage();
     fillProvinces().catch(() => {});
-    refresh();
+    showView(state.view, false);
+    refresh();  // draws the catalogue too when its tab is open
   }
   document.addEventListener("DOMContentLoaded", start);
 })();
