@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from .catalogue import REGION_NAMES as _REGION_IDS
@@ -156,6 +157,11 @@ def _rules(cat: Catalogue) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------- XLSX
+def _cell(value: object) -> object:
+    """A value a worksheet takes: text without the control characters XML 1.0 cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(cat: Catalogue) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -166,7 +172,7 @@ def to_xlsx(cat: Catalogue) -> bytes:
         cell.font = Font(bold=True)
     rating_col = [key for key, _, _ in COLUMNS].index("rating") + 1
     for entry in cat.entries:
-        ws.append([get(entry) for _, _, get in COLUMNS])
+        ws.append([_cell(get(entry)) for _, _, get in COLUMNS])
         ws.cell(row=ws.max_row, column=rating_col).fill = PatternFill(
             "solid", fgColor=RATING_COLOURS[entry.rating.label]
         )
@@ -174,7 +180,7 @@ def to_xlsx(cat: Catalogue) -> bytes:
     rules = wb.create_sheet("thresholds")
     rules.append(["item", "value"])
     for key, text in _rules(cat):
-        rules.append([key, text])
+        rules.append([key, _cell(text)])
     checks = wb.create_sheet("signals")
     where = ["occupation", "direction", "level", "region", "province"]
     fields = [f for f in SignalCheck.model_fields if f != "interval"]
@@ -183,8 +189,8 @@ def to_xlsx(cat: Catalogue) -> bytes:
         for check in entry.rating.checks:
             checks.append(
                 [
-                    *(getattr(entry.indicators, f) for f in where),
-                    *(getattr(check, f) for f in fields),
+                    *(_cell(getattr(entry.indicators, f)) for f in where),
+                    *(_cell(getattr(check, f)) for f in fields),
                     check.interval.low,
                     check.interval.high,
                 ]

@@ -24,8 +24,9 @@ from ..schemas import STORE_ERROR, Responses
 
 router = APIRouter(prefix="/v1", tags=["signals"], responses=STORE_ERROR)
 
-#: a month (2026-07), a quarter (2026Q3) or a year (2026)
-PERIOD_PATTERN = r"^\d{4}(-(0?[1-9]|1[0-2])|[Qq][1-4])?$"
+#: a month (2026-07), a quarter (2026Q3) or a year (2026), 1900–2099 (signals.periods reads any
+#: four-digit year, and the years next to 0001 and 9999 have no neighbours to compare with)
+PERIOD_PATTERN = r"^(19|20)\d\d(-(0?[1-9]|1[0-2])|[Qq][1-4])?$"
 REGION_PATTERN = "^(" + "|".join(REGION_NAMES) + ")$"
 FILES: Responses = {
     200: {
@@ -54,7 +55,9 @@ CATALOGUE_HELP = (
 )
 def catalogue(
     store: Index,
-    period: str = Query(pattern=PERIOD_PATTERN, description="2026-07 (a month), 2026Q3 (a quarter) or 2026 (a year)."),
+    period: str = Query(
+        pattern=PERIOD_PATTERN, description="2026-07 (a month), 2026Q3 (a quarter) or 2026 (a year); years 1900–2099."
+    ),
     region: str | None = Query(
         None, pattern=REGION_PATTERN, description="东部, 中部, 西部, 东北 (or east, central, west, northeast)."
     ),

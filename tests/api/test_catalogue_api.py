@@ -63,6 +63,8 @@ def test_min_sample_and_province_reach_the_catalogue(client):
         ({"period": "2026Q5"}, "period"),
         ({"period": "2026-13"}, "period"),
         ({"period": "next quarter"}, "period"),
+        ({"period": "0000"}, "period"),
+        ({"period": "9999Q4"}, "period"),
         ({}, "period"),
         ({"period": "2026Q3", "region": "南部"}, "region"),
         ({"period": "2026Q3", "min_sample": 0}, "min_sample"),

@@ -148,6 +148,14 @@ def test_xlsx_opens_with_the_entries_thresholds_and_signals():
     )
 
 
+def test_xlsx_drops_control_characters_a_worksheet_cannot_hold():
+    cat = catalogue().model_copy(update={"province": "广\x07东"})
+    cat.entries[0].indicators.occupation_name = "人工\x00智能\x1b"
+    wb = load_workbook(io.BytesIO(to_xlsx(cat)))
+    assert wb["catalogue"].cell(row=2, column=2).value == "人工智能"
+    assert dict(wb["thresholds"].iter_rows(min_row=2, values_only=True))["province"] == "广东"
+
+
 def test_supply_data_changes_the_measure_wording():
     rules = dict(load_workbook(io.BytesIO(to_xlsx(catalogue("demand_supply_ratio"))))["thresholds"].values)
     assert "需求紧张度" not in rules["measure"] and "求人倍率" in rules["measure"]
