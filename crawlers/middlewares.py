@@ -63,6 +63,31 @@ def blocked_domains(crawler: Crawler) -> BlockedDomains:
     return _BLOCKED[crawler]
 
 
+class FoundUnread:
+    """Posting ids this run found without reading their pages (304, or stored earlier in the
+    resumed generation), not yet handed to the sink (``IngestItemPipeline`` takes them): they are
+    still listed, so their seen dates move and a complete crawl does not close them."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def add(self, posting_ids: str | None) -> None:
+        self.ids.extend(i for i in (posting_ids or "").split(",") if i)
+
+    def take(self) -> list[str]:
+        taken, self.ids = self.ids, []
+        return taken
+
+
+_FOUND_UNREAD: weakref.WeakKeyDictionary[Crawler, FoundUnread] = weakref.WeakKeyDictionary()
+
+
+def found_unread(crawler: Crawler) -> FoundUnread:
+    if crawler not in _FOUND_UNREAD:
+        _FOUND_UNREAD[crawler] = FoundUnread()
+    return _FOUND_UNREAD[crawler]
+
+
 def block_reason(response: Response, request: Request) -> str | None:
     """Why ``response`` is a block page (captcha, security check, login wall), or None."""
     if request.meta.get("redirect_urls") and LOGIN_PATH.search(urlsplit(response.url).path):
@@ -136,7 +161,9 @@ class ConditionalRequestMiddleware:
             return None
         if self.resumed and seen.generation == self.generation:
             self.crawler.stats.inc_value("skillsignal/skipped_done")
+            found_unread(self.crawler).add(seen.posting_ids)
             raise IgnoreRequest("stored earlier in this (resumed) crawl")
+        request.meta["posting_ids"] = seen.posting_ids
         if seen.etag:
             request.headers.setdefault(b"If-None-Match", seen.etag.encode("latin-1"))
         if seen.last_modified:
@@ -149,6 +176,7 @@ class ConditionalRequestMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status == 304 and request.meta.get("conditional"):
             self.store.touch(request.url, self.generation)
+            found_unread(self.crawler).add(request.meta.get("posting_ids"))
             self.crawler.stats.inc_value("skillsignal/not_modified")
             raise IgnoreRequest("304 not modified")
         return response

@@ -96,7 +96,6 @@ class _Builder:
     table: CellTable = field(init=False)
     digital_now: dict[KeyT, Aggregate] = field(init=False)
     digital_hist: dict[KeyT, Aggregate] = field(init=False)
-    digital_year: dict[KeyT, Aggregate] = field(init=False)
     occupation_now: dict[KeyT, Aggregate] = field(init=False)
     region_provinces: dict[str, list[str]] = field(default_factory=dict)
 
@@ -115,7 +114,6 @@ class _Builder:
 
         self.digital_now = self.table.grouped(p.months, digital)
         self.digital_hist = self.table.grouped(self.history, digital)
-        self.digital_year = self.table.grouped(p.year_before().months, digital)
         self.occupation_now = self.table.grouped(p.months, occupation_geo) if self.supply is not None else {}
 
     def geo_of(self, key: KeyT) -> KeyT:
@@ -134,7 +132,7 @@ class _Builder:
             directions[k[0]].add(k[1])
         keys: list[KeyT] = []
         for occ in self.taxonomy.occupations:
-            dirs = sorted(directions.get(occ, set()), key=lambda d: d or "") if by_direction else [None]
+            dirs = (sorted(directions.get(occ, set()), key=lambda d: d or "") or [None]) if by_direction else [None]
             for level in levels:
                 for direction in dirs:
                     mid = (*((direction,) if by_direction else ()), *((level,) if level else ()))
@@ -175,7 +173,6 @@ class _Builder:
             previous=table.sum(key, p.previous().months),
             year_before=table.sum(key, p.year_before().months),
             digital=self.digital_now.get(geo, empty),
-            digital_year_before=self.digital_year.get(geo),
             occupation_name=occ.name_zh,
             min_sample=t.min_sample,
         )

@@ -35,6 +35,7 @@ import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
 from storage import PostingFilter, PostingIndex
+from storage.base import median_of_histogram
 from storage.results import SIGNAL_DIMENSIONS, SignalCell
 
 from .models import CellIndicators
@@ -60,8 +61,16 @@ class Aggregate:
     master_plus: int = 0
     senior: int = 0
     durations: dict[tuple[int, bool], int] = field(default_factory=lambda: defaultdict(int))
+    # what the rating reads again and again of a shared aggregate (a geography's digital
+    # postings), kept until the aggregate changes
+    memo_salaries: list[tuple[float, int]] | None = field(default=None, repr=False, compare=False)
+    memo_duration: DurationSummary | None = field(default=None, repr=False, compare=False)
+    memo_closure: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    memo_log_median: dict[float, tuple[float, float] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, cell: SignalCell | Aggregate) -> None:
+        self.memo_salaries = self.memo_duration = self.memo_closure = None
+        self.memo_log_median.clear()
         self.total_postings += cell.total_postings
         self.unique_postings += cell.unique_postings
         self.experience_3plus += cell.experience_3plus
@@ -92,45 +101,40 @@ class Aggregate:
         return sum(self.salaries.values())
 
     def salary_histogram(self) -> list[tuple[float, int]]:
-        return sorted((v, n) for v, n in self.salaries.items() if n > 0)
+        if self.memo_salaries is None:
+            self.memo_salaries = sorted((v, n) for v, n in self.salaries.items() if n > 0)
+        return self.memo_salaries
 
     def duration_histogram(self) -> list[tuple[int, bool, int]]:
         return [(d, c, n) for (d, c), n in sorted(self.durations.items()) if n > 0]
 
     def duration(self) -> DurationSummary:
-        return kaplan_meier(self.duration_histogram())
+        """The Kaplan–Meier summary (computed once until the aggregate changes)."""
+        if self.memo_duration is None:
+            self.memo_duration = kaplan_meier(self.duration_histogram())
+        return self.memo_duration
 
 
 def median_salary(hist: Sequence[tuple[float, int]]) -> float | None:
-    """The ordinary median of the values a sorted (value, count) histogram holds (the store's rule)."""
-    n = sum(c for _, c in hist)
-    if n == 0:
-        return None
-    lo_rank, hi_rank = (n - 1) // 2, n // 2
-    lo: float | None = None
-    seen = 0
-    for value, count in hist:
-        if lo is None and seen + count > lo_rank:
-            lo = value
-        if seen + count > hi_rank:
-            return (float(lo if lo is not None else value) + float(value)) / 2
-        seen += count
-    return None
+    """The ordinary median of the values a (value, count) histogram holds: the store's own rule
+    (:func:`storage.base.median_of_histogram`), so a cell's median equals ``/v1/totals``'."""
+    return median_of_histogram(hist)
 
 
 def median_interval(hist: Sequence[tuple[float, int]], z: float = 1.96) -> tuple[float, float] | None:
-    """Distribution-free interval of the median: the order statistics of ranks n/2 ∓ z·√n/2
-    (the binomial interval of the median's rank, normal approximation)."""
+    """Distribution-free interval of the median: the order statistics X(j), X(k) (1-based) with
+    j = ⌊n/2 − z·√n/2⌋ and k = ⌈1 + n/2 + z·√n/2⌉ (the binomial interval of the median's rank,
+    normal approximation), clipped to the sample."""
     n = sum(c for _, c in hist)
     if n == 0:
         return None
     half = z * math.sqrt(n) / 2
-    lo_rank = max(0, math.floor(n / 2 - half))
-    hi_rank = min(n - 1, math.ceil(n / 2 + half) - 1)
+    lo_index = min(n - 1, max(0, math.floor(n / 2 - half) - 1))
+    hi_index = min(n - 1, max(0, math.ceil(1 + n / 2 + half) - 1))
     values = [v for v, _ in hist]
     cum = np.cumsum([c for _, c in hist])
-    lo = values[int(np.searchsorted(cum, lo_rank, side="right"))]
-    hi = values[int(np.searchsorted(cum, hi_rank, side="right"))]
+    lo = values[int(np.searchsorted(cum, lo_index, side="right"))]
+    hi = values[int(np.searchsorted(cum, hi_index, side="right"))]
     return float(lo), float(hi)
 
 
@@ -171,7 +175,6 @@ def cell_indicators(
     previous: Aggregate | None,
     year_before: Aggregate | None,
     digital: Aggregate,
-    digital_year_before: Aggregate | None,
     occupation_name: str | None = None,
     min_sample: int = DEFAULT_MIN_SAMPLE,
 ) -> CellIndicators:
@@ -300,7 +303,6 @@ def indicators(
         return tuple(key[i] for i in geo_idx)
 
     digital_now = table.grouped(period.months, geo)
-    digital_year = table.grouped(period.year_before().months, geo)
     out: list[CellIndicators] = []
     for key in sorted(table.keys(), key=lambda k: tuple("" if v is None else v for v in k)):
         current = table.sum(key, period.months)
@@ -317,7 +319,6 @@ def indicators(
                 previous=table.sum(key, period.previous().months),
                 year_before=table.sum(key, period.year_before().months),
                 digital=digital_now.get(gkey, Aggregate()),
-                digital_year_before=digital_year.get(gkey),
                 occupation_name=(occupation_names or {}).get(ckey.occupation or ""),
                 min_sample=min_sample,
             )

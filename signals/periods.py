@@ -18,8 +18,12 @@ _QUARTER = re.compile(r"(\d{4})\s*[Qq]([1-4])")
 _YEAR = re.compile(r"(\d{4})")
 
 
+#: the years a period may fall in (a period's history and the year before must stay representable)
+MIN_YEAR, MAX_YEAR = 1900, 2099
+
+
 class PeriodError(ValueError):
-    """A period text that is none of ``YYYY-MM``, ``YYYYQn``, ``YYYY``."""
+    """A period text that is none of ``YYYY-MM``, ``YYYYQn``, ``YYYY`` (years 1900–2099)."""
 
 
 def add_months(month: date, n: int) -> date:
@@ -87,18 +91,26 @@ class Period:
         return self.label
 
 
+def _year(text: str, original: str) -> int:
+    year = int(text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError(f"period {original!r}: year {year} is not {MIN_YEAR}-{MAX_YEAR}")
+    return year
+
+
 def parse_period(text: str) -> Period:
     """``2026-07`` → July 2026, ``2026Q3`` → July–September 2026, ``2026`` → the year."""
     value = text.strip()
     if m := _MONTH.fullmatch(value):
+        year = _year(m.group(1), text)
         month = int(m.group(2))
         if not 1 <= month <= 12:
             raise PeriodError(f"period {text!r}: month {month} is not 1-12")
-        return Period("month", date(int(m.group(1)), month, 1), 1)
+        return Period("month", date(year, month, 1), 1)
     if m := _QUARTER.fullmatch(value):
-        return Period("quarter", date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1), 3)
+        return Period("quarter", date(_year(m.group(1), text), 3 * int(m.group(2)) - 2, 1), 3)
     if _YEAR.fullmatch(value):
-        return Period("year", date(int(value), 1, 1), 12)
+        return Period("year", date(_year(value, text), 1, 1), 12)
     raise PeriodError(f"period {text!r}: expected YYYY-MM (2026-07), YYYYQn (2026Q3) or YYYY (2026)")
 
 

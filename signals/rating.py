@@ -5,14 +5,14 @@ Three tightening signals, each a ratio of the period against the cell's **own hi
 postings of the same geography over the same months), each with an interval:
 
 * **demand** — the cell's share of digital postings now ÷ its share over the history. Counts are
-  taken as Poisson with the digital postings as exposure; interval: the score interval of the
-  ratio of two Poisson rates, Wald on the log scale (statsmodels ``confint_poisson_2indep``,
-  ``method="wald-log"``).
+  taken as Poisson with the digital postings as exposure; interval: the ratio of two Poisson
+  rates, Wald on the log scale (statsmodels ``confint_poisson_2indep``, ``method="wald-log"``).
 * **duration** — how much longer postings stay open. Under a constant closing hazard the rate
   λ = closed ÷ posting-days open (censored postings add their days, no event) estimates 1/mean
   days open; the ratio λ_history ÷ λ_now (> 1: open longer) divided by the same ratio of the
-  digital postings; interval: ``confint_poisson_2indep`` on the closed counts with posting-days as
-  exposure. The Kaplan–Meier medians are reported beside it.
+  digital postings; interval: normal on the log scale, the cell's and the market's standard errors
+  read from their ``confint_poisson_2indep`` intervals (closed counts, posting-days as exposure).
+  The Kaplan–Meier medians are reported beside it.
 * **pay** — median salary now ÷ over the history, divided by the same ratio of the digital
   postings; interval: normal on the log scale, each median's standard error read from its
   distribution-free order-statistic interval (:func:`signals.indicators.median_interval`).
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
@@ -85,7 +86,12 @@ def _poisson_ratio(
 
 def _z(t: Thresholds) -> float:
     """The normal quantile of the two-sided interval at ``t.confidence``."""
-    return float(norm.ppf(0.5 + t.confidence / 2))
+    return _normal_quantile(0.5 + t.confidence / 2)
+
+
+@lru_cache(maxsize=16)
+def _normal_quantile(p: float) -> float:
+    return float(norm.ppf(p))
 
 
 def _check(
@@ -139,9 +145,11 @@ def demand_check(
 
 def _rate(agg: Aggregate) -> tuple[int, int]:
     """(closed postings, posting-days open) — a posting seen on d+1 days counts d+1 days."""
-    closed = sum(n for (_, c), n in agg.durations.items() if c)
-    exposure = sum((d + 1) * n for (d, _), n in agg.durations.items())
-    return closed, exposure
+    if agg.memo_closure is None:
+        closed = sum(n for (_, c), n in agg.durations.items() if c)
+        exposure = sum((d + 1) * n for (d, _), n in agg.durations.items())
+        agg.memo_closure = (closed, exposure)
+    return agg.memo_closure
 
 
 def duration_check(
@@ -159,22 +167,30 @@ def duration_check(
             "duration", t.duration_material, now=km_now.median_days, before=km_before.median_days,
             sample_now=km_now.sample, sample_before=km_before.sample, suppressed=True,
         )  # fmt: skip
-    market = (m0 / x0) / (m1 / x1)
-    ratio, low, high = _poisson_ratio(c0, e0, c1, e1, 1 - t.confidence)
+    z = _z(t)
+    cell, cell_low, cell_high = _poisson_ratio(c0, e0, c1, e1, 1 - t.confidence)
+    market, market_low, market_high = _poisson_ratio(m0, x0, m1, x1, 1 - t.confidence)
+    log_ratio = math.log(cell) - math.log(market)
+    se = math.hypot(math.log(cell_high / cell_low), math.log(market_high / market_low)) / (2 * z)
     return _check(
         "duration", t.duration_material, now=km_now.median_days, before=km_before.median_days,
         sample_now=km_now.sample, sample_before=km_before.sample,
-        ratio=ratio / market, low=low / market, high=high / market, z=_z(t),
+        ratio=math.exp(log_ratio), low=math.exp(log_ratio - z * se), high=math.exp(log_ratio + z * se), z=z,
     )  # fmt: skip
 
 
-def _log_median_se(hist: list[tuple[float, int]], z: float) -> tuple[float, float] | None:
-    """(log median, its standard error) from the order-statistic interval."""
-    med = median_salary(hist)
-    bounds = median_interval(hist, z)
-    if med is None or bounds is None or med <= 0 or bounds[0] <= 0:
-        return None
-    return math.log(med), (math.log(bounds[1]) - math.log(bounds[0])) / (2 * z)
+def _log_median_se(agg: Aggregate, z: float) -> tuple[float, float] | None:
+    """(log median pay, its standard error) from the order-statistic interval (memoised: the
+    digital postings' aggregates serve every cell of their geography)."""
+    if z not in agg.memo_log_median:
+        hist = agg.salary_histogram()
+        med = median_salary(hist)
+        bounds = median_interval(hist, z)
+        fit = None
+        if med is not None and bounds is not None and med > 0 and bounds[0] > 0:
+            fit = (math.log(med), (math.log(bounds[1]) - math.log(bounds[0])) / (2 * z))
+        agg.memo_log_median[z] = fit
+    return agg.memo_log_median[z]
 
 
 def pay_check(
@@ -185,7 +201,7 @@ def pay_check(
     hists = [a.salary_histogram() for a in (now, before, digital_now, digital_before)]
     n1, n0 = sum(c for _, c in hists[0]), sum(c for _, c in hists[1])
     med_now, med_before = median_salary(hists[0]), median_salary(hists[1])
-    fits = [_log_median_se(h, z) for h in hists]
+    fits = [_log_median_se(a, z) for a in (now, before, digital_now, digital_before)]
     if n1 < t.min_sample or n0 < t.min_sample or any(f is None for f in fits):
         return _check(
             "pay", t.pay_material, now=med_now, before=med_before, sample_now=n1, sample_before=n0,

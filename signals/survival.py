@@ -6,9 +6,9 @@ so far. The store hands a histogram of ``(days open, closed, postings)``
 (:class:`storage.results.SignalCell` ``durations``); statsmodels' ``SurvfuncRight`` takes the
 counts as frequency weights, so no posting list is ever expanded.
 
-The quantiles follow statsmodels: the ``p`` quantile of the time to close is the first day at
-which the estimated share still open, S(t), falls to ``1 − p`` or below — the median is the first
-day with S(t) ≤ 0.5, the 75th percentile the first with S(t) ≤ 0.25. A quantile the curve never
+The quantiles follow statsmodels (and SAS): the ``p`` quantile of the time to close is the first day
+at which the estimated share still open, S(t), falls *below* ``1 − p`` — the median is the first day
+with S(t) < 0.5, the 75th percentile the first with S(t) < 0.25. A quantile the curve never
 reaches (too many postings still open) is None, not a guess.
 """
 

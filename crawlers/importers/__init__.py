@@ -13,6 +13,8 @@
 * Ids: the record's ``id`` when present, else ``source`` + a hash of url or
   title/company/city/description (:func:`skillsignal.core.records.record_id`), so importing
   a file twice upserts the same postings.
+* Seen dates: a file's postings are first and last seen on the file's modification date (UTC), so
+  importing the same file again moves no date, and a newer dump moves ``last_seen``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -95,6 +98,9 @@ class FileImporter:
         started = time.perf_counter()
         spec, decided = self.spec, self.spec is not None
         default_source = self.source or "import"
+        # a file's postings were seen by the time it was written: importing it again, on any day,
+        # moves no seen date (a newer dump of the same postings does)
+        seen_on = datetime.fromtimestamp(self.path.stat().st_mtime, UTC).date()
         for line, row in self._rows():
             if isinstance(row, str):
                 self.errors += 1
@@ -107,6 +113,7 @@ class FileImporter:
             try:
                 record = apply_mapping(row, spec, self.source)
                 posting = record_to_posting(record, default_source)
+                posting.first_seen = posting.last_seen = seen_on
             except RecordError as exc:
                 self.errors += 1
                 yield RecordError(f"{self.path}:{line}: {exc}")

@@ -36,6 +36,8 @@ class BoardSpider(scrapy.Spider):
     """Shared arguments and the block / format handling."""
 
     default_base_url = ""
+    #: a keyword search capped at max_pages never lists all of a board: nothing is closed after it
+    complete_listing = False
 
     def __init__(
         self, base_url: str | None = None, keyword: str = "", city: str = "", max_pages: int | str = 3, **kw: Any

@@ -36,6 +36,9 @@ SITEMAP_PATH = re.compile(r"(sitemap[^/]*|\.xml(\.gz)?)$", re.I)
 
 class JobPostingSpider(scrapy.Spider):
     name = "jobposting"
+    #: a run that finishes has walked every list page and sitemap of its start URLs, so the postings
+    #: of its sources it did not find are closed (``crawlers.pipelines``)
+    complete_listing = True
 
     def __init__(self, start_urls: list[str] | str | None = None, detail_pattern: str | None = None, **kw: Any):
         super().__init__(**kw)

@@ -1,18 +1,19 @@
 """Sending requests, and the counting hooks of :class:`storage.shared.SharedIndex` as search requests:
 exact counts from paged ``composite`` aggregations, medians from exact salary histograms, series
-from ``date_histogram``, and one page of jieba-phrase search."""
+from ``date_histogram``, signal cells from composites with filter sub-aggregations, and one page of
+jieba-phrase search."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from skillsignal.core.state_files import StoreError
 
-from ..base import PeriodCounts, SignalParts, median_of_histogram
+from ..base import CellKey, PeriodCounts, SignalParts, median_of_histogram
 from ..filters import PostingFilter
 from ..results import Interval, PostingHit
 from ..shared import KeyedPeriodCounts, SeriesCounts, SharedIndex, top_by_metric
@@ -164,12 +165,25 @@ class SearchAggregations(SharedIndex):
             by_series[values][period] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
         return by_series
 
-    # TODO(storage-signals): the search backend's versions follow on this branch
     def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
-        raise NotImplementedError
+        """Three paged composite aggregations: counts with the requirement mix as filter
+        sub-aggregations, exact salary histograms, and (days open, closed) histograms."""
 
-    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
-        raise NotImplementedError
+        def cell(key: dict[str, Any]) -> CellKey:
+            return tuple(key.get(f"d{i}") for i in range(len(dims))), date.fromisoformat(str(key["p"])[:10])
 
-    def close_unseen(self, source: str, crawl_started: date) -> int:
-        raise NotImplementedError
+        counts = {}
+        for b in self.composite(q.filter_query(flt), q.signal_sources(dims, interval), q.SIGNAL_AGGS):
+            u = b["u"]
+            e3, e5, bachelor, master, senior = (int(u[name]["doc_count"]) for name in ("e3", "e5", "b", "m", "s"))
+            counts[cell(b["key"])] = (int(b["doc_count"]), int(u["doc_count"]), e3, e5, bachelor, master, senior)
+        salaries: dict[CellKey, list[tuple[float, int]]] = defaultdict(list)
+        salary = ("s", q.terms_source("salary_mid"))
+        for b in self.composite(q.salary_query(flt), q.signal_sources(dims, interval, salary)):
+            salaries[cell(b["key"])].append((float(b["key"]["s"]), int(b["doc_count"])))
+        durations: dict[CellKey, list[tuple[int, bool, int]]] = defaultdict(list)
+        open_for = (("t", q.terms_source("days_open")), ("c", q.terms_source("closed")))
+        for b in self.composite(q.filter_query(flt, q.UNIQUE), q.signal_sources(dims, interval, *open_for)):
+            closed = b["key"]["c"] in (True, 1, "true")  # a boolean key: true, or 1 as some servers give it
+            durations[cell(b["key"])].append((int(b["key"]["t"]), closed, int(b["doc_count"])))
+        return SignalParts(counts, salaries, durations)

@@ -11,18 +11,62 @@ from typing import Any
 from skillsignal.core.models import Posting
 
 from .. import fts
+from ..base import SeenDates, incoming_seen, with_seen
 from ..results import Highlight, PostingHit
 from ..values import competency_ids, posting_values, unique_skills
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
+#: the document fields of a posting's life across crawls (:func:`seen_fields`); ``days_open`` and
+#: ``closed`` are derived, so the signal aggregations group by them directly
+SEEN_FIELDS = ("first_seen", "last_seen", "closed_on", "days_open", "closed")
+
+
+def seen_fields(seen: SeenDates) -> dict[str, Any]:
+    """The document fields of the stored seen dates."""
+    return {
+        "first_seen": seen.first_seen.isoformat(),
+        "last_seen": seen.last_seen.isoformat(),
+        "closed_on": seen.closed_on.isoformat() if seen.closed_on else None,
+        "days_open": (seen.last_seen - seen.first_seen).days,
+        "closed": seen.closed_on is not None,
+    }
+
+
+def stored_seen(src: dict[str, Any]) -> SeenDates:
+    """The seen dates of a document's ``_source`` (one indexed before they existed: its crawl date)."""
+    if src.get("first_seen") and src.get("last_seen"):
+        closed = src.get("closed_on")
+        return SeenDates(
+            date.fromisoformat(src["first_seen"]),
+            date.fromisoformat(src["last_seen"]),
+            date.fromisoformat(closed) if closed else None,
+        )
+    crawl = date.fromisoformat(str(src["crawled_at"])[:10])  # the date as written: Posting.crawled_at.date()
+    return SeenDates(crawl, crawl)
+
+
+#: the ``_source`` fields a stored posting is read back from
+POSTING_SOURCE = ["doc", "crawled_at", *SEEN_FIELDS]
+
+
+def posting_of(src: dict[str, Any]) -> Posting:
+    """The posting of a document's ``_source`` (:data:`POSTING_SOURCE`), with its stored seen dates."""
+    return with_seen(Posting.model_validate(src["doc"]), stored_seen(src))
+
+
 def to_document(
-    p: Posting, *, is_dup: bool = False, dup_of: str | None = None, now: datetime | None = None
+    p: Posting,
+    *,
+    seen: SeenDates | None = None,
+    is_dup: bool = False,
+    dup_of: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The indexed document of a posting. Titles and descriptions are indexed twice: jieba tokens
-    joined by U+200B (``*_seg``, the same text the SQLite FTS table holds) and the raw text for the
-    CJK bigram analyzer (``*_cjk``)."""
+    """The indexed document of a posting (``seen``: its stored seen dates, by default those it
+    brings). Titles and descriptions are indexed twice: jieba tokens joined by U+200B (``*_seg``,
+    the same text the SQLite FTS table holds) and the raw text for the CJK bigram analyzer (``*_cjk``)."""
     skills = [
         {"id": s.id, "name": s.name, "required": s.required, "score": s.score} for s in unique_skills(p.extraction)
     ]
@@ -33,6 +77,7 @@ def to_document(
         "body_seg": fts.segment(p.description),
         "body_cjk": p.description,
         "crawled_at": p.crawled_at.isoformat(),
+        **seen_fields(seen or incoming_seen(p)),
         "dup_of": dup_of,
         "is_dup": is_dup,
         "has_error": p.extraction_error is not None,

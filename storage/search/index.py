@@ -20,10 +20,11 @@ from typing import Any
 
 from skillsignal.core.models import Posting
 
+from ..base import SeenDates, latest_by_id, merge_seen
 from . import mapping
 from . import queries as q
 from .aggregations import SearchAggregations, SearchStoreError
-from .documents import to_document
+from .documents import POSTING_SOURCE, SEEN_FIELDS, posting_of, seen_fields, stored_seen, to_document
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,19 @@ class SearchIndex(SearchAggregations):
             raise SearchStoreError(f"{len(bad)} bulk actions failed; first: {first}")
 
     def write_actions(
-        self, postings: Sequence[Posting], index: str | None = None, dups: dict[str, str | None] | None = None
+        self,
+        postings: Sequence[Posting],
+        index: str | None = None,
+        dups: dict[str, str | None] | None = None,
+        seen: Mapping[str, SeenDates] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Bulk actions for postings. Existing documents are partially updated without touching their
-        near-duplicate marks; new ones are inserted (upsert) unmarked, or with ``dups`` marks."""
+        near-duplicate marks; new ones are inserted (upsert) unmarked, or with ``dups`` marks. ``seen``:
+        the seen dates to store per id (default: those each posting brings)."""
         now = datetime.now(UTC)
         for p in postings:
             dup_of = (dups or {}).get(p.id)
-            doc = to_document(p, is_dup=dup_of is not None, dup_of=dup_of, now=now)
+            doc = to_document(p, seen=(seen or {}).get(p.id), is_dup=dup_of is not None, dup_of=dup_of, now=now)
             if dups is not None:
                 yield {"_op_type": "index", "_index": index or self.alias, "_id": p.id, "_source": doc}
             else:
@@ -152,10 +158,50 @@ class SearchIndex(SearchAggregations):
     def index_postings(self, postings: Sequence[Posting]) -> int:
         if not postings:
             return 0
-        by_id = {p.id: p for p in postings}
-        ok, errors = self._bulk(self.write_actions(list(by_id.values())), self._refresh_arg())
+        latest = latest_by_id(postings)
+        stored = self._stored_seen(list(latest))
+        merged = {pid: merge_seen(stored[pid][0] if pid in stored else None, s) for pid, (_, s) in latest.items()}
+        actions = self.write_actions([p for p, _ in latest.values()], seen=merged)
+        ok, errors = self._bulk(actions, self._refresh_arg())
         self._check(errors)
-        return len(by_id)
+        return len(latest)
+
+    def _stored_seen(self, ids: Sequence[str]) -> dict[str, tuple[SeenDates, str]]:
+        """id -> (stored seen dates, source) for those of ``ids`` in the index."""
+        out: dict[str, tuple[SeenDates, str]] = {}
+        for i in range(0, len(ids), 500):
+            body = q.ids_body(ids[i : i + 500], ["id", "source", "crawled_at", *SEEN_FIELDS])
+            for h in self._search(body)["hits"]["hits"]:
+                src = h["_source"]
+                out[src["id"]] = (stored_seen(src), src["source"])
+        return out
+
+    def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:
+        """See :meth:`storage.base.PostingIndex.mark_seen`: partial updates of the seen fields only."""
+        stored = self._stored_seen(list(seen))
+        actions = []
+        for pid, (before, _) in stored.items():
+            after = merge_seen(before, SeenDates(seen[pid], seen[pid]))
+            if after != before:
+                actions.append({"_op_type": "update", "_index": self.alias, "_id": pid, "doc": seen_fields(after)})
+        if actions:
+            _, errors = self._bulk(actions, self._refresh_arg())
+            self._check(errors)
+        return {pid: source for pid, (_, source) in stored.items()}
+
+    def close_unseen(self, source: str, crawl_started: date) -> int:
+        """See :meth:`storage.base.PostingIndex.close_unseen`: the open postings are listed, then closed
+        on their last_seen (no server-side script, so every server answers alike)."""
+        query = q.open_unseen_query(source, crawl_started)
+        actions = []
+        for src in self.iter_sources(["last_seen"], 1000, query=query):
+            closed = date.fromisoformat(src["last_seen"])
+            fields = {"closed_on": closed.isoformat(), "closed": True}
+            actions.append({"_op_type": "update", "_index": self.alias, "_id": src["id"], "doc": fields})
+        if actions:
+            _, errors = self._bulk(actions, self._refresh_arg())
+            self._check(errors)
+        return len(actions)
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         actions = (
@@ -170,23 +216,29 @@ class SearchIndex(SearchAggregations):
 
     # -- reads: postings ---------------------------------------------------------------------
     def get_posting(self, posting_id: str) -> Posting | None:
-        hits = self._search(q.ids_body([posting_id], ["doc"]))["hits"]["hits"]
-        return Posting.model_validate(hits[0]["_source"]["doc"]) if hits else None
+        hits = self._search(q.ids_body([posting_id], POSTING_SOURCE))["hits"]["hits"]
+        return posting_of(hits[0]["_source"]) if hits else None
 
     def iter_postings(
         self, batch_size: int = 500, only_unextracted: bool = False, index: str | None = None
     ) -> Iterator[Posting]:
-        for src in self.iter_sources(["doc"], batch_size, only_unextracted, index):
-            yield Posting.model_validate(src["doc"])
+        for src in self.iter_sources(POSTING_SOURCE, batch_size, only_unextracted, index):
+            yield posting_of(src)
 
     def iter_sources(
-        self, fields: Sequence[str], batch_size: int = 500, only_unextracted: bool = False, index: str | None = None
+        self,
+        fields: Sequence[str],
+        batch_size: int = 500,
+        only_unextracted: bool = False,
+        index: str | None = None,
+        query: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The ``_source`` fields of every document, in id order."""
+        """The ``_source`` fields of every document (``query``'s), in id order."""
         after: str | None = None
         fields = list(dict.fromkeys(["id", *fields]))
         while True:
-            hits = self._search(q.scan_body(batch_size, after, only_unextracted, fields), index)["hits"]["hits"]
+            body = q.scan_body(batch_size, after, only_unextracted, fields, query)
+            hits = self._search(body, index)["hits"]["hits"]
             for h in hits:
                 yield h["_source"]
             if len(hits) < batch_size:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..values import POSTING_VALUE_FIELDS
+from .documents import SEEN_FIELDS
 
 TEMPLATE_FILE = Path(__file__).with_name("index_template.json")
 
@@ -18,6 +19,7 @@ TEMPLATE_FILE = Path(__file__).with_name("index_template.json")
 #: the shared posting values, then the search fields, marks and the posting itself
 DOCUMENT_FIELDS = frozenset(POSTING_VALUE_FIELDS) | {
     *("title_seg", "title_cjk", "body_seg", "body_cjk", "crawled_at", "dup_of", "is_dup", "has_error"),
+    *SEEN_FIELDS,
     *("skill_ids", "skills", "competency_ids", "updated_at", "doc"),
 }
 

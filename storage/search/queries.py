@@ -10,8 +10,10 @@ without a server.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from ..base import BACHELOR_PLUS, EXPERIENCE_THRESHOLDS, MASTER_PLUS, SENIOR_LEVEL
 from ..filters import PostingFilter
 from ..results import EXPORT_DIMENSIONS, Interval
 from ..shared import EXPORT_VALUES, FACET_VALUES
@@ -216,11 +218,20 @@ def ids_body(ids: Sequence[str], source: Sequence[str]) -> dict[str, Any]:
     return {"size": len(ids), "query": {"ids": {"values": list(ids)}}, "_source": list(source)}
 
 
-def scan_body(size: int, after_id: str | None, only_unextracted: bool, source: Sequence[str]) -> dict[str, Any]:
-    """Postings in id order, a page at a time (``search_after`` on ``id``)."""
-    query: dict[str, Any] = (
-        {"bool": {"must_not": [{"exists": {"field": "taxonomy_version"}}]}} if only_unextracted else {"match_all": {}}
-    )
+def scan_body(
+    size: int,
+    after_id: str | None,
+    only_unextracted: bool,
+    source: Sequence[str],
+    query: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Postings (``query``'s, default all) in id order, a page at a time (``search_after`` on ``id``)."""
+    if query is None:
+        query = (
+            {"bool": {"must_not": [{"exists": {"field": "taxonomy_version"}}]}}
+            if only_unextracted
+            else {"match_all": {}}
+        )
     body: dict[str, Any] = {"size": size, "query": query, "sort": [{"id": {"order": "asc"}}], "_source": list(source)}
     if after_id is not None:
         body["search_after"] = [after_id]
@@ -239,3 +250,40 @@ def stats_body() -> dict[str, Any]:
             "skills": {"nested": {"path": "skills"}},
         },
     }
+
+
+def open_unseen_query(source: str, crawl_started: date) -> dict[str, Any]:
+    """Open postings of ``source`` last seen before ``crawl_started`` (``close_unseen``)."""
+    return {
+        "bool": {
+            "filter": [
+                {"term": {"source": source}},
+                {"range": {"last_seen": {"lt": crawl_started.isoformat(), "format": "strict_date"}}},
+            ],
+            "must_not": [{"exists": {"field": "closed_on"}}],
+        }
+    }
+
+
+#: sub-aggregations of a signal cell: its unique postings and their requirement mix
+SIGNAL_AGGS: dict[str, Any] = {
+    "u": {
+        "filter": UNIQUE,
+        "aggs": {
+            "e3": {"filter": {"range": {"experience_min": {"gte": EXPERIENCE_THRESHOLDS[0]}}}},
+            "e5": {"filter": {"range": {"experience_min": {"gte": EXPERIENCE_THRESHOLDS[1]}}}},
+            "b": {"filter": {"terms": {"education": list(BACHELOR_PLUS)}}},
+            "m": {"filter": {"terms": {"education": list(MASTER_PLUS)}}},
+            "s": {"filter": {"term": {"level": SENIOR_LEVEL}}},
+        },
+    }
+}
+
+
+def signal_sources(
+    dimensions: Sequence[str], interval: Interval, *extra: tuple[str, dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Period × dimension values (a missing value is its own key, None), then ``extra`` sources."""
+    out: list[tuple[str, dict[str, Any]]] = [("p", {"date_histogram": period_source(interval)})]
+    out += [(f"d{i}", terms_source(EXPORT_FIELDS[dim], missing_bucket=True)) for i, dim in enumerate(dimensions)]
+    return [*out, *extra]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from skillsignal.core.models import Posting
 
+from .documents import POSTING_SOURCE, posting_of
 from .index import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ def _copy(index: SearchIndex, target: str, batch_size: int) -> None:
     source = index.current_indices()[-1]
     batch: list[Posting] = []
     dups: dict[str, str | None] = {}
-    for src in index.iter_sources(["doc", "dup_of"], batch_size, index=source):
-        p = Posting.model_validate(src["doc"])
+    for src in index.iter_sources([*POSTING_SOURCE, "dup_of"], batch_size, index=source):
+        p = posting_of(src)  # with its seen dates (a document indexed before them: its crawl date)
         batch.append(p)
         if src.get("dup_of"):
             dups[p.id] = src["dup_of"]

@@ -4,9 +4,10 @@ in SQL."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from ..base import (
     BACHELOR_PLUS,
@@ -134,15 +135,22 @@ class SQLiteAnalytics(SQLiteConnection):
         return by_series
 
     def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
-        """Three GROUP BY scans of ``postings``: counts and requirement mix, salary midpoints, durations."""
+        """Three GROUP BY scans of ``postings``: counts and requirement mix, salary midpoints, durations.
+        Rows are read as plain tuples and period numbers converted once each (a catalogue reads
+        hundreds of thousands of histogram rows)."""
         where, params = where_clause(flt)
         keys = [f"p.{EXPORT_COLUMNS[d]}" for d in dims]
         group = ", ".join([period_sql("p", interval), *keys])
         width = len(dims)
-        conn = self._connect()
+        cur = self._connect().cursor()
+        cur.row_factory = None
+        starts: dict[int, date] = {}
 
-        def cell(row: sqlite3.Row) -> CellKey:
-            return tuple(row[1 : 1 + width]), period_date(row[0], interval)
+        def cell(row: tuple[Any, ...]) -> CellKey:
+            start = starts.get(row[0])
+            if start is None:
+                start = starts[row[0]] = period_date(row[0], interval)
+            return row[1 : 1 + width], start
 
         def placeholders(values: Sequence[object]) -> str:
             return ",".join("?" * len(values))
@@ -157,24 +165,25 @@ class SQLiteAnalytics(SQLiteConnection):
         ]
         mix_params = [*EXPERIENCE_THRESHOLDS, *BACHELOR_PLUS, *MASTER_PLUS, SENIOR_LEVEL]
         counts = {}
-        for row in conn.execute(
+        for row in cur.execute(
             f"SELECT {group}, COUNT(*), TOTAL({unique}), {', '.join(mix)} FROM postings p WHERE {where} GROUP BY {group}",
             [*mix_params, *params],
         ):
             n, u, e3, e5, b, m, s = row[1 + width :]
             counts[cell(row)] = (n, int(u), int(e3), int(e5), int(b), int(m), int(s))
         salaries: dict[CellKey, list[tuple[float, int]]] = defaultdict(list)
-        for row in conn.execute(
+        for row in cur.execute(
             f"SELECT {group}, p.salary_mid, COUNT(*) FROM postings p WHERE {where} AND {unique} "
             f"AND p.salary_mid IS NOT NULL GROUP BY {group}, p.salary_mid",
             params,
         ):
-            salaries[cell(row)].append((row[1 + width], row[2 + width]))
+            salaries[cell(row)].append(row[1 + width :])
         durations: dict[CellKey, list[tuple[int, bool, int]]] = defaultdict(list)
-        for row in conn.execute(
+        for row in cur.execute(
             f"SELECT {group}, p.last_seen - p.first_seen AS days, p.closed_on IS NOT NULL AS closed, COUNT(*) "
             f"FROM postings p WHERE {where} AND {unique} GROUP BY {group}, days, closed",
             params,
         ):
-            durations[cell(row)].append((row[1 + width], bool(row[2 + width]), row[3 + width]))
+            days, closed, c = row[1 + width :]
+            durations[cell(row)].append((days, closed == 1, c))
         return SignalParts(counts, salaries, durations)

@@ -9,7 +9,8 @@ v3: ``posting_competencies``, the competency statements each posting asks for (t
     ranking facet), laid out like ``posting_skills``; filled from the stored documents on upgrade.
 v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each posting, its life across
     crawls (``storage.base.SeenDates``); on upgrade first = last = the crawl date of the stored
-    document (or the dates it carries), none closed.
+    document (or the dates it carries), none closed. ``p_signal`` covers every column the signal
+    cells read, in the catalogue's grouping order, so they scan it instead of the documents.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
 CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;
 CREATE INDEX IF NOT EXISTS p_open ON postings(source, last_seen) WHERE closed_on IS NULL;
+CREATE INDEX IF NOT EXISTS p_signal ON postings(month, occupation_code, level, province, region,
+    occupation_direction, is_dup, salary_mid, experience_min, education_level, first_seen, last_seen, closed_on, day);
 CREATE TABLE IF NOT EXISTS posting_skills (
     pid INTEGER NOT NULL,               -- postings.rid
     skill_id TEXT NOT NULL,

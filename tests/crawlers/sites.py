@@ -123,6 +123,11 @@ class SiteState:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    #: posting numbers the list pages and the sitemap no longer show (their detail pages stay)
+    unlisted: set[int] = field(default_factory=set)
+
+    def listed(self) -> list[int]:
+        return [i for i in range(1, self.n + 1) if i not in self.unlisted]
 
     def base(self) -> str:
         return f"http://{self.hostname}:{self.port}"
@@ -180,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/robots.txt":
             return self.send(200, st.robots.encode(), "text/plain")
         if path == "/sitemap.xml":
-            locs = "".join(f"<url><loc>{st.base()}/jobs/{i}</loc></url>" for i in range(1, st.n + 1))
+            locs = "".join(f"<url><loc>{st.base()}/jobs/{i}</loc></url>" for i in st.listed())
             xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
             return self.send(200, xml.encode(), "application/xml")
         if path.startswith("/jobs?page=") or path == "/jobs":
@@ -202,10 +207,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def list_page(self, page: int) -> None:
         st = self.server.state
-        pages = max(1, -(-st.n // st.page_size))
+        listed = st.listed()
+        pages = max(1, -(-len(listed) // st.page_size))
         if page > pages:
             return self.send(404, b"no such page")
-        ids = range((page - 1) * st.page_size + 1, min(st.n, page * st.page_size) + 1)
+        ids = listed[(page - 1) * st.page_size : page * st.page_size]
         items = "".join(f'<li><a href="/jobs/{i}">职位 {i}</a></li>' for i in ids)
         nav = ""
         if page > 1:
@@ -360,6 +366,12 @@ class JsonlSink:
         return IngestStats(received=len(batch), stored=len(batch))
 
     def store_failed(self, postings, error):
+        return 0
+
+    def mark_seen(self, seen):
+        return {}
+
+    def close_unseen(self, source, crawl_started):
         return 0
 
     def close(self) -> None:

@@ -415,3 +415,33 @@ def test_cli_ingest_counts_the_rejected_line(tmp_path, settings):
         assert sorted(p.id for p in store.iter_postings()) == ["bad-line-a", "bad-line-b"]
     finally:
         store.close()
+
+
+def test_a_file_seen_again_moves_no_seen_date_and_a_newer_dump_does(tmp_path, settings):
+    """Imported postings are seen on the file's date: re-importing the same file on any day changes
+    nothing; a newer file with the same postings moves last_seen."""
+    import os
+    from datetime import UTC
+
+    from skillsignal.pipeline import IngestPipeline
+    from storage import SQLiteStore
+
+    path = tmp_path / "dump.jsonl"
+    rows = [{"id": f"d{i}", "source": "dump", "title": f"数据分析师{i}", "description": "负责报表"} for i in range(3)]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    written = datetime(2026, 5, 4, 10, tzinfo=UTC).timestamp()
+    os.utime(path, (written, written))
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    pipe = IngestPipeline(settings, store=store, extract=False, dedup=False)
+
+    def lives() -> set[tuple]:
+        return {(p.first_seen, p.last_seen, p.closed_on) for p in store.iter_postings()}
+
+    pipe.process(p for p in import_file(path) if isinstance(p, Posting))
+    assert lives() == {(date(2026, 5, 4), date(2026, 5, 4), None)}
+    again = pipe.process(p for p in import_file(path) if isinstance(p, Posting))
+    assert again.unchanged == 3 and lives() == {(date(2026, 5, 4), date(2026, 5, 4), None)}
+    newer = datetime(2026, 6, 1, 10, tzinfo=UTC).timestamp()
+    os.utime(path, (newer, newer))
+    pipe.process(p for p in import_file(path) if isinstance(p, Posting))
+    assert lives() == {(date(2026, 5, 4), date(2026, 6, 1), None)}

@@ -5,7 +5,7 @@ chosen by settings through ``open_store`` (the API and the ingest pipeline on to
 from __future__ import annotations
 
 import socket
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -176,3 +176,30 @@ def test_settings_select_the_backend_for_store_pipeline_and_api(settings, osmem_
     assert store.totals().total_postings == 12
     for name in store.current_indices():
         store.delete_index(name)
+
+
+def test_reindex_carries_the_seen_dates_and_reads_an_older_index_by_its_crawl_dates(index, tmp_path):
+    ps = _postings(6)
+    index.index_postings(ps)
+    later = [p.model_copy(update={"crawled_at": datetime(2026, 3, 9, tzinfo=UTC)}) for p in ps[:4]]
+    index.index_postings(later)
+    assert index.close_unseen("51job", date(2026, 3, 9)) == 1  # s004: 51job, not in the later crawl
+    lives = {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in index.iter_postings()}
+    assert lives["s004"] == (date(2026, 3, 1), date(2026, 3, 1), date(2026, 3, 1))
+    assert lives["s000"] == (date(2026, 3, 1), date(2026, 3, 9), None)
+    reindex(index)
+    assert {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in index.iter_postings()} == lives
+
+    # a document indexed before the seen fields existed (mapping v2) reads as seen on its crawl date
+    src = {"doc": ps[5].model_dump(mode="json"), "crawled_at": "2026-02-03T23:30:00-02:00"}
+    from storage.search.documents import posting_of
+
+    old = posting_of(src)
+    assert (old.first_seen, old.last_seen, old.closed_on) == (date(2026, 2, 3), date(2026, 2, 3), None)
+
+    # from the SQLite store, dates included
+    sqlite = SQLiteStore(tmp_path / "s.sqlite3")
+    sqlite.index_postings(later[:1])
+    sqlite.index_postings(ps[:1])
+    reindex(index, sqlite.iter_postings())
+    assert [(p.first_seen, p.last_seen) for p in index.iter_postings()] == [(date(2026, 3, 1), date(2026, 3, 9))]

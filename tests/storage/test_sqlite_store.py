@@ -208,6 +208,7 @@ def test_v3_store_gets_seen_dates_from_its_documents_on_upgrade(tmp_path):
     store.close()
     conn = sqlite3.connect(path)  # back to v3: no seen columns then
     conn.execute("DROP INDEX p_open")
+    conn.execute("DROP INDEX p_signal")
     for column in ("first_seen", "last_seen", "closed_on"):
         conn.execute(f"ALTER TABLE postings DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")

@@ -87,7 +87,7 @@ def backend(request, tmp_path_factory, dataset) -> PostingIndex:
 
 
 #: the backends the posting-life and signal tests run on
-LIFE_BACKENDS = ["sqlite"]
+LIFE_BACKENDS = BACKENDS
 
 
 @pytest.fixture(params=LIFE_BACKENDS)

@@ -1,0 +1,72 @@
+"""Postings a complete re-crawl no longer finds are closed: real Scrapy crawls (child process) of a
+local site into a real SQLite file, the crawl date set through ``SKILLSIGNAL_CRAWL_DATE``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sites import JobSite
+
+from crawlers.pipelines import incomplete_reason
+from crawlers.runner import run_crawl
+from storage import open_store
+
+pytestmark = pytest.mark.slow
+
+
+def _lives(settings) -> dict[str, tuple]:
+    store = open_store(settings)
+    try:
+        return {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in store.iter_postings()}
+    finally:
+        store.close()
+
+
+def _crawl(site: JobSite, settings, day: date, **kw):
+    overrides = {"SKILLSIGNAL_CRAWL_DATE": day.isoformat()}
+    return run_crawl([site.list_url], settings, polite=False, extract=False, scrapy_overrides=overrides, **kw)
+
+
+def test_a_complete_recrawl_closes_what_the_site_dropped_and_a_cut_one_closes_nothing(crawl_settings):
+    d1, d2, d3, d4 = date(2026, 10, 1), date(2026, 10, 8), date(2026, 10, 15), date(2026, 10, 22)
+    a, b, c = "testsite-1", "testsite-2", "testsite-3"
+    with JobSite(n=3) as site:
+        first = _crawl(site, crawl_settings, d1)
+        assert first.finish_reason == "finished" and first.stored == 3
+        assert _lives(crawl_settings) == dict.fromkeys([a, b, c], (d1, d1, None))
+
+        site.state.unlisted = {3}  # the board no longer lists C
+        second = _crawl(site, crawl_settings, d2)
+        # A and B answered 304 (not modified): found without being read, still current
+        assert second.finish_reason == "finished" and second.not_modified == 2 and second.stored == 0
+        assert _lives(crawl_settings) == {a: (d1, d2, None), b: (d1, d2, None), c: (d1, d1, d1)}
+
+        site.state.unlisted = {2}
+        cut = _crawl(site, crawl_settings, d3, max_requests=2)  # the list page and one detail page
+        assert cut.finish_reason == "budget_spent"
+        lives = _lives(crawl_settings)
+        assert lives[b] == (d1, d2, None) and lives[c] == (d1, d1, d1), "a cut crawl closed or reopened something"
+
+        site.state.unlisted = set()  # C is back
+        fourth = _crawl(site, crawl_settings, d4)
+        assert fourth.finish_reason == "finished" and fourth.resumed  # it finishes the generation the cut one began
+        assert _lives(crawl_settings) == dict.fromkeys([a, b, c], (d1, d4, None))
+
+
+@pytest.mark.parametrize(
+    ("reason", "stats", "blocked", "lost", "why"),
+    [
+        ("finished", {"item_scraped_count": 3}, {}, 0, None),
+        ("closespider_itemcount", {}, {}, 0, "closespider_itemcount"),
+        ("closespider_pagecount", {}, {}, 0, "closespider_pagecount"),
+        ("shutdown", {}, {}, 0, "shutdown"),
+        ("finished", {"retry/max_reached": 2}, {}, 0, "2 requests failed"),
+        ("finished", {"spider_exceptions/ValueError": 1}, {}, 0, "1 pages raised"),
+        ("finished", {}, {"jobs.example.com": "captcha"}, 0, "blocked by jobs.example.com"),
+        ("finished", {}, {}, 4, "4 postings could not be stored"),
+    ],
+)
+def test_only_a_crawl_run_to_its_end_without_losses_is_complete(reason, stats, blocked, lost, why):
+    got = incomplete_reason(reason, stats, blocked, lost)
+    assert got == why if why is None else why in got
