@@ -39,6 +39,7 @@ from .deps import IngestFactory
 from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
 from .routers import (
     analytics,
+    catalogue,
     competencies,
     counts,
     exports,
@@ -243,6 +244,7 @@ def create_app(
     # competencies before analytics: its /v1/rankings/competencies answers before /v1/rankings/{facet}
     for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports, forecast):
         app.include_router(module.router)
+    app.include_router(catalogue.router)  # the catalogue (紧缺人才目录)
     mount_dashboard(app)
     mount_docs(app)
     install_openapi(app, settings, lambda: default_taxonomy(settings.taxonomy_overlay))

@@ -6,7 +6,7 @@ import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS, Posting
@@ -97,8 +97,13 @@ class RankingSeriesBody(_Body):
 
 class EmergingBody(_Body):
     min_count: JsonInt = Field(default=10, ge=1)
-    alpha: JsonFloat = Field(default=0.01, gt=0, lt=1)
+    alpha: JsonFloat = Field(
+        default=0.01, gt=0, lt=1, description="The false-discovery rate q (Benjamini–Hochberg over the skills tested)."
+    )
     limit: JsonInt = Field(default=20, ge=1, le=500)
+    within_noise: StrictBool = Field(
+        default=False, description="Also list skills whose share grew but not significantly (significant=false)."
+    )
 
 
 class CompareBody(_Body):

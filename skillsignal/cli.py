@@ -235,6 +235,71 @@ def stop() -> None:
     typer.echo("stopped the background API server" if stopped else "no background API server was running")
 
 
+# -- the catalogue (紧缺人才目录) ---------------------------------------------------------------
+@app.command()
+@_clear_errors
+def catalogue(
+    period: str = typer.Option(..., "--period", help="2026-07 (a month), 2026Q3 (a quarter) or 2026 (a year)."),
+    region: str | None = typer.Option(None, help="东部, 中部, 西部 or 东北 (or east, central, west, northeast)."),
+    province: str | None = typer.Option(None, help="A province's short name, e.g. 广东."),
+    supply: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="CSV/XLSX of graduates by major × province × year, or of job seekers by occupation: adds "
+        "demand ÷ supply (without it the figure is demand tightness, 需求紧张度, never a shortage).",
+    ),
+    min_sample: int = typer.Option(30, "--min-sample", min=1, help="Fewest unique postings a rated cell needs."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write FILE.xlsx, FILE.html or FILE.md (the format from the suffix)."
+    ),
+    rows: int = typer.Option(30, min=1, help="Entries printed when there is no -o."),
+) -> None:
+    """The urgently-needed-talent catalogue of a period: every occupation × level rated critical /
+    elevated / normal against its own history and its peers (suppressed below --min-sample), with the
+    indicators behind each rating, the published thresholds, top skills, competencies and majors.
+    Without -o a short table is printed."""
+    from signals.catalogue import build_catalogue, region_id  # lazy: keeps `skillsignal --help` fast
+    from signals.catalogue_files import file_format, to_text, write_catalogue  # lazy: as above
+    from signals.periods import parse_period  # lazy: as above
+    from signals.supply import load_supply  # lazy: as above
+    from skill_taxonomy import default_taxonomy  # lazy: as above
+    from storage import open_store  # lazy: as above
+
+    try:  # everything the user typed, checked before the store is read
+        parse_period(period)
+        region_id(region)
+        if output is not None:
+            file_format(output)
+            if not output.parent.is_dir():
+                raise ValueError(f"cannot write {output}: no directory {output.parent}")
+        table = load_supply(supply) if supply is not None else None
+    except ValueError as exc:
+        _fail(str(exc))
+    settings = get_settings()
+    store = open_store(settings)
+    try:
+        found = build_catalogue(
+            store,
+            default_taxonomy(settings.taxonomy_overlay),
+            period,
+            region=region,
+            province=province,
+            supply=table,
+            min_sample=min_sample,
+        )
+    finally:
+        store.close()
+    if output is None:
+        typer.echo(to_text(found, limit=rows), nl=False)
+        return
+    try:
+        write_catalogue(found, output)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    typer.echo(f"wrote the {found.period} catalogue ({len(found.entries)} entries) to {output}")
+
+
 @app.command()
 @_clear_errors
 def stats() -> None:

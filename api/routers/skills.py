@@ -25,6 +25,13 @@ SERIES_HELP = (
     "more answers 422 naming the limit."
 )
 
+EMERGING_HELP = (
+    "Each skill with at least min_count postings in the window is tested (one-sided two-proportion "
+    "z-test of its share against the previous window of equal length); the false-discovery rate over "
+    "all the skills tested is controlled with Benjamini–Hochberg at q = alpha, and `fdr` says so "
+    "(method, q, skills tested). Each skill carries its raw and adjusted p-value."
+)
+
 
 class SkillSearchResults(BaseModel):
     query: str
@@ -75,9 +82,15 @@ def search_skills(
 
 
 def _emerging(
-    store: PostingIndex, namer: Namer, flt: PostingFilter, min_count: int, alpha: float, limit: int
+    store: PostingIndex,
+    namer: Namer,
+    flt: PostingFilter,
+    min_count: int,
+    alpha: float,
+    limit: int,
+    within_noise: bool,
 ) -> EmergingSkills:
-    found = emerging_skills(store, flt, min_count=min_count, alpha=alpha, limit=limit)
+    found = emerging_skills(store, flt, min_count=min_count, alpha=alpha, limit=limit, within_noise=within_noise)
     for s in found.skills:
         s.name = namer.name("skills", s.skill_id)
     return found
@@ -87,26 +100,36 @@ def _emerging(
     "/emerging",
     response_model=EmergingSkills,
     summary="Skills whose share of postings grew significantly against the previous window",
+    description=EMERGING_HELP,
 )
 def emerging_get(
     store: Index,
-    min_count: int = Query(10, ge=1, description="Fewest postings in the window to be considered."),
-    alpha: float = Query(0.01, gt=0, lt=1, description="Significance level of the one-sided z-test."),
+    min_count: int = Query(10, ge=1, description="Fewest postings in the window for a skill to be tested."),
+    alpha: float = Query(
+        0.01, gt=0, lt=1, description="The false-discovery rate q (Benjamini–Hochberg over the skills tested)."
+    ),
     limit: int = Query(20, ge=1, le=500),
+    within_noise: bool = Query(
+        False, description="Also list skills whose share grew but not significantly (significant=false)."
+    ),
     flt: PostingFilter = Depends(filter_query),
     namer: Namer = Depends(get_namer),
 ) -> EmergingSkills:
-    return _emerging(store, namer, flt, min_count, alpha, limit)
+    return _emerging(store, namer, flt, min_count, alpha, limit, within_noise)
 
 
 @router.post(
-    "/emerging", response_model=EmergingSkills, summary="Emerging skills (filter in the body)", responses=BODY_ERRORS
+    "/emerging",
+    response_model=EmergingSkills,
+    summary="Emerging skills (filter in the body)",
+    description=EMERGING_HELP,
+    responses=BODY_ERRORS,
 )
 def emerging_post(
     body: EmergingBody, store: Index, namer: Namer = Depends(get_namer), taxonomy: Taxonomy = Depends(get_taxonomy)
 ) -> EmergingSkills:
     known_filter(body, taxonomy)
-    return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit)
+    return _emerging(store, namer, body.filter, body.min_count, body.alpha, body.limit, body.within_noise)
 
 
 def _compare(

@@ -4,6 +4,7 @@ the language switch works, and a screenshot is saved under test-output/."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
@@ -29,6 +30,8 @@ PLAN = {
     "2-02-38-01": ("江苏", ("pytorch", "python"), {"2026-08": 6, "2026-09": 9, "2026-10": 12}),
     "2-02-38-09": ("上海", ("verilog",), {"2026-08": 4, "2026-09": 4, "2026-10": 5}),
     "2-02-38-03": ("广东", ("spark", "python"), {"2026-08": 3, "2026-09": 2, "2026-10": 7}),
+    # new in October: the one skill whose rise is significant after the FDR control
+    "2-02-38-02": ("北京", ("kubernetes",), {"2026-10": 10}),
 }
 LEVELS = ("初级", "中级", "高级")
 # occupation -> competency statements: every posting names the first, every third also the second
@@ -155,7 +158,7 @@ def test_charts_show_the_known_numbers(page):
     names = page.evaluate("() => window.skillsignalDashboard.state.occupations.map(o => [o.code, o.name_zh])")
     name_of = dict(names)
     for code, (_, _, months) in PLAN.items():
-        assert occ[name_of.get(code, code)] == list(months.values())
+        assert occ[name_of.get(code, code)] == [months.get(m, 0) for m in ("2026-08", "2026-09", "2026-10")]
 
     levels = series_data(page, "chart-levels")
     level_total = Counter()
@@ -171,9 +174,9 @@ def test_charts_show_the_known_numbers(page):
     assert not page.errors
 
 
-def expected_top_skill_growth() -> dict[str, float | None]:
-    """Growth of each skill's share: the later half of the stored days against the half before
-    (the emerging-skills default window for a history shorter than 180 days)."""
+def windows() -> tuple[list[Posting], list[Posting]]:
+    """The postings of the later half of the stored days and of the half before (the emerging-skills
+    default windows for a history shorter than 180 days)."""
     posts = known_postings()
     days = sorted(p.posted_at for p in posts)
     length = min(90, ((days[-1] - days[0]).days + 1) // 2)
@@ -182,12 +185,42 @@ def expected_top_skill_growth() -> dict[str, float | None]:
     prev_end, prev_start = start - timedelta(days=1), start - timedelta(days=length)
     now = [p for p in posts if start <= p.posted_at <= end]
     before = [p for p in posts if prev_start <= p.posted_at <= prev_end]
+    return now, before
+
+
+def naming(posts: list[Posting], skill: str) -> int:
+    return sum(any(s.id == skill for s in p.extraction.skills) for p in posts)
+
+
+def expected_top_skill_growth() -> dict[str, float | None]:
+    """Growth of each skill's share over the emerging-skills windows."""
+    now, before = windows()
     out: dict[str, float | None] = {}
-    for skill in {s.id for p in posts for s in p.extraction.skills}:
-        c1 = sum(any(s.id == skill for s in p.extraction.skills) for p in now)
-        c0 = sum(any(s.id == skill for s in p.extraction.skills) for p in before)
+    for skill in {s.id for p in known_postings() for s in p.extraction.skills}:
+        c1, c0 = naming(now, skill), naming(before, skill)
         out[skill] = (c1 / len(now)) / (c0 / len(before)) - 1 if c0 else None
     return out
+
+
+def expected_emerging(min_count: int = 3, q: float = 0.05) -> list[tuple[str, float, bool]]:
+    """(skill, share change in points, significant) for each skill whose share grew, sorted by the
+    change: one-sided pooled z-test per skill with min_count postings now, Benjamini–Hochberg by hand."""
+    now, before = windows()
+    family = []
+    for skill in sorted({s.id for p in now for s in p.extraction.skills}):
+        c1, c0 = naming(now, skill), naming(before, skill)
+        if c1 < min_count:
+            continue
+        pooled = (c1 + c0) / (len(now) + len(before))
+        z = (c1 / len(now) - c0 / len(before)) / math.sqrt(pooled * (1 - pooled) * (1 / len(now) + 1 / len(before)))
+        family.append((skill, c1 / len(now) - c0 / len(before), z, 0.5 * math.erfc(z / math.sqrt(2))))
+    order = sorted(range(len(family)), key=lambda i: family[i][3])
+    adjusted, running = [1.0] * len(family), 1.0
+    for rank in range(len(family), 0, -1):
+        running = min(running, family[order[rank - 1]][3] * len(family) / rank)
+        adjusted[order[rank - 1]] = running
+    grew = [(s, round(d * 1000) / 10, a < q) for (s, d, z, _), a in zip(family, adjusted, strict=True) if z > 0]
+    return sorted(grew, key=lambda g: (-g[1], g[0]))
 
 
 def test_top_skills_show_counts_and_growth(page):
@@ -251,14 +284,87 @@ def test_competency_panel_shows_the_selected_occupations_statements(page):
     assert not page.errors
 
 
-def test_skill_compare_and_language_switch(page):
-    page.fill("#skill-query", "pytorch")
-    page.wait_for_selector("#skill-suggestions li[data-skill]", timeout=20_000)
-    page.click("#skill-suggestions li[data-skill='pytorch']")
-    page.wait_for_function("document.getElementById('chart-compare').dataset.state === 'ready'", timeout=20_000)
-    data = series_data(page, "chart-compare")
-    assert list(data.values()) == [[6, 9, 12]]
+def test_emerging_bars_are_sorted_by_change_and_noise_is_grey(page):
+    wait_ready(page, "chart-emerging")
+    rows = page.evaluate("() => window.skillsignalDashboard.state.shown['chart-emerging'].rows")
+    want = expected_emerging()
+    assert any(sig for *_, sig in want) and not all(sig for *_, sig in want)  # both kinds are drawn
+    assert [(r[0], r[4], r[6]) for r in rows] == want
+    bars = page.evaluate(
+        """() => echarts.getInstanceByDom(document.getElementById('chart-emerging')).getOption()
+            .series[0].data.map(d => [d.value, d.itemStyle.color]).reverse()"""
+    )  # top to bottom
+    assert [v for v, _ in bars] == [change for _, change, _ in want]
+    assert [c for _, c in bars] == ["#2563eb" if sig else "#c0c4cc" for *_, sig in want]
 
+
+def monthly(skill: str, occupation: str | None = None) -> list[int]:
+    got = Counter()
+    for occ, (_, skills, months) in PLAN.items():
+        if skill in skills and occupation in (None, occ):
+            got.update(months)
+    return [got[m] for m in ("2026-08", "2026-09", "2026-10")]
+
+
+def top_skills(occupation: str | None = None, n: int = 3) -> list[str]:
+    counts = Counter(
+        s.id
+        for p in known_postings()
+        if occupation in (None, p.extraction.occupation.code)
+        for s in p.extraction.skills
+    )
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def compared(pg) -> dict[str, list[int]]:
+    """skill id -> the series the comparison chart draws for it (once the chart is ready)."""
+    pg.wait_for_function("document.getElementById('chart-compare').dataset.state === 'ready'", timeout=20_000)
+    ids = pg.evaluate("() => [...document.querySelectorAll('#skill-chips .chip')].map(c => c.dataset.skill)")
+    series = pg.evaluate(
+        """() => echarts.getInstanceByDom(document.getElementById('chart-compare')).getOption().series.map(s => s.data)"""
+    )
+    return dict(zip(ids, series, strict=True))
+
+
+def wait_chips(pg, ids: list[str]) -> None:
+    pg.wait_for_function(
+        "[...document.querySelectorAll('#skill-chips .chip')].map(c => c.dataset.skill).join(',') === "
+        f"'{','.join(ids)}' && document.getElementById('chart-compare').dataset.state === 'ready'",
+        timeout=20_000,
+    )
+
+
+def test_skill_compare_starts_from_the_filters_top_skills(page):
+    start = top_skills()
+    assert start == ["python", "pytorch", "verilog"]
+    wait_chips(page, start)
+    assert compared(page) == {k: monthly(k) for k in start}
+    # a filter change brings that filter's top skills
+    page.select_option("#f-occupation", "2-02-38-03")
+    wait_chips(page, top_skills("2-02-38-03"))
+    assert compared(page) == {k: monthly(k, "2-02-38-03") for k in top_skills("2-02-38-03")}
+    page.select_option("#f-occupation", "")
+    wait_chips(page, start)
+    # once the user removes or picks a skill, the choice is kept across filter changes
+    page.click("#skill-chips .chip[data-skill='python'] button")
+    wait_chips(page, ["pytorch", "verilog"])
+    page.fill("#skill-query", "kubernetes")
+    page.wait_for_selector("#skill-suggestions li[data-skill='kubernetes']", timeout=20_000)
+    page.click("#skill-suggestions li[data-skill='kubernetes']")
+    wait_chips(page, ["pytorch", "verilog", "kubernetes"])
+    assert compared(page) == {k: monthly(k) for k in ("pytorch", "verilog", "kubernetes")}
+    page.select_option("#f-occupation", "2-02-38-09")
+    page.wait_for_function("document.getElementById('kpi-total').textContent === '13'", timeout=20_000)
+    wait_chips(page, ["pytorch", "verilog", "kubernetes"])
+    assert compared(page) == {"pytorch": [0, 0, 0], "verilog": monthly("verilog"), "kubernetes": [0, 0, 0]}
+    page.select_option("#f-occupation", "")
+    page.wait_for_function(
+        f"document.getElementById('kpi-total').textContent === '{len(known_postings())}'", timeout=20_000
+    )
+    assert not page.errors
+
+
+def test_language_switch(page):
     page.click("#lang-switch")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.inner_text("h1 span") == "Digital talent demand"

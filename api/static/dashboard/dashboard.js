@@ -7,11 +7,18 @@
     lang: localStorage.getItem("skillsignal.lang") || "zh",
     occupations: [],       // taxonomy occupations (code, names, directions)
     compare: [],           // skill ids chosen in the compare box
+    compareEdited: false,  // until the user picks or removes a skill, the box follows the filter's top skills
     shown: {},             // chart id -> {columns, rows} for the CSV download
     charts: {},
     generation: 0,         // bumps on every refresh so late answers are ignored
+    view: window.location.hash === "#catalogue" ? "catalogue" : "overview",
+    catalogueGeneration: 0,  // bumps on every catalogue request so late answers are ignored
+    defaultPeriod: null,     // the quarter of the latest month with postings
   };
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || key;
+  const EMERGING_COLOR = "#2563eb";  // significant after the false-discovery-rate control
+  const NOISE_COLOR = "#c0c4cc";     // share grew, within noise
+  const COMPARE_START = 3;           // the comparison starts from this many of the filter's top skills
 
   // ---------------------------------------------------------------- API access
   const API = {
@@ -45,9 +52,13 @@
       API.post(`/v1/rankings/${facet}/timeseries`, Object.assign({ filter, interval: "month" }, extra || {})),
     ranking: (facet, filter, extra) => API.post(`/v1/rankings/${facet}`, Object.assign({ filter }, extra || {})),
     competencies: (filter) => API.post("/v1/rankings/competencies", { filter, limit: 15 }),
-    // small windows hold few postings: ask for growth seen in at least 3 of them
-    emerging: (filter) => API.post("/v1/skills/emerging", { filter, limit: 10, min_count: 3, alpha: 0.05 }),
+    // small windows hold few postings: ask for growth seen in at least 3 of them; the skills whose
+    // share grew but not significantly after the false-discovery-rate control come too (greyed)
+    emerging: (filter) => API.post("/v1/skills/emerging",
+      { filter, limit: 10, min_count: 3, alpha: 0.05, within_noise: true }),
     searchSkills: (q) => API.get("/v1/skills/search", { q, limit: 8 }),
+    monthly: () => API.post("/v1/timeseries", { filter: {}, interval: "month" }),
+    catalogue: (params) => API.get("/v1/catalogue", params),
   };
 
   // ---------------------------------------------------------------- filters
@@ -171,8 +182,8 @@
   // The top skills under the filter, and each one's growth of share: the emerging-skills window
   // against the one before it (the same windows /v1/skills/emerging tests), null where the skill
   // had no postings before.
-  async function topSkillsWithGrowth(filter) {
-    const [top, em] = await Promise.all([API.ranking("skills", filter, { limit: 15 }), API.emerging(filter)]);
+  async function topSkillsWithGrowth(filter, topSkills) {
+    const [top, em] = await Promise.all([topSkills, API.emerging(filter)]);
     const growth = {};
     const keys = top.buckets.map((b) => b.key);
     if (keys.length && em.n_current && em.n_previous) {
@@ -210,7 +221,8 @@
       return { columns: ["province", "unique_postings"], rows: data.buckets.map((b) => [b.key, b.unique_postings]) };
     });
 
-    render("chart-skills", () => topSkillsWithGrowth(filter), ({ top, growth }) => {
+    const topSkills = API.ranking("skills", filter, { limit: 15 });
+    render("chart-skills", () => topSkillsWithGrowth(filter, topSkills), ({ top, growth }) => {
       const labels = top.buckets.map((b) => b.name || b.key);
       const pct = (g) => (g === undefined || g === null ? "" : ` (${g >= 0 ? "+" : ""}${(g * 100).toFixed(0)}%)`);
       const byIndex = (i) => top.buckets[top.buckets.length - 1 - i];  // bars are drawn bottom-up
@@ -235,23 +247,156 @@
     });
 
     render("chart-emerging", () => API.emerging(filter), (em) => {
-      const items = em.skills || [];
-      const labels = items.map((s) => s.name || s.skill_id);
       // change of the share of postings, in percentage points: finite for skills new in the window
-      // (whose relative growth is undefined), and what the significance test is about
-      const points = items.map((s) => Math.round((s.share_current - s.share_previous) * 1000) / 10);
-      barChart("chart-emerging", labels, points, {
+      // (whose relative growth is undefined), and what the significance test is about; the bars
+      // are sorted by it, and those not significant after the FDR control (within noise) are grey
+      const change = (s) => Math.round((s.share_current - s.share_previous) * 1000) / 10;
+      const items = (em.skills || []).slice().sort((a, b) => change(b) - change(a) || (a.skill_id < b.skill_id ? -1 : 1));
+      const labels = items.map((s) => s.name || s.skill_id);
+      const byIndex = (i) => items[items.length - 1 - i];  // bars are drawn bottom-up
+      const color = (s) => (s.significant ? EMERGING_COLOR : NOISE_COLOR);
+      barChart("chart-emerging", labels, items.map(change), {
         grid: { left: 100, right: 40, top: 10, bottom: 44 },
         xAxis: { type: "value", name: t("share_change"), nameLocation: "middle", nameGap: 26 },
+        tooltip: {
+          trigger: "axis",
+          formatter: (points) => {
+            const s = byIndex(points[0].dataIndex);
+            return `${s.name || s.skill_id}<br>${t("share_change")}: ${change(s)}<br>` +
+              `${s.previous} → ${s.current}<br>${s.significant ? t("significant") : t("within_noise")}` +
+              ` (${t("p_adjusted")} ${s.p_adjusted.toPrecision(2)}, ${em.fdr.method}, q=${em.fdr.q})`;
+          },
+        },
+        series: [{
+          type: "bar", label: { show: true, position: "right" },
+          data: items.map((s) => ({ value: change(s), itemStyle: { color: color(s) } })).reverse(),
+        }],
       });
       return {
-        columns: ["skill", "name", "current", "previous", "growth", "p_value"],
-        rows: items.map((s) => [s.skill_id, s.name, s.current, s.previous, s.growth, s.p_value]),
+        columns: ["skill", "name", "current", "previous", "share_change_pp", "growth", "significant", "p_value", "p_adjusted"],
+        rows: items.map((s) => [s.skill_id, s.name, s.current, s.previous, change(s), s.growth, s.significant,
+          s.p_value, s.p_adjusted]),
       };
     });
 
     renderCompetencies(filter);
-    renderCompare();
+    if (state.compareEdited) renderCompare();
+    else followTopSkills(topSkills);
+    if (state.view === "catalogue") renderCatalogue();
+  }
+
+  // ---------------------------------------------------------------- the catalogue tab
+  function showView(view, draw = true) {
+    state.view = view;
+    document.querySelectorAll("#tabs [role=tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.view === view)));
+    document.getElementById("view-overview").hidden = view !== "overview";
+    document.getElementById("view-catalogue").hidden = view !== "catalogue";
+    window.history.replaceState(null, "", window.location.pathname + window.location.search + (view === "catalogue" ? "#catalogue" : ""));
+    if (!draw) return;
+    if (view === "catalogue") renderCatalogue();
+    else Object.values(state.charts).forEach((c) => c.resize());  // drawn while hidden
+  }
+
+  async function defaultPeriod() {
+    if (!state.defaultPeriod) {
+      const months = ((await API.monthly()).points || []).filter((p) => p.unique_postings > 0);
+      const last = months.length ? months[months.length - 1].period : new Date().toISOString();
+      const [y, m] = last.slice(0, 7).split("-").map(Number);
+      state.defaultPeriod = `${y}Q${Math.floor((m - 1) / 3) + 1}`;
+    }
+    return state.defaultPeriod;
+  }
+
+  // The catalogue of the period typed (default: the latest quarter with postings) for the region and
+  // province of the filter bar: one row per entry, tightest first, the rating coloured.
+  async function renderCatalogue() {
+    const id = "table-catalogue";
+    const box = document.getElementById(id);
+    const generation = ++state.catalogueGeneration;
+    const input = document.getElementById("cat-period");
+    setState(id, "loading");
+    try {
+      if (!input.value.trim()) input.value = await defaultPeriod();
+      const f = currentFilter();
+      const params = { period: input.value.trim(), region: (f.regions || [])[0], province: (f.provinces || [])[0] };
+      const cat = await API.catalogue(params);
+      if (generation !== state.catalogueGeneration) return;
+      drawCatalogue(cat, params);
+      setState(id, cat.entries.length ? null : "empty");
+    } catch (err) {
+      if (generation !== state.catalogueGeneration) return;
+      box.replaceChildren();
+      state.shown[id] = { columns: [], rows: [] };
+      setState(id, "error", err.message);
+    }
+  }
+
+  function drawCatalogue(cat, params) {
+    const pct = (x) => (x === null || x === undefined ? "–" : `${x >= 0 ? "+" : ""}${Math.round(x * 100)}%`);
+    const num = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString());
+    const place = (ind) => [ind.region ? t(ind.region) : "", ind.province || ""].filter(Boolean).join(" ") || t("national");
+    const named = (items) => items.map((i) => i.name || i.id).join("、");
+    document.getElementById("cat-title").textContent =
+      `${cat.period} · ${place({ region: cat.region, province: cat.province })}`;
+    document.getElementById("cat-measure").textContent = t(`measure_${cat.measure}`);
+    document.getElementById("cat-thresholds").textContent = `${t("thresholds")}: ` +
+      t("min_sample_rule").replace("{n}", cat.thresholds.min_sample) +
+      (cat.thresholds.description ? ` · ${cat.thresholds.description}` : "");
+    const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+    ["xlsx", "html", "md"].forEach((fmt) => {
+      query.set("format", fmt);
+      document.getElementById(`cat-${fmt}`).href = `/v1/catalogue?${query}`;
+    });
+    const columns = ["col_occupation", "col_level", "col_region", "col_rating", "col_postings", "col_growth_previous",
+      "col_growth_year", "col_salary", "col_days_open", "col_skills", "col_majors"];
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    columns.forEach((k) => { const th = document.createElement("th"); th.textContent = t(k); head.appendChild(th); });
+    const body = table.createTBody();
+    cat.entries.forEach((e) => {
+      const ind = e.indicators;
+      const tr = body.insertRow();
+      Object.assign(tr.dataset, { occupation: ind.occupation || "", level: ind.level || "", rating: e.rating.label });
+      const cell = (text, cls) => { const td = tr.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
+      cell(`${ind.occupation_name || occupationName(ind.occupation)} (${ind.occupation})`);
+      cell(ind.level ? t(ind.level) : t("all"));
+      cell(place(ind));
+      const badge = document.createElement("span");
+      badge.className = `rating rating-${e.rating.label}`;
+      badge.textContent = t(e.rating.label) + (e.rating.stars ? ` ${"★".repeat(e.rating.stars)}` : "");
+      badge.title = e.rating.reasons.join("\n");
+      cell("").appendChild(badge);
+      cell(num(ind.unique_postings), "num");
+      cell(pct(ind.growth_previous), "num");
+      cell(pct(ind.growth_year), "num");
+      cell(num(ind.median_salary), "num");
+      cell(num(ind.duration_median_days), "num");
+      cell(named(e.top_skills));
+      cell(e.related_majors.join("、"));
+    });
+    document.getElementById("table-catalogue").replaceChildren(table);
+    state.shown["table-catalogue"] = {
+      columns: ["occupation", "level", "region", "province", "rating", "stars", "unique_postings", "growth_previous",
+        "growth_year", "median_salary", "duration_median_days"],
+      rows: cat.entries.map((e) => [e.indicators.occupation, e.indicators.level, e.indicators.region, e.indicators.province,
+        e.rating.label, e.rating.stars, e.indicators.unique_postings, e.indicators.growth_previous,
+        e.indicators.growth_year, e.indicators.median_salary, e.indicators.duration_median_days]),
+    };
+  }
+
+  // Until the user picks or removes a skill, the comparison shows the current filter's top skills.
+  function followTopSkills(topSkills) {
+    const generation = state.generation;
+    setState("chart-compare", "loading");
+    topSkills.then((top) => {
+      if (generation !== state.generation || state.compareEdited) return;
+      state.compare = top.buckets.slice(0, COMPARE_START).map((b) => ({ id: b.key, name: b.name || b.key }));
+      drawChips();
+      renderCompare();
+    }).catch((err) => {
+      if (generation !== state.generation) return;
+      setState("chart-compare", "error", err.message);
+    });
   }
 
   // The competency statements of the selected occupation's standard its postings ask for most:
@@ -325,10 +470,15 @@
     state.compare.forEach((s) => {
       const chip = document.createElement("span");
       chip.className = "chip";
+      chip.dataset.skill = s.id;
       chip.textContent = s.name;
       const x = document.createElement("button");
       x.type = "button"; x.textContent = "×";
-      x.onclick = () => { state.compare = state.compare.filter((c) => c.id !== s.id); drawChips(); renderCompare(); };
+      x.onclick = () => {
+        state.compare = state.compare.filter((c) => c.id !== s.id);
+        state.compareEdited = true;
+        drawChips(); renderCompare();
+      };
       chip.appendChild(x);
       box.appendChild(chip);
     });
@@ -353,6 +503,7 @@
           li.dataset.skill = s.id;
           li.onclick = () => {
             if (!state.compare.some((c) => c.id === s.id)) state.compare.push({ id: s.id, name });
+            state.compareEdited = true;
             list.innerHTML = ""; ev.target.value = "";
             drawChips(); renderCompare();
           };
@@ -383,7 +534,7 @@
     a.download = "skillsignal-dashboard.csv";
     document.body.appendChild(a); a.click(); a.remove();
   }
-  window.skillsignalDashboard = { state, refresh, currentFilter };
+  window.skillsignalDashboard = { state, refresh, currentFilter, showView };
 
   // ---------------------------------------------------------------- language
   function applyLanguage() {
@@ -407,6 +558,8 @@
       applyLanguage(); refresh();
     };
     document.getElementById("download-csv").onclick = downloadCsv;
+    document.querySelectorAll("#tabs [role=tab]").forEach((b) => { b.onclick = () => showView(b.dataset.view); });
+    document.getElementById("cat-period").addEventListener("change", () => renderCatalogue());
     document.getElementById("skill-query").addEventListener("input", onSkillInput);
     document.getElementById("filters").addEventListener("change", (ev) => {
       if (ev.target.id === "f-occupation") fillDirections();
@@ -419,7 +572,8 @@
     } catch (err) { state.occupations = []; }
     applyLanguage();
     fillProvinces().catch(() => {});
-    refresh();
+    showView(state.view, false);
+    refresh();  // draws the catalogue too when its tab is open
   }
   document.addEventListener("DOMContentLoaded", start);
 })();

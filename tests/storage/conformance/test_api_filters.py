@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
@@ -170,18 +171,40 @@ def compare_want(w, flt):
     return {k: w.series(w.named(ps, k), flt) for k in (SKILL, "hive")}
 
 
+EMERGING_OPTS = {"min_count": 1, "alpha": 0.5, "limit": 100}
+
+
 def emerging(c, flt, post):
-    opts = {"min_count": 1, "alpha": 0.5, "limit": 100}
     r = (
-        _ok(c.post("/v1/skills/emerging", json=_body(flt, **opts)))
+        _ok(c.post("/v1/skills/emerging", json=_body(flt, **EMERGING_OPTS)))
         if post
-        else _ok(c.get("/v1/skills/emerging", params={**_query(flt), **opts}))
+        else _ok(c.get("/v1/skills/emerging", params={**_query(flt), **EMERGING_OPTS}))
     ).json()
-    return r["n_current"], r["n_previous"], {(s["skill_id"], s["current"], s["previous"]) for s in r["skills"]}, r
+    skills = {(s["skill_id"], s["current"], s["previous"], round(s["p_adjusted"], 9)) for s in r["skills"]}
+    return r["n_current"], r["n_previous"], r["fdr"]["tested"], skills, r
+
+
+def _step_up(p_values: list[float]) -> list[float]:
+    """Benjamini–Hochberg adjusted p-values, by hand: p_(i) * m / i, monotone from the largest rank down."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 1.0
+    for rank in range(len(p_values), 0, -1):
+        running = min(running, p_values[order[rank - 1]] * len(p_values) / rank)
+        adjusted[order[rank - 1]] = running
+    return adjusted
+
+
+def _one_sided_p(c1: int, n1: int, c0: int, n0: int) -> tuple[float, float]:
+    pooled = (c1 + c0) / (n1 + n0)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    z = (c1 / n1 - c0 / n0) / se if se else 0.0
+    return z, (0.5 * math.erfc(z / math.sqrt(2)) if se else 1.0)
 
 
 def emerging_want(w, flt, answer):
-    """Counts over the windows the answer names (they follow start/end only), from the subset."""
+    """Over the windows the answer names (they follow start/end only), from the subset: the counts,
+    each tested skill's z-test, the Benjamini–Hochberg adjustment over the family, and the skills
+    whose share grew with an adjusted p below alpha."""
     ps = [p for p in w.subset(flt.model_copy(update={"start": None, "end": None})) if p.id not in w.dups]
     now = [p for p in ps if date.fromisoformat(answer["start"]) <= posted_date(p) <= date.fromisoformat(answer["end"])]
     before = [
@@ -189,12 +212,19 @@ def emerging_want(w, flt, answer):
         for p in ps
         if date.fromisoformat(answer["previous_start"]) <= posted_date(p) <= date.fromisoformat(answer["previous_end"])
     ]
-    skills = {
+    family = [
         (s, len(w.named(now, s)), len(w.named(before, s)))
-        for s in {s.id for p in now if p.extraction for s in p.extraction.skills}
+        for s in sorted({s.id for p in now if p.extraction for s in p.extraction.skills})
+    ]
+    family = [f for f in family if f[1] >= EMERGING_OPTS["min_count"] and before]
+    tests = [_one_sided_p(c1, len(now), c0, len(before)) for _, c1, c0 in family]
+    adjusted = _step_up([p for _, p in tests])
+    flagged = {
+        (s, c1, c0, round(q, 9))
+        for (s, c1, c0), (z, _), q in zip(family, tests, adjusted, strict=True)
+        if z > 0 and q < EMERGING_OPTS["alpha"]
     }
-    reported = {s for s in skills if s[0] in {k for k, _, _ in answer["_reported"]}}
-    return len(now), len(before), reported
+    return len(now), len(before), len(family), flagged
 
 
 def cooccurrence(c, flt, post):
@@ -317,14 +347,14 @@ _NEEDS_ANSWER = {emerging_want, search_want}
 
 def _expected(want, w: World, flt: PostingFilter, answer):
     if want is emerging_want:
-        return want(w, flt, {**answer[3], "_reported": answer[2]})
+        return want(w, flt, answer[4])
     if want in _NEEDS_ANSWER:
         return want(w, flt, answer)
     return want(w, flt)
 
 
 def _comparable(answer, want):
-    return answer[:3] if want is emerging_want else answer
+    return answer[:4] if want is emerging_want else answer
 
 
 @pytest.fixture(scope="module")
