@@ -46,6 +46,7 @@ from .routers import (
     extract,
     forecast,
     health,
+    indicators,
     postings,
     skills,
     taxonomy,
@@ -245,6 +246,7 @@ def create_app(
     for module in (health, counts, competencies, analytics, skills, postings, taxonomy, extract, exports, forecast):
         app.include_router(module.router)
     app.include_router(catalogue.router)  # the catalogue (紧缺人才目录)
+    app.include_router(indicators.router)  # the indicators behind it, per cell, and the STL series
     mount_dashboard(app)
     mount_docs(app)
     install_openapi(app, settings, lambda: default_taxonomy(settings.taxonomy_overlay))

@@ -245,8 +245,13 @@ class CellTable:
     def from_store(
         cls, store: PostingIndex, flt: PostingFilter | None, dims: Sequence[str], first: date, last: date
     ) -> CellTable:
-        """The cells of the months ``first``..``last`` (``flt``'s own dates are replaced)."""
-        window = (flt or PostingFilter()).model_copy(update={"start": first, "end": last})
+        """The cells of the months ``first``..``last``, within ``flt``'s own dates where it has them."""
+        flt = flt or PostingFilter()
+        start = max(first, flt.start) if flt.start else first
+        end = min(last, flt.end) if flt.end else last
+        if start > end:
+            return cls(dims, [])
+        window = flt.model_copy(update={"start": start, "end": end})
         return cls(dims, store.signal_cells(window, dims=tuple(dims), interval="month"))
 
     def keys(self) -> list[KeyT]:

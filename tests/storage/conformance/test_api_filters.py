@@ -310,6 +310,21 @@ def counts(facet: str):
     return call, want
 
 
+def indicator_cells(c, flt, post):
+    r = _ok(c.get("/v1/indicators", params={**_query(flt), "period": "2026", "by": "occupation", "min_sample": 1}))
+    return sorted((x["occupation"] or "", x["total_postings"], x["unique_postings"]) for x in r.json()["cells"])
+
+
+def indicator_cells_want(w, flt):
+    total: Counter[str] = Counter()
+    unique: Counter[str] = Counter()
+    for p in w.subset(flt):
+        code = p.extraction.occupation.code if p.extraction else ""
+        total[code] += 1
+        unique[code] += p.id not in w.dups
+    return sorted((k, total[k], unique[k]) for k in total if unique[k])
+
+
 ENDPOINTS: dict[str, tuple[Callable, Callable, bool]] = {
     "GET /v1/totals": (totals, totals_want, False),
     "POST /v1/totals": (totals, totals_want, True),
@@ -335,12 +350,13 @@ ENDPOINTS: dict[str, tuple[Callable, Callable, bool]] = {
     "GET /v1/exports/cooccurrence": (export_cooccurrence, cooccurrence_want, False),
     "GET /v1/counts/occupations": (*counts("occupations"), False),
     "GET /v1/counts/levels": (*counts("levels"), False),
+    "GET /v1/indicators": (indicator_cells, indicator_cells_want, False),
 }
 #: operations that take the filter but need more history than this world's 4 months (a forecast
 #: needs 12): they read their series through ``PostingIndex.timeseries``, whose filter the
 #: ``/v1/timeseries`` entries check here; ``tests/api/test_forecast.py`` checks the filter fields on
 #: the forecast's history over a 30-month store
-NEEDS_LONG_HISTORY = {"GET /v1/forecast"}
+NEEDS_LONG_HISTORY = {"GET /v1/forecast", "GET /v1/indicators/seasonal"}
 #: the answer-dependent references (they read the windows or the page the answer names)
 _NEEDS_ANSWER = {emerging_want, search_want}
 
