@@ -56,6 +56,7 @@ from skillsignal.core.models import Extraction, Posting
 from .filters import PostingFilter
 from .results import (
     DEFAULT_EXPORT_DIMENSIONS,
+    Bucket,
     CooccurrencePair,
     Interval,
     KeyedSeries,
@@ -442,4 +443,13 @@ class PostingIndex(Protocol):
         """The demand-signal aggregates per combination of ``dims`` (``SIGNAL_DIMENSIONS``) and
         period, over the postings ``flt`` selects; only combinations with postings, ordered by key
         (None first) then period."""
+        ...
+
+    def grouped_rankings(
+        self, facet: str, flt: PostingFilter | None = None, by: Sequence[str] = (), limit: int = 10
+    ) -> dict[tuple[str | None, ...], list[Bucket]]:
+        """The ``limit`` top values of ``facet`` by unique postings (then value) for every combination
+        of the ``by`` dimensions (``SIGNAL_DIMENSIONS``; None where a posting has none) with postings
+        under ``flt``: for each, the buckets ``ranking(facet, flt narrowed to the combination,
+        limit=limit)`` gives, from one grouped query instead of a ranking per combination."""
         ...

@@ -22,7 +22,7 @@ from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
 from .connection import SQLiteConnection
-from .sql import EXPORT_COLUMNS, facet_source, period_date, period_sql, skill_source, where_clause
+from .sql import EXPORT_COLUMNS, facet_source, month_bounds, period_date, period_sql, skill_source, where_clause
 
 #: metric -> SQL order over the (total n, duplicate d) of a group (median_salary is ranked in Python)
 _ORDER = {
@@ -96,6 +96,27 @@ class SQLiteAnalytics(SQLiteConnection):
             hists[k].append((sal, c))
         return {k: median_of_histogram(h) for k, h in hists.items()}
 
+    def _grouped_facet_counts(
+        self, facet: str, flt: PostingFilter | None, by: Sequence[str]
+    ) -> dict[tuple[tuple[str | None, ...], str], tuple[int, int]]:
+        """One GROUP BY over the facet's source (a link table copies the dimension columns, so it
+        answers alone whenever it can answer the filter), restricted to the window's months."""
+        key, src, where, params, a = facet_source(facet, flt)
+        months, month_params = month_bounds(flt, a)
+        cols = [f"{a}.{EXPORT_COLUMNS[d]}" for d in by]
+        group = ", ".join([*cols, "k"])
+        sql = (
+            f"SELECT {', '.join([*cols, f'{key} AS k'])}, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} "
+            f"WHERE {where}{months} GROUP BY {group}"
+        )
+        cur = self._connect().cursor()
+        cur.row_factory = None
+        width = len(by)
+        return {
+            (tuple(row[:width]), row[width]): (row[width + 1], int(row[width + 2]))
+            for row in cur.execute(sql, [*params, *month_params])
+        }
+
     def _keyed_period_counts(
         self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
     ) -> KeyedPeriodCounts:
@@ -147,6 +168,8 @@ class SQLiteAnalytics(SQLiteConnection):
         catalogue's order the scan streams). A salary travels as its integer, else as ``quote()``
         text (both read back as the same double); a duration as ``days * 2 + closed``."""
         where, params = where_clause(flt)
+        months, month_params = month_bounds(flt)  # the window's months only: a range of p_signal
+        where, params = where + months, [*params, *month_params]
         keys = [f"p.{EXPORT_COLUMNS[d]}" for d in dims]
         group = ", ".join([period_sql("p", interval), *keys])
         width = len(dims)

@@ -61,6 +61,34 @@ def test_rankings(backend, dataset, facet, name):
     assert got.totals.total_postings == data.totals(postings, dups, FILTERS[name])["total_postings"]
 
 
+_NARROW = {"occupation": "occupations", "direction": "directions", "level": "levels", "region": "regions"}
+
+
+@pytest.mark.parametrize("by", [("occupation", "level"), ("region",), ("occupation", "direction", "level"), ()])
+@pytest.mark.parametrize("facet", ["skills", "competencies", "provinces"])
+@pytest.mark.parametrize("name", ["all", "window", "occupation", "skills+level", "empty"])
+def test_grouped_rankings_equal_a_ranking_per_group(backend, dataset, facet, name, by):
+    """The one grouped query the catalogue uses equals a ranking per combination (the old path),
+    ties and zero-unique values included; combinations without a value are their own group."""
+    postings, dups = dataset
+    base = FILTERS[name]
+    got = backend.grouped_rankings(facet, base, by, limit=3)
+    want_groups = {
+        tuple(data._field(p, _NARROW[d])[0] for d in by)
+        for p in postings
+        if data.matches(p, base) and any(v is not None for v in data._field(p, facet))
+    }
+    assert set(got) == want_groups
+    if name != "empty":
+        assert got and any(len(buckets) > 1 for buckets in got.values())
+    for group, buckets in got.items():
+        if None in group:  # a filter cannot select "no value"
+            continue
+        narrowed = base.model_copy(update={_NARROW[d]: [v] for d, v in zip(by, group, strict=True)})
+        ranking = backend.ranking(facet, narrowed, metric="unique_postings", limit=3)
+        assert [b.model_dump() for b in buckets] == [b.model_dump() for b in ranking.buckets], group
+
+
 @pytest.mark.parametrize("metric", ["duplicate_postings", "total_postings", "posting_intensity", "median_salary"])
 @pytest.mark.parametrize("facet", ["skills", "provinces", "experience", "competencies"])
 def test_ranking_metrics(backend, dataset, facet, metric):
