@@ -22,7 +22,16 @@ from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
 from .connection import SQLiteConnection
-from .sql import EXPORT_COLUMNS, facet_source, month_bounds, period_date, period_sql, skill_source, where_clause
+from .sql import (
+    EXPORT_COLUMNS,
+    facet_source,
+    month_bounds,
+    one_skill_source,
+    period_date,
+    period_sql,
+    skill_source,
+    where_clause,
+)
 
 #: metric -> SQL order over the (total n, duplicate d) of a group (median_salary is ranked in Python)
 _ORDER = {
@@ -65,12 +74,20 @@ class SQLiteAnalytics(SQLiteConnection):
         return median_of_histogram((r[0], r[1]) for r in hist)
 
     def _period_counts(self, flt: PostingFilter | None, interval: Interval) -> PeriodCounts:
-        period = period_sql("p", interval)
+        """Counts per period: from one skill's link rows alone where they answer the filter
+        (:func:`one_skill_source`: a covering ``ps_skill`` range instead of a lookup per posting),
+        else from ``postings``."""
+        alias, source = "p", "postings p"
         where, params = where_clause(flt)
+        one_skill = one_skill_source(flt)
+        if one_skill is not None:
+            alias, source = "s", "posting_skills s"
+            where, params = one_skill
         return {
             period_date(k, interval): (n, int(d))
             for k, n, d in self._connect().execute(
-                f"SELECT {period} AS k, COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where} GROUP BY k",
+                f"SELECT {period_sql(alias, interval)} AS k, COUNT(*), TOTAL({alias}.is_dup) FROM {source} "
+                f"WHERE {where} GROUP BY k",
                 params,
             )
         }
