@@ -38,6 +38,10 @@ two agree by construction:
   ``SIGNAL_DIMENSIONS`` (None where a posting has no value) and posting-date period, the counts,
   salary histogram, requirement mix and duration histogram :class:`~storage.results.SignalCell`
   describes; only combinations with postings, ordered by key (None first) then period.
+* **grouped rankings** – :meth:`PostingIndex.grouped_rankings`: per combination of the requested
+  ``SIGNAL_DIMENSIONS`` (None where a posting has none), the top values of a facet exactly as
+  ``ranking`` orders them for the filter narrowed to that combination — one grouped query for all
+  (the catalogue's top skills and competencies of every occupation × level).
 
 The query semantics written once for both backends (windows, bucket order, lift, cursors, export
 rows) live in :mod:`storage.shared`; a backend only translates filters and counts to its query
