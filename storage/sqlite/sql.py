@@ -131,7 +131,7 @@ def month_bounds(flt: PostingFilter | None, alias: str = "p") -> tuple[str, list
     """`` AND ``-prefixed conditions on ``alias.month`` implied by the filter's day bounds, and their
     parameters ("" when it has none). Redundant with the day conditions (a posting's month is its
     day's month), so they change no answer; they let an index that leads with ``month``
-    (``p_signal``, ``p_month``) read only the months in the window instead of every entry."""
+    (``p_signal``) read only the months in the window instead of every entry."""
     clauses: list[str] = []
     params: list[object] = []
     if flt is not None and flt.start:
