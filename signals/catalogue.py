@@ -2,9 +2,9 @@
 
 :func:`build_catalogue` reads the store once for the bulk — the monthly :class:`SignalCell`
 aggregates of the period, the previous period, the same period a year before and the rating's
-history — then the top skills of every listed occupation × level (× direction) from one
-long-format export, and its top competencies from one ranking each, at the catalogue's geography
-(a province breakdown shares them across its provinces).
+history — then the top skills and the top competencies of every listed occupation × level
+(× direction) from one grouped ranking per facet, at the catalogue's geography (a province
+breakdown shares them across its provinces).
 
 Without supply data the catalogue measures demand tightness (需求紧张度); with a
 :class:`signals.supply.SupplyTable` each entry also carries supply and openings ÷ supply
@@ -64,22 +64,6 @@ def region_id(name: str | None) -> str | None:
     if rid is None:
         raise CatalogueError(f"unknown region {name!r}; one of {', '.join(REGION_NAMES)}")
     return rid
-
-
-def _skills_filter(
-    base: PostingFilter, period: Period, occupation: str, level: str | None, direction: str | None
-) -> PostingFilter:
-    update: dict[str, object] = {"start": period.start, "end": period.end, "occupations": [occupation]}
-    if level is not None:
-        update["levels"] = [level]
-    if direction is not None:
-        update["directions"] = [direction]
-    return base.model_copy(update=update)
-
-
-def _top(store: PostingIndex, facet: str, flt: PostingFilter, limit: int, names: dict[str, str]) -> list[NamedCount]:
-    ranking = store.ranking(facet, flt, limit=limit)
-    return [NamedCount(id=b.key, name=b.name or names.get(b.key), postings=b.unique_postings) for b in ranking.buckets]
 
 
 @dataclass
@@ -278,33 +262,9 @@ def build_catalogue(
     )
 
 
-def _top_skills(
-    store: PostingIndex,
-    base: PostingFilter,
-    period: Period,
-    groups: set[GroupKey],
-    dims: Sequence[str],
-    top: int,
-    names: dict[str, str],
-) -> dict[GroupKey, list[NamedCount]]:
-    """The top skills of every group from one long-format export of the period (one scan, where a
-    ranking per group costs a scan each: 1.7 s CPU a ranking at 1,000,000 postings), ordered as
-    the store's rankings order them: unique postings descending, then skill id."""
-    flt = base.model_copy(update={"start": period.start, "end": period.end})
-    by_level, by_direction = "level" in dims, "direction" in dims
-    export_dims = ("occupation", *(("direction",) if by_direction else ()), *(("level",) if by_level else ()), "skill")
-    counts: dict[GroupKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in store.export_series(flt, "month", export_dims):
-        key = (row.occupation or "", row.level if by_level else None, row.direction if by_direction else None)
-        if key in groups and row.skill and row.unique_count:
-            counts[key][row.skill] += row.unique_count
-    return {
-        key: [
-            NamedCount(id=skill, name=names.get(skill), postings=n)
-            for skill, n in sorted(per_skill.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        ]
-        for key, per_skill in counts.items()
-    }
+def _group_key(values: Sequence[str | None], by: Sequence[str]) -> GroupKey:
+    named = dict(zip(by, values, strict=True))
+    return (named["occupation"] or "", named.get("level"), named.get("direction"))
 
 
 def _attach_skills(
@@ -316,21 +276,38 @@ def _attach_skills(
     dims: Sequence[str],
     top: int,
 ) -> None:
-    """Top skills (one export for all) and competencies (a ranking per occupation × level
-    (× direction)) at the catalogue's geography, shared by the entries of every province or region
-    of a breakdown; entries without postings get none."""
+    """Top skills and competencies of every occupation × level (× direction) at the catalogue's
+    geography, shared by the entries of every province or region of a breakdown; entries without
+    postings get none. One grouped ranking per facet (:meth:`PostingIndex.grouped_rankings`) for
+    all groups at once — each group's list is the one ``ranking(facet, its filter, limit=top)``
+    gives; skills without a unique posting are left out."""
     wanted: dict[GroupKey, list[CatalogueEntry]] = defaultdict(list)
     for e in entries:
         ind = e.indicators
         if ind.occupation and ind.unique_postings > 0:
             wanted[(ind.occupation, ind.level, ind.direction)].append(e)
+    by = [d for d in ("occupation", "direction", "level") if d in dims]
+    flt = base.model_copy(update={"start": period.start, "end": period.end})
     skill_names = {s.id: s.name_zh for s in taxonomy.skills.values()}
-    skills = _top_skills(store, base, period, set(wanted), dims, top, skill_names)
+    skills = {
+        _group_key(group, by): [
+            NamedCount(id=b.key, name=b.name or skill_names.get(b.key), postings=b.unique_postings)
+            for b in buckets
+            if b.unique_postings > 0
+        ]
+        for group, buckets in store.grouped_rankings("skills", flt, by, limit=top).items()
+    }
+    competencies = {
+        _group_key(group, by): buckets
+        for group, buckets in store.grouped_rankings("competencies", flt, by, limit=top).items()
+    }
     for (occ, level, direction), group in wanted.items():
-        flt = _skills_filter(base, period, occ, level, direction)
         levels = taxonomy.occupations[occ].levels if occ in taxonomy.occupations else {}
         statements = {c.id: c.text for lvl, comps in levels.items() if level in (None, lvl) for c in comps}
-        comps = _top(store, "competencies", flt, top, statements)
+        comps = [
+            NamedCount(id=b.key, name=b.name or statements.get(b.key), postings=b.unique_postings)
+            for b in competencies.get((occ, level, direction), [])
+        ]
         for e in group:
             e.top_skills = skills.get((occ, level, direction), [])
             e.top_competencies = comps

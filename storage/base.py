@@ -38,6 +38,10 @@ two agree by construction:
   ``SIGNAL_DIMENSIONS`` (None where a posting has no value) and posting-date period, the counts,
   salary histogram, requirement mix and duration histogram :class:`~storage.results.SignalCell`
   describes; only combinations with postings, ordered by key (None first) then period.
+* **grouped rankings** – :meth:`PostingIndex.grouped_rankings`: per combination of the requested
+  ``SIGNAL_DIMENSIONS`` (None where a posting has none), the top values of a facet exactly as
+  ``ranking`` orders them for the filter narrowed to that combination — one grouped query for all
+  (the catalogue's top skills and competencies of every occupation × level).
 
 The query semantics written once for both backends (windows, bucket order, lift, cursors, export
 rows) live in :mod:`storage.shared`; a backend only translates filters and counts to its query
@@ -56,6 +60,7 @@ from skillsignal.core.models import Extraction, Posting
 from .filters import PostingFilter
 from .results import (
     DEFAULT_EXPORT_DIMENSIONS,
+    Bucket,
     CooccurrencePair,
     Interval,
     KeyedSeries,
@@ -442,4 +447,13 @@ class PostingIndex(Protocol):
         """The demand-signal aggregates per combination of ``dims`` (``SIGNAL_DIMENSIONS``) and
         period, over the postings ``flt`` selects; only combinations with postings, ordered by key
         (None first) then period."""
+        ...
+
+    def grouped_rankings(
+        self, facet: str, flt: PostingFilter | None = None, by: Sequence[str] = (), limit: int = 10
+    ) -> dict[tuple[str | None, ...], list[Bucket]]:
+        """The ``limit`` top values of ``facet`` by unique postings (then value) for every combination
+        of the ``by`` dimensions (``SIGNAL_DIMENSIONS``; None where a posting has none) with postings
+        under ``flt``: for each, the buckets ``ranking(facet, flt narrowed to the combination,
+        limit=limit)`` gives, from one grouped query instead of a ranking per combination."""
         ...

@@ -273,6 +273,12 @@ class SharedIndex(ABC):
         """(total, duplicate) postings per tuple of dimension values and period start."""
 
     @abstractmethod
+    def _grouped_facet_counts(
+        self, facet: str, flt: PostingFilter | None, by: Sequence[str]
+    ) -> dict[tuple[tuple[str | None, ...], str], tuple[int, int]]:
+        """(total, duplicate) postings per (``by`` dimension values, facet value)."""
+
+    @abstractmethod
     def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
         """The counts, salary and duration histograms of every (dimension values, period start) with postings."""
 
@@ -377,6 +383,21 @@ class SharedIndex(ABC):
         checked = check_signal_dimensions(dims)
         check_interval(interval)
         return signal_cells_from(self._signal_parts(flt, interval, checked))
+
+    def grouped_rankings(
+        self, facet: str, flt: PostingFilter | None = None, by: Sequence[str] = (), limit: int = 10
+    ) -> dict[tuple[str | None, ...], list[Bucket]]:
+        """See :meth:`storage.base.PostingIndex.grouped_rankings`."""
+        check_facet(facet)
+        checked = check_signal_dimensions(by)
+        per_group: dict[tuple[str | None, ...], list[tuple[int, str, int, int]]] = {}
+        for (group, key), (n, d) in self._grouped_facet_counts(facet, flt, checked).items():
+            per_group.setdefault(group, []).append((d - n, key, n, d))  # unique postings descending, then key
+        out: dict[tuple[str | None, ...], list[Bucket]] = {}
+        for group in sorted(per_group, key=lambda g: tuple((v is not None, v or "") for v in g)):
+            ranked = sorted(per_group[group])[:limit]
+            out[group] = [make_bucket(key, n, d, None, "unique_postings") for _, key, n, d in ranked]
+        return out
 
     def export_series(
         self,

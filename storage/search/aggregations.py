@@ -165,6 +165,16 @@ class SearchAggregations(SharedIndex):
             by_series[values][period] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
         return by_series
 
+    def _grouped_facet_counts(
+        self, facet: str, flt: PostingFilter | None, by: Sequence[str]
+    ) -> dict[tuple[tuple[str | None, ...], str], tuple[int, int]]:
+        counts = {}
+        for b in self.composite(q.filter_query(flt), q.grouped_facet_sources(facet, by), q.DUP_AGG):
+            key = b["key"]
+            group = tuple(key.get(f"d{i}") for i in range(len(by)))
+            counts[(group, str(key["k"]))] = (int(b["doc_count"]), int(b["dup"]["doc_count"]))
+        return counts
+
     def _signal_parts(self, flt: PostingFilter | None, interval: Interval, dims: Sequence[str]) -> SignalParts:
         """Three paged composite aggregations: counts with the requirement mix as filter
         sub-aggregations, exact salary histograms, and (days open, closed) histograms."""

@@ -280,6 +280,13 @@ SIGNAL_AGGS: dict[str, Any] = {
 }
 
 
+def grouped_facet_sources(facet: str, dimensions: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Dimension values (a missing value is its own key, None) × facet value (a posting without one
+    is left out, as in :func:`ranking_sources`)."""
+    out = [(f"d{i}", terms_source(EXPORT_FIELDS[dim], missing_bucket=True)) for i, dim in enumerate(dimensions)]
+    return [*out, ("k", terms_source(facet_field(facet)))]
+
+
 def signal_sources(
     dimensions: Sequence[str], interval: Interval, *extra: tuple[str, dict[str, Any]]
 ) -> list[tuple[str, dict[str, Any]]]:

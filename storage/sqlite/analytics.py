@@ -22,7 +22,16 @@ from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
 from .connection import SQLiteConnection
-from .sql import EXPORT_COLUMNS, facet_source, period_date, period_sql, skill_source, where_clause
+from .sql import (
+    EXPORT_COLUMNS,
+    facet_source,
+    month_bounds,
+    one_skill_source,
+    period_date,
+    period_sql,
+    skill_source,
+    where_clause,
+)
 
 #: metric -> SQL order over the (total n, duplicate d) of a group (median_salary is ranked in Python)
 _ORDER = {
@@ -65,12 +74,20 @@ class SQLiteAnalytics(SQLiteConnection):
         return median_of_histogram((r[0], r[1]) for r in hist)
 
     def _period_counts(self, flt: PostingFilter | None, interval: Interval) -> PeriodCounts:
-        period = period_sql("p", interval)
+        """Counts per period: from one skill's link rows alone where they answer the filter
+        (:func:`one_skill_source`: a covering ``ps_skill`` range instead of a lookup per posting),
+        else from ``postings``."""
+        alias, source = "p", "postings p"
         where, params = where_clause(flt)
+        one_skill = one_skill_source(flt)
+        if one_skill is not None:
+            alias, source = "s", "posting_skills s"
+            where, params = one_skill
         return {
             period_date(k, interval): (n, int(d))
             for k, n, d in self._connect().execute(
-                f"SELECT {period} AS k, COUNT(*), TOTAL(p.is_dup) FROM postings p WHERE {where} GROUP BY k",
+                f"SELECT {period_sql(alias, interval)} AS k, COUNT(*), TOTAL({alias}.is_dup) FROM {source} "
+                f"WHERE {where} GROUP BY k",
                 params,
             )
         }
@@ -95,6 +112,27 @@ class SQLiteAnalytics(SQLiteConnection):
         ):
             hists[k].append((sal, c))
         return {k: median_of_histogram(h) for k, h in hists.items()}
+
+    def _grouped_facet_counts(
+        self, facet: str, flt: PostingFilter | None, by: Sequence[str]
+    ) -> dict[tuple[tuple[str | None, ...], str], tuple[int, int]]:
+        """One GROUP BY over the facet's source (a link table copies the dimension columns, so it
+        answers alone whenever it can answer the filter), restricted to the window's months."""
+        key, src, where, params, a = facet_source(facet, flt)
+        months, month_params = month_bounds(flt, a)
+        cols = [f"{a}.{EXPORT_COLUMNS[d]}" for d in by]
+        group = ", ".join([*cols, "k"])
+        sql = (
+            f"SELECT {', '.join([*cols, f'{key} AS k'])}, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} "
+            f"WHERE {where}{months} GROUP BY {group}"
+        )
+        cur = self._connect().cursor()
+        cur.row_factory = None
+        width = len(by)
+        return {
+            (tuple(row[:width]), row[width]): (row[width + 1], int(row[width + 2]))
+            for row in cur.execute(sql, [*params, *month_params])
+        }
 
     def _keyed_period_counts(
         self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
@@ -147,6 +185,8 @@ class SQLiteAnalytics(SQLiteConnection):
         catalogue's order the scan streams). A salary travels as its integer, else as ``quote()``
         text (both read back as the same double); a duration as ``days * 2 + closed``."""
         where, params = where_clause(flt)
+        months, month_params = month_bounds(flt)  # the window's months only: a range of p_signal
+        where, params = where + months, [*params, *month_params]
         keys = [f"p.{EXPORT_COLUMNS[d]}" for d in dims]
         group = ", ".join([period_sql("p", interval), *keys])
         width = len(dims)

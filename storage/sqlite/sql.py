@@ -127,6 +127,33 @@ def where_clause(flt: PostingFilter | None) -> tuple[str, list[object]]:
     return (" AND ".join(clauses) or "1=1"), params
 
 
+def month_bounds(flt: PostingFilter | None, alias: str = "p") -> tuple[str, list[object]]:
+    """`` AND ``-prefixed conditions on ``alias.month`` implied by the filter's day bounds, and their
+    parameters ("" when it has none). Redundant with the day conditions (a posting's month is its
+    day's month), so they change no answer; they let an index that leads with ``month``
+    (``p_signal``) read only the months in the window instead of every entry."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if flt is not None and flt.start:
+        clauses.append(f"{alias}.month >= ?")
+        params.append(month_number(flt.start))
+    if flt is not None and flt.end:
+        clauses.append(f"{alias}.month <= ?")
+        params.append(month_number(flt.end))
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def one_skill_source(flt: PostingFilter | None) -> tuple[str, list[object]] | None:
+    """WHERE text over ``posting_skills s`` alone for a filter naming exactly one skill and
+    otherwise only columns the link table copies, else None. Each posting has at most one link row
+    per skill, so the rows it selects are the filter's postings, one each: counted per period they
+    give the postings' counts without reading ``postings``."""
+    if flt is None or len(flt.skills) != 1 or not _uses_only_link_table(flt):
+        return None
+    clauses, params = _conditions(flt.model_copy(update={"skills": []}), "s", "s.pid")
+    return " AND ".join([*clauses, "s.skill_id = ?"]), [*params, flt.skills[0]]
+
+
 def link_source(flt: PostingFilter | None, table: str, alias: str, occ_index: str) -> tuple[str, str, list[object]]:
     """FROM text and WHERE text (alias ``alias`` = the link table ``table``) for skill- or competency-level
     queries: the link table alone when it can answer the filter, else joined to ``postings``."""

@@ -159,3 +159,39 @@ def test_by_direction_lists_the_directions_seen(planted: Planted) -> None:
     }
     # occupations without postings are still listed (suppressed), as without directions
     assert {e.indicators.occupation for e in cat.entries} == set(TAXONOMY.occupations)
+
+
+@pytest.mark.parametrize(("breakdown", "region", "by_level"), [("province", None, True), (None, "east", False)])
+def test_top_skills_and_competencies_equal_a_ranking_per_entry(
+    planted: Planted, breakdown: str | None, region: str | None, by_level: bool
+) -> None:
+    """The grouped rankings (one query per facet) give every entry what the former path gave: the
+    store's ranking of the entry's occupation × level in the period at the catalogue's geography
+    (skills without a unique posting left out; competencies named by their statements)."""
+    _, store = planted(SEEDS[0])
+    cat = build_catalogue(store, TAXONOMY, PERIOD, breakdown=breakdown, region=region, by_level=by_level, top=4)  # type: ignore[arg-type]
+    q3 = parse_period(PERIOD)
+    checked = 0
+    for e in cat.entries:
+        ind = e.indicators
+        if ind.unique_postings == 0:
+            assert e.top_skills == [] and e.top_competencies == []
+            continue
+        update: dict[str, object] = {"start": q3.start, "end": q3.end, "occupations": [ind.occupation]}
+        if ind.level is not None:
+            update["levels"] = [ind.level]
+        if region is not None:
+            update["regions"] = [region]
+        flt = PostingFilter().model_copy(update=update)
+        skills = store.ranking("skills", flt, limit=4).buckets
+        comps = store.ranking("competencies", flt, limit=4).buckets
+        assert [(s.id, s.postings) for s in e.top_skills] == [
+            (b.key, b.unique_postings) for b in skills if b.unique_postings > 0
+        ]
+        assert [(c.id, c.postings) for c in e.top_competencies] == [(b.key, b.unique_postings) for b in comps]
+        occ = TAXONOMY.occupations[str(ind.occupation)]
+        statements = {c.id: c.text for lvl, cs in occ.levels.items() if ind.level in (None, lvl) for c in cs}
+        assert [c.name for c in e.top_competencies] == [statements.get(b.key) for b in comps]
+        checked += 1
+    assert checked >= 5 and any(e.top_competencies for e in cat.entries)
+    assert any(len(e.top_skills) >= 2 for e in cat.entries)
