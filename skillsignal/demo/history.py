@@ -184,7 +184,7 @@ def _posting(
         url=f"https://example.test/{spec.source}/{serial}",
         title=f"{NAMES[occ]}（{level}）",
         company=f"公司{serial % 97}",
-        location=Location(province=province, city=city, region=region),  # type: ignore[arg-type]
+        location=Location(province=province, city=city, region=region),
         salary=Salary(min=mid * 0.8, max=mid * 1.2, period="month"),
         experience=Experience(years_min=years),
         education=Education(level=education),
@@ -196,9 +196,9 @@ def _posting(
         closed_on=closed_on,
         extraction=Extraction(
             occupation=OccupationMatch(code=occ, name=NAMES[occ], score=1.0),
-            level=level,  # type: ignore[arg-type]
+            level=level,
             skills=skills,
-            competencies=[CompetencyMatch(id=c, text=c, level=level) for c in comp_ids],  # type: ignore[arg-type]
+            competencies=[CompetencyMatch(id=c, text=c, level=level) for c in comp_ids],
             taxonomy_version=spec.source,
             extractor_version=spec.source,
         ),
