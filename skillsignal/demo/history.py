@@ -29,17 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from signals.periods import add_months
-from skillsignal.core.models import (
-    CompetencyMatch,
-    Education,
-    Experience,
-    Extraction,
-    Location,
-    OccupationMatch,
-    Posting,
-    Salary,
-    SkillMatch,
-)
+from skillsignal.core.models import Posting
 from storage.base import PostingIndex
 
 DEMAND, DURATION, PAY = "2-02-38-01", "2-02-38-03", "2-02-38-09"
@@ -174,34 +164,39 @@ def _posting(
     years_choices, years_p = EXPERIENCE[level]
     years = float(rng.choice(years_choices, p=years_p))
     education = str(rng.choice(EDUCATION, p=EDUCATION_P))
-    skills = [SkillMatch(id=s, name=s) for s in SKILLS[occ] if rng.random() < 0.6]
+    skills = [{"id": s, "name": s} for s in SKILLS[occ] if rng.random() < 0.6]
     code = occ.split("-")[-1]
     comp_ids = [f"stmt.{code}.{i}" for i in range(3) if rng.random() < 0.5]
     province, city, region = place
-    return Posting(
-        id=_id(spec, serial),
-        source=spec.source,
-        url=f"https://example.test/{spec.source}/{serial}",
-        title=f"{NAMES[occ]}（{level}）",
-        company=f"公司{serial % 97}",
-        location=Location(province=province, city=city, region=region),
-        salary=Salary(min=mid * 0.8, max=mid * 1.2, period="month"),
-        experience=Experience(years_min=years),
-        education=Education(level=education),
-        description=f"{NAMES[occ]} 岗位 {serial}",
-        posted_at=posted,
-        crawled_at=datetime.combine(last_seen, time(12), tzinfo=UTC),
-        first_seen=posted,
-        last_seen=last_seen,
-        closed_on=closed_on,
-        extraction=Extraction(
-            occupation=OccupationMatch(code=occ, name=NAMES[occ], score=1.0),
-            level=level,
-            skills=skills,
-            competencies=[CompetencyMatch(id=c, text=c, level=level) for c in comp_ids],
-            taxonomy_version=spec.source,
-            extractor_version=spec.source,
-        ),
+    crawled = datetime.combine(last_seen, time(12), tzinfo=UTC)
+    # one validation of the whole record (nested dicts), not one per nested model: ~2x faster
+    return Posting.model_validate(
+        {
+            "id": _id(spec, serial),
+            "source": spec.source,
+            "url": f"https://example.test/{spec.source}/{serial}",
+            "title": f"{NAMES[occ]}（{level}）",
+            "company": f"公司{serial % 97}",
+            "location": {"province": province, "city": city, "region": region},
+            "salary": {"min": mid * 0.8, "max": mid * 1.2, "period": "month"},
+            "experience": {"years_min": years},
+            "education": {"level": education},
+            "description": f"{NAMES[occ]} 岗位 {serial}",
+            "posted_at": posted,
+            "crawled_at": crawled,
+            "first_seen": posted,
+            "last_seen": last_seen,
+            "closed_on": closed_on,
+            "extraction": {
+                "occupation": {"code": occ, "name": NAMES[occ], "score": 1.0},
+                "level": level,
+                "skills": skills,
+                "competencies": [{"id": c, "text": c, "level": level} for c in comp_ids],
+                "taxonomy_version": spec.source,
+                "extractor_version": spec.source,
+                "extracted_at": crawled,  # not the clock: the same spec gives the same records
+            },
+        }
     )
 
 
