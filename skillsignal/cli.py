@@ -91,6 +91,11 @@ def demo(
         help="Leave the API running in the background and return (default), or serve in the foreground.",
     ),
     port: int = typer.Option(None, help="API port (default SKILLSIGNAL_API_PORT, 8000)."),
+    history: bool = typer.Option(
+        True,
+        "--history/--no-history",
+        help="Also load the generated 30-month posting history (source demo-history) for the catalogue and forecasts.",
+    ),
 ) -> None:
     """Run the whole pipeline on the bundled demo job board: serve the board on 127.0.0.1, crawl it
     with the Scrapy spider, extract, index into SQLite, start the API and print the URLs to open.
@@ -98,7 +103,7 @@ def demo(
     from .demo_job import run_demo  # lazy: keeps `skillsignal --help` fast
 
     try:
-        run_demo(get_settings(), detach=detach, port=port)
+        run_demo(get_settings(), detach=detach, port=port, history=history)
     except RuntimeError as exc:
         _fail(str(exc))
 
