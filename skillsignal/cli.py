@@ -116,12 +116,21 @@ def crawl(
         True, "--polite/--no-polite", help="Delays, AutoThrottle and robots.txt (turn off only for your own sites)."
     ),
     max_requests: int | None = typer.Option(None, help="Request budget for this run."),
+    close_unseen: bool = typer.Option(
+        True,
+        "--close-unseen/--keep-unseen",
+        help="When the crawl runs to its end, close the stored postings of its sources that it no longer found "
+        "(posting duration). --keep-unseen for a crawl that covers only part of a source.",
+    ),
 ) -> None:
     """Crawl JobPosting sites with the Scrapy spider; every posting is stored, extracted and indexed.
     State is kept under <data_dir>/crawl, so an interrupted crawl resumes."""
     from crawlers.runner import run_crawl  # lazy: keeps `skillsignal --help` fast
 
-    stats = run_crawl(urls, settings=get_settings(), polite=polite, max_requests=max_requests)
+    overrides = None if close_unseen else {"SKILLSIGNAL_CLOSE_UNSEEN": False}
+    stats = run_crawl(
+        urls, settings=get_settings(), polite=polite, max_requests=max_requests, scrapy_overrides=overrides
+    )
     typer.echo(stats.model_dump_json(indent=2))
 
 

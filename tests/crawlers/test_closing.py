@@ -70,3 +70,23 @@ def test_a_complete_recrawl_closes_what_the_site_dropped_and_a_cut_one_closes_no
 def test_only_a_crawl_run_to_its_end_without_losses_is_complete(reason, stats, blocked, lost, why):
     got = incomplete_reason(reason, stats, blocked, lost)
     assert got == why if why is None else why in got
+
+
+def test_skillsignal_crawl_keep_unseen_leaves_dropped_postings_open(crawl_settings, monkeypatch):
+    """The CLI's --keep-unseen (a crawl that covers only part of a source) closes nothing; the same
+    re-crawl without it closes what the site dropped."""
+    from typer.testing import CliRunner
+
+    from skillsignal.cli import app
+
+    monkeypatch.setenv("SKILLSIGNAL_USE_EMBEDDINGS", "false")
+    args = ["--data-dir", str(crawl_settings.data_dir), "crawl", "--no-polite"]
+    with JobSite(n=3) as site:
+        assert _crawl(site, crawl_settings, date(2026, 10, 1)).stored == 3
+        site.state.unlisted = {3}
+        kept = CliRunner().invoke(app, [*args, "--keep-unseen", site.list_url])
+        assert kept.exit_code == 0, kept.output
+        assert _lives(crawl_settings)["testsite-3"][2] is None
+        closed = CliRunner().invoke(app, [*args, site.list_url])
+        assert closed.exit_code == 0, closed.output
+        assert _lives(crawl_settings)["testsite-3"][2] == date(2026, 10, 1)
