@@ -97,7 +97,9 @@ def want(store, **kw) -> list[tuple[str, str, str]]:
 
 def test_the_tab_shows_the_latest_quarters_catalogue_with_ratings_coloured(page, served):
     _, store = served
-    assert page.is_visible("#view-catalogue") and not page.is_visible("#view-overview")
+    # the #catalogue hash opens the tab once the dashboard's script has run: wait for it, not for load
+    page.wait_for_selector("#view-catalogue", state="visible", timeout=30_000)
+    assert not page.is_visible("#view-overview")
     table_ready(page)
     assert page.get_attribute("#table-catalogue", "data-state") == "ready"
     assert page.input_value("#cat-period") == "2026Q3"  # the latest quarter with postings
