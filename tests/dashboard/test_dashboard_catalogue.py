@@ -151,10 +151,12 @@ def test_a_bad_period_shows_the_apis_message(page):
 
 
 def test_the_overview_tab_comes_back(page):
+    page.wait_for_selector("#view-catalogue", state="visible", timeout=30_000)  # the script is up
     page.click("#tab-overview")
-    assert page.is_visible("#view-overview") and not page.is_visible("#view-catalogue")
+    page.wait_for_selector("#view-overview", state="visible", timeout=30_000)
+    assert not page.is_visible("#view-catalogue")
     page.wait_for_function("document.getElementById('chart-provinces').dataset.state === 'ready'", timeout=30_000)
     assert page.evaluate("() => window.location.hash") == ""
     page.click("#tab-catalogue")
-    assert page.is_visible("#view-catalogue")
+    page.wait_for_selector("#view-catalogue", state="visible", timeout=30_000)
     assert not page.errors
