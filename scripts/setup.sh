@@ -54,12 +54,21 @@ if [ ! -s "$vendor/echarts.min.js" ] || [ ! -s "$vendor/swagger-ui/swagger-ui-bu
   fi
 fi
 
-# The dashboard's browser test drives Debian's Chromium (headless), with a CJK font for its screenshot.
-if [ "$want" = test ] && { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wqy; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing Debian's chromium and a CJK font for the dashboard test"
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
-  else
-    echo "setup: WARNING chromium is missing and cannot be installed without root: the dashboard browser test will be skipped" >&2
+# Debian packages the tests start as real parts: Chromium (headless) with a CJK font for the dashboard's
+# browser test and its screenshot, and redis-server for the distributed crawl and the extraction workers.
+if [ "$want" = test ]; then
+  missing=""
+  command -v chromium >/dev/null || missing="$missing chromium"
+  fc-list 2>/dev/null | grep -qi wqy || missing="$missing fonts-wqy-microhei"
+  command -v redis-server >/dev/null || missing="$missing redis-server"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "setup: installing Debian's$missing for the tests"
+      # shellcheck disable=SC2086  # one word per package
+      apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null
+    else
+      echo "setup: WARNING$missing missing and not installable without root (apt-get install$missing):" \
+        "the dashboard browser test and the Redis tests will be skipped" >&2
+    fi
   fi
 fi

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_server import redis_server, redis_url
+
+__all__ = ["redis_server", "redis_url"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
