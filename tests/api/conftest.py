@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from contextlib import contextmanager
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from skillsignal.core.config import Settings
 from skillsignal.core.models import Extraction, OccupationMatch, SkillMatch
+from tests.live_server import serve
 from tests.storage.conformance import data
 
 API_KEY = "test-key-123"
@@ -63,38 +58,6 @@ def seeded_app(tmp_path_factory, dataset):
 def client(seeded_app):
     with TestClient(seeded_app) as c:
         yield c
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(app):
-    """``app`` served by a real uvicorn server on 127.0.0.1 (in a thread); yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

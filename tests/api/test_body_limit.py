@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from skillsignal.core.config import Settings
+from tests.live_server import serve
 
-from .conftest import FakeExtractor, serve
+from .conftest import FakeExtractor
 
 
 @pytest.fixture(scope="module")

@@ -33,9 +33,10 @@ MAX_EXAMPLES = 10
 @pytest.fixture(scope="module")
 def small_live_url(tmp_path_factory):
     from skillsignal.server import build_app
+    from tests.live_server import serve
     from tests.storage.conformance import data
 
-    from .conftest import FakeExtractor, make_settings, serve
+    from .conftest import FakeExtractor, make_settings
 
     app = build_app(make_settings(tmp_path_factory.mktemp("schemathesis")))
     postings, dups = data.generate(n=120, seed=5)

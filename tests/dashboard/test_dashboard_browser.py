@@ -5,25 +5,18 @@ the language switch works, and a screenshot is saved under test-output/."""
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import socket
-import threading
-import time
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
 
-import httpx
 import pytest
 
 from skillsignal.core.models import CompetencyMatch, Extraction, Location, OccupationMatch, Posting, SkillMatch
+from tests.live_server import serve
+
+from .browser import OUTPUT, dashboard_page
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-VENDOR = Path(__file__).resolve().parents[2] / "api" / "static" / "vendor" / "echarts.min.js"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 # occupation -> (province, skills) and per-month counts: the numbers the charts must show
 PLAN = {
@@ -66,69 +59,23 @@ def known_postings() -> list[Posting]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from skillsignal.core.config import Settings
     from skillsignal.server import build_app
     from storage import SQLiteStore
 
-    data_dir = tmp_path_factory.mktemp("dash") / "data"
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dash") / "data")
     settings.ensure_dirs()
     SQLiteStore(settings.db_path).upsert_postings(known_postings())
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(build_app(settings)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    if not CHROMIUM or not VENDOR.exists():
-        missing = "Debian's chromium" if not CHROMIUM else str(VENDOR)
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: scripts/setup.sh test installs it")
-        pytest.skip(f"{missing} is missing: run scripts/setup.sh test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1500})
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto(f"{server}/dashboard")
-        pg.errors = errors
+    with dashboard_page(f"{server}/dashboard") as pg:
         yield pg
-        browser.close()
 
 
 def wait_ready(pg, chart_id: str) -> None:

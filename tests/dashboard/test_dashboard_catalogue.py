@@ -6,27 +6,22 @@ region filter narrows it, a bad period shows the API's message, the file links d
 from __future__ import annotations
 
 import io
-import os
-import threading
-import time
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 
 from signals.catalogue import build_catalogue
 from skill_taxonomy import default_taxonomy
 from tests.api.catalogue_history import PLANTED, generated_history
+from tests.live_server import serve
 
-from .test_dashboard_browser import CHROMIUM, OUTPUT, VENDOR, free_port
+from .browser import OUTPUT, dashboard_page
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     from skillsignal.core.config import Settings
     from skillsignal.server import build_app
     from storage import SQLiteStore
@@ -35,42 +30,16 @@ def served(tmp_path_factory):
     settings.ensure_dirs()
     store = SQLiteStore(settings.db_path)
     store.upsert_postings(generated_history(per_cell=8))
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base, store
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(build_app(settings)) as base:
+        yield base, store
     store.close()
 
 
 @pytest.fixture(scope="module")
 def page(served):
-    if not CHROMIUM or not VENDOR.exists():
-        missing = "Debian's chromium" if not CHROMIUM else str(VENDOR)
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: scripts/setup.sh test installs it")
-        pytest.skip(f"{missing} is missing: run scripts/setup.sh test")
-    from playwright.sync_api import sync_playwright
-
     base, _ = served
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1500})
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto(f"{base}/dashboard#catalogue")
-        pg.errors = errors
+    with dashboard_page(f"{base}/dashboard#catalogue") as pg:
         yield pg
-        browser.close()
 
 
 def table_ready(pg) -> None:
