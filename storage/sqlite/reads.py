@@ -118,7 +118,7 @@ class SQLiteReads(SQLiteConnection):
         where, params = where_clause(flt)
         if match:
             offset = int(state.get("o", 0))
-            source, sparams = _fts_source(match, flt)
+            source, sparams = _fts_source(conn, match, flt)
             total = _count_upto(conn, f"SELECT 1 FROM {source}", sparams, total_cap)
             # the page's row ids alone first: BM25 of every candidate, but no join and no highlight
             # (SQLite computes the result columns of every row it sorts, snippets included)
@@ -179,17 +179,41 @@ class SQLiteReads(SQLiteConnection):
         return total, items, next_state if more else None
 
 
-def _fts_source(match: str, flt: PostingFilter | None) -> tuple[str, list[object]]:
+#: a text search whose word matches at most this many postings tests each match against the filter
+#: on its own row (one lookup in ``postings`` each)
+_PER_MATCH_MAX = 20_000
+#: a filter selecting at most this many postings (read from an index) is collected once into a set
+#: of row ids that each match is tested against; a broader one is tested per match
+_ROWID_SET_MAX = 100_000
+#: filter fields an index of ``postings`` (or ``posting_skills``) answers, so that counting the
+#: filter's postings up to a limit reads only that many index entries
+_INDEXED_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "cities", "companies", "skills"}
+
+
+def _fts_source(conn: sqlite3.Connection, match: str, flt: PostingFilter | None) -> tuple[str, list[object]]:
     """FROM text (``posting_fts``, its MATCH and the filter) and parameters of a text search.
 
-    The FTS index drives: each matching row id is tested against the filter's row ids, which SQLite
-    collects once from the filter's index into a temporary b-tree; no row of ``postings`` is read.
-    (Joining ``postings`` instead reads a wide row per match: 5 to 15 times slower at 1,000,000
-    postings, benchmarks/bench_search.py --db.) The ``+`` keeps the planner from handing the IN list
-    to FTS5 as row-id lookups, one index query per filtered posting."""
+    The FTS index always drives; the filter is tested per match in one of two ways, whichever
+    reads less: for a word in few postings, or a filter no index narrows, by looking the match up
+    in ``postings``; for a common word under a narrow indexed filter, against the filter's row
+    ids, which SQLite collects once from the index into a temporary b-tree (``+`` keeps the planner
+    from handing that IN list to FTS5 as one index query per filtered posting). At 1,000,000
+    postings a common word under one occupation and one year took 2.5 s joined with ``postings``
+    and 0.25 s this way (benchmarks/bench_search.py --db)."""
     where, params = where_clause(flt)
-    if where == "1=1":
+    if flt is None or where == "1=1":
         return "posting_fts WHERE posting_fts MATCH ?", [match]
+    per_match = (
+        f"posting_fts WHERE posting_fts MATCH ? AND EXISTS "
+        f"(SELECT 1 FROM postings p WHERE p.rid = posting_fts.rowid AND {where})",
+        [match, *params],
+    )
+    if _count_upto(conn, "SELECT 1 FROM posting_fts WHERE posting_fts MATCH ?", [match], _PER_MATCH_MAX).exact:
+        return per_match
+    if not set(flt.model_dump(exclude_defaults=True)) & _INDEXED_FIELDS:
+        return per_match
+    if not _count_upto(conn, f"SELECT 1 FROM postings p WHERE {where}", params, _ROWID_SET_MAX).exact:
+        return per_match
     return (
         f"posting_fts WHERE posting_fts MATCH ? AND +rowid IN (SELECT p.rid FROM postings p WHERE {where})",
         [match, *params],

@@ -9,6 +9,7 @@ import pytest
 
 from skillsignal.core.state_files import StoreError
 from storage import PostingFilter, SQLiteStore, fts
+from storage.sqlite import reads
 from storage.sqlite.sql import where_clause
 
 from .conformance import data
@@ -63,9 +64,21 @@ def all_pages(store: SQLiteStore, query: str, flt: PostingFilter | None, size: i
     raise AssertionError("the cursor never ended")
 
 
+#: the filter plans of ``storage.sqlite.reads._fts_source``, forced by its limits (the test data is
+#: small: left alone, every word here takes the first)
+PLANS = {
+    "lookup per match (rare word)": (10**9, 10**9),
+    "filter's row-id set (common word, narrow filter)": (0, 10**9),
+    "lookup per match (common word, broad filter)": (0, 1),
+}
+
+
+@pytest.mark.parametrize("plan", list(PLANS))
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("flt", FILTERS)
-def test_pages_follow_the_unbounded_order_and_the_filter(store, query, flt):
+def test_pages_follow_the_unbounded_order_and_the_filter(store, query, flt, plan, monkeypatch):
+    monkeypatch.setattr(reads, "_PER_MATCH_MAX", PLANS[plan][0])
+    monkeypatch.setattr(reads, "_ROWID_SET_MAX", PLANS[plan][1])
     postings, _ = data.generate(400)
     want = unbounded(store, query, flt)
     if flt is not None:  # the filter selects what the plain-Python reference says, among the matches
@@ -92,8 +105,11 @@ def test_the_order_breaks_score_ties_by_row(store):
     assert all_pages(store, "工程师", None, size=9, cap=None) == unbounded(store, "工程师", None)
 
 
+@pytest.mark.parametrize("plan", list(PLANS))
 @pytest.mark.parametrize("flt", [None, PostingFilter(provinces=["江苏"])])
-def test_total_is_exact_up_to_the_cap_and_a_lower_bound_above_it(store, flt):
+def test_total_is_exact_up_to_the_cap_and_a_lower_bound_above_it(store, flt, plan, monkeypatch):
+    monkeypatch.setattr(reads, "_PER_MATCH_MAX", PLANS[plan][0])
+    monkeypatch.setattr(reads, "_ROWID_SET_MAX", PLANS[plan][1])
     n = len(unbounded(store, "工程师", flt))
     assert n > 20
     first = [h.id for h in store.search_postings("工程师", flt, size=10, total_cap=None).items]
