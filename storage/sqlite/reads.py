@@ -26,6 +26,9 @@ _HIT_COLUMNS = (
 
 _POSTING_COLUMNS = "doc, first_seen, last_seen, closed_on"
 
+#: SQL text after FROM, and its parameters
+_Source = tuple[str, list[object]]
+
 
 def _posting(row: sqlite3.Row) -> Posting:
     """The posting of a row: its document with the seen dates of the columns."""
@@ -118,8 +121,8 @@ class SQLiteReads(SQLiteConnection):
         where, params = where_clause(flt)
         if match:
             offset = int(state.get("o", 0))
-            source, sparams = _fts_source(conn, match, flt)
-            total = _count_upto(conn, f"SELECT 1 FROM {source}", sparams, total_cap)
+            (counted, cparams), (source, sparams) = _fts_sources(conn, match, flt)
+            total = _count_upto(conn, f"SELECT 1 FROM {counted}", cparams, total_cap)
             # the page's row ids alone first: BM25 of every candidate, but no join and no highlight
             # (SQLite computes the result columns of every row it sorts, snippets included)
             ranked = [
@@ -182,42 +185,44 @@ class SQLiteReads(SQLiteConnection):
 #: a text search whose word matches at most this many postings tests each match against the filter
 #: on its own row (one lookup in ``postings`` each)
 _PER_MATCH_MAX = 20_000
-#: a filter selecting at most this many postings (read from an index) is collected once into a set
-#: of row ids that each match is tested against; a broader one is tested per match
+#: a filter selecting more postings than this is broad: its matches are counted (up to the cap) by
+#: looking each up, which reaches the cap after a few lookups, instead of collecting its row ids first
 _ROWID_SET_MAX = 100_000
 #: filter fields an index of ``postings`` (or ``posting_skills``) answers, so that counting the
 #: filter's postings up to a limit reads only that many index entries
 _INDEXED_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "cities", "companies", "skills"}
 
 
-def _fts_source(conn: sqlite3.Connection, match: str, flt: PostingFilter | None) -> tuple[str, list[object]]:
-    """FROM text (``posting_fts``, its MATCH and the filter) and parameters of a text search.
+def _fts_sources(conn: sqlite3.Connection, match: str, flt: PostingFilter | None) -> tuple[_Source, _Source]:
+    """FROM texts (``posting_fts``, its MATCH and the filter) and parameters of a text search: one
+    to count its matches, one to rank them.
 
-    The FTS index always drives; the filter is tested per match in one of two ways, whichever
-    reads less: for a word in few postings, or a filter no index narrows, by looking the match up
-    in ``postings``; for a common word under a narrow indexed filter, against the filter's row
-    ids, which SQLite collects once from the index into a temporary b-tree (``+`` keeps the planner
-    from handing that IN list to FTS5 as one index query per filtered posting). At 1,000,000
-    postings a common word under one occupation and one year took 2.5 s joined with ``postings``
-    and 0.25 s this way (benchmarks/bench_search.py --db)."""
+    The FTS index always drives; the filter is tested per match in one of two ways: by looking the
+    match up in ``postings`` (a word in few postings, a filter no index answers, and the count under
+    a broad filter, which stops at the cap soon), or against the filter's row ids, which SQLite
+    collects once from the index into a temporary b-tree (a common word under an indexed filter;
+    ``+`` keeps the planner from handing that IN list to FTS5 as one index query per filtered
+    posting). At 1,000,000 postings a common word under one occupation and one year took 2.5 s
+    joined with ``postings`` and 0.25 s this way (benchmarks/bench_search.py --db)."""
     where, params = where_clause(flt)
     if flt is None or where == "1=1":
-        return "posting_fts WHERE posting_fts MATCH ?", [match]
-    per_match = (
+        alone: _Source = ("posting_fts WHERE posting_fts MATCH ?", [match])
+        return alone, alone
+    per_match: _Source = (
         f"posting_fts WHERE posting_fts MATCH ? AND EXISTS "
         f"(SELECT 1 FROM postings p WHERE p.rid = posting_fts.rowid AND {where})",
         [match, *params],
     )
     if _count_upto(conn, "SELECT 1 FROM posting_fts WHERE posting_fts MATCH ?", [match], _PER_MATCH_MAX).exact:
-        return per_match
+        return per_match, per_match
     if not set(flt.model_dump(exclude_defaults=True)) & _INDEXED_FIELDS:
-        return per_match
-    if not _count_upto(conn, f"SELECT 1 FROM postings p WHERE {where}", params, _ROWID_SET_MAX).exact:
-        return per_match
-    return (
+        return per_match, per_match
+    rowid_set: _Source = (
         f"posting_fts WHERE posting_fts MATCH ? AND +rowid IN (SELECT p.rid FROM postings p WHERE {where})",
         [match, *params],
     )
+    narrow = _count_upto(conn, f"SELECT 1 FROM postings p WHERE {where}", params, _ROWID_SET_MAX).exact
+    return (rowid_set if narrow else per_match), rowid_set
 
 
 def _count_upto(conn: sqlite3.Connection, select: str, params: list[object], cap: int | None) -> HitCount:

@@ -20,6 +20,7 @@ FILTERS = [
     PostingFilter(start=date(2026, 2, 1), end=date(2026, 3, 15), occupations=["2-02-38-01", "other"]),
     PostingFilter(skills=["python"], salary_min=12000),
     PostingFilter(regions=["west"], levels=["高级"]),
+    PostingFilter(experience_min=3),  # no index answers it: looked up per match in every plan
 ]
 #: a word in every title, one in about a seventh of the postings, and two words that must both occur
 QUERIES = ["工程师", "机器学习", "负责 python"]
@@ -64,12 +65,12 @@ def all_pages(store: SQLiteStore, query: str, flt: PostingFilter | None, size: i
     raise AssertionError("the cursor never ended")
 
 
-#: the filter plans of ``storage.sqlite.reads._fts_source``, forced by its limits (the test data is
+#: the filter plans of ``storage.sqlite.reads._fts_sources``, forced by its limits (the test data is
 #: small: left alone, every word here takes the first)
 PLANS = {
     "lookup per match (rare word)": (10**9, 10**9),
     "filter's row-id set (common word, narrow filter)": (0, 10**9),
-    "lookup per match (common word, broad filter)": (0, 1),
+    "row-id set to rank, lookups to count (common word, broad filter)": (0, 1),
 }
 
 
