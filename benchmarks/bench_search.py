@@ -8,12 +8,22 @@ per search, so figures are for test-sized indices only, not for a real Elasticse
 
     python benchmarks/bench_search.py --n 20000
     python benchmarks/bench_search.py --url http://127.0.0.1:9200 --backend elasticsearch  # a real server
+
+``--db FILE`` times SQLite full-text search alone on an existing store (e.g. the 1,000,000
+postings ``bench_query.py --db FILE`` leaves): a common word, a rare one and the common word with
+filters, each through ``search_postings`` (bounded count, FTS-driven) and through the unbounded
+query it replaced (exact count and BM25 order over a join of every match with ``postings``),
+checks that both give the same page, and prints p50/p95 and the ratio:
+
+    python benchmarks/bench_query.py --n 1000000 --db /tmp/b/1m.sqlite3     # once, minutes
+    python benchmarks/bench_search.py --db /tmp/b/1m.sqlite3
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -25,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_query import Generator, timed
 
-from storage import PostingFilter, SQLiteStore
+from storage import PostingFilter, SQLiteStore, fts
 from storage.search import ElasticsearchIndex, OpenSearchIndex
+from storage.sqlite.sql import where_clause
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,8 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=None, help="a running server (default: start osmem-server)")
     parser.add_argument("--backend", choices=["opensearch", "elasticsearch"], default="opensearch")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", type=Path, default=None, help="time SQLite text search on this existing store")
+    parser.add_argument("--common", default="数据", help="the common word (--db)")
+    parser.add_argument("--rare", default=None, help="the rare word (--db; default: one in ~0.1 %% of postings)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.db is not None:
+        if not args.db.exists():
+            parser.error(f"{args.db} is absent; make it with bench_query.py --db")
+        return time_text_search(SQLiteStore(args.db), args)
 
     server = None
     url = args.url
@@ -105,6 +123,75 @@ def main(argv: list[str] | None = None) -> int:
     if server is not None:
         server.close()
     return 0 if all(same.values()) else 1
+
+
+def unbounded_page(store: SQLiteStore, query: str, flt: PostingFilter | None, size: int) -> tuple[int, list[str]]:
+    """The text search before bounded counting: (exact total, ids of the first page), both over a join
+    of every match with ``postings``, highlights computed for every match the sort holds."""
+    match = fts.match_expression(query)
+    where, params = where_clause(flt)
+    conn = store._connect()
+    src = f"posting_fts f JOIN postings p ON p.rid = f.rowid WHERE posting_fts MATCH ? AND {where}"
+    total = conn.execute(f"SELECT COUNT(*) FROM {src}", [match, *params]).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT p.id, highlight(posting_fts, 0, '<em>', '</em>'), snippet(posting_fts, 1, '<em>', '</em>', '…', 48) "
+        f"FROM {src} ORDER BY bm25(posting_fts), p.rid LIMIT ?",
+        [match, *params, size + 1],
+    ).fetchall()
+    return total, [r[0] for r in rows[:size]]
+
+
+def rare_word(store: SQLiteStore) -> str:
+    """A word in about 0.1 % of the postings (fts5vocab's document counts)."""
+    conn = store._connect()
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_vocab USING fts5vocab(main, posting_fts, row)")
+    n = store.count_postings()
+    row = conn.execute(
+        "SELECT term FROM temp.bench_vocab WHERE length(term) >= 2 AND term GLOB '*[^0-9a-z]*' "
+        "ORDER BY abs(doc - ?), term LIMIT 1",
+        (max(1, n // 1000),),
+    ).fetchone()
+    return str(row[0])
+
+
+def time_text_search(store: SQLiteStore, args: argparse.Namespace) -> int:
+    """p50/p95 of text searches at the store's size: bounded (search_postings) against unbounded."""
+    n = store.count_postings()
+    last = store.date_range()[1]
+    year = PostingFilter(start=last - timedelta(days=364), end=last)
+    top_occ = store.ranking("occupations", limit=1).buckets[0].key
+    occ_year = year.model_copy(update={"occupations": [top_occ]})
+    rare = args.rare or rare_word(store)
+    cases = [
+        (f"common '{args.common}'", args.common, None),
+        (f"rare '{rare}'", rare, None),
+        (f"'{args.common}' + occupation, 1 year", args.common, occ_year),
+        (f"'{args.common}' + 1 year", args.common, year),
+        (f"'{args.common}' + province 上海", args.common, PostingFilter(provinces=["上海"])),
+    ]
+    print(f"store           {args.db}: {n:,} postings; top occupation {top_occ}; year {year.start} .. {year.end}")
+    print(
+        f"{'search (20 per page)':40s} {'matches':>9s} {'total':>12s} {'before p50':>11s} {'p95':>8s} "
+        f"{'after p50':>10s} {'p95':>8s} {'p95 ratio':>10s}  same page"
+    )
+    ok = True
+    for name, word, flt in cases:
+        page = store.search_postings(word, flt, size=20)
+        exact, ids = unbounded_page(store, word, flt, 20)
+        same = [h.id for h in page.items] == ids and (
+            page.total == exact if page.total_relation == "eq" else page.total < exact
+        )
+        ok = ok and same
+        b50, b95 = timed(lambda word=word, flt=flt: unbounded_page(store, word, flt, 20), args.repeat)
+        a50, a95 = timed(lambda word=word, flt=flt: store.search_postings(word, flt, size=20), args.repeat)
+        total = f"{'≥' if page.total_relation == 'gte' else ''}{page.total:,}"
+        print(
+            f"{name:40s} {exact:9,d} {total:>12s} {b50:11.1f} {b95:8.1f} {a50:10.1f} {a95:8.1f} "
+            f"{b95 / a95:9.1f}x  {same}"
+        )
+    print(f"load average    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (cores: {os.cpu_count()})")
+    store.close()
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

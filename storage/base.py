@@ -60,6 +60,7 @@ from skillsignal.core.models import Extraction, Posting
 from .filters import PostingFilter
 from .results import (
     DEFAULT_EXPORT_DIMENSIONS,
+    SEARCH_TOTAL_CAP,
     Bucket,
     CooccurrencePair,
     Interval,
@@ -417,10 +418,17 @@ class PostingIndex(Protocol):
         ...
 
     def search_postings(
-        self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None, size: int = 20
+        self,
+        query: str | None,
+        flt: PostingFilter | None = None,
+        cursor: str | None = None,
+        size: int = 20,
+        total_cap: int | None = SEARCH_TOTAL_CAP,
     ) -> Page:
         """Full-text search (Chinese-aware) over title + description, best match first; no query =
-        newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+        newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page. ``Page.total``
+        is exact up to ``total_cap`` matches (None: always); above it, a backend may stop counting
+        and answer ``total_relation="gte"`` with ``total=total_cap``."""
         ...
 
     def skill_cooccurrence(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, Field
 
@@ -116,10 +116,31 @@ class PostingHit(BaseModel):
     highlight: Highlight = Field(default_factory=Highlight)
 
 
+#: how ``Page.total`` relates to the true number of matches (Elasticsearch's ``hits.total.relation``)
+TotalRelation = Literal["eq", "gte"]
+#: default most matches a text search counts exactly (``Settings.search_total_cap``; Elasticsearch's
+#: default ``track_total_hits`` is the same 10,000)
+SEARCH_TOTAL_CAP = 10_000
+
+
+class HitCount(NamedTuple):
+    """How many postings a search selects: ``value`` exactly, or at least ``value`` when not ``exact``."""
+
+    value: int
+    exact: bool = True
+
+
 class Page(BaseModel):
     """One page of search results; pass ``next_cursor`` back to get the next (None on the last)."""
 
-    total: int
+    total: int = Field(
+        description="Postings the query and filter select: the exact number when total_relation is 'eq'; "
+        "when it is 'gte', at least this many (a text search counts its matches only up to a cap, "
+        "Settings.search_total_cap, as Elasticsearch's track_total_hits does)."
+    )
+    total_relation: TotalRelation = Field(
+        default="eq", description="'eq': total is exact; 'gte': total is a lower bound (counting stopped at the cap)."
+    )
     items: list[PostingHit]
     next_cursor: str | None = None
 

@@ -38,9 +38,11 @@ from .results import (
     FACETS,
     INTERVALS,
     METRICS,
+    SEARCH_TOTAL_CAP,
     SIGNAL_DIMENSIONS,
     Bucket,
     CooccurrencePair,
+    HitCount,
     Interval,
     Page,
     Point,
@@ -256,10 +258,16 @@ class SharedIndex(ABC):
 
     @abstractmethod
     def _search_page(
-        self, match: Any, query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
-    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
-        """(total matches, up to ``size`` hits from the cursor ``state``, the next page's state or None
-        when this page is the last)."""
+        self,
+        match: Any,
+        query: str | None,
+        flt: PostingFilter | None,
+        state: dict[str, Any],
+        size: int,
+        total_cap: int | None,
+    ) -> tuple[HitCount, list[PostingHit], dict[str, object] | None]:
+        """(postings selected: exact up to ``total_cap`` (None: always exact), up to ``size`` hits from
+        the cursor ``state``, the next page's state or None when this page is the last)."""
 
     @abstractmethod
     def _cooccurrence_counts(
@@ -356,18 +364,27 @@ class SharedIndex(ABC):
         return keyed_series(facet, interval, keys, window, self._keyed_period_counts(facet, flt, interval, keys))
 
     def search_postings(
-        self, query: str | None, flt: PostingFilter | None = None, cursor: str | None = None, size: int = 20
+        self,
+        query: str | None,
+        flt: PostingFilter | None = None,
+        cursor: str | None = None,
+        size: int = 20,
+        total_cap: int | None = SEARCH_TOTAL_CAP,
     ) -> Page:
         if size < 1:
             raise StoreError("size must be at least 1")
+        if total_cap is not None and total_cap < 1:
+            raise StoreError("total_cap must be at least 1 (None counts every match)")
         match = self._match(query if query and query.strip() else None)
         scope = query_scope(match, flt)
         state = cursor_payload(cursor) if cursor else {"s": scope}
         if state.get("s") != scope:
             raise CursorError("cursor belongs to another query or filter; start again without it")
-        total, items, next_state = self._search_page(match, query, flt, state, size)
+        total, items, next_state = self._search_page(match, query, flt, state, size, total_cap)
         next_cursor = cursor_token({"s": scope, **next_state}) if next_state is not None else None
-        return Page(total=total, items=items, next_cursor=next_cursor)
+        return Page(
+            total=total.value, total_relation="eq" if total.exact else "gte", items=items, next_cursor=next_cursor
+        )
 
     def skill_cooccurrence(
         self, flt: PostingFilter | None = None, limit: int = 100, min_count: int = 1

@@ -51,7 +51,7 @@ def search_get(
     settings: Settings = Depends(get_settings),
 ) -> Page:
     _check_size(size, settings, "query")
-    return store.search_postings(q, flt, cursor=cursor, size=size)
+    return store.search_postings(q, flt, cursor=cursor, size=size, total_cap=settings.search_total_cap)
 
 
 @router.post("/search", response_model=Page, summary="Full-text search (filter in the body)", responses=BODY_ERRORS)
@@ -63,7 +63,9 @@ def search_post(
 ) -> Page:
     known_filter(body, taxonomy)
     _check_size(body.size, settings, "body")
-    return store.search_postings(body.query, body.filter, cursor=body.cursor, size=body.size)
+    return store.search_postings(
+        body.query, body.filter, cursor=body.cursor, size=body.size, total_cap=settings.search_total_cap
+    )
 
 
 @router.get(

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: str = Field(default="dev-key-change-me", description="Key required in X-API-Key for every write.")
     max_page_size: int = Field(default=200, description="Most search results one page holds.")
+    search_total_cap: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most matches a text search counts exactly (Elasticsearch's track_total_hits): with more, "
+        "the page says total_relation 'gte' and total = this cap, so counting a common word stays bounded.",
+    )
     max_series_points: int = Field(
         default=20_000, description="Most points (periods × series) one time-series answer holds; more is a 422."
     )

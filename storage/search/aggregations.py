@@ -15,7 +15,7 @@ from skillsignal.core.state_files import StoreError
 
 from ..base import CellKey, PeriodCounts, SignalParts, median_of_histogram, signal_order
 from ..filters import PostingFilter
-from ..results import Interval, PostingHit
+from ..results import HitCount, Interval, PostingHit
 from ..shared import KeyedPeriodCounts, SeriesCounts, SharedIndex, top_by_metric
 from . import queries as q
 from .documents import HIT_SOURCE, query_phrases, to_hit
@@ -127,9 +127,17 @@ class SearchAggregations(SharedIndex):
         return query_phrases(query) if query else []
 
     def _search_page(
-        self, match: list[str], query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
-    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
-        """Best match first (offset paging); without a text query, newest first (``search_after``)."""
+        self,
+        match: list[str],
+        query: str | None,
+        flt: PostingFilter | None,
+        state: dict[str, Any],
+        size: int,
+        total_cap: int | None,
+    ) -> tuple[HitCount, list[PostingHit], dict[str, object] | None]:
+        """Best match first (offset paging); without a text query, newest first (``search_after``).
+        The server counts every match (``track_total_hits``), so the total is exact; ``total_cap``
+        is not needed."""
         if match:
             offset = int(state.get("o", 0))
             body = q.search_body(match, query, flt, size + 1, offset=offset, source=HIT_SOURCE)
@@ -141,7 +149,8 @@ class SearchAggregations(SharedIndex):
         hits = hits[:size]
         next_state: dict[str, object] = {"o": offset + size} if match else {"a": hits[-1]["sort"]} if hits else {}
         items = [to_hit(h, searched=bool(match)) for h in hits]
-        return int(res["hits"]["total"]["value"]), items, next_state if more else None
+        total = res["hits"]["total"]
+        return HitCount(int(total["value"]), total.get("relation", "eq") == "eq"), items, next_state if more else None
 
     def _cooccurrence_counts(
         self, flt: PostingFilter | None, limit: int, min_count: int

@@ -14,7 +14,7 @@ from skillsignal.core.models import Posting
 from .. import fts
 from ..base import SeenDates, with_seen
 from ..filters import PostingFilter
-from ..results import Highlight, PostingHit
+from ..results import Highlight, HitCount, PostingHit
 from .connection import SQLiteConnection
 from .sql import from_day, where_clause
 
@@ -25,6 +25,9 @@ _HIT_COLUMNS = (
 
 
 _POSTING_COLUMNS = "doc, first_seen, last_seen, closed_on"
+
+#: SQL text after FROM, and its parameters
+_Source = tuple[str, list[object]]
 
 
 def _posting(row: sqlite3.Row) -> Posting:
@@ -105,28 +108,35 @@ class SQLiteReads(SQLiteConnection):
         return fts.match_expression(query) if query else None
 
     def _search_page(
-        self, match: str | None, query: str | None, flt: PostingFilter | None, state: dict[str, Any], size: int
-    ) -> tuple[int, list[PostingHit], dict[str, object] | None]:
+        self,
+        match: str | None,
+        query: str | None,
+        flt: PostingFilter | None,
+        state: dict[str, Any],
+        size: int,
+        total_cap: int | None,
+    ) -> tuple[HitCount, list[PostingHit], dict[str, object] | None]:
         """Best BM25 match first (offset paging); without a text query, newest first (keyset paging)."""
         conn = self._connect()
         where, params = where_clause(flt)
         if match:
-            total = conn.execute(
-                f"SELECT COUNT(*) FROM posting_fts f JOIN postings p ON p.rid = f.rowid "
-                f"WHERE posting_fts MATCH ? AND {where}",
-                [match, *params],
-            ).fetchone()[0]
             offset = int(state.get("o", 0))
-            rows = conn.execute(
-                f"SELECT {_HIT_COLUMNS}, highlight(posting_fts, 0, '<em>', '</em>') AS h_title, "
-                f"snippet(posting_fts, 1, '<em>', '</em>', '…', 48) AS h_body "
-                f"FROM posting_fts f JOIN postings p ON p.rid = f.rowid "
-                f"WHERE posting_fts MATCH ? AND {where} ORDER BY bm25(posting_fts), p.rid LIMIT ? OFFSET ?",
-                [match, *params, size + 1, offset],
-            ).fetchall()
+            (counted, cparams), (source, sparams) = _fts_sources(conn, match, flt)
+            total = _count_upto(conn, f"SELECT 1 FROM {counted}", cparams, total_cap)
+            # the page's row ids alone first: BM25 of every candidate, but no join and no highlight
+            # (SQLite computes the result columns of every row it sorts, snippets included)
+            ranked = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT rowid, bm25(posting_fts) AS score FROM {source} ORDER BY score, rowid LIMIT ? OFFSET ?",
+                    [*sparams, size + 1, offset],
+                )
+            ]
+            rows = _fts_rows(conn, match, ranked[:size])
+            more = len(ranked) > size
             next_state: dict[str, object] = {"o": offset + size}
         else:
-            total = conn.execute(f"SELECT COUNT(*) FROM postings p WHERE {where}", params).fetchone()[0]
+            total = HitCount(conn.execute(f"SELECT COUNT(*) FROM postings p WHERE {where}", params).fetchone()[0])
             keyset, kparams = "", []
             if "d" in state:
                 keyset = " AND (p.day < ? OR (p.day = ? AND p.rid < ?))"
@@ -137,7 +147,7 @@ class SQLiteReads(SQLiteConnection):
                 [*params, *kparams, size + 1],
             ).fetchall()
             next_state = {"d": rows[size - 1]["day"], "r": rows[size - 1]["rid"]} if len(rows) > size else {}
-        more = len(rows) > size
+            more = len(rows) > size
         rows = rows[:size]
         skills: dict[int, list[str]] = defaultdict(list)
         rids = [r["rid"] for r in rows]
@@ -170,3 +180,71 @@ class SQLiteReads(SQLiteConnection):
             for r in rows
         ]
         return total, items, next_state if more else None
+
+
+#: a text search whose word matches at most this many postings tests each match against the filter
+#: on its own row (one lookup in ``postings`` each)
+_PER_MATCH_MAX = 20_000
+#: a filter selecting more postings than this is broad: its matches are counted (up to the cap) by
+#: looking each up, which reaches the cap after a few lookups, instead of collecting its row ids first
+_ROWID_SET_MAX = 100_000
+#: filter fields an index of ``postings`` (or ``posting_skills``) answers, so that counting the
+#: filter's postings up to a limit reads only that many index entries
+_INDEXED_FIELDS = {"start", "end", "occupations", "directions", "levels", "provinces", "cities", "companies", "skills"}
+
+
+def _fts_sources(conn: sqlite3.Connection, match: str, flt: PostingFilter | None) -> tuple[_Source, _Source]:
+    """FROM texts (``posting_fts``, its MATCH and the filter) and parameters of a text search: one
+    to count its matches, one to rank them.
+
+    The FTS index always drives; the filter is tested per match in one of two ways: by looking the
+    match up in ``postings`` (a word in few postings, a filter no index answers, and the count under
+    a broad filter, which stops at the cap soon), or against the filter's row ids, which SQLite
+    collects once from the index into a temporary b-tree (a common word under an indexed filter;
+    ``+`` keeps the planner from handing that IN list to FTS5 as one index query per filtered
+    posting). At 1,000,000 postings a common word under one occupation and one year took 2.5 s
+    joined with ``postings`` and 0.25 s this way (benchmarks/bench_search.py --db)."""
+    where, params = where_clause(flt)
+    if flt is None or where == "1=1":
+        alone: _Source = ("posting_fts WHERE posting_fts MATCH ?", [match])
+        return alone, alone
+    per_match: _Source = (
+        f"posting_fts WHERE posting_fts MATCH ? AND EXISTS "
+        f"(SELECT 1 FROM postings p WHERE p.rid = posting_fts.rowid AND {where})",
+        [match, *params],
+    )
+    if _count_upto(conn, "SELECT 1 FROM posting_fts WHERE posting_fts MATCH ?", [match], _PER_MATCH_MAX).exact:
+        return per_match, per_match
+    if not set(flt.model_dump(exclude_defaults=True)) & _INDEXED_FIELDS:
+        return per_match, per_match
+    rowid_set: _Source = (
+        f"posting_fts WHERE posting_fts MATCH ? AND +rowid IN (SELECT p.rid FROM postings p WHERE {where})",
+        [match, *params],
+    )
+    narrow = _count_upto(conn, f"SELECT 1 FROM postings p WHERE {where}", params, _ROWID_SET_MAX).exact
+    return (rowid_set if narrow else per_match), rowid_set
+
+
+def _count_upto(conn: sqlite3.Connection, select: str, params: list[object], cap: int | None) -> HitCount:
+    """The rows ``select`` yields, counted up to ``cap`` (None: all); more than ``cap`` = (cap, inexact)."""
+    if cap is None:
+        return HitCount(conn.execute(f"SELECT COUNT(*) FROM ({select})", params).fetchone()[0])
+    n = conn.execute(f"SELECT COUNT(*) FROM ({select} LIMIT ?)", [*params, cap + 1]).fetchone()[0]
+    return HitCount(cap, exact=False) if n > cap else HitCount(n)
+
+
+def _fts_rows(conn: sqlite3.Connection, match: str, rids: list[int]) -> list[sqlite3.Row]:
+    """The hit columns with highlights of the postings ``rids``, in that order."""
+    if not rids:
+        return []
+    found = {
+        r["rid"]: r
+        for r in conn.execute(
+            f"SELECT {_HIT_COLUMNS}, highlight(posting_fts, 0, '<em>', '</em>') AS h_title, "
+            f"snippet(posting_fts, 1, '<em>', '</em>', '…', 48) AS h_body "
+            f"FROM posting_fts f JOIN postings p ON p.rid = f.rowid "
+            f"WHERE posting_fts MATCH ? AND f.rowid IN ({','.join('?' * len(rids))})",
+            [match, *rids],
+        )
+    }
+    return [found[rid] for rid in rids]

@@ -51,6 +51,29 @@ def test_search_without_query_is_newest_first_and_cursor_is_bound_to_its_query(c
     assert other.json()["detail"][0]["msg"].startswith("cursor")
 
 
+def test_search_total_is_exact_up_to_the_cap_then_flagged_gte(client, tmp_path, dataset):
+    """Every title has 工程师: 400 matches, exact under the default cap; an app capped at 100 says
+    'at least 100' and serves the same first page."""
+    postings, dups = dataset
+    full = client.get("/v1/postings/search", params={"q": "工程师", "size": 5}).json()
+    assert (full["total"], full["total_relation"]) == (400, "eq")
+    from skillsignal.server import build_app
+
+    settings = make_settings(tmp_path).model_copy(update={"search_total_cap": 100})
+    app = build_app(settings)
+    app.state.store.index_postings(postings)
+    app.state.store.set_duplicates(dups)
+    with TestClient(app) as capped:
+        got = capped.get("/v1/postings/search", params={"q": "工程师", "size": 5}).json()
+        assert (got["total"], got["total_relation"]) == (100, "gte")
+        assert [h["id"] for h in got["items"]] == [h["id"] for h in full["items"]]
+        body = capped.post("/v1/postings/search", json={"query": "机器学习", "size": 5}).json()
+        want = sum("机器学习" in p.title for p in postings)
+        assert 0 < want < 100 and (body["total"], body["total_relation"]) == (want, "eq")
+        schema = capped.get("/openapi.json").json()["components"]["schemas"]["Page"]["properties"]
+        assert schema["total_relation"]["enum"] == ["eq", "gte"]
+
+
 def test_get_posting_and_404(client, dataset):
     postings, _ = dataset
     assert client.get(f"/v1/postings/{postings[0].id}").json()["title"] == postings[0].title
