@@ -56,6 +56,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
@@ -188,7 +189,7 @@ def durability(crawler: Crawler) -> Durability:
 
 
 # -- the queue --------------------------------------------------------------------------------------
-class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redis ships no type hints
+class LeasedPriorityQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop moves the request into ``lease_key``."""
 
     def __init__(
@@ -220,7 +221,7 @@ class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redis 
 
 
 # -- the scheduler ----------------------------------------------------------------------------------
-class LeaseScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis ships no type hints
+class LeaseScheduler(Scheduler):
     """scrapy-redis's scheduler with leases, worker heartbeats and the stopping rule (module doc)."""
 
     #: seconds between ticks (heartbeat, recovery, acknowledgements, the finished check)
@@ -238,6 +239,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         instance.leased = {}
         instance.finished_since = None
         instance.loop = None
+        crawler.signals.connect(instance.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
 
@@ -251,6 +253,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis ships no 
     finished_since: float | None
     loop: LoopingCall | None
     queue: LeasedPriorityQueue
+    df: Any  # scrapy_redis.dupefilter.RFPDupeFilter, built in open()
 
     # -- keys ------------------------------------------------------------------------------------
     @property
@@ -274,22 +277,23 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         self._recover = self.server.register_script(RECOVER)
         self._finished = self.server.register_script(FINISHED)
         self._leave = self.server.register_script(LEAVE)
+
+    def spider_opened(self, spider: Any) -> None:
+        """Join the crawl once the item pipelines are open (opening them may take the reactor for
+        longer than the heartbeat's TTL): register, beat, and tick from now on."""
         self._beat()
         self.server.sadd(self.workers_key, self.worker)
-        queued = len(self.queue)
         log.info(
             "distributed crawl: worker %s joined %s (%d requests queued, %d workers registered)",
             self.worker,
             self.prefix,
-            queued,
+            len(self.queue),
             self.server.scard(self.workers_key),
         )
         self.loop = LoopingCall(lambda: deferred_from_coro(self._tick()))
         self.loop.start(self.TICK, now=False)
 
     def _load_dupefilter(self, spider: Any) -> Any:
-        from scrapy.utils.misc import load_object  # lazy: only when no dupefilter was built from settings
-
         return load_object(self.dupefilter_cls).from_spider(spider)
 
     def _beat(self) -> None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: How the embedding model computes ("auto" is float32 on every CPU: see nlp.embeddings.embedder).
@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         "(killed, or its machine gone) is taken as dead, and the requests it held go back to the queue.",
     )
     log_level: str = "INFO"
+
+    @field_validator("crawl_redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """SKILLSIGNAL_CRAWL_REDIS_URL= (empty, as a compose file may pass it) means no Redis."""
+        return None if value == "" else value
 
     @property
     def db_path(self) -> Path:

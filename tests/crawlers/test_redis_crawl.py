@@ -55,7 +55,9 @@ def test_three_processes_share_one_crawl_and_survive_a_sigkill(crawl_settings, r
         site.state.gate = gate  # nothing is served before all three processes have joined
         prefix = _prefix(site)
         handles = [
-            start_crawl([site.list_url], settings, polite=False, extract=False, scrapy_overrides=SLOW, redis_url=redis_url)
+            start_crawl(
+                [site.list_url], settings, polite=False, extract=False, scrapy_overrides=SLOW, redis_url=redis_url
+            )
             for _ in range(3)
         ]
         try:
