@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
 import socket
 import time
@@ -239,6 +240,7 @@ class LeaseScheduler(Scheduler):
         instance.leased = {}
         instance.finished_since = None
         instance.loop = None
+        instance.last_error = -math.inf
         crawler.signals.connect(instance.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
@@ -252,6 +254,7 @@ class LeaseScheduler(Scheduler):
     leased: dict[Request, bytes]
     finished_since: float | None
     loop: LoopingCall | None
+    last_error: float
     queue: LeasedPriorityQueue
     df: Any  # scrapy_redis.dupefilter.RFPDupeFilter, built in open()
 
@@ -308,7 +311,12 @@ class LeaseScheduler(Scheduler):
             if self.df.request_seen(request):
                 self._count("seed_skipped", 1)
                 return False
-        return bool(super().enqueue_request(request))
+        elif not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self._count("enqueued", 1)
+        return True
 
     def next_request(self) -> Request | None:
         got = self.queue.pop_leased()
@@ -359,7 +367,10 @@ class LeaseScheduler(Scheduler):
             self._check_finished()
             self._wake()
         except Exception:  # a Redis hiccup must not stop the loop: the next tick tries again
-            log.exception("distributed crawl: tick failed")
+            now = time.monotonic()
+            if now - self.last_error >= 30:  # once per 30 s, not at every tick
+                self.last_error = now
+                log.exception("distributed crawl: heartbeat/acknowledgement tick failed; retrying")
 
     def _busy(self) -> set[Request]:
         """Requests the engine has not finished: downloading, waiting to be parsed, being parsed

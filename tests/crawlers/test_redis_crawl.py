@@ -22,7 +22,6 @@ from conftest import stored_ids
 from sites import JobSite
 
 from crawlers.runner import CrawlStats, job_name, start_crawl
-from storage import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -131,10 +130,12 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def test_skillsignal_crawl_redis_twice_then_again(crawl_settings, redis_url):
-    """``skillsignal crawl --redis``: two processes split one crawl (each page requested once); a
-    later run of the same job starts afresh (conditional requests: 304s), and, seeing only part of
-    the crawl, no process closes the postings the site stopped listing."""
+def test_skillsignal_crawl_redis_out_of_budget_hands_its_requests_on(crawl_settings, redis_url):
+    """``skillsignal crawl --redis``: a process whose request budget runs out puts the requests it
+    took back into the queue and leaves the crawl in Redis; the next process resumes it, and each
+    page is requested once in all. The finished crawl leaves nothing in Redis."""
+    import redis
+
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -143,25 +144,44 @@ def test_skillsignal_crawl_redis_twice_then_again(crawl_settings, redis_url):
         "SKILLSIGNAL_CRAWL_IDLE_CLOSE": "1",
     }
     args = ["crawl", "--redis", redis_url, "--no-polite", "--no-extract"]
-    with JobSite(n=30, page_size=10, detail_delay=0.1) as site:
-        procs = [_cli([*args, site.list_url], env) for _ in range(2)]
-        outs = [p.communicate(timeout=90) for p in procs]
-        assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
-        stats = [CrawlStats.model_validate(json.loads(out)) for out, _ in outs]
-        assert all(s.distributed and s.finish_reason == "finished" for s in stats)
+    r = redis.Redis.from_url(redis_url)
+    with JobSite(n=30, page_size=10, detail_delay=0.05) as site:
+        prefix = _prefix(site)
+        runs = []
+        for extra in (["--max-requests", "3"], []):
+            proc = _cli([*args, *extra, site.list_url], env)
+            out, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, err[-3000:]
+            runs.append(CrawlStats.model_validate(json.loads(out)))
+            if extra:  # the cut run left its queue and duplicate filter for the next process
+                assert r.zcard(f"{prefix}:requests") > 0 and r.scard(f"{prefix}:dupefilter") > 0
         served = {p: n for p, n in site.hits.items() if p != "/robots.txt"}
-        assert set(served.values()) == {1}, "a page was requested twice"
-        assert sum(s.requests for s in stats) == sum(served.values())
-        assert sorted(stored_ids(crawl_settings)) == sorted(site.good_ids())
+    cut, rest = runs
+    assert cut.distributed and cut.finish_reason == "budget_spent" and cut.requests == 3
+    assert cut.requeued >= 1
+    assert rest.distributed and rest.finish_reason == "finished"
+    assert set(served.values()) == {1}, "a page was requested twice"
+    assert cut.requests + rest.requests == sum(served.values()) == 30 + 3 + 1  # details, list pages, /private
+    assert sorted(stored_ids(crawl_settings)) == sorted(site.good_ids())
+    assert r.keys(f"{prefix}*") == []
 
-        site.state.unlisted = {30}
-        again = _cli([*args, site.list_url], env)
-        out, err = again.communicate(timeout=90)
-        assert again.returncode == 0, err[-2000:]
-    third = CrawlStats.model_validate(json.loads(out))
-    assert third.not_modified == 29 and third.stored == 0  # a new run, conditional requests
-    store = open_store(crawl_settings)
-    try:
-        assert store.get_posting("testsite-30").closed_on is None
-    finally:
-        store.close()
+
+def test_redis_settings_switch_the_scheduler_and_never_close_unseen(crawl_settings):
+    from crawlers.settings import build_settings
+
+    job = job_name(["http://127.0.0.1:1/jobs?page=1"])
+    alone = build_settings(crawl_settings, job_dir=crawl_settings.crawl_dir / job, job=job)
+    shared = build_settings(
+        crawl_settings, job_dir=crawl_settings.crawl_dir / job, redis_url="redis://127.0.0.1:6379/3", job=job
+    )
+    assert "JOBDIR" in alone and "JOBDIR" not in shared
+    assert shared["SCHEDULER"] == "crawlers.distributed.LeaseScheduler"
+    assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert shared["SCHEDULER_PERSIST"] is True and shared["REDIS_URL"] == "redis://127.0.0.1:6379/3"
+    assert shared["SCHEDULER_QUEUE_KEY"] == f"skillsignal:crawl:%(spider)s:{job}:requests"
+    assert shared["SCHEDULER_DUPEFILTER_KEY"] == f"skillsignal:crawl:%(spider)s:{job}:dupefilter"
+    # one process sees part of the crawl: it closes nothing, and Redis (not the seen-store) resumes
+    assert shared["SKILLSIGNAL_CLOSE_UNSEEN"] is False and shared["SKILLSIGNAL_RESUMED"] is False
+    assert alone.get("SKILLSIGNAL_CLOSE_UNSEEN", True) is not False
+    with pytest.raises(ValueError, match="job name"):
+        build_settings(crawl_settings, redis_url="redis://127.0.0.1:6379/3")
