@@ -116,7 +116,7 @@ def test_three_processes_share_one_crawl_and_survive_a_sigkill(crawl_settings, r
         allowed = 1 + RETRIES.get(number or 0, 0) + leased_paths[path]
         assert n <= allowed, f"{path} requested {n} times (allowed {allowed})"
     assert all(hits[f"/jobs/{i}"] >= 1 for i in range(1, 121))
-    assert hits["/jobs/7"] == 3 and hits["/jobs/19"] >= 2  # the faults were met and retried
+    assert hits["/jobs/7"] >= 3 and hits["/jobs/19"] >= 2  # the faults were met and retried
 
     # the finished crawl leaves nothing behind in Redis: the next run starts afresh
     assert r.keys(f"{prefix}*") == []
