@@ -196,6 +196,8 @@ class IngestItemPipeline:
                     self.crawler.stats.set_value("skillsignal/closed", closed)
                 else:
                     log.info("crawl not complete (%s): no posting is closed", why)
+            elif self.crawler.settings.getbool("SKILLSIGNAL_DISTRIBUTED"):
+                log.info("a distributed crawl process sees only part of the crawl: no posting is closed")
         finally:
             await asyncio.wrap_future(self.executor.submit(self._close))
             self.executor.shutdown(wait=True)
