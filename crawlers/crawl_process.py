@@ -23,6 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from skillsignal.core.config import Settings
 from skillsignal.core.state_files import StoreError
 
+from .distributed import opening_lock
 from .middlewares import blocked_domains
 from .seen import SeenStore
 from .settings import build_settings
@@ -42,6 +43,8 @@ class CrawlConfig(BaseModel):
     log_file: str
     detail_pattern: str | None = None
     overrides: dict[str, Any] = {}
+    #: a distributed crawl's Redis (crawlers.distributed); None: this process crawls alone
+    redis_url: str | None = None
 
 
 class LineFormatter(logging.Formatter):
@@ -106,20 +109,26 @@ def reset_scheduler_state(job_dir: Path) -> None:
 def crawl(cfg: CrawlConfig) -> dict[str, Any]:
     settings = Settings(**cfg.settings)
     settings.ensure_dirs()
+    distributed = cfg.redis_url is not None
     job_dir = settings.crawl_dir / cfg.job
-    job_dir.mkdir(parents=True, exist_ok=True)
-    reset_scheduler_state(job_dir)
+    if not distributed:  # a distributed crawl keeps its queue and duplicate filter in Redis
+        job_dir.mkdir(parents=True, exist_ok=True)
+        reset_scheduler_state(job_dir)
     seen_path = settings.crawl_dir / "seen.sqlite3"
-    seen = SeenStore(seen_path)
-    generation, resumed = seen.begin(cfg.job)
+    with opening_lock(settings.crawl_dir):
+        seen = SeenStore(seen_path)
+        generation, resumed = seen.begin(cfg.job)
+    if distributed:
+        resumed = False  # Redis says what is left to do; the seen-store only makes requests conditional
     log.info(
-        "crawl %s: %d start URL(s), generation %d%s, polite=%s, extract=%s",
+        "crawl %s: %d start URL(s), generation %d%s, polite=%s, extract=%s%s",
         cfg.job,
         len(cfg.urls),
         generation,
         " (resuming)" if resumed else "",
         cfg.polite,
         cfg.extract,
+        ", distributed on Redis" if distributed else "",
     )
     scrapy_settings = build_settings(
         settings,
@@ -131,6 +140,8 @@ def crawl(cfg: CrawlConfig) -> dict[str, Any]:
         resumed=resumed,
         extract=cfg.extract,
         overrides=cfg.overrides,
+        redis_url=cfg.redis_url,
+        job=cfg.job,
     )
     process = CrawlerProcess(scrapy_settings)
     for name in ("scrapy", "twisted", "py.warnings"):  # Scrapy's dictConfig sets DEBUG on its loggers
@@ -161,6 +172,7 @@ def crawl(cfg: CrawlConfig) -> dict[str, Any]:
         "resumed": resumed,
         "seconds": time.perf_counter() - started,
         "log_file": cfg.log_file,
+        "distributed": distributed,
     }
 
 

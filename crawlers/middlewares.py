@@ -31,6 +31,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.response import response_status_message
 
+from .distributed import REQUEUE_META
 from .jsonld import host_of
 from .seen import SeenStore
 
@@ -206,6 +207,7 @@ class RequestBudgetMiddleware:
             self.crawler.stats.set_value("skillsignal/budget_spent", self.budget)
             log.warning("request budget of %d spent; stopping cleanly; the next run resumes", self.budget)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="budget_spent"))
+        request.meta[REQUEUE_META] = "budget"  # a distributed crawl hands it to the other processes
         raise IgnoreRequest("request budget spent")
 
 

@@ -42,6 +42,7 @@ from skillsignal.core.ingest import PostingSink
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, parse_posted, record_to_posting
 
+from .distributed import durability, opening_lock
 from .items import PostingItem
 from .middlewares import blocked_domains, found_unread
 from .seen import PageRecord, SeenStore
@@ -139,20 +140,22 @@ class IngestItemPipeline:
     def open_spider(self) -> None:
         self.crawl_started = self.crawl_date or datetime.now(UTC).date()
         self.executor.submit(self._open).result()
+        durability(self.crawler).barrier = self.flush_all
 
     def _open(self) -> None:
         self.settings.ensure_dirs()
         module, _, name = self.settings.crawl_sink.partition(":")
         build_sink = getattr(importlib.import_module(module), name)
-        self._sink = build_sink(
-            self.settings,
-            extract=self.extract,
-            batch_size=self.batch_size,
-            # "module:callable" taking Settings (tests, custom extractors)
-            extractor_factory=self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY"),
-        )
-        if self.seen_path:
-            self._seen = SeenStore(self.seen_path)
+        with opening_lock(self.settings.crawl_dir):
+            self._sink = build_sink(
+                self.settings,
+                extract=self.extract,
+                batch_size=self.batch_size,
+                # "module:callable" taking Settings (tests, custom extractors)
+                extractor_factory=self.crawler.settings.get("SKILLSIGNAL_EXTRACTOR_FACTORY"),
+            )
+            if self.seen_path:
+                self._seen = SeenStore(self.seen_path)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PostingItem):
@@ -163,6 +166,12 @@ class IngestItemPipeline:
             while len(self.pending) > 2:  # back-pressure: extraction slower than the crawl
                 await asyncio.wrap_future(self.pending.pop(0))
         return item
+
+    async def flush_all(self) -> None:
+        """Store everything handed over so far (the distributed scheduler's acknowledgement barrier)."""
+        self._submit()
+        for fut in list(self.pending):
+            await asyncio.wrap_future(fut)
 
     async def close_spider(self) -> None:
         self._submit()
@@ -187,6 +196,8 @@ class IngestItemPipeline:
                     self.crawler.stats.set_value("skillsignal/closed", closed)
                 else:
                     log.info("crawl not complete (%s): no posting is closed", why)
+            elif self.crawler.settings.getbool("SKILLSIGNAL_DISTRIBUTED"):
+                log.info("a distributed crawl process sees only part of the crawl: no posting is closed")
         finally:
             await asyncio.wrap_future(self.executor.submit(self._close))
             self.executor.shutdown(wait=True)
@@ -220,6 +231,7 @@ class IngestItemPipeline:
             except Exception as exc:
                 log.error("could not mark %d unchanged postings as seen: %s", len(unread), exc)
                 self.lost += len(unread)
+                durability(self.crawler).lost = self.lost
         if not batch:
             return
         postings: list[Posting] = [it["posting"] for it in batch]
@@ -242,6 +254,7 @@ class IngestItemPipeline:
                     "could not store %d postings (%s); their pages will be fetched again next run", len(postings), exc2
                 )
                 self.lost += len(postings)
+                durability(self.crawler).lost = self.lost
                 return
         if self._seen is not None:
             pages: dict[str, PageRecord] = {}

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,9 @@ class CrawlStats(BaseModel):
     pages_per_second: float = 0.0
     returncode: int = 0
     log_file: str | None = None
+    distributed: bool = Field(False, description="One process of a crawl shared through Redis.")
+    recovered: int = Field(0, description="Requests of dead processes this one put back into the shared queue.")
+    requeued: int = Field(0, description="Requests this process took but handed back to the shared queue.")
 
     @classmethod
     def from_result(cls, result: dict[str, Any], returncode: int = 0) -> CrawlStats:
@@ -123,6 +127,9 @@ class CrawlStats(BaseModel):
             pages_per_second=round(pages / seconds, 1) if seconds else 0.0,
             returncode=returncode,
             log_file=result.get("log_file"),
+            distributed=bool(result.get("distributed")),
+            recovered=n("skillsignal/redis/recovered"),
+            requeued=n("skillsignal/redis/requeued"),
         )
 
 
@@ -197,12 +204,16 @@ def start_crawl(
     job: str | None = None,
     detail_pattern: str | None = None,
     scrapy_overrides: dict[str, Any] | None = None,
+    redis_url: str | None = None,
 ) -> CrawlHandle:
     """Start a crawl child process and return at once (see :func:`run_crawl`)."""
     if not urls:
         raise ValueError("run_crawl needs at least one start URL")
     settings.ensure_dirs()
     job = job or job_name(urls)
+    redis_url = redis_url or settings.crawl_redis_url
+    # the processes of a distributed crawl may share a data dir: one log file each
+    log_name = f"{job}-{socket.gethostname()}-{os.getpid()}-{time.time_ns()}" if redis_url else job
     workdir = tempfile.TemporaryDirectory(prefix="skillsignal-crawl-")
     stats_path = Path(workdir.name) / "stats.json"
     config = {
@@ -213,9 +224,10 @@ def start_crawl(
         "extract": True if extract is None else extract,
         "job": job,
         "stats_path": str(stats_path),
-        "log_file": str(settings.crawl_dir / "logs" / f"{job}.log"),
+        "log_file": str(settings.crawl_dir / "logs" / f"{log_name}.log"),
         "detail_pattern": detail_pattern,
         "overrides": scrapy_overrides or {},
+        "redis_url": redis_url,
     }
     config_path = Path(workdir.name) / "config.json"
     config_path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
@@ -225,11 +237,12 @@ def start_crawl(
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env["PYTHONUNBUFFERED"] = "1"
     log.info(
-        "starting crawl %s of %s (polite=%s, budget=%s)",
+        "starting crawl %s of %s (polite=%s, budget=%s%s)",
         job,
         ", ".join(urls[:3]),
         polite,
         max_requests if max_requests is not None else settings.request_budget,
+        ", distributed on Redis" if redis_url else "",
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "crawlers.crawl_process", str(config_path)],
@@ -256,11 +269,14 @@ def run_crawl(
     detail_pattern: str | None = None,
     scrapy_overrides: dict[str, Any] | None = None,
     timeout: float | None = None,
+    redis_url: str | None = None,
 ) -> CrawlStats:
     """Crawl ``urls`` (list pages or sitemaps of JobPosting sites) into the store and return
     what happened. ``polite=False`` is for your own sites only (no delays, throttle or robots).
     ``max_requests`` overrides ``settings.request_budget``; ``extract`` defaults to whether
-    :mod:`nlp.extractor` is installed. Raises :class:`CrawlError` if the crawl process dies."""
+    :mod:`nlp.extractor` is installed. ``redis_url`` (default ``settings.crawl_redis_url``) makes
+    this one process of a crawl shared through Redis (:mod:`crawlers.distributed`). Raises
+    :class:`CrawlError` if the crawl process dies."""
     started = time.perf_counter()
     handle = start_crawl(
         urls,
@@ -271,6 +287,7 @@ def run_crawl(
         job=job,
         detail_pattern=detail_pattern,
         scrapy_overrides=scrapy_overrides,
+        redis_url=redis_url,
     )
     stats = handle.wait(timeout=timeout)
     log.info(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .distributed import redis_scrapy_settings
+
 BOT_NAME = "skillsignal"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -79,8 +81,12 @@ def build_settings(
     resumed: bool = False,
     extract: bool = False,
     overrides: dict[str, Any] | None = None,
+    redis_url: str | None = None,
+    job: str | None = None,
 ) -> dict[str, Any]:
-    """Scrapy settings for one run; ``settings`` is a :class:`skillsignal.core.config.Settings`."""
+    """Scrapy settings for one run; ``settings`` is a :class:`skillsignal.core.config.Settings`.
+    ``redis_url`` (with the ``job`` name) makes the run one process of a distributed crawl
+    (:mod:`crawlers.distributed`): scheduler and duplicate filter in Redis, no JOBDIR."""
     out = module_settings()
     out.update(
         USER_AGENT=settings.user_agent,
@@ -94,7 +100,15 @@ def build_settings(
         SKILLSIGNAL_EXTRACT=extract,
         LOG_LEVEL=settings.log_level,
     )
-    if job_dir is not None:
+    if redis_url is not None:
+        if not job:
+            raise ValueError("a distributed crawl needs its job name (the Redis keys are named after it)")
+        out.update(
+            redis_scrapy_settings(
+                redis_url, job, idle_close=settings.crawl_idle_close, worker_ttl=settings.crawl_worker_ttl
+            )
+        )
+    elif job_dir is not None:
         out["JOBDIR"] = str(job_dir)
     if not polite:  # our own loopback sites: as fast as they answer
         out.update(

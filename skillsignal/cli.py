@@ -120,16 +120,37 @@ def crawl(
         True,
         "--close-unseen/--keep-unseen",
         help="When the crawl runs to its end, close the stored postings of its sources that it no longer found "
-        "(posting duration). --keep-unseen for a crawl that covers only part of a source.",
+        "(posting duration). --keep-unseen for a crawl that covers only part of a source. "
+        "A distributed crawl (--redis) never closes any.",
+    ),
+    redis: str | None = typer.Option(
+        None,
+        "--redis",
+        metavar="URL",
+        help="Share this crawl through Redis (redis://host:6379/0, default SKILLSIGNAL_CRAWL_REDIS_URL): "
+        "every process started with the same URLs and Redis, on any machine, takes requests from one queue "
+        "and one duplicate filter; each stops when the queue is empty and no process is busy.",
+    ),
+    extract: bool = typer.Option(
+        True, "--extract/--no-extract", help="Extract facts while crawling (--no-extract stores raw postings)."
     ),
 ) -> None:
     """Crawl JobPosting sites with the Scrapy spider; every posting is stored, extracted and indexed.
-    State is kept under <data_dir>/crawl, so an interrupted crawl resumes."""
+    State is kept under <data_dir>/crawl (or in Redis with --redis), so an interrupted crawl resumes."""
     from crawlers.runner import run_crawl  # lazy: keeps `skillsignal --help` fast
 
+    settings = get_settings()
+    if redis is not None and not redis.startswith(("redis://", "rediss://")):
+        _fail(f"--redis wants a redis:// or rediss:// URL, not {redis!r}")
     overrides = None if close_unseen else {"SKILLSIGNAL_CLOSE_UNSEEN": False}
     stats = run_crawl(
-        urls, settings=get_settings(), polite=polite, max_requests=max_requests, scrapy_overrides=overrides
+        urls,
+        settings=settings,
+        polite=polite,
+        max_requests=max_requests,
+        scrapy_overrides=overrides,
+        extract=extract,
+        redis_url=redis,
     )
     typer.echo(stats.model_dump_json(indent=2))
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: How the embedding model computes ("auto" is float32 on every CPU: see nlp.embeddings.embedder).
@@ -121,7 +121,32 @@ class Settings(BaseSettings):
         "extractor_factory=) and returning a PostingSink (skillsignal.core.ingest). The default stores, "
         "extracts and indexes them; the crawler itself never imports it.",
     )
+    crawl_redis_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://",
+        description="Distributed crawling: a Redis URL (redis://host:6379/0) makes `skillsignal crawl` share "
+        "its request queue and duplicate filter with every other crawl process given the same start URLs "
+        "and Redis (scrapy-redis; crawlers.distributed). Unset: one process crawls on its own.",
+    )
+    crawl_idle_close: float = Field(
+        default=10.0,
+        gt=0,
+        description="Distributed crawling: a process stops once the shared queue has been empty and no "
+        "process busy for this many seconds.",
+    )
+    crawl_worker_ttl: float = Field(
+        default=30.0,
+        gt=0,
+        description="Distributed crawling: a process that has not beaten its heartbeat for this many seconds "
+        "(killed, or its machine gone) is taken as dead, and the requests it held go back to the queue.",
+    )
     log_level: str = "INFO"
+
+    @field_validator("crawl_redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """SKILLSIGNAL_CRAWL_REDIS_URL= (empty, as a compose file may pass it) means no Redis."""
+        return None if value == "" else value
 
     @property
     def db_path(self) -> Path:

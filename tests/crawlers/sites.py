@@ -125,6 +125,8 @@ class SiteState:
     port: int = 0
     #: posting numbers the list pages and the sitemap no longer show (their detail pages stay)
     unlisted: set[int] = field(default_factory=set)
+    #: when set, every request waits until the event is set (start several crawlers, then open)
+    gate: threading.Event | None = None
 
     def listed(self) -> list[int]:
         return [i for i in range(1, self.n + 1) if i not in self.unlisted]
@@ -178,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # http.server calls do_<METHOD>
         st = self.server.state
         path = self.path
+        if st.gate is not None:
+            st.gate.wait(timeout=60)
         with st.lock:
             st.hits[path] += 1
             count = st.hits[path]

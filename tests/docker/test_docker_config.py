@@ -79,7 +79,7 @@ def _service_env(service: dict) -> dict[str, str]:
 # -- compose -------------------------------------------------------------------------------------
 def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
     services = compose["services"]
-    assert set(services) == {"elasticsearch", "api", "crawler"}
+    assert {"elasticsearch", "api", "crawler", "redis"} <= set(services)
     es = services["elasticsearch"]
     assert es["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")
     es_env = _service_env(es)
@@ -314,3 +314,42 @@ def test_crontab_entries_are_well_formed():
         for f in fields[:5]:
             assert re.fullmatch(r"[\d*/,\-]+", f), f
         assert "CRAWL_ONCE=1" in fields[5] and "crawler" in fields[5]
+
+
+# -- distributed crawling --------------------------------------------------------------------------
+def _settings_from(env: dict[str, str], env_example: dict[str, str]) -> Settings:
+    resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
+    mp = pytest.MonkeyPatch()
+    for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
+        mp.delenv(key)
+    for k, v in resolved.items():
+        mp.setenv(k, v)
+    try:
+        return Settings()
+    finally:
+        mp.undo()
+
+
+def test_the_crawler_scales_on_the_redis_service(compose, env_example):
+    """``docker compose up --scale crawler=3``: the replicas are interchangeable (no fixed name, no
+    published port) and share one crawl through the redis service, which they wait for healthy."""
+    services = compose["services"]
+    crawler, redis = services["crawler"], services["redis"]
+    assert "container_name" not in crawler and not crawler.get("ports"), "a fixed name or port blocks --scale"
+    assert crawler["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "redis-cli" in redis["healthcheck"]["test"] and "ping" in redis["healthcheck"]["test"]
+    assert "--appendonly" in redis["command"], "the crawl's queue must survive a Redis restart"
+    assert not redis.get("ports"), "Redis holds pickled requests: only the compose network may reach it"
+    assert any(v.endswith(":/data") and not v.startswith((".", "/")) for v in redis["volumes"])
+    s = _settings_from(_service_env(crawler), env_example)
+    m = re.fullmatch(r"redis://([a-z0-9_-]+):(\d+)/\d+", s.crawl_redis_url or "")
+    assert m and m.group(1) == "redis" and m.group(2) == "6379", s.crawl_redis_url
+    assert s.crawl_idle_close > 0 and s.crawl_worker_ttl > s.crawl_idle_close / 2
+    # set empty, the crawlers crawl alone
+    alone = _settings_from(_service_env(crawler), {**env_example, "SKILLSIGNAL_CRAWL_REDIS_URL": ""})
+    assert alone.crawl_redis_url is None
+
+
+def test_readme_shows_how_to_run_n_crawlers_on_one_redis():
+    text = (DOCKER / "README.md").read_text(encoding="utf-8")
+    assert "--scale crawler=" in text and "SKILLSIGNAL_CRAWL_REDIS_URL" in text
