@@ -54,7 +54,7 @@ import math
 import warnings
 from collections import OrderedDict
 from datetime import date
-from threading import Lock
+from threading import Event, Lock
 from typing import Any, Literal
 
 import numpy as np
@@ -364,6 +364,30 @@ def forecast_values(
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return result.model_copy(deep=True)
+
+
+_warmed = Event()
+_warm_lock = Lock()
+
+
+def warm_up() -> None:
+    """Import statsforecast and run one forecast (both searches, a final fit) of a fixed simulated
+    series, once per process, so that the first request does not pay for it: the import takes 2–4 s
+    (statsforecast pulls in pandas, scipy and statsmodels); its ETS and ARIMA are compiled C++, with
+    no JIT to warm beyond that. The result is discarded, the caches untouched. Idempotent and
+    thread-safe: the API runs it in a background thread at start-up (``SKILLSIGNAL_FORECAST_WARM_UP``)."""
+    with _warm_lock:
+        if _warmed.is_set():
+            return
+        months = np.arange(SEASONAL_MIN_MONTHS + 9)
+        y = 300 + 60 * np.cos(2 * np.pi * months / SEASON) + 2.0 * months + 15 * np.sin(1.7 * months)
+        _compute(tuple(float(v) for v in y), date(2020, 1, 1), BACKTEST_HORIZON, "unique_postings")
+        _warmed.set()
+
+
+def warmed() -> bool:
+    """Whether :func:`warm_up` has run in this process."""
+    return _warmed.is_set()
 
 
 def clear_cache() -> None:
