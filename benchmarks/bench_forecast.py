@@ -15,7 +15,9 @@ Prints p50/p95 per filter of:
 * ``cached``: the same request again, the store unchanged (the series cache is keyed by the store
   file's data version, the forecast cache by the series' values: neither can answer stale);
 
-then one reconciled forecast (occupation × region under the filter, MinTrace) for scale.
+then one reconciled forecast (occupation × region under the filter, MinTrace) for scale. ``--compare``
+adds, under each filter, the cold figures with :data:`signals.backtest.FULL_SEARCH` (the search
+before the forms were reused) measured right after.
 
 ``--models-only`` leaves the store out and times the model side alone — backtest of every candidate
 and the final fit, :func:`signals.forecast.forecast_values` with empty caches — on simulated monthly
@@ -192,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=30, help="months of postings when building (default 30)")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per filter and mode")
     parser.add_argument("--horizon", type=int, default=6)
+    parser.add_argument(
+        "--compare", action="store_true", help="also time cold forecasts with FULL_SEARCH (the search before)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.models_only:
@@ -233,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:34s} {len(periods):6d} {result.model:>13s} {q50:6.1f}/{q95:<6.1f} {qc:6.1f} "
             f"{c50:6.1f}/{c95:<6.1f} {cc:6.1f} {h50:7.1f}/{h95:<7.1f}"
         )
+        if args.compare:
+            before = forecast(store, flt, args.horizon, search=FULL_SEARCH)
+            b50, b95, bc = timed(
+                lambda flt=flt: forecast(store, flt, args.horizon, search=FULL_SEARCH), args.repeat, before=clear_cache
+            )
+            print(
+                f"{'  the same, FULL_SEARCH (before)':34s} {'':6s} {before.model:>13s} {'':21s} {b50:6.1f}/{b95:<6.1f} {bc:6.1f}"
+            )
     print(f"worst cold p95  {worst:.1f} ms (target ≤ 300 ms); load average {os.getloadavg()[0]:.2f}")
     t = time.perf_counter()
     rec = reconciled_forecast(store, PostingFilter(occupations=[occ]), args.horizon)

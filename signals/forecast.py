@@ -440,12 +440,17 @@ def cached_series(
 
 
 def forecast(
-    store: PostingIndex, flt: PostingFilter, horizon: int, metric: ForecastMetric = "unique_postings"
+    store: PostingIndex,
+    flt: PostingFilter,
+    horizon: int,
+    metric: ForecastMetric = "unique_postings",
+    *,
+    search: Search = SEARCH,
 ) -> SeriesForecast:
     """The forecast of the filter's monthly series (see the module doc)."""
     periods, values, notes = cached_series(store, flt, metric)
     if len(values) < MIN_MONTHS:
         raise NotEnoughHistory(len(values))
-    result = forecast_values(values, periods[0], horizon, metric)
+    result = forecast_values(values, periods[0], horizon, metric, search=search)
     result.notes = notes + result.notes
     return result
