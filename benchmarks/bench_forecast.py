@@ -22,7 +22,7 @@ before the forms were reused) measured right after.
 ``--models-only`` leaves the store out and times the model side alone — backtest of every candidate
 and the final fit, :func:`signals.forecast.forecast_values` with empty caches — on simulated monthly
 series of 24, 36 and 60 months (local level, AR(1), random walk, additive and multiplicative season
-on a trend, IMA(1,1): ``--series`` of each kind), for the default search
+on a trend, IMA(1,1), a drift whose monthly changes swing back: ``--series`` of each kind), for the default search
 (:data:`signals.backtest.SEARCH`) and the one before it (:data:`signals.backtest.FULL_SEARCH`),
 each series through both in the same minute (order alternating), then prints CPU and wall p50/p95,
 their ratio, and what the speed costs in accuracy: MAE of the 6-month forecast against the simulated
@@ -105,6 +105,10 @@ def simulated(rng: np.random.Generator, n: int) -> Iterator[tuple[str, np.ndarra
     yield "mseason", (200 + 3 * t) * (1 + 0.3 * np.cos(2 * np.pi * (t - 2) / 12)) + rng.normal(0, 8, n)
     e = rng.normal(0, 10, n)
     yield "ima11", 300 + np.cumsum(e + 0.5 * np.r_[0, e[:-1]])
+    e, u = rng.normal(0, 250, n), np.zeros(n)
+    for i in range(1, n):
+        u[i] = -0.6 * u[i - 1] + e[i]
+    yield "drift", 4000 + np.cumsum(120 + u)
 
 
 def run_model(y: np.ndarray, n: int, search: Search) -> tuple[float, float, float, list[bool], list[bool]]:
@@ -140,7 +144,7 @@ print(f"import {(t1 - t) * 1000:.0f}")
 
 
 def models_only(series: int) -> int:
-    print(f"model side alone: {series} series of each of 6 kinds per length, horizon {MODEL_HORIZON}, cold caches")
+    print(f"model side alone: {series} series of each of 7 kinds per length, horizon {MODEL_HORIZON}, cold caches")
     print(f"load average    {os.getloadavg()[0]:.2f} (1 min) at the start")
     print(
         f"{'months':>6s} {'search':>7s} {'CPU p50/p95 ms':>15s} {'wall p50/p95 ms':>16s} {'scaled MAE':>10s} "
