@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signals.forecast import warm_up as warm_up_forecasts
 from skill_taxonomy import default_taxonomy
 from skillsignal.core import __version__
 from skillsignal.core.config import Settings, get_settings
@@ -217,6 +219,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.forecast_warm_up:
+            # in the background: start-up does not wait; a forecast asked meanwhile waits on the import as
+            # it would have anyway. Daemon: a process that stops at once does not wait for it
+            threading.Thread(target=warm_up_forecasts, name="forecast-warm-up", daemon=True).start()
         yield
         if owned:
             app.state.store.close()

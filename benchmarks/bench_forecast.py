@@ -15,26 +15,48 @@ Prints p50/p95 per filter of:
 * ``cached``: the same request again, the store unchanged (the series cache is keyed by the store
   file's data version, the forecast cache by the series' values: neither can answer stale);
 
-then one reconciled forecast (occupation × region under the filter, MinTrace) for scale.
+then one reconciled forecast (occupation × region under the filter, MinTrace) for scale. ``--compare``
+adds, under each filter, the cold figures with :data:`signals.backtest.FULL_SEARCH` (the search
+before the forms were reused) measured right after.
+
+``--models-only`` leaves the store out and times the model side alone — backtest of every candidate
+and the final fit, :func:`signals.forecast.forecast_values` with empty caches — on simulated monthly
+series of 24, 36 and 60 months (local level, AR(1), random walk, additive and multiplicative season
+on a trend, IMA(1,1), a drift whose monthly changes swing back: ``--series`` of each kind), for the default search
+(:data:`signals.backtest.SEARCH`) and the one before it (:data:`signals.backtest.FULL_SEARCH`),
+each series through both in the same minute (order alternating), then prints CPU and wall p50/p95,
+their ratio, and what the speed costs in accuracy: MAE of the 6-month forecast against the simulated
+future, scaled by the mean absolute month-to-month change (MASE-like), the paired difference
+new − before with its standard error, and the 80 % / 95 % interval coverage. Then the first forecast
+in a fresh process (statsforecast's import, then the first and second call: its ETS and ARIMA are
+compiled C++, no JIT to warm)::
+
+    python benchmarks/bench_forecast.py --models-only --series 10
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_query  # noqa: E402  # the sibling benchmark's generator and store build
 
-from signals.forecast import clear_cache, forecast, monthly_series  # noqa: E402
+from signals.backtest import FULL_SEARCH, SEARCH, Search  # noqa: E402
+from signals.forecast import clear_cache, forecast, forecast_values, monthly_series  # noqa: E402
 from signals.reconcile import reconciled_forecast  # noqa: E402
 from storage import PostingFilter, SQLiteStore  # noqa: E402
 
@@ -62,15 +84,129 @@ def timed(
     return statistics.median(samples), percentile(samples, 0.95), statistics.median(cpus)
 
 
+# -- the model side alone ----------------------------------------------------------------------------
+
+MODEL_HORIZON = 6
+LENGTHS = (24, 36, 60)
+
+
+def simulated(rng: np.random.Generator, n: int) -> Iterator[tuple[str, np.ndarray]]:
+    """One series of each kind, ``n`` months (history and the future it is scored on)."""
+    t = np.arange(n)
+    yield "level", 200 + np.cumsum(rng.normal(0, 4, n)) + rng.normal(0, 6, n)
+    e = rng.normal(0, 8, n)
+    ar = np.empty(n)
+    ar[0] = 300 + e[0]
+    for i in range(1, n):
+        ar[i] = 300 + 0.6 * (ar[i - 1] - 300) + e[i]
+    yield "ar1", ar
+    yield "walk", 300 + np.cumsum(rng.normal(0, 10, n))
+    yield "season", 300 + 60 * np.cos(2 * np.pi * (t + rng.integers(12)) / 12) + 1.5 * t + rng.normal(0, 10, n)
+    yield "mseason", (200 + 3 * t) * (1 + 0.3 * np.cos(2 * np.pi * (t - 2) / 12)) + rng.normal(0, 8, n)
+    e = rng.normal(0, 10, n)
+    yield "ima11", 300 + np.cumsum(e + 0.5 * np.r_[0, e[:-1]])
+    e, u = rng.normal(0, 250, n), np.zeros(n)
+    for i in range(1, n):
+        u[i] = -0.6 * u[i - 1] + e[i]
+    yield "drift", 4000 + np.cumsum(120 + u)
+
+
+def run_model(y: np.ndarray, n: int, search: Search) -> tuple[float, float, float, list[bool], list[bool]]:
+    """(wall ms, CPU ms, scaled MAE, 80 % hits, 95 % hits) of one cold forecast of ``y[:n]``."""
+    clear_cache()
+    t, c = time.perf_counter(), time.process_time()
+    result = forecast_values(list(y[:n]), date(2020, 1, 1), MODEL_HORIZON, search=search)
+    wall, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+    truth = y[n : n + MODEL_HORIZON]
+    mean = np.array([p.mean for p in result.forecast])
+    scaled = float(np.mean(np.abs(mean - truth)) / np.mean(np.abs(np.diff(y[:n]))))
+    hits80 = [p.lo80 <= g <= p.hi80 for p, g in zip(result.forecast, truth, strict=True)]
+    hits95 = [p.lo95 <= g <= p.hi95 for p, g in zip(result.forecast, truth, strict=True)]
+    return wall, cpu, scaled, hits80, hits95
+
+
+FRESH = """
+import time
+t = time.perf_counter()
+import numpy as np
+from datetime import date
+from signals.forecast import forecast_values, clear_cache
+import statsforecast.models
+t1 = time.perf_counter()
+y = list(300 + np.cumsum(np.random.default_rng(1).normal(0, 10, 36)))
+for k in range(3):
+    clear_cache()
+    c, w = time.process_time(), time.perf_counter()
+    forecast_values(y, date(2020, 1, 1), 6)
+    print(f"{(time.perf_counter() - w) * 1000:.0f}/{(time.process_time() - c) * 1000:.0f}", end=" ")
+print(f"import {(t1 - t) * 1000:.0f}")
+"""
+
+
+def models_only(series: int) -> int:
+    print(f"model side alone: {series} series of each of 7 kinds per length, horizon {MODEL_HORIZON}, cold caches")
+    print(f"load average    {os.getloadavg()[0]:.2f} (1 min) at the start")
+    print(
+        f"{'months':>6s} {'search':>7s} {'CPU p50/p95 ms':>15s} {'wall p50/p95 ms':>16s} {'scaled MAE':>10s} "
+        f"{'cover80':>7s} {'cover95':>7s}"
+    )
+    rng = np.random.default_rng(20261130)
+    for n in LENGTHS:
+        runs: dict[str, list[tuple[float, float, float, list[bool], list[bool]]]] = {"before": [], "now": []}
+        k = 0
+        for _ in range(series):
+            for _kind, y in simulated(rng, n + MODEL_HORIZON):
+                order = [("before", FULL_SEARCH), ("now", SEARCH)]
+                for label, search in order if k % 2 == 0 else order[::-1]:
+                    runs[label].append(run_model(y, n, search))
+                k += 1
+        for label in ("before", "now"):
+            wall = [r[0] for r in runs[label]]
+            cpu = [r[1] for r in runs[label]]
+            print(
+                f"{n:6d} {label:>7s} {statistics.median(cpu):7.1f}/{percentile(cpu, 0.95):<7.1f} "
+                f"{statistics.median(wall):7.1f}/{percentile(wall, 0.95):<8.1f} "
+                f"{statistics.mean(r[2] for r in runs[label]):10.3f} "
+                f"{np.mean([h for r in runs[label] for h in r[3]]):7.3f} "
+                f"{np.mean([h for r in runs[label] for h in r[4]]):7.3f}"
+            )
+        cpu_b, cpu_n = [r[1] for r in runs["before"]], [r[1] for r in runs["now"]]
+        diff = np.array([a[2] - b[2] for a, b in zip(runs["now"], runs["before"], strict=True)])
+        se = float(diff.std(ddof=1) / math.sqrt(diff.size))
+        print(
+            f"{n:6d} ratio   CPU p50 {statistics.median(cpu_b) / statistics.median(cpu_n):.1f}×, p95 "
+            f"{percentile(cpu_b, 0.95) / percentile(cpu_n, 0.95):.1f}× faster; scaled MAE now − before "
+            f"{diff.mean():+.3f} ± {se:.3f} (1 SE, {diff.size} series)"
+        )
+    print(f"load average    {os.getloadavg()[0]:.2f} (1 min) at the end")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, env=env, check=True)
+    first, second, third, _, imported = out.stdout.split()
+    print(
+        f"fresh process   import of signals.forecast + statsforecast {imported} ms; forecasts 1, 2, 3 "
+        f"(wall/CPU ms): {first}, {second}, {third}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="SQLite file: reused when present, else built")
+    parser.add_argument("--db", type=Path, help="SQLite file: reused when present, else built")
+    parser.add_argument("--models-only", action="store_true", help="time the model side on simulated series")
+    parser.add_argument("--series", type=int, default=10, help="--models-only: series of each kind per length")
     parser.add_argument("--n", type=int, default=1_000_000, help="postings when building (default 1,000,000)")
     parser.add_argument("--months", type=int, default=30, help="months of postings when building (default 30)")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per filter and mode")
     parser.add_argument("--horizon", type=int, default=6)
+    parser.add_argument(
+        "--compare", action="store_true", help="also time cold forecasts with FULL_SEARCH (the search before)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.models_only:
+        return models_only(args.series)
+    if args.db is None:
+        parser.error("--db is required (or --models-only)")
 
     if not args.db.exists():
         print(f"building {args.db} ({args.n:,} postings, {args.months} months) ...", file=sys.stderr, flush=True)
@@ -106,6 +242,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:34s} {len(periods):6d} {result.model:>13s} {q50:6.1f}/{q95:<6.1f} {qc:6.1f} "
             f"{c50:6.1f}/{c95:<6.1f} {cc:6.1f} {h50:7.1f}/{h95:<7.1f}"
         )
+        if args.compare:
+            before = forecast(store, flt, args.horizon, search=FULL_SEARCH)
+            b50, b95, bc = timed(
+                lambda flt=flt: forecast(store, flt, args.horizon, search=FULL_SEARCH), args.repeat, before=clear_cache
+            )
+            print(
+                f"{'  the same, FULL_SEARCH (before)':34s} {'':6s} {before.model:>13s} {'':21s} {b50:6.1f}/{b95:<6.1f} {bc:6.1f}"
+            )
     print(f"worst cold p95  {worst:.1f} ms (target ≤ 300 ms); load average {os.getloadavg()[0]:.2f}")
     t = time.perf_counter()
     rec = reconciled_forecast(store, PostingFilter(occupations=[occ]), args.horizon)

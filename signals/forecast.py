@@ -25,7 +25,10 @@ must beat every simpler one (Naive < SeasonalNaive < AutoETS < AutoARIMA) by mor
 decimal, and a coin-flip between equals should go to the simplest. The backtest scores of every
 candidate (MAE, RMSE, SMAPE, RRMSE) come with the answer. Then the chosen model is fitted on the
 whole series and forecasts ``horizon`` months (the selection scores 3-month errors whatever the
-horizon asked).
+horizon asked): in the form its search chose at the first origin — the form the backtest scored —
+with its parameters re-estimated, not searched again (:class:`signals.backtest.Search`; the
+ARIMA search, a stepwise one from ARIMA(1,d,1) with exact-likelihood fits, is most of a forecast's
+CPU).
 
 **Intervals.** statsforecast's 80 % and 95 % prediction intervals of the chosen model (Gaussian
 errors for ETS/ARIMA; the baselines' residual-based ones). Postings are counts, so the point forecast
@@ -51,7 +54,7 @@ import math
 import warnings
 from collections import OrderedDict
 from datetime import date
-from threading import Lock
+from threading import Event, Lock
 from typing import Any, Literal
 
 import numpy as np
@@ -62,13 +65,16 @@ from storage.base import next_period
 
 from .backtest import (
     LEVELS,
+    SEARCH,
     SEASON,
     Backtest,
     ModelName,
     Scores,
+    Search,
     candidates,
     make_model,
     origin_indices,
+    refit_model,
     rolling_origin,
 )
 
@@ -243,15 +249,34 @@ def _clip(v: float) -> float:
     return round(max(0.0, float(v)), 2) if math.isfinite(v) else 0.0
 
 
-def _fit_forecast(name: ModelName, seasonal: bool, y: np.ndarray, horizon: int) -> tuple[dict[str, Any], str, bool]:
-    model = make_model(name, seasonal)
+def _fit_forecast(name: ModelName, model: Any, y: np.ndarray, horizon: int) -> tuple[dict[str, Any], str, bool]:
     _quiet(lambda: model.fit(y))
     out = _quiet(lambda: model.predict(h=horizon, level=list(LEVELS)))
     form, is_seasonal = _form(name, model)
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}, form, is_seasonal
 
 
-def _compute(values: tuple[float, ...], first: date, horizon: int, metric: ForecastMetric) -> SeriesForecast:
+def _final_fit(
+    name: ModelName, seasonal: bool, bt: Backtest, y: np.ndarray, horizon: int, search: Search, notes: list[str]
+) -> tuple[ModelName, dict[str, Any], str, bool]:
+    """The chosen model fitted on the whole series: the form its search chose at the first backtest
+    origin, parameters re-estimated (``search.reuse_forms``), else a fresh search; Naive when neither fits."""
+    attempts = []
+    if search.reuse_forms and name in bt.fitted:
+        attempts.append(refit_model(name, seasonal, bt.fitted[name], search))
+    attempts.append(make_model(name, seasonal, search))
+    for model in attempts:
+        try:
+            return (name, *_fit_forecast(name, model, y, horizon))
+        except Exception:  # noqa: BLE001  # a form that cannot fit every month (degenerate series): try the next
+            continue
+    notes.append(f"{name} could not be fitted on the whole series; Naive forecasts instead")
+    return ("Naive", *_fit_forecast("Naive", make_model("Naive", seasonal), y, horizon))
+
+
+def _compute(
+    values: tuple[float, ...], first: date, horizon: int, metric: ForecastMetric, search: Search = SEARCH
+) -> SeriesForecast:
     y = np.asarray(values, dtype=float)
     n = len(y)
     if n < MIN_MONTHS:
@@ -275,15 +300,9 @@ def _compute(values: tuple[float, ...], first: date, horizon: int, metric: Forec
     # seasonal: two full seasons before the first origin; else the 9 months MIN_MONTHS leaves before it
     min_train = 2 * SEASON if seasonal else MIN_MONTHS - BACKTEST_HORIZON
     origins = origin_indices(n, BACKTEST_HORIZON, SELECTION_ORIGINS, min_train)
-    bt = rolling_origin(y, models, seasonal, origins, BACKTEST_HORIZON, refit=False)
+    bt = rolling_origin(y, models, seasonal, origins, BACKTEST_HORIZON, refit=False, search=search)
     scores = bt.scores()
-    name = choose(bt)
-    try:
-        out, form, is_seasonal = _fit_forecast(name, seasonal, y, horizon)
-    except Exception:  # noqa: BLE001  # a degenerate series the chosen model cannot fit on all months: say so, use Naive
-        notes.append(f"{name} could not be fitted on the whole series; Naive forecasts instead")
-        name = "Naive"
-        out, form, is_seasonal = _fit_forecast(name, seasonal, y, horizon)
+    name, out, form, is_seasonal = _final_fit(choose(bt), seasonal, bt, y, horizon, search, notes)
     periods = [first]
     for _ in range(n + horizon - 1):
         periods.append(next_period(periods[-1], "month"))
@@ -322,23 +341,53 @@ _cache_lock = Lock()
 
 
 def forecast_values(
-    values: list[float] | tuple[float, ...], first: date, horizon: int, metric: ForecastMetric = "unique_postings"
+    values: list[float] | tuple[float, ...],
+    first: date,
+    horizon: int,
+    metric: ForecastMetric = "unique_postings",
+    *,
+    search: Search = SEARCH,
 ) -> SeriesForecast:
-    """The forecast of a monthly series starting at ``first`` (cached per series, month and horizon)."""
+    """The forecast of a monthly series starting at ``first`` (cached per series, month, horizon and
+    ``search``: :data:`signals.backtest.FULL_SEARCH` is the benchmark's baseline)."""
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be 1–{MAX_HORIZON} months, not {horizon}")
-    key = (tuple(float(v) for v in values), first, horizon, metric)
+    key = (tuple(float(v) for v in values), first, horizon, metric, search)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit.model_copy(deep=True)
-    result = _compute(key[0], first, horizon, metric)
+    result = _compute(key[0], first, horizon, metric, search)
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return result.model_copy(deep=True)
+
+
+_warmed = Event()
+_warm_lock = Lock()
+
+
+def warm_up() -> None:
+    """Import statsforecast and run one forecast (both searches, a final fit) of a fixed simulated
+    series, once per process, so that the first request does not pay for it: the import takes 2–4 s
+    (statsforecast pulls in pandas, scipy and statsmodels); its ETS and ARIMA are compiled C++, with
+    no JIT to warm beyond that. The result is discarded, the caches untouched. Idempotent and
+    thread-safe: the API runs it in a background thread at start-up (``SKILLSIGNAL_FORECAST_WARM_UP``)."""
+    with _warm_lock:
+        if _warmed.is_set():
+            return
+        months = np.arange(SEASONAL_MIN_MONTHS + 9)
+        y = 300 + 60 * np.cos(2 * np.pi * months / SEASON) + 2.0 * months + 15 * np.sin(1.7 * months)
+        _compute(tuple(float(v) for v in y), date(2020, 1, 1), BACKTEST_HORIZON, "unique_postings")
+        _warmed.set()
+
+
+def warmed() -> bool:
+    """Whether :func:`warm_up` has run in this process."""
+    return _warmed.is_set()
 
 
 def clear_cache() -> None:
@@ -391,12 +440,17 @@ def cached_series(
 
 
 def forecast(
-    store: PostingIndex, flt: PostingFilter, horizon: int, metric: ForecastMetric = "unique_postings"
+    store: PostingIndex,
+    flt: PostingFilter,
+    horizon: int,
+    metric: ForecastMetric = "unique_postings",
+    *,
+    search: Search = SEARCH,
 ) -> SeriesForecast:
     """The forecast of the filter's monthly series (see the module doc)."""
     periods, values, notes = cached_series(store, flt, metric)
     if len(values) < MIN_MONTHS:
         raise NotEnoughHistory(len(values))
-    result = forecast_values(values, periods[0], horizon, metric)
+    result = forecast_values(values, periods[0], horizon, metric, search=search)
     result.notes = notes + result.notes
     return result

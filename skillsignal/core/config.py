@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         description="Largest API request body; a larger one is answered 413. 8 MiB holds a "
         "1,000,000-character description (the most a posting keeps) and a full ingest batch.",
     )
+    forecast_warm_up: bool = Field(
+        default=True,
+        description="At API start-up, import the forecast models and run one forecast in a background "
+        "thread, so that the first GET /v1/forecast does not pay the 2–4 s import.",
+    )
 
     user_agent: str = "SkillSignalBot/0.1 (+https://github.com/skillsignal; research crawler)"
     proxy: str | None = None

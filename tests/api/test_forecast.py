@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -236,3 +241,36 @@ def test_the_forecast_reads_the_series_of_the_whole_filter(forecast_client, hist
     assert r.status_code == 200, r.text
     want = [sum(history[1][c][i] for c in cells) for i in range(forecast_data.MONTHS)]
     assert [p["value"] for p in r.json()["history"]] == want
+
+
+WARM_UP = """
+import sys, time
+from fastapi.testclient import TestClient
+from api.app import create_app
+from signals import forecast
+from skillsignal.core.config import Settings
+
+on = sys.argv[2] == "1"
+app = create_app(Settings(data_dir=sys.argv[1], use_embeddings=False, forecast_warm_up=on))
+before = "statsforecast.models" in sys.modules
+with TestClient(app):
+    deadline = time.monotonic() + 120
+    while on and not forecast.warmed() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(before, forecast.warmed(), "statsforecast.models" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_start_up_warms_the_forecast_models_in_the_background(tmp_path, on):
+    """A fresh process: the app imports no statsforecast until its lifespan starts; then a background
+    thread imports it and runs one forecast (the first request's 2–4 s otherwise); switched off, nothing."""
+    out = subprocess.run(
+        [sys.executable, "-c", WARM_UP, str(tmp_path / "data"), "1" if on else "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", str(on), str(on)]
