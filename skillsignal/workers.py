@@ -196,7 +196,11 @@ _state: _WorkerState | None = None
 def prepare_worker(settings: Settings, extractor: Extractor | None = None) -> Celery:
     """The Celery app of ``skillsignal worker``, its extractor loaded before the pool forks."""
     global _state
-    _state = _WorkerState(settings, extractor or Extractor.from_settings(settings))
+    if extractor is None:
+        # the pool processes are forked from this one: the model runs on one thread in each (threads
+        # the parent started do not survive a fork), as nlp.parallel's workers do
+        extractor = Extractor.from_settings(settings.model_copy(update={"embedding_threads": 1}))
+    _state = _WorkerState(settings, extractor)
     return celery_app(settings)
 
 
