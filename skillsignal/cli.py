@@ -247,8 +247,13 @@ def serve(
 @app.command()
 @_clear_errors
 def worker(
-    concurrency: int = typer.Option(
-        2, "--concurrency", "-c", min=1, help="Extraction processes on this machine (one core each is best)."
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Extraction processes on this machine, one core each is best (default SKILLSIGNAL_WORKER_CONCURRENCY, 2).",
+        show_default=False,
     ),
 ) -> None:
     """Extract queued postings: a Celery worker on SKILLSIGNAL_REDIS_URL's queue (SKILLSIGNAL_WORKER_QUEUE).
@@ -264,7 +269,7 @@ def worker(
         _fail("skillsignal worker needs a task queue: set SKILLSIGNAL_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
     from .workers import run_worker  # lazy: keeps `skillsignal --help` fast
 
-    run_worker(settings, concurrency, loglevel=settings.log_level.upper())
+    run_worker(settings, concurrency or settings.worker_concurrency, loglevel=settings.log_level.upper())
 
 
 @app.command()

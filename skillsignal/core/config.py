@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         description="The Celery queue (a Redis list of that name) ingest puts extraction tasks on and "
         "`skillsignal worker` consumes.",
     )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Extraction processes one `skillsignal worker` runs (--concurrency overrides)."
+    )
     worker_batch_size: int = Field(
         default=20,
         ge=1,
