@@ -42,15 +42,16 @@ log = logging.getLogger(__name__)
 
 
 class ExtractionQueue(Protocol):
-    """Where the pipeline hands the ids of postings it stored raw, for workers to extract."""
+    """Where the pipeline hands the postings it stored raw (their ids and fingerprints), for
+    workers to extract."""
 
     @property
     def taxonomy_version(self) -> str:
         """The taxonomy version the workers extract with (a stored posting extracted with it is done)."""
         ...
 
-    def enqueue(self, posting_ids: Sequence[str]) -> int:
-        """Queue extraction of these stored postings; returns how many ids were queued."""
+    def enqueue(self, postings: Sequence[Posting]) -> int:
+        """Queue extraction of these stored postings; returns how many were queued."""
         ...
 
 
@@ -141,7 +142,7 @@ class IngestPipeline:
         self._touch(unchanged)
         self._mark_duplicates(normalised)
         if self.extract and changed and self.queue is not None:
-            stats.queued = self.queue.enqueue([p.id for p in changed])
+            stats.queued = self.queue.enqueue(changed)
         elif self.extract and changed:
             results = self.extract_postings(changed)
             self.store.save_extractions(results)

@@ -1,4 +1,4 @@
-"""Extraction as workers: ingest stores raw postings and queues their ids on Celery (Redis broker);
+"""Extraction as workers: ingest stores raw postings and queues (id, fingerprint) pairs on Celery (Redis broker);
 ``skillsignal worker`` processes extract them and save the extractions, so counts update as they land.
 
 Delivery is Celery's: a task is acknowledged only after its extractions are saved (``acks_late``), a
@@ -6,7 +6,9 @@ worker process that dies mid-task has its task requeued at once (``task_reject_o
 a task whose whole worker (or machine) went away is delivered again by the Redis transport once
 ``Settings.worker_visibility_timeout`` has passed. A task delivered twice never counts twice: a
 posting whose stored fingerprint already carries the workers' taxonomy version is skipped, and saving
-an extraction replaces the posting's row (an upsert by id), never adds to it.
+an extraction replaces the posting's row (an upsert by id), never adds to it. A task names each
+posting's fingerprint: a posting stored since with other content is left to the task its new
+version queued (checked again just before the save).
 
 Beside the Celery queue (a Redis list named ``Settings.worker_queue``) the module keeps, for
 metrics only, a sorted set of the postings queued and not yet extracted (id -> time queued):
@@ -80,13 +82,13 @@ def celery_app(settings: Settings) -> Celery:
 
 
 class WorkerTotals(BaseModel):
-    """What one extraction task did with its posting ids."""
+    """What one extraction task did with its postings."""
 
     extracted: int = 0
     errors: int = Field(default=0, description="Extractions that failed (the error is stored on the posting).")
     skipped: int = Field(default=0, description="Already extracted with this taxonomy version (a redelivery).")
     missing: int = Field(default=0, description="Ids no longer stored.")
-    stale: int = Field(default=0, description="Changed while being extracted; the newer version's task does it.")
+    stale: int = Field(default=0, description="Stored since with other content; the newer version's task does it.")
 
 
 class QueueStatus(BaseModel):
@@ -101,7 +103,7 @@ class QueueStatus(BaseModel):
 
 def queue_status(settings: Settings, client: redis.Redis | None = None, now: float | None = None) -> QueueStatus:
     """Queue depth (LLEN of the Celery queue, every priority list included) and extraction lag (age
-    of the oldest queued, unextracted posting), for ``/metrics``. Cheap: three Redis commands."""
+    of the oldest queued, unextracted posting), for ``/metrics``. Cheap: one Redis round trip."""
     own = client is None
     client = client or redis.Redis.from_url(_need_redis(settings))
     try:
@@ -122,8 +124,8 @@ def queue_status(settings: Settings, client: redis.Redis | None = None, now: flo
 
 
 class CeleryQueue:
-    """The :class:`~skillsignal.pipeline.ExtractionQueue` on Celery: ids in tasks of
-    ``Settings.worker_batch_size``."""
+    """The :class:`~skillsignal.pipeline.ExtractionQueue` on Celery: (id, fingerprint) pairs in tasks
+    of ``Settings.worker_batch_size``."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -143,17 +145,22 @@ class CeleryQueue:
             self._client = redis.Redis.from_url(_need_redis(self.settings))
         return self._client
 
-    def enqueue(self, posting_ids: Sequence[str]) -> int:
-        ids = list(dict.fromkeys(posting_ids))
-        if not ids:
+    def enqueue(self, postings: Sequence[Posting]) -> int:
+        items = list({p.id: [p.id, p.fingerprint] for p in postings}.values())
+        if not items:
             return 0
         now = time.time()
-        self.client.zadd(PENDING_KEY, dict.fromkeys(ids, now), nx=True)  # the first queueing is the lag's start
+        # the first queueing is the lag's start
+        self.client.zadd(PENDING_KEY, {pid: now for pid, _ in items}, nx=True)
+        self.send(items)
+        return len(items)
+
+    def send(self, items: Sequence[Sequence[str]]) -> None:
+        """Put (id, fingerprint) pairs on the queue in tasks of ``Settings.worker_batch_size``."""
         size = self.settings.worker_batch_size
         with self.app.producer_or_acquire() as producer:
-            for i in range(0, len(ids), size):
-                self.app.send_task(EXTRACT_TASK, args=[ids[i : i + size]], producer=producer)
-        return len(ids)
+            for i in range(0, len(items), size):
+                self.app.send_task(EXTRACT_TASK, args=[[list(x) for x in items[i : i + size]]], producer=producer)
 
     def close(self) -> None:
         if self._client is not None:
@@ -204,40 +211,45 @@ def prepare_worker(settings: Settings, extractor: Extractor | None = None) -> Ce
     return celery_app(settings)
 
 
-def extract_batch(posting_ids: Sequence[str]) -> WorkerTotals:
-    """Extract and save the stored postings ``posting_ids`` that are not yet extracted with the
-    worker's taxonomy version; safe to run again with the same ids (what the task runs)."""
+def extract_batch(items: Sequence[Sequence[str]]) -> WorkerTotals:
+    """Extract and save the stored postings of ``items`` ((id, fingerprint) pairs) that are not yet
+    extracted with the worker's taxonomy version; safe to run again with the same items (what the
+    task runs)."""
     if _state is None:
         raise RuntimeError("extract_batch runs in a worker: call prepare_worker first")
     pipeline, client = _state.pipeline()
     store, version = pipeline.store, _state.extractor.taxonomy_version
     totals = WorkerTotals()
-    ids = list(dict.fromkeys(posting_ids))
-    known = store.fingerprints(ids)
+    wanted = {pid: fingerprint for pid, fingerprint in items}
+    known = store.fingerprints(list(wanted))
     todo: list[Posting] = []
-    for pid in ids:
+    stale: set[str] = set()  # still pending: the task of their newer version settles them
+    for pid, fingerprint in wanted.items():
         if pid not in known:
             totals.missing += 1
+        elif known[pid][0] != fingerprint:
+            stale.add(pid)
         elif known[pid][1] == version:
             totals.skipped += 1
+        elif (posting := store.get_posting(pid)) is None:
+            totals.missing += 1
         else:
-            posting = store.get_posting(pid)
-            if posting is None:
-                totals.missing += 1
-            else:
-                todo.append(posting)
+            todo.append(posting)
     if todo:
         results = pipeline.extract_postings(todo)
         # a posting re-ingested with other content meanwhile is left to the task its new version queued
         now = store.fingerprints([p.id for p in todo])
-        fresh = [r for r in results if now.get(r[0].id, ("", None))[0] == r[0].fingerprint]
-        totals.stale = len(results) - len(fresh)
+        fresh = [r for r in results if now.get(r[0].id, ("", None))[0] == wanted[r[0].id]]
+        stale |= {r[0].id for r in results} - {r[0].id for r in fresh}
         if fresh:
             store.save_extractions(fresh)
         totals.extracted = sum(1 for _, ext, _ in fresh if ext is not None)
         totals.errors = sum(1 for _, ext, _ in fresh if ext is None)
+    totals.stale = len(stale)
     pipe = client.pipeline(transaction=False)
-    pipe.zrem(PENDING_KEY, *ids)
+    settled = [pid for pid in wanted if pid not in stale]
+    if settled:
+        pipe.zrem(PENDING_KEY, *settled)
     for name, value in totals.model_dump().items():
         if value:
             pipe.hincrby(TOTALS_KEY, name, value)
@@ -248,9 +260,9 @@ def extract_batch(posting_ids: Sequence[str]) -> WorkerTotals:
     return totals
 
 
-def _extract_task(task: Any, posting_ids: list[str]) -> dict[str, int]:
+def _extract_task(task: Any, items: list[list[str]]) -> dict[str, int]:
     """The Celery task: acknowledged (acks_late) only once the extractions are saved."""
-    return extract_batch(posting_ids).model_dump()
+    return extract_batch(items).model_dump()
 
 
 def worker_totals(settings: Settings) -> WorkerTotals:

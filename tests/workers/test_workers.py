@@ -19,7 +19,7 @@ from skillsignal.core.config import Settings
 from skillsignal.core.models import Posting
 from skillsignal.pipeline import IngestPipeline, crawl_sink
 from skillsignal.server import build_app
-from skillsignal.workers import EXTRACT_TASK, CeleryQueue, extraction_queue, queue_status, worker_totals
+from skillsignal.workers import CeleryQueue, extraction_queue, queue_status, worker_totals
 from storage import PostingIndex, SQLiteStore
 
 from .conftest import demo_postings, unacked, wait_for
@@ -89,9 +89,7 @@ def test_postings_ingested_while_workers_run_are_counted_exactly_once(
 
     # the same tasks delivered again (a redelivery after a lost acknowledgement): nothing changes
     queue = CeleryQueue(worker_settings)
-    ids = [p.id for p in postings]
-    for i in range(0, 40, 10):
-        queue.app.send_task(EXTRACT_TASK, args=[ids[i : i + 10]])
+    queue.send([(p.id, p.fingerprint) for p in postings])
     queue.close()
     wait_for(lambda: worker_totals(worker_settings).skipped == 40, 60, "the redelivery skipped", [worker.log])
     assert worker_totals(worker_settings).extracted == 40
