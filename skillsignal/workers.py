@@ -236,6 +236,7 @@ def extract_batch(items: Sequence[Sequence[str]]) -> WorkerTotals:
         else:
             todo.append(posting)
     if todo:
+        log.info("extracting %d postings", len(todo))
         results = pipeline.extract_postings(todo)
         # a posting re-ingested with other content meanwhile is left to the task its new version queued
         now = store.fingerprints([p.id for p in todo])

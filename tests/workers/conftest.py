@@ -44,9 +44,16 @@ class Worker:
     log: Path
 
     def children(self) -> list[int]:
-        """The pool processes (the prefork children of the worker's main process)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in path.read_text().split()] if path.exists() else []
+        """The pool processes (the prefork children of the worker's main process, forked by any of its threads)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:  # the field after the state: the parent's pid
+                found.append(int(stat.parent.name))
+        return found
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes at once (a machine going away)."""
@@ -125,3 +132,10 @@ def unacked(redis_url: str) -> int:
         return int(client.hlen("unacked"))
     finally:
         client.close()
+
+
+def started_tasks(worker: Worker) -> int:
+    """Extraction tasks the worker's pool processes began (each logs "extracting N postings" first)."""
+    if not worker.log.exists():
+        return 0
+    return worker.log.read_text(errors="replace").count("skillsignal.workers: extracting ")

@@ -22,7 +22,7 @@ from skillsignal.server import build_app
 from skillsignal.workers import CeleryQueue, extraction_queue, queue_status, worker_totals
 from storage import PostingIndex, SQLiteStore
 
-from .conftest import demo_postings, unacked, wait_for
+from .conftest import demo_postings, started_tasks, unacked, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,8 @@ def post(client: TestClient, settings: Settings, postings: list[Posting]):
 def test_postings_ingested_while_workers_run_are_counted_exactly_once(
     tmp_path, worker_settings, start_worker, extractor
 ):
-    worker = start_worker(concurrency=2)
+    # a visibility timeout no task reaches: the only second delivery is the one this test sends
+    worker = start_worker(concurrency=2, SKILLSIGNAL_WORKER_VISIBILITY_TIMEOUT="600")
     postings = demo_postings(40)
     first, second = postings[:25], postings[25:]
     store = SQLiteStore(worker_settings.db_path)
@@ -108,22 +109,27 @@ def test_a_killed_worker_s_postings_are_delivered_again_and_counted_once(
     assert pipeline.process(first).queued == 40
     store = pipeline.store
 
-    # the whole worker SIGKILLed mid-task (its machine gone): redelivered after the visibility timeout
-    doomed = start_worker(concurrency=1)
-    wait_for(lambda: unacked(redis_url) == 1, 60, "the worker to take the task", [doomed.log])
-    doomed.kill()
+    # a pool process SIGKILLed mid-task on a live worker: its task is requeued at once (the visibility
+    # timeout of this worker is far away: only task_reject_on_worker_lost brings the task back)
+    worker = start_worker(concurrency=1, SKILLSIGNAL_WORKER_VISIBILITY_TIMEOUT="600")
+    wait_for(lambda: started_tasks(worker) == 1, 90, "the worker to start the task", [worker.log])
+    assert unacked(redis_url) == 1
+    children = worker.children()
+    assert len(children) == 1
+    os.kill(children[0], signal.SIGKILL)
     assert store.stats()["extracted"] == 0, "killed after saving: not mid-task"
-    survivor = start_worker(concurrency=1)
-    wait_for(lambda: store.stats()["extracted"] == 40, 60, "the task redelivered", [survivor.log])
+    wait_for(lambda: store.stats()["extracted"] == 40, 60, "the task requeued", [worker.log])
+    assert worker.process.poll() is None
 
-    # a pool process SIGKILLed mid-task on a live worker: its task is requeued at once
+    # the whole worker SIGKILLed mid-task (its machine gone): another worker gets the task again once
+    # its visibility timeout (2 s) has passed
     assert pipeline.process(second).queued == 40
-    wait_for(lambda: unacked(redis_url) == 1 and survivor.children(), 30, "the second task taken", [survivor.log])
-    for child in survivor.children():
-        os.kill(child, signal.SIGKILL)
+    wait_for(lambda: started_tasks(worker) == 3, 60, "the second task started", [worker.log])
+    assert unacked(redis_url) == 1
+    worker.kill()
     assert store.stats()["extracted"] == 40, "killed after saving: not mid-task"
-    wait_for(lambda: store.stats()["extracted"] == 80, 60, "the second task requeued", [survivor.log])
-    assert survivor.process.poll() is None
+    survivor = start_worker(concurrency=1)
+    wait_for(lambda: store.stats()["extracted"] == 80, 60, "the task redelivered", [survivor.log])
 
     assert counts(store) == in_process_counts(tmp_path, extractor, [first, second])
     assert worker_totals(worker_settings).extracted == 80
