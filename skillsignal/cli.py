@@ -166,7 +166,8 @@ def ingest(
     extract: bool = typer.Option(True, "--extract/--no-extract", help="Extract facts while ingesting."),
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
-    same file twice leaves each posting once."""
+    same file twice leaves each posting once. With SKILLSIGNAL_REDIS_URL set the postings are stored
+    raw and their extraction queued to `skillsignal worker` processes ("queued" in the output)."""
     from crawlers.importers import MappingError, estimate_records, import_file  # lazy: keeps `skillsignal --help` fast
 
     from .pipeline import IngestPipeline  # lazy: keeps `skillsignal --help` fast
@@ -177,9 +178,12 @@ def ingest(
         _fail(f"{exc} (see `skillsignal ingest --help` for the mapping forms)")
     from nlp.parallel import worker_count  # lazy: keeps `skillsignal --help` fast
 
+    from .workers import extraction_queue  # lazy: Celery loads only when asked to
+
     settings = get_settings()
-    workers = worker_count(settings, estimate_records(path)) if extract else 1
-    pipeline = IngestPipeline(settings, extract=extract, workers=workers)
+    queue = extraction_queue(settings) if extract else None
+    workers = worker_count(settings, estimate_records(path)) if extract and queue is None else 1
+    pipeline = IngestPipeline(settings, extract=extract, workers=workers, queue=queue)
     bad = 0
 
     def good_postings():
@@ -191,7 +195,7 @@ def ingest(
             else:
                 yield item
 
-    if extract:
+    if extract and queue is None:
         _ = pipeline.extractor  # load the model before the bar starts counting
     with progress_bar("ingest", total=estimate_records(path)) as bar:
         stats = pipeline.process(good_postings(), progress=bar.advance)
@@ -259,6 +263,34 @@ def serve(
     uvicorn.run(
         build_app(settings), host=host or settings.api_host, port=port or settings.api_port, log_level="warning"
     )
+
+
+@app.command()
+@_clear_errors
+def worker(
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Extraction processes on this machine, one core each is best (default SKILLSIGNAL_WORKER_CONCURRENCY, 2).",
+        show_default=False,
+    ),
+) -> None:
+    """Extract queued postings: a Celery worker on SKILLSIGNAL_REDIS_URL's queue (SKILLSIGNAL_WORKER_QUEUE).
+
+    `skillsignal ingest`, crawls and POST /v1/postings store postings raw and queue their ids when
+    SKILLSIGNAL_REDIS_URL is set; run this on any number of machines sharing the store and the Redis.
+    Each of the N processes extracts one task (SKILLSIGNAL_WORKER_BATCH_SIZE postings) at a time and
+    acknowledges it only once saved: a killed process's task is redelivered at once, a lost worker's
+    after SKILLSIGNAL_WORKER_VISIBILITY_TIMEOUT seconds, and a redelivered posting is never counted
+    twice. Stop with Ctrl-C (waits for the tasks running) or SIGTERM."""
+    settings = get_settings()
+    if not settings.redis_url:
+        _fail("skillsignal worker needs a task queue: set SKILLSIGNAL_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    from .workers import run_worker  # lazy: keeps `skillsignal --help` fast
+
+    run_worker(settings, concurrency or settings.worker_concurrency, loglevel=settings.log_level.upper())
 
 
 @app.command()

@@ -8,6 +8,10 @@ fingerprint and taxonomy version are unchanged is not extracted again, so re-run
 neither double-counts nor redoes work; such a posting's seen dates still move (``mark_seen``, a
 write of two dates), so a re-crawl keeps it open. After a complete crawl of a source the crawler
 calls :meth:`IngestPipeline.close_unseen`, which closes the source's postings it no longer found.
+
+With an :class:`ExtractionQueue` (``Settings.redis_url`` set: ``skillsignal.workers``) the pipeline
+stores the raw postings and queues their ids instead of extracting them; ``skillsignal worker``
+processes extract them and the counts update as their extractions land.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import islice
+from typing import Protocol
 
 from nlp.extractor import ExtractionError, Extractor
 from nlp.fields import normalise_posting
@@ -34,6 +39,20 @@ from .dedup import Deduper
 ExtractionResult = tuple[Posting, Extraction | None, str | None]
 
 log = logging.getLogger(__name__)
+
+
+class ExtractionQueue(Protocol):
+    """Where the pipeline hands the postings it stored raw (their ids and fingerprints), for
+    workers to extract."""
+
+    @property
+    def taxonomy_version(self) -> str:
+        """The taxonomy version the workers extract with (a stored posting extracted with it is done)."""
+        ...
+
+    def enqueue(self, postings: Sequence[Posting]) -> int:
+        """Queue extraction of these stored postings; returns how many were queued."""
+        ...
 
 
 def batched(items: Iterable[Posting], size: int) -> Iterator[list[Posting]]:
@@ -59,6 +78,7 @@ class IngestPipeline:
         batch_size: int = 200,
         dedup: bool = True,
         workers: int = 1,
+        queue: ExtractionQueue | None = None,
     ):
         self.settings = settings or get_settings()
         self.store = store or open_store(self.settings)
@@ -71,6 +91,8 @@ class IngestPipeline:
         self._deduper: Deduper | None = None
         #: extraction worker processes (nlp.parallel), decided before the extractor is built
         self.workers = workers
+        #: when set, extraction is queued to workers (``skillsignal.workers``) instead of run here
+        self.queue = queue
 
     @property
     def extractor(self) -> Extractor | ParallelExtractor:
@@ -105,7 +127,7 @@ class IngestPipeline:
                 log.warning("posting %s: normalisation failed (%s); stored as given", posting.id, exc)
                 normalised.append(posting)
 
-        taxonomy_version = self.extractor.taxonomy_version if self.extract else None
+        taxonomy_version = self._taxonomy_version() if self.extract else None
         known = self.store.fingerprints([p.id for p in normalised])
         changed: list[Posting] = []
         unchanged: list[Posting] = []
@@ -119,12 +141,19 @@ class IngestPipeline:
         stats.stored = self.store.index_postings(changed)
         self._touch(unchanged)
         self._mark_duplicates(normalised)
-        if self.extract and changed:
+        if self.extract and changed and self.queue is not None:
+            stats.queued = self.queue.enqueue(changed)
+        elif self.extract and changed:
             results = self.extract_postings(changed)
             self.store.save_extractions(results)
             stats.extracted = sum(1 for _, ext, _ in results if ext is not None)
             stats.extraction_errors = sum(1 for _, ext, _ in results if ext is None)
         return stats
+
+    def _taxonomy_version(self) -> str:
+        """What a stored extraction must carry to count as current (the queue knows it without
+        loading the extractor)."""
+        return self.queue.taxonomy_version if self.queue is not None else self.extractor.taxonomy_version
 
     def _touch(self, unchanged: list[Posting]) -> None:
         """Move the seen dates of postings stored unchanged (no re-index, no re-extraction)."""
@@ -188,6 +217,9 @@ class IngestPipeline:
         return self.store.save_extractions([(p, None, error) for p in postings])
 
     def close(self) -> None:
+        close_queue = getattr(self.queue, "close", None)
+        if callable(close_queue):
+            close_queue()
         close = getattr(self._extractor, "close", None)
         if self._owns_extractor and callable(close):  # its worker processes
             close()
@@ -202,9 +234,16 @@ def crawl_sink(
     """The sink a crawl hands its postings to (``Settings.crawl_sink`` names this function).
 
     ``extractor_factory`` ("module:callable" taking the settings) replaces the default
-    extractor, for tests and custom extractors."""
+    extractor, for tests and custom extractors. With ``Settings.redis_url`` (and no such factory)
+    the postings are stored raw and their extraction queued to ``skillsignal worker``."""
     extractor = None
     if extractor_factory and extract:
         module, _, name = extractor_factory.partition(":")
         extractor = getattr(importlib.import_module(module), name)(settings)
-    return IngestPipeline(settings, extractor=extractor, extract=extract, batch_size=batch_size)
+    queue = None
+    if extract and extractor is None and settings.redis_url:
+        # lazy: skillsignal.workers builds on this module, and Celery loads only when Redis is configured
+        from .workers import extraction_queue
+
+        queue = extraction_queue(settings)
+    return IngestPipeline(settings, extractor=extractor, extract=extract, batch_size=batch_size, queue=queue)

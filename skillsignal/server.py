@@ -14,11 +14,14 @@ from storage import PostingIndex
 
 from .core.config import Settings
 from .pipeline import IngestPipeline
+from .workers import extraction_queue
 
 
 def api_ingest(settings: Settings, store: PostingIndex, extractor: Extractor | None) -> IngestPipeline:
-    """The sink of ``POST /v1/postings``: the ingest pipeline over the app's store and extractor."""
-    return IngestPipeline(settings, store=store, extractor=extractor)
+    """The sink of ``POST /v1/postings``: the ingest pipeline over the app's store and extractor; with
+    ``Settings.redis_url`` it stores the postings raw and queues their extraction to the workers
+    (``skillsignal worker``), so no extraction runs in the API process."""
+    return IngestPipeline(settings, store=store, extractor=extractor, queue=extraction_queue(settings))
 
 
 def build_app(settings: Settings | None = None, store: PostingIndex | None = None) -> FastAPI:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.exceptions import RequestValidationError
 
 from skill_taxonomy import Taxonomy
@@ -78,15 +78,29 @@ def get_posting(posting_id: str, store: Index) -> Posting:
     return posting
 
 
+QUEUED: Responses = {
+    202: {
+        "model": IngestStats,
+        "description": "Stored raw; `queued` postings wait for the extraction workers (the server has "
+        "SKILLSIGNAL_REDIS_URL) and are counted as their extractions land.",
+    }
+}
+
+
 @router.post(
     "",
     response_model=IngestStats,
     dependencies=[Depends(require_api_key)],
-    summary="Ingest postings (stored, extracted, indexed; counted at once). Needs X-API-Key.",
-    responses={**UNAUTHORIZED, **BODY_ERRORS},
+    summary="Ingest postings (stored and indexed; extracted here and counted at once, or, with Redis "
+    "configured, queued to the extraction workers: 202). Needs X-API-Key.",
+    responses={**QUEUED, **UNAUTHORIZED, **BODY_ERRORS},
 )
 def ingest(
+    response: Response,
     postings: list[Posting] = Body(min_length=1, max_length=MAX_INGEST_BATCH),
     pipeline: PostingSink = Depends(get_pipeline),
 ) -> IngestStats:
-    return pipeline.process(postings)
+    stats = pipeline.process(postings)
+    if stats.queued:
+        response.status_code = 202
+    return stats

@@ -31,8 +31,32 @@ class Settings(BaseSettings):
     search_index: str = Field(default="skillsignal-postings", description="Index alias name.")
     redis_url: str | None = Field(
         default=None,
-        description="Redis for scale-out (redis://host:6379/0): the crawl's shared scheduler queue and duplicate"
-        " filter, and the extraction workers' task queue. Unset: one process does everything.",
+        description="The extraction workers' Redis (redis://host:6379/0): ingest, crawls and POST /v1/postings"
+        " store postings raw and queue them for `skillsignal worker`. Unset: extraction runs in-process."
+        " A distributed crawl has its own setting (crawl_redis_url), which may name the same server.",
+    )
+    worker_queue: str = Field(
+        default="skillsignal-extract",
+        pattern=r"^[\w.-]+$",
+        description="The Celery queue (a Redis list of that name) ingest puts extraction tasks on and "
+        "`skillsignal worker` consumes.",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Extraction processes one `skillsignal worker` runs (--concurrency overrides)."
+    )
+    worker_batch_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Posting ids per extraction task (one task is extracted and saved at once).",
+    )
+    worker_visibility_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds after which a task a worker took but never acknowledged (its worker died, "
+        "its machine went away) is delivered again to another worker (the Redis transport's "
+        "visibility_timeout). Must exceed the time one task takes; a worker process killed on a live "
+        "worker is redelivered at once.",
     )
 
     embedding_model: str = Field(

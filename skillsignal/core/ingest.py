@@ -11,19 +11,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .models import Posting
 
 
 class IngestStats(BaseModel):
-    """What one ingest call did; ``unchanged`` postings had the same content and taxonomy version."""
+    """What one ingest call did; ``unchanged`` postings had the same content and taxonomy version;
+    ``queued`` ones were stored raw and wait for ``skillsignal worker`` to extract them."""
 
     received: int = 0
     stored: int = 0
     unchanged: int = 0
     extracted: int = 0
     extraction_errors: int = 0
+    queued: int = Field(
+        default=0, description="Postings stored raw and handed to the extraction workers (Redis configured)."
+    )
     seconds: float = 0.0
 
     def merge(self, other: IngestStats) -> None:

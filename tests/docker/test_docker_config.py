@@ -79,7 +79,7 @@ def _service_env(service: dict) -> dict[str, str]:
 # -- compose -------------------------------------------------------------------------------------
 def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
     services = compose["services"]
-    assert {"elasticsearch", "api", "crawler", "redis"} <= set(services)
+    assert {"elasticsearch", "api", "crawler", "redis", "worker"} <= set(services)
     es = services["elasticsearch"]
     assert es["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")
     es_env = _service_env(es)
@@ -90,10 +90,21 @@ def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
     assert services["crawler"]["command"][0].endswith("crawl-loop.sh")
 
 
+def test_worker_service_scales_and_consumes_the_shared_redis(compose):
+    worker = compose["services"]["worker"]
+    assert worker["command"] == ["skillsignal", "worker"]
+    env = _service_env(worker)
+    assert env["SKILLSIGNAL_REDIS_URL"].startswith("redis://redis:")  # the compose network's redis service
+    assert env["SKILLSIGNAL_BACKEND"] == "elasticsearch"  # the same store as the api
+    # --scale worker=N: nothing that only one container can hold
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["healthcheck"] == {"disable": True}
+
+
 def test_every_service_that_needs_elasticsearch_waits_for_it_healthy(compose):
     services = compose["services"]
     assert "curl" in " ".join(services["elasticsearch"]["healthcheck"]["test"])
-    for name in ("api", "crawler"):
+    for name in ("api", "crawler", "worker"):
         deps = services[name]["depends_on"]
         assert deps["elasticsearch"]["condition"] == "service_healthy", name
         for dep, cond in deps.items():
