@@ -5,10 +5,12 @@ duplicate flag — and, for postings, × exact salary midpoint, so that the medi
 gives is the one the row scan gives (the same histogram of the same doubles). Every cuboid exists
 in a ``day`` grain (also holding the month, for the edges of a window) and/or a ``month`` grain.
 
-They are kept exact by SQLite triggers on ``postings`` and ``posting_skills``: every write path
-(upsert, re-extraction, near-duplicate marks, deletes) changes those tables inside its own
-transaction, and the triggers move the counts in the same transaction. Cells that fall to zero
-are deleted, so a roll-up holds only combinations with postings.
+They are kept exact by every write path of the store (``writes.py``: upserts and re-extractions,
+near-duplicate marks) inside its own transaction: :class:`RollupDeltas` takes the cells of the rows
+as they were away and adds those of the rows as they are, summed per cell first (SQLite triggers
+did the same a row at a time and halved the ingest rate). Cells that fall to zero are deleted, so a
+roll-up holds only combinations with postings. Nothing deletes postings today; a delete path must
+count its rows out the same way.
 
 A missing key value (NULL in the rows) is stored as :data:`NULL_KEY` (a primary key holds no NULL);
 a missing salary as :data:`NO_SALARY`. Queries turn them back (a facet leaves the missing value
@@ -21,6 +23,8 @@ cuboid and grains; ``None`` sends the query to the row scan.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -75,80 +79,44 @@ CUBOIDS = (
     Cuboid("all", ("source",), ("day", "month")),
     Cuboid("occ", ("occupation_code", "occupation_direction", "level"), ("day", "month")),
     Cuboid("geo", ("province", "region", "level"), ("day", "month")),
-    Cuboid("full", POSTING_KEYS, ("day", "month")),
+    Cuboid("full", POSTING_KEYS, ("month",)),
     Cuboid("skill", ("skill_id",), ("day", "month"), "posting_skills"),
-    Cuboid("skill_occ", ("skill_id", "occupation_code", "occupation_direction", "level"), ("month",), "posting_skills"),
-    Cuboid("skill_geo", ("skill_id", "province", "region", "level"), ("month",), "posting_skills"),
+    Cuboid("skill_occ", ("occupation_code", "occupation_direction", "level", "skill_id"), ("month",), "posting_skills"),
+    Cuboid("skill_geo", ("province", "region", "level", "skill_id"), ("month",), "posting_skills"),
 )
 
 #: filter fields a roll-up can answer (``skills``: one skill, for counts that do not group by skill)
 _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
 
 
-# -- schema ------------------------------------------------------------------------------------------
+# -- schema and upkeep --------------------------------------------------------------------------------
 def _key_columns(c: Cuboid, grain: Grain) -> list[str]:
-    return [grain, *c.keys, "is_dup", *(["sal"] if c.salary else [])]
+    """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period."""
+    return [*c.keys, grain, "is_dup", *(["sal"] if c.salary else [])]
 
 
-def _value(column: str, row: str = "") -> str:
-    """The stored value of ``column`` of the trigger row ``row`` (``new`` or ``old``; "" in a SELECT)."""
-    at = f"{row}." if row else ""
+def _stored(column: str) -> str:
+    """The SQL of the stored value of ``column`` of a row of the cuboid's source."""
     if column in ("day", "month", "is_dup"):
-        return f"{at}{column}"
+        return column
     if column == "sal":
-        return f"IFNULL({at}salary_mid, {NO_SALARY})"
-    return f"IFNULL({at}{column}, '{NULL_KEY}')"
-
-
-def _add(c: Cuboid, grain: Grain, row: str) -> str:
-    keys = _key_columns(c, grain)
-    extra = ["month"] if grain == "day" else []  # a day cell carries its month (windows' edges by month)
-    columns = [*keys, *extra, "n"]
-    values = [*(_value(k, row) for k in keys), *(f"{row}.{e}" for e in extra), "1"]
-    return (
-        f"INSERT INTO {c.table(grain)}({', '.join(columns)}) VALUES ({', '.join(values)}) "
-        f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET n = n + 1;"
-    )
-
-
-def _remove(c: Cuboid, grain: Grain, row: str) -> str:
-    match = " AND ".join(f"{k} = {_value(k, row)}" for k in _key_columns(c, grain))
-    table = c.table(grain)
-    return f"UPDATE {table} SET n = n - 1 WHERE {match};\n  DELETE FROM {table} WHERE {match} AND n = 0;"
-
-
-def _tracked(source: str) -> list[str]:
-    """The columns of ``source`` whose change moves a posting (or link) between cells."""
-    if source == "postings":
-        return ["day", "month", "is_dup", "salary_mid", *POSTING_KEYS]
-    return ["day", "month", "is_dup", "skill_id", *(k for k in POSTING_KEYS if k != "source")]
+        return f"IFNULL(salary_mid, {NO_SALARY})"
+    return f"IFNULL({column}, '{NULL_KEY}')"
 
 
 def rollup_ddl() -> list[str]:
-    """CREATE statements of every roll-up table and of the triggers that keep them exact."""
+    """CREATE statements of every roll-up table."""
     out = []
     for c in CUBOIDS:
         for grain in c.grains:
             keys = _key_columns(c, grain)
             cols = [f"{k} {'TEXT' if k in c.keys else 'REAL' if k == 'sal' else 'INTEGER'} NOT NULL" for k in keys]
             if grain == "day":
-                cols.append("month INTEGER NOT NULL")
+                cols.append("month INTEGER NOT NULL")  # a day cell carries its month (a window's edges by month)
             out.append(
                 f"CREATE TABLE IF NOT EXISTS {c.table(grain)} ({', '.join(cols)}, n INTEGER NOT NULL, "
                 f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID"
             )
-    for source in ("postings", "posting_skills"):
-        mine = [(c, g) for c in CUBOIDS if c.source == source for g in c.grains]
-        adds = "\n  ".join(_add(c, g, "new") for c, g in mine)
-        removes = "\n  ".join(_remove(c, g, "old") for c, g in mine)
-        tracked = _tracked(source)
-        changed = " OR ".join(f"old.{col} IS NOT new.{col}" for col in tracked)
-        out += [
-            f"CREATE TRIGGER IF NOT EXISTS ru_{source}_ins AFTER INSERT ON {source} BEGIN\n  {adds}\nEND",
-            f"CREATE TRIGGER IF NOT EXISTS ru_{source}_del AFTER DELETE ON {source} BEGIN\n  {removes}\nEND",
-            f"CREATE TRIGGER IF NOT EXISTS ru_{source}_upd AFTER UPDATE OF {', '.join(tracked)} ON {source} "
-            f"WHEN {changed} BEGIN\n  {removes}\n  {adds}\nEND",
-        ]
     return out
 
 
@@ -157,7 +125,7 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
     for c in CUBOIDS:
         for grain in c.grains:
             keys = _key_columns(c, grain)
-            exprs = [_value(k) for k in keys]
+            exprs = [_stored(k) for k in keys]
             extra = ["month"] if grain == "day" else []
             tx.execute(f"DELETE FROM {c.table(grain)}")
             tx.execute(
@@ -165,6 +133,69 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
                 f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)'])} FROM {c.source} "
                 f"GROUP BY {', '.join(exprs)}"
             )
+
+
+#: the columns of ``postings`` a posting cell reads (:meth:`RollupDeltas.posting`), in this order
+POSTING_CELL_COLUMNS = ("day", "month", "is_dup", "salary_mid", *POSTING_KEYS)
+#: the columns of ``posting_skills`` a link cell reads (:meth:`RollupDeltas.link`), in this order
+LINK_CELL_COLUMNS = ("skill_id", "day", "month", "is_dup", *(k for k in POSTING_KEYS if k != "source"))
+
+
+class RollupDeltas:
+    """The changes one write makes to the roll-ups, summed per cell, applied in its transaction.
+
+    Every write path of the store (``writes.py``: upserts and re-extractions, near-duplicate marks)
+    takes away the cells of the rows as they were and adds those of the rows as they are; what
+    cancels out (a posting stored again unchanged) writes nothing. Summing per cell first is what
+    keeps ingest fast: a batch of a few thousand postings touches far fewer cells than rows.
+    """
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[Cuboid, Grain], Counter[tuple[object, ...]]] = {
+            (c, g): Counter() for c in CUBOIDS for g in c.grains
+        }
+
+    def _add(self, source: str, values: dict[str, object], sign: int) -> None:
+        for (c, grain), cells in self._cells.items():
+            if c.source != source:
+                continue
+            key = tuple(values[k] for k in _key_columns(c, grain))
+            cells[(*key, values["month"]) if grain == "day" else key] += sign
+
+    def posting(self, row: Sequence[object], sign: int) -> None:
+        """A ``postings`` row (:data:`POSTING_CELL_COLUMNS`) counted in (+1) or out (-1)."""
+        values = dict(zip(POSTING_CELL_COLUMNS, row, strict=True))
+        values["sal"] = NO_SALARY if values["salary_mid"] is None else values["salary_mid"]
+        for k in POSTING_KEYS:
+            values[k] = NULL_KEY if values[k] is None else values[k]
+        self._add("postings", values, sign)
+
+    def link(self, row: Sequence[object], sign: int) -> None:
+        """A ``posting_skills`` row (:data:`LINK_CELL_COLUMNS`) counted in (+1) or out (-1)."""
+        values = dict(zip(LINK_CELL_COLUMNS, row, strict=True))
+        for k in LINK_CELL_COLUMNS[4:]:
+            values[k] = NULL_KEY if values[k] is None else values[k]
+        self._add("posting_skills", values, sign)
+
+    def apply(self, tx: sqlite3.Connection) -> None:
+        for (c, grain), cells in self._cells.items():
+            changed = [(*cell, n) for cell, n in cells.items() if n]
+            if not changed:
+                continue
+            keys = _key_columns(c, grain)
+            columns = [*keys, *(["month"] if grain == "day" else []), "n"]
+            table = c.table(grain)
+            tx.executemany(
+                f"INSERT INTO {table}({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
+                f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET n = n + excluded.n",
+                changed,
+            )
+            emptied = [cell[: len(keys)] for cell, n in cells.items() if n < 0]
+            if emptied:
+                match = " AND ".join(f"{k} = ?" for k in keys)
+                tx.executemany(f"DELETE FROM {table} WHERE {match} AND n = 0", emptied)
+        for cells in self._cells.values():
+            cells.clear()
 
 
 # -- the decision -----------------------------------------------------------------------------------
