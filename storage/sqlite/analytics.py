@@ -26,7 +26,7 @@ from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
 from .connection import SQLiteConnection
-from .rollups import FACET_KEYS, NO_SALARY, NULL_KEY, Plan, period_expr, plan
+from .rollups import FACET_KEYS, NULL_KEY, Plan, period_expr, plan
 from .sql import (
     EXPORT_COLUMNS,
     facet_source,
@@ -85,7 +85,7 @@ class SQLiteAnalytics(SQLiteConnection):
     def _median_salary(self, flt: PostingFilter | None) -> float | None:
         ru = self._rollup(flt, salary=True)
         if ru is not None:
-            sql, params = ru.union("sal, n", f"is_dup = 0 AND sal <> {NO_SALARY}")
+            sql, params = ru.union("sal, n")
             rows = self._connect().execute(f"SELECT sal, SUM(n) FROM ({sql}) GROUP BY sal", params).fetchall()
             return median_of_histogram((r[0], r[1]) for r in rows)
         where, params = where_clause(flt)
@@ -148,9 +148,7 @@ class SQLiteAnalytics(SQLiteConnection):
         ru = self._rollup(flt, group=facet, salary=True)
         if ru is not None:
             column = FACET_KEYS[facet]
-            inner, params = ru.union(
-                f"{column} AS k, sal, n", f"{column} <> ? AND is_dup = 0 AND sal <> {NO_SALARY}", (NULL_KEY,)
-            )
+            inner, params = ru.union(f"{column} AS k, sal, n", f"{column} <> ?", (NULL_KEY,))
             sql = f"SELECT k, sal, SUM(n) FROM ({inner}) GROUP BY k, sal"
         else:
             key, src, where, params, a = facet_source(facet, flt)

@@ -1,9 +1,10 @@
 """Roll-ups: pre-aggregated posting counts the dashboard queries read instead of the rows (schema v5).
 
 Each roll-up ("cuboid") counts postings (or skill links) per period × a few key columns ×
-duplicate flag — and, for postings, × exact salary midpoint, so that the median salary a roll-up
-gives is the one the row scan gives (the same histogram of the same doubles). Every cuboid exists
-in a ``day`` grain (also holding the month, for the edges of a window) and/or a ``month`` grain.
+duplicate flag; a salary cuboid counts the unique postings with a salary per period × keys × exact
+salary midpoint, so that the median salary a roll-up gives is the one the row scan gives (the same
+histogram of the same doubles). Every cuboid exists in a ``day`` grain (also holding the month,
+for the edges of a window) and/or a ``month`` grain.
 
 They are kept exact by every write path of the store (``writes.py``: upserts and re-extractions,
 near-duplicate marks) inside its own transaction: :class:`RollupDeltas` takes the cells of the rows
@@ -13,7 +14,7 @@ roll-up holds only combinations with postings. Nothing deletes postings today; a
 count its rows out the same way.
 
 A missing key value (NULL in the rows) is stored as :data:`NULL_KEY` (a primary key holds no NULL);
-a missing salary as :data:`NO_SALARY`. Queries turn them back (a facet leaves the missing value
+a salary cuboid leaves out postings without a salary. Queries turn them back (a facet leaves the missing value
 out, as the row scan does).
 
 :func:`plan` is the one decision: can a roll-up answer this filter (and grouping), and which
@@ -35,8 +36,6 @@ from .sql import day_number, month_number
 
 #: the stored form of a missing key value (no real occupation, province, ... is this control character)
 NULL_KEY = "\x1f"
-#: the stored form of a missing salary midpoint (midpoints are monthly CNY, never negative)
-NO_SALARY = -1.0
 
 Grain = Literal["day", "month"]
 
@@ -57,18 +56,15 @@ POSTING_KEYS = tuple(FILTER_KEYS.values())
 
 @dataclass(frozen=True)
 class Cuboid:
-    """One roll-up: counts per (period, ``keys``, is_dup[, salary]) of ``postings`` or of ``posting_skills``."""
+    """One roll-up: counts per (``keys``, period, is_dup) of ``postings`` or of ``posting_skills``;
+    with ``salary``, unique postings with a salary per (``keys``, period, exact salary midpoint)
+    (postings only: skill medians are left to the row scan)."""
 
     name: str
     keys: tuple[str, ...]
     grains: tuple[Grain, ...]
     source: Literal["postings", "posting_skills"] = "postings"
-
-    @property
-    def salary(self) -> bool:
-        """Posting cuboids count per exact salary midpoint too (the link tables carry no source, and
-        skill medians are left to the row scan)."""
-        return self.source == "postings"
+    salary: bool = False
 
     def table(self, grain: Grain) -> str:
         return f"ru_{self.name}_{grain[0]}"
@@ -80,6 +76,10 @@ CUBOIDS = (
     Cuboid("occ", ("occupation_code", "occupation_direction", "level"), ("day", "month")),
     Cuboid("geo", ("province", "region", "level"), ("day", "month")),
     Cuboid("full", POSTING_KEYS, ("month",)),
+    Cuboid("all_sal", ("source",), ("day", "month"), salary=True),
+    Cuboid("occ_sal", ("occupation_code", "occupation_direction", "level"), ("day", "month"), salary=True),
+    Cuboid("geo_sal", ("province", "region", "level"), ("day", "month"), salary=True),
+    Cuboid("full_sal", POSTING_KEYS, ("month",), salary=True),
     Cuboid("skill", ("skill_id",), ("day", "month"), "posting_skills"),
     Cuboid("skill_occ", ("occupation_code", "occupation_direction", "level", "skill_id"), ("month",), "posting_skills"),
     Cuboid("skill_geo", ("province", "region", "level", "skill_id"), ("month",), "posting_skills"),
@@ -92,7 +92,7 @@ _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
 # -- schema and upkeep --------------------------------------------------------------------------------
 def _key_columns(c: Cuboid, grain: Grain) -> list[str]:
     """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period."""
-    return [*c.keys, grain, "is_dup", *(["sal"] if c.salary else [])]
+    return [*c.keys, grain, "sal" if c.salary else "is_dup"]
 
 
 def _stored(column: str) -> str:
@@ -100,7 +100,7 @@ def _stored(column: str) -> str:
     if column in ("day", "month", "is_dup"):
         return column
     if column == "sal":
-        return f"IFNULL(salary_mid, {NO_SALARY})"
+        return "salary_mid"
     return f"IFNULL({column}, '{NULL_KEY}')"
 
 
@@ -128,9 +128,10 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
             exprs = [_stored(k) for k in keys]
             extra = ["month"] if grain == "day" else []
             tx.execute(f"DELETE FROM {c.table(grain)}")
+            where = " WHERE is_dup = 0 AND salary_mid IS NOT NULL" if c.salary else ""
             tx.execute(
                 f"INSERT INTO {c.table(grain)}({', '.join([*keys, *extra, 'n'])}) "
-                f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)'])} FROM {c.source} "
+                f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)'])} FROM {c.source}{where} "
                 f"GROUP BY {', '.join(exprs)}"
             )
 
@@ -156,8 +157,9 @@ class RollupDeltas:
         }
 
     def _add(self, source: str, values: dict[str, object], sign: int) -> None:
+        priced = values.get("sal") is not None and values["is_dup"] == 0
         for (c, grain), cells in self._cells.items():
-            if c.source != source:
+            if c.source != source or (c.salary and not priced):
                 continue
             key = tuple(values[k] for k in _key_columns(c, grain))
             cells[(*key, values["month"]) if grain == "day" else key] += sign
@@ -165,7 +167,7 @@ class RollupDeltas:
     def posting(self, row: Sequence[object], sign: int) -> None:
         """A ``postings`` row (:data:`POSTING_CELL_COLUMNS`) counted in (+1) or out (-1)."""
         values = dict(zip(POSTING_CELL_COLUMNS, row, strict=True))
-        values["sal"] = NO_SALARY if values["salary_mid"] is None else values["salary_mid"]
+        values["sal"] = values["salary_mid"]
         for k in POSTING_KEYS:
             values[k] = NULL_KEY if values[k] is None else values[k]
         self._add("postings", values, sign)
@@ -295,7 +297,7 @@ def plan(
         return None
     windows = _windows(flt, interval)
     for c in CUBOIDS:
-        if (c.source == "posting_skills") != by_skill or (salary and not c.salary):
+        if (c.source == "posting_skills") != by_skill or salary != c.salary:
             continue
         if not needed - {"skill_id"} <= set(c.keys) or any(g not in c.grains for g, _, _ in windows):
             continue
