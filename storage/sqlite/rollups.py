@@ -28,7 +28,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from operator import itemgetter
+from typing import Any, Literal
 
 from ..filters import PostingFilter
 from ..results import Interval
@@ -155,29 +156,40 @@ class RollupDeltas:
         self._cells: dict[tuple[Cuboid, Grain], Counter[tuple[object, ...]]] = {
             (c, g): Counter() for c in CUBOIDS for g in c.grains
         }
+        # per source: (the cells, the getter of a cell from a row, salary cuboid?); a day cell ends with its month
+        self._getters: dict[str, list[tuple[Counter[tuple[object, ...]], itemgetter[Any], bool]]] = {}
+        for source, columns in (("postings", POSTING_CELL_COLUMNS), ("posting_skills", LINK_CELL_COLUMNS)):
+            index = {col: i for i, col in enumerate(columns)}
+            if source == "postings":
+                index["sal"] = columns.index("salary_mid")
+            self._getters[source] = [
+                (
+                    cells,
+                    itemgetter(*(index[k] for k in [*_key_columns(c, g), *(["month"] if g == "day" else [])])),
+                    c.salary,
+                )
+                for (c, g), cells in self._cells.items()
+                if c.source == source
+            ]
 
-    def _add(self, source: str, values: dict[str, object], sign: int) -> None:
-        priced = values.get("sal") is not None and values["is_dup"] == 0
-        for (c, grain), cells in self._cells.items():
-            if c.source != source or (c.salary and not priced):
+    def _add(self, source: str, row: tuple[object, ...], priced: bool, sign: int) -> None:
+        for cells, get, salary in self._getters[source]:
+            if salary and not priced:
                 continue
-            key = tuple(values[k] for k in _key_columns(c, grain))
-            cells[(*key, values["month"]) if grain == "day" else key] += sign
+            cells[get(row)] += sign
 
     def posting(self, row: Sequence[object], sign: int) -> None:
         """A ``postings`` row (:data:`POSTING_CELL_COLUMNS`) counted in (+1) or out (-1)."""
-        values = dict(zip(POSTING_CELL_COLUMNS, row, strict=True))
-        values["sal"] = values["salary_mid"]
-        for k in POSTING_KEYS:
-            values[k] = NULL_KEY if values[k] is None else values[k]
-        self._add("postings", values, sign)
+        day, month, is_dup, sal, *keys = row
+        filled = (day, month, is_dup, sal, *(NULL_KEY if k is None else k for k in keys))
+        self._add("postings", filled, sal is not None and is_dup == 0, sign)
 
     def link(self, row: Sequence[object], sign: int) -> None:
         """A ``posting_skills`` row (:data:`LINK_CELL_COLUMNS`) counted in (+1) or out (-1)."""
-        values = dict(zip(LINK_CELL_COLUMNS, row, strict=True))
-        for k in LINK_CELL_COLUMNS[4:]:
-            values[k] = NULL_KEY if values[k] is None else values[k]
-        self._add("posting_skills", values, sign)
+        skill, day, month, is_dup, *keys = row
+        self._add(
+            "posting_skills", (skill, day, month, is_dup, *(NULL_KEY if k is None else k for k in keys)), False, sign
+        )
 
     def apply(self, tx: sqlite3.Connection) -> None:
         for (c, grain), cells in self._cells.items():
