@@ -74,14 +74,18 @@ class Cuboid:
 #: the cuboids, smallest first: :func:`plan` takes the first that holds every key a query needs
 CUBOIDS = (
     Cuboid("all", ("source",), ("day", "month")),
+    Cuboid("occ1", ("occupation_code",), ("day", "month")),
     Cuboid("occ", ("occupation_code", "occupation_direction", "level"), ("day", "month")),
     Cuboid("geo", ("province", "region", "level"), ("day", "month")),
+    Cuboid("occ_place", ("occupation_code", "province", "region", "source"), ("month",)),
     Cuboid("full", POSTING_KEYS, ("month",)),
     Cuboid("all_sal", ("source",), ("day", "month"), salary=True),
+    Cuboid("occ1_sal", ("occupation_code",), ("day", "month"), salary=True),
     Cuboid("occ_sal", ("occupation_code", "occupation_direction", "level"), ("day", "month"), salary=True),
     Cuboid("geo_sal", ("province", "region", "level"), ("day", "month"), salary=True),
     Cuboid("full_sal", POSTING_KEYS, ("month",), salary=True),
     Cuboid("skill", ("skill_id",), ("day", "month"), "posting_skills"),
+    Cuboid("skill_occ1", ("occupation_code", "skill_id"), ("month",), "posting_skills"),
     Cuboid("skill_occ", ("occupation_code", "occupation_direction", "level", "skill_id"), ("month",), "posting_skills"),
     Cuboid("skill_geo", ("province", "region", "level", "skill_id"), ("month",), "posting_skills"),
 )

@@ -165,12 +165,15 @@ def test_rollups_answer_as_the_row_scan(writes: dict, filters: list[PostingFilte
 def test_plan_routes_roll_up_filters_and_leaves_the_rest_to_rows() -> None:
     year = {"start": date(2025, 11, 1), "end": date(2026, 10, 31)}
     assert plan(None) is not None and plan(PostingFilter(**year)) is not None
-    assert plan(PostingFilter(**year, occupations=["x"]), salary=True).cuboid.name == "occ_sal"
-    assert plan(PostingFilter(**year, occupations=["x"])).cuboid.name == "occ"
+    assert plan(PostingFilter(**year, occupations=["x"]), salary=True).cuboid.name == "occ1_sal"
+    assert plan(PostingFilter(**year, occupations=["x"])).cuboid.name == "occ1"
+    assert plan(PostingFilter(**year, occupations=["x"], levels=["初级"])).cuboid.name == "occ"
+    assert plan(PostingFilter(**year, occupations=["x"]), group="provinces").cuboid.name == "occ_place"
     assert plan(PostingFilter(**year, provinces=["北京"], levels=["初级"])).cuboid.name == "geo"
-    assert plan(PostingFilter(**year, provinces=["北京"], occupations=["x"])).cuboid.name == "full"
+    assert plan(PostingFilter(**year, provinces=["北京"], levels=["初级"], occupations=["x"])).cuboid.name == "full"
     assert plan(PostingFilter(**year), group="skills").cuboid.name == "skill"
-    assert plan(PostingFilter(**year, occupations=["x"]), group="skills").cuboid.name == "skill_occ"
+    assert plan(PostingFilter(**year, occupations=["x"]), group="skills").cuboid.name == "skill_occ1"
+    assert plan(PostingFilter(**year, levels=["初级"]), group="skills").cuboid.name == "skill_occ"
     assert plan(PostingFilter(**year, skills=["python"]), interval="month").cuboid.name == "skill"
     # a month-aligned window reads the month grain alone; a ragged one adds the edge days
     assert [p.grain for p in plan(PostingFilter(**year)).pieces] == ["month"]
