@@ -198,7 +198,8 @@ def test_garbage_pages_make_health_degraded_and_queries_503(intact, tmp_path, se
     assert health.status_code == 503, health.text
     body = health.json()
     assert body["status"] == "degraded" and "damaged" in body["problem"] and "restore" in body["problem"]
-    res = httpx.get(f"{url}/v1/rankings/skills")
+    # a query that reads the skill links (the roll-ups answer a plain ranking; skill medians scan the links)
+    res = httpx.get(f"{url}/v1/rankings/skills", params={"metric": "median_salary"})
     assert res.status_code == 503, res.text
     assert res.headers["content-type"].startswith("application/json")
     assert "damaged" in res.json()["detail"] and "restore it from a backup" in res.json()["detail"]
