@@ -71,8 +71,8 @@ class SQLiteAnalytics(SQLiteConnection):
     def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
         ru = self._rollup(flt)
         if ru is not None:
-            sql, params = ru.union("n, is_dup")
-            n, d = self._connect().execute(f"SELECT TOTAL(n), TOTAL(n * is_dup) FROM ({sql})", params).fetchone()
+            sql, params = ru.union("n, d")
+            n, d = self._connect().execute(f"SELECT TOTAL(n), TOTAL(d) FROM ({sql})", params).fetchone()
             return int(n), int(d)
         where, params = where_clause(flt)
         n, d = (
@@ -106,12 +106,10 @@ class SQLiteAnalytics(SQLiteConnection):
         else from ``postings``; from a roll-up before either where one answers."""
         ru = self._rollup(flt, interval=interval)
         if ru is not None:
-            sql, params = ru.union(f"{period_expr(interval)} AS per, n, is_dup")
+            sql, params = ru.union(f"{period_expr(interval)} AS per, n, d")
             return {
                 period_date(k, interval): (int(n), int(d))
-                for k, n, d in self._connect().execute(
-                    f"SELECT per, SUM(n), SUM(n * is_dup) FROM ({sql}) GROUP BY per", params
-                )
+                for k, n, d in self._connect().execute(f"SELECT per, SUM(n), SUM(d) FROM ({sql}) GROUP BY per", params)
             }
         alias, source = "p", "postings p"
         where, params = where_clause(flt)
@@ -134,8 +132,8 @@ class SQLiteAnalytics(SQLiteConnection):
         ru = self._rollup(flt, group=facet)
         if ru is not None:
             column = FACET_KEYS[facet]
-            inner, params = ru.union(f"{column} AS k, n AS c, is_dup AS dup", f"{column} <> ?", (NULL_KEY,))
-            sql = f"SELECT k, SUM(c) AS n, SUM(c * dup) AS d FROM ({inner}) GROUP BY k"
+            inner, params = ru.union(f"{column} AS k, n AS c, d AS dup", f"{column} <> ?", (NULL_KEY,))
+            sql = f"SELECT k, SUM(c) AS n, SUM(dup) AS d FROM ({inner}) GROUP BY k"
         else:
             key, src, where, params, a = facet_source(facet, flt)
             sql = f"SELECT {key} AS k, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} WHERE {where} GROUP BY k"
@@ -190,12 +188,12 @@ class SQLiteAnalytics(SQLiteConnection):
         if ru is not None:
             column = FACET_KEYS[facet]
             inner, params = ru.union(
-                f"{column} AS k, {period_expr(interval)} AS per, n AS c, is_dup AS dup",
+                f"{column} AS k, {period_expr(interval)} AS per, n AS c, d AS dup",
                 f"{column} IN ({','.join('?' * len(keys))})",
                 tuple(keys),
             )
             for k, per, n, d in self._connect().execute(
-                f"SELECT k, per, SUM(c), SUM(c * dup) FROM ({inner}) GROUP BY k, per", params
+                f"SELECT k, per, SUM(c), SUM(dup) FROM ({inner}) GROUP BY k, per", params
             ):
                 counts[(k, period_date(per, interval))] = (int(n), int(d))
             return counts

@@ -57,7 +57,8 @@ POSTING_KEYS = tuple(FILTER_KEYS.values())
 
 @dataclass(frozen=True)
 class Cuboid:
-    """One roll-up: counts per (``keys``, period, is_dup) of ``postings`` or of ``posting_skills``;
+    """One roll-up: counts ``n`` (all) and ``d`` (near-duplicates) per (``keys``, period) of
+    ``postings`` or of ``posting_skills``;
     with ``salary``, unique postings with a salary per (``keys``, period, exact salary midpoint)
     (postings only: skill medians are left to the row scan)."""
 
@@ -97,7 +98,7 @@ _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
 # -- schema and upkeep --------------------------------------------------------------------------------
 def _key_columns(c: Cuboid, grain: Grain) -> list[str]:
     """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period."""
-    return [*c.keys, grain, "sal" if c.salary else "is_dup"]
+    return [*c.keys, grain, *(["sal"] if c.salary else [])]
 
 
 def _stored(column: str) -> str:
@@ -119,7 +120,7 @@ def rollup_ddl() -> list[str]:
             if grain == "day":
                 cols.append("month INTEGER NOT NULL")  # a day cell carries its month (a window's edges by month)
             out.append(
-                f"CREATE TABLE IF NOT EXISTS {c.table(grain)} ({', '.join(cols)}, n INTEGER NOT NULL, "
+                f"CREATE TABLE IF NOT EXISTS {c.table(grain)} ({', '.join(cols)}, n INTEGER NOT NULL, d INTEGER NOT NULL, "
                 f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID"
             )
     return out
@@ -135,8 +136,9 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
             tx.execute(f"DELETE FROM {c.table(grain)}")
             where = " WHERE is_dup = 0 AND salary_mid IS NOT NULL" if c.salary else ""
             tx.execute(
-                f"INSERT INTO {c.table(grain)}({', '.join([*keys, *extra, 'n'])}) "
-                f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)'])} FROM {c.source}{where} "
+                f"INSERT INTO {c.table(grain)}({', '.join([*keys, *extra, 'n', 'd'])}) "
+                f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)', 'SUM(is_dup)'])} "
+                f"FROM {c.source}{where} "
                 f"GROUP BY {', '.join(exprs)}"
             )
 
@@ -157,11 +159,15 @@ class RollupDeltas:
     """
 
     def __init__(self) -> None:
-        self._cells: dict[tuple[Cuboid, Grain], Counter[tuple[object, ...]]] = {
-            (c, g): Counter() for c in CUBOIDS for g in c.grains
+        # per cuboid and grain: the change of n and of d per cell
+        self._cells: dict[tuple[Cuboid, Grain], tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]]] = {
+            (c, g): (Counter(), Counter()) for c in CUBOIDS for g in c.grains
         }
         # per source: (the cells, the getter of a cell from a row, salary cuboid?); a day cell ends with its month
-        self._getters: dict[str, list[tuple[Counter[tuple[object, ...]], itemgetter[Any], bool]]] = {}
+        self._getters: dict[
+            str,
+            list[tuple[tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]], itemgetter[Any], bool]],
+        ] = {}
         for source, columns in (("postings", POSTING_CELL_COLUMNS), ("posting_skills", LINK_CELL_COLUMNS)):
             index = {col: i for i, col in enumerate(columns)}
             if source == "postings":
@@ -176,44 +182,52 @@ class RollupDeltas:
                 if c.source == source
             ]
 
-    def _add(self, source: str, row: tuple[object, ...], priced: bool, sign: int) -> None:
-        for cells, get, salary in self._getters[source]:
+    def _add(self, source: str, row: tuple[object, ...], dup: bool, priced: bool, sign: int) -> None:
+        for (all_cells, dup_cells), get, salary in self._getters[source]:
             if salary and not priced:
                 continue
-            cells[get(row)] += sign
+            key = get(row)
+            all_cells[key] += sign
+            if dup:
+                dup_cells[key] += sign
 
     def posting(self, row: Sequence[object], sign: int) -> None:
         """A ``postings`` row (:data:`POSTING_CELL_COLUMNS`) counted in (+1) or out (-1)."""
         day, month, is_dup, sal, *keys = row
         filled = (day, month, is_dup, sal, *(NULL_KEY if k is None else k for k in keys))
-        self._add("postings", filled, sal is not None and is_dup == 0, sign)
+        self._add("postings", filled, bool(is_dup), sal is not None and not is_dup, sign)
 
     def link(self, row: Sequence[object], sign: int) -> None:
         """A ``posting_skills`` row (:data:`LINK_CELL_COLUMNS`) counted in (+1) or out (-1)."""
         skill, day, month, is_dup, *keys = row
         self._add(
-            "posting_skills", (skill, day, month, is_dup, *(NULL_KEY if k is None else k for k in keys)), False, sign
+            "posting_skills",
+            (skill, day, month, is_dup, *(NULL_KEY if k is None else k for k in keys)),
+            bool(is_dup),
+            False,
+            sign,
         )
 
     def apply(self, tx: sqlite3.Connection) -> None:
-        for (c, grain), cells in self._cells.items():
-            changed = [(*cell, n) for cell, n in cells.items() if n]
+        for (c, grain), (all_cells, dup_cells) in self._cells.items():
+            changed = [(*cell, n, dup_cells[cell]) for cell, n in all_cells.items() if n or dup_cells[cell]]
             if not changed:
                 continue
             keys = _key_columns(c, grain)
-            columns = [*keys, *(["month"] if grain == "day" else []), "n"]
+            columns = [*keys, *(["month"] if grain == "day" else []), "n", "d"]
             table = c.table(grain)
             tx.executemany(
                 f"INSERT INTO {table}({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
-                f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET n = n + excluded.n",
+                f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET n = n + excluded.n, d = d + excluded.d",
                 changed,
             )
-            emptied = [cell[: len(keys)] for cell, n in cells.items() if n < 0]
+            emptied = [cell[: len(keys)] for cell, n in all_cells.items() if n < 0]
             if emptied:
                 match = " AND ".join(f"{k} = ?" for k in keys)
                 tx.executemany(f"DELETE FROM {table} WHERE {match} AND n = 0", emptied)
-        for cells in self._cells.values():
-            cells.clear()
+        for all_cells, dup_cells in self._cells.values():
+            all_cells.clear()
+            dup_cells.clear()
 
 
 # -- the decision -----------------------------------------------------------------------------------
