@@ -5,8 +5,12 @@ taxonomy's links, 24 months, 31 provinces, salaries, experience, education, ~5 %
 straight into a fresh SQLite file, then prints the ingest rate (extraction excluded: postings
 arrive with their extraction, as ``save_extractions`` stores them) overall and per 100,000, the
 database size, and p50/p95
-latency of: totals, a monthly time series and a skills ranking, each with one occupation filter
-over a one-year window (and the same without the occupation filter).
+latency of every dashboard query (totals, monthly and daily series, skills ranking, the facet
+counts) over a one-year window, unfiltered, with one occupation and with province × level, and
+of the forecast's monthly count (all postings, one occupation, province × level, whole range).
+Each query runs twice: answered from the roll-ups (the store's default, ``storage/sqlite/rollups.py``)
+and with the row scan forced (``use_rollups = False``); the ratio rows / roll-up is printed.
+Postings are generated in a second process while the first ingests, so the rate is the store's.
 
     python benchmarks/bench_query.py --n 100000
 
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skill_taxonomy import default_taxonomy
 from skillsignal.core.models import LEVELS, Extraction, OccupationMatch, Posting, SkillMatch
-from storage import PostingFilter, PostingIndex, SQLiteStore
+from storage import PostingFilter, SQLiteStore
 
 log = logging.getLogger("bench_query")
 
@@ -192,6 +198,16 @@ class Generator:
         return p
 
 
+def produce(args: argparse.Namespace, out: multiprocessing.Queue) -> None:
+    """Generate the postings in batches (and the near-duplicate marks of each) into ``out``."""
+    gen = Generator(args.seed, months=args.months, arrival_of=args.n if args.order == "arrival" else None)
+    for start in range(0, args.n, args.batch):
+        batch = [gen.posting(i) for i in range(start, min(args.n, start + args.batch))]
+        dups = {p.id: batch[0].id for p in batch[1:] if gen.rnd.random() < args.dup_rate}
+        out.put((batch, dups))
+    out.put(None)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -213,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temporary one, deleted)")
     parser.add_argument("--batch", type=int, default=5000, help="postings per index call")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
+    parser.add_argument(
+        "--row-repeat", type=int, default=5, help="timed runs per query with the row scan forced (0: skip)"
+    )
     parser.add_argument("--dup-rate", type=float, default=0.05, help="share marked near-duplicate")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--months", type=int, default=24, help="months of postings, ending 2026-10-31")
@@ -241,33 +260,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.db.exists():
         parser.error(f"{args.db} exists; give a new path or add --queries-only")
     store = SQLiteStore(args.db)
-    gen = Generator(args.seed, months=args.months, arrival_of=args.n if args.order == "arrival" else None)
-
-    gen_s = index_s = 0.0
-    step_s, step_n = 0.0, 0
+    queue: multiprocessing.Queue = multiprocessing.Queue(maxsize=4)
+    producer = multiprocessing.Process(target=produce, args=(args, queue), daemon=True)
+    producer.start()
+    index_s = 0.0
+    step_s, step_n, done = 0.0, 0, 0
     dups: dict[str, str] = {}
-    for start in range(0, args.n, args.batch):
-        t = time.perf_counter()
-        batch = [gen.posting(i) for i in range(start, min(args.n, start + args.batch))]
-        gen_s += time.perf_counter() - t
+    while (item := queue.get()) is not None:
+        batch, batch_dups = item
         t = time.perf_counter()
         store.index_postings(batch)
         took = time.perf_counter() - t
         index_s += took
         step_s += took
         step_n += len(batch)
-        for p in batch[1:]:
-            if gen.rnd.random() < args.dup_rate:
-                dups[p.id] = batch[0].id
-        done = start + len(batch)
+        dups.update(batch_dups)
+        done += len(batch)
         if done % 100_000 < args.batch or done == args.n:
-            print(
-                f"  indexed {done:,}: {done / index_s:,.0f}/s overall, {step_n / step_s:,.0f}/s over the last "
+            log.warning(
+                "indexed %s: %s/s overall, %s/s over the last %s",
+                f"{done:,}",
+                f"{done / index_s:,.0f}",
+                f"{step_n / step_s:,.0f}",
                 f"{step_n:,}",
-                file=sys.stderr,
-                flush=True,
             )
             step_s, step_n = 0.0, 0
+    producer.join()
     t = time.perf_counter()
     store.set_duplicates(dups)
     index_s += time.perf_counter() - t
@@ -280,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"postings        {args.n:,} ({len(dups):,} marked duplicate)")
     print(
         f"ingest          {args.n / index_s:,.0f} postings/s, {args.order} order (index {index_s:.1f} s; "
-        f"generation {gen_s:.1f} s not counted; extraction excluded)"
+        "generation in another process, not counted; extraction excluded)"
     )
     code = time_queries(store, args)
     if tmp is not None:
@@ -288,35 +306,71 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def time_queries(store: PostingIndex, args: argparse.Namespace) -> int:
-    """Database size and p50/p95 of the queries, one occupation filter over the last year."""
+def dashboard_queries(store: SQLiteStore, name: str, flt: PostingFilter) -> list[tuple[str, Callable[[], object]]]:
+    """The dashboard's queries under one filter."""
+    out: list[tuple[str, Callable[[], object]]] = [
+        (f"totals ({name})", lambda: store.totals(flt)),
+        (f"timeseries month ({name})", lambda: store.timeseries(flt, "month")),
+        (f"timeseries day ({name})", lambda: store.timeseries(flt, "day")),
+        (f"skills ranking top 20 ({name})", lambda: store.ranking("skills", flt, limit=20)),
+    ]
+    for facet in ("occupations", "provinces", "levels", "sources"):
+        out.append((f"count_by {facet} ({name})", lambda facet=facet: store.count_by(facet, flt, limit=50)))
+    return out
+
+
+def time_queries(store: SQLiteStore, args: argparse.Namespace) -> int:
+    """Database size and p50/p95 of the queries, roll-ups against the forced row scan."""
     size = args.db.stat().st_size + sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "-*"))
     n = store.count_postings()
     top_occ = store.ranking("occupations", limit=1).buckets[0].key
     last = store.date_range()[1]
     year = PostingFilter(start=last - timedelta(days=364), end=last)
     occ_year = year.model_copy(update={"occupations": [top_occ]})
+    geo_year = year.model_copy(update={"provinces": ["广东"], "levels": ["中级"]})
+    rollup_bytes = sum(
+        row[0]
+        for row in store._connect().execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'ru\\_%' ESCAPE '\\'")
+    )
 
     print(f"stored          {n:,} postings, skill links {store.stats()['skill_mentions']:,}")
-    print(f"database size   {size / 1e6:,.1f} MB ({size / max(n, 1):,.0f} bytes/posting)")
+    print(
+        f"database size   {size / 1e6:,.1f} MB ({size / max(n, 1):,.0f} bytes/posting, of which roll-ups "
+        f"{(rollup_bytes or 0) / max(n, 1):,.0f})"
+    )
     print(
         f"filter          occupation {top_occ} ({store.totals(occ_year).total_postings:,} postings), "
-        f"{year.start} .. {year.end}"
+        f"{year.start} .. {year.end}; province × level 广东 中级"
     )
     queries = [
-        ("totals (occupation, 1 year)", lambda: store.totals(occ_year)),
-        ("timeseries month (occupation, 1 year)", lambda: store.timeseries(occ_year, "month")),
-        ("skills ranking top 20 (occupation, 1 year)", lambda: store.ranking("skills", occ_year, limit=20)),
-        ("totals (1 year)", lambda: store.totals(year)),
-        ("timeseries month (1 year)", lambda: store.timeseries(year, "month")),
-        ("skills ranking top 20 (1 year)", lambda: store.ranking("skills", year, limit=20)),
-        ("timeseries week (occupation, 1 year)", lambda: store.timeseries(occ_year, "week")),
+        *dashboard_queries(store, "1 year", year),
+        *dashboard_queries(store, "occupation, 1 year", occ_year),
+        *dashboard_queries(store, "province × level, 1 year", geo_year),
+        ("forecast monthly count (all)", lambda: store.timeseries(PostingFilter(), "month")),
+        (
+            "forecast monthly count (occupation)",
+            lambda: store.timeseries(PostingFilter(occupations=[top_occ]), "month"),
+        ),
+        (
+            "forecast monthly count (province × level)",
+            lambda: store.timeseries(PostingFilter(provinces=["广东"], levels=["中级"]), "month"),
+        ),
         ("search '数据' (occupation, 1 year)", lambda: store.search_postings("数据", occ_year, size=20)),
     ]
-    print(f"{'query':46s} {'p50 ms':>8s} {'p95 ms':>8s}")
+    print(f"{'query':52s} {'p50 ms':>8s} {'p95 ms':>8s} {'rows p50':>9s} {'rows p95':>9s} {'ratio':>6s}")
+    worst = 0.0
     for name, fn in queries:
+        store.use_rollups = True
         p50, p95 = timed(fn, args.repeat)
-        print(f"{name:46s} {p50:8.1f} {p95:8.1f}")
+        worst = max(worst, p95) if not name.startswith("search") else worst
+        if args.row_repeat:
+            store.use_rollups = False
+            r50, r95 = timed(fn, args.row_repeat)
+            print(f"{name:52s} {p50:8.1f} {p95:8.1f} {r50:9.1f} {r95:9.1f} {r50 / max(p50, 1e-3):6.1f}")
+        else:
+            print(f"{name:52s} {p50:8.1f} {p95:8.1f}")
+    store.use_rollups = True
+    print(f"slowest dashboard p95 (roll-ups) {worst:.1f} ms")
     store.close()
     return 0
 

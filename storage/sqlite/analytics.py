@@ -1,6 +1,10 @@
 """The counting hooks of :class:`storage.shared.SharedIndex` in SQL: totals, medians, series,
 facet rankings, skill pairs, export series and signal cells. Rankings by count are ordered and cut
-in SQL."""
+in SQL.
+
+Counts, medians, series and facet rankings read the roll-ups (``rollups.py``) whenever
+:func:`rollups.plan` says one answers the filter, else scan the rows; both give the same answers
+(``tests/storage/test_sqlite_rollups.py``). ``use_rollups = False`` on a store forces the row scan."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
 from .connection import SQLiteConnection
+from .rollups import FACET_KEYS, NULL_KEY, Plan, period_expr, plan
 from .sql import (
     EXPORT_COLUMNS,
     facet_source,
@@ -51,7 +56,24 @@ _EXACT_SALARY = (
 
 
 class SQLiteAnalytics(SQLiteConnection):
+    #: answer from the roll-ups where they can (False: always scan the rows, for tests and benchmarks)
+    use_rollups: bool = True
+
+    def _rollup(
+        self,
+        flt: PostingFilter | None,
+        group: str | None = None,
+        interval: Interval | None = None,
+        salary: bool = False,
+    ) -> Plan | None:
+        return plan(flt, group=group, interval=interval, salary=salary) if self.use_rollups else None
+
     def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
+        ru = self._rollup(flt)
+        if ru is not None:
+            sql, params = ru.union("n, d")
+            n, d = self._connect().execute(f"SELECT TOTAL(n), TOTAL(d) FROM ({sql})", params).fetchone()
+            return int(n), int(d)
         where, params = where_clause(flt)
         n, d = (
             self._connect()
@@ -61,6 +83,11 @@ class SQLiteAnalytics(SQLiteConnection):
         return n, int(d)
 
     def _median_salary(self, flt: PostingFilter | None) -> float | None:
+        ru = self._rollup(flt, salary=True)
+        if ru is not None:
+            sql, params = ru.union("sal, n")
+            rows = self._connect().execute(f"SELECT sal, SUM(n) FROM ({sql}) GROUP BY sal", params).fetchall()
+            return median_of_histogram((r[0], r[1]) for r in rows)
         where, params = where_clause(flt)
         hist = (
             self._connect()
@@ -76,7 +103,14 @@ class SQLiteAnalytics(SQLiteConnection):
     def _period_counts(self, flt: PostingFilter | None, interval: Interval) -> PeriodCounts:
         """Counts per period: from one skill's link rows alone where they answer the filter
         (:func:`one_skill_source`: a covering ``ps_skill`` range instead of a lookup per posting),
-        else from ``postings``."""
+        else from ``postings``; from a roll-up before either where one answers."""
+        ru = self._rollup(flt, interval=interval)
+        if ru is not None:
+            sql, params = ru.union(f"{period_expr(interval)} AS per, n, d")
+            return {
+                period_date(k, interval): (int(n), int(d))
+                for k, n, d in self._connect().execute(f"SELECT per, SUM(n), SUM(d) FROM ({sql}) GROUP BY per", params)
+            }
         alias, source = "p", "postings p"
         where, params = where_clause(flt)
         one_skill = one_skill_source(flt)
@@ -95,21 +129,33 @@ class SQLiteAnalytics(SQLiteConnection):
     def _facet_counts(
         self, facet: str, flt: PostingFilter | None, metric: str | None = None, limit: int | None = None
     ) -> dict[str, tuple[int, int]]:
-        key, src, where, params, a = facet_source(facet, flt)
-        sql = f"SELECT {key} AS k, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} WHERE {where} GROUP BY k"
+        ru = self._rollup(flt, group=facet)
+        if ru is not None:
+            column = FACET_KEYS[facet]
+            inner, params = ru.union(f"{column} AS k, n AS c, d AS dup", f"{column} <> ?", (NULL_KEY,))
+            sql = f"SELECT k, SUM(c) AS n, SUM(dup) AS d FROM ({inner}) GROUP BY k"
+        else:
+            key, src, where, params, a = facet_source(facet, flt)
+            sql = f"SELECT {key} AS k, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} WHERE {where} GROUP BY k"
         if metric is not None:
             sql += f" ORDER BY {_ORDER[metric]}, k LIMIT ?"
             params = [*params, -1 if limit is None else limit]
-        return {k: (n, int(d)) for k, n, d in self._connect().execute(sql, params)}
+        return {k: (int(n), int(d)) for k, n, d in self._connect().execute(sql, params)}
 
     def _facet_medians(self, facet: str, flt: PostingFilter | None) -> dict[str, float | None]:
-        key, src, where, params, a = facet_source(facet, flt)
+        ru = self._rollup(flt, group=facet, salary=True)
+        if ru is not None:
+            column = FACET_KEYS[facet]
+            inner, params = ru.union(f"{column} AS k, sal, n", f"{column} <> ?", (NULL_KEY,))
+            sql = f"SELECT k, sal, SUM(n) FROM ({inner}) GROUP BY k, sal"
+        else:
+            key, src, where, params, a = facet_source(facet, flt)
+            sql = (
+                f"SELECT {key} AS k, {a}.salary_mid, COUNT(*) FROM {src} WHERE {where} AND {a}.is_dup = 0 "
+                f"AND {a}.salary_mid IS NOT NULL GROUP BY k, {a}.salary_mid"
+            )
         hists: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for k, sal, c in self._connect().execute(
-            f"SELECT {key} AS k, {a}.salary_mid, COUNT(*) FROM {src} WHERE {where} AND {a}.is_dup = 0 "
-            f"AND {a}.salary_mid IS NOT NULL GROUP BY k, {a}.salary_mid",
-            params,
-        ):
+        for k, sal, c in self._connect().execute(sql, params):
             hists[k].append((sal, c))
         return {k: median_of_histogram(h) for k, h in hists.items()}
 
@@ -137,8 +183,21 @@ class SQLiteAnalytics(SQLiteConnection):
     def _keyed_period_counts(
         self, facet: str, flt: PostingFilter | None, interval: Interval, keys: Sequence[str]
     ) -> KeyedPeriodCounts:
-        key, src, where, params, a = facet_source(facet, flt)
         counts: KeyedPeriodCounts = {}
+        ru = self._rollup(flt, group=facet, interval=interval) if NULL_KEY not in keys else None
+        if ru is not None:
+            column = FACET_KEYS[facet]
+            inner, params = ru.union(
+                f"{column} AS k, {period_expr(interval)} AS per, n AS c, d AS dup",
+                f"{column} IN ({','.join('?' * len(keys))})",
+                tuple(keys),
+            )
+            for k, per, n, d in self._connect().execute(
+                f"SELECT k, per, SUM(c), SUM(dup) FROM ({inner}) GROUP BY k, per", params
+            ):
+                counts[(k, period_date(per, interval))] = (int(n), int(d))
+            return counts
+        key, src, where, params, a = facet_source(facet, flt)
         for k, per, n, d in self._connect().execute(
             f"SELECT {key} AS k, {period_sql(a, interval)} AS per, COUNT(*), TOTAL({a}.is_dup) FROM {src} "
             f"WHERE {where} AND {key} IN ({','.join('?' * len(keys))}) GROUP BY k, per",

@@ -11,6 +11,8 @@ v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each postin
     crawls (``storage.base.SeenDates``); on upgrade first = last = the crawl date of the stored
     document (or the dates it carries), none closed. ``p_signal`` covers every column the signal
     cells read, in the catalogue's grouping order, so they scan it instead of the documents.
+v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × key columns ×
+    duplicate flag (× exact salary midpoint), kept exact by triggers; on upgrade built from the rows.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from __future__ import annotations
 import sqlite3
 
 from ..fts import TOKENIZE
+from .rollups import rollup_ddl
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -107,6 +110,8 @@ def create_schema(tx: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";\n"):
         if statement.strip():
             tx.execute(statement)
+    for statement in rollup_ddl():  # trigger bodies hold ";": one statement each
+        tx.execute(statement)
 
 
 def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
