@@ -102,7 +102,7 @@ class SearchIndex(SearchAggregations):
         bytes, 429s retried with backoff: :class:`BulkOptions`); returns (succeeded, errors)."""
         extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
         ok, errors = 0, []
-        for success, item in self._helpers.streaming_bulk(
+        sent = self._helpers.streaming_bulk(
             self.client,
             actions,
             chunk_size=self.bulk.chunk_size,
@@ -113,11 +113,18 @@ class SearchIndex(SearchAggregations):
             raise_on_error=False,
             raise_on_exception=True,
             **extra,
-        ):
-            if success:
-                ok += 1
-            else:
-                errors.append(item)
+        )
+        try:
+            for success, item in sent:
+                if success:
+                    ok += 1
+                else:
+                    errors.append(item)
+        except self._transport_errors as exc:  # a whole request refused (429 after the retries, 5xx)
+            raise SearchStoreError(
+                f"{self.backend_name} bulk request failed after {self.bulk.max_retries} retries "
+                f"({type(exc).__name__}: {exc}); {ok} actions were written"
+            ) from exc
         return ok, errors
 
     # -- index management --------------------------------------------------------------------
