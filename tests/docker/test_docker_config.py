@@ -79,7 +79,9 @@ def _service_env(service: dict) -> dict[str, str]:
 # -- compose -------------------------------------------------------------------------------------
 def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
     services = compose["services"]
-    assert set(services) == {"elasticsearch", "api", "crawler"}
+    default = {name for name, service in services.items() if not service.get("profiles")}
+    assert {"elasticsearch", "api", "crawler"} <= default
+    assert CLUSTER_SERVICES.isdisjoint(default)
     es = services["elasticsearch"]
     assert es["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")
     es_env = _service_env(es)
@@ -93,9 +95,10 @@ def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
 def test_every_service_that_needs_elasticsearch_waits_for_it_healthy(compose):
     services = compose["services"]
     assert "curl" in " ".join(services["elasticsearch"]["healthcheck"]["test"])
-    for name in ("api", "crawler"):
+    for name in ("api", "crawler", "api-cluster"):
         deps = services[name]["depends_on"]
-        assert deps["elasticsearch"]["condition"] == "service_healthy", name
+        if name != "api-cluster":
+            assert deps["elasticsearch"]["condition"] == "service_healthy", name
         for dep, cond in deps.items():
             assert dep in services
             if cond["condition"] == "service_healthy":
@@ -125,6 +128,50 @@ def test_app_services_point_at_the_elasticsearch_service(compose, env_example):
             mp.undo()
         assert s.backend == "elasticsearch" and str(s.data_dir) == "/data"
         assert s.search_index == env_example["SKILLSIGNAL_SEARCH_INDEX"]
+
+
+CLUSTER_NODES = ("es01", "es02", "es03")
+CLUSTER_SERVICES = {*CLUSTER_NODES, "api-cluster"}
+
+
+def test_cluster_profile_is_a_three_node_cluster_the_app_points_at(compose, env_example):
+    services = compose["services"]
+    assert {n for n, s in services.items() if "cluster" in (s.get("profiles") or [])} == CLUSTER_SERVICES
+    envs = {n: _service_env(services[n]) for n in CLUSTER_NODES}
+    for name, env in envs.items():
+        assert env["node.name"] == name and env["cluster.name"] == "skillsignal"
+        assert "discovery.type" not in env  # not single-node
+        assert sorted(env["cluster.initial_master_nodes"].split(",")) == list(CLUSTER_NODES)
+        assert sorted(env["discovery.seed_hosts"].split(",")) == sorted(set(CLUSTER_NODES) - {name})
+        assert "curl" in " ".join(services[name]["healthcheck"]["test"])
+        assert services[name]["image"] == services["elasticsearch"]["image"]
+        assert all(p.startswith("127.0.0.1:") for p in services[name].get("ports", []))
+    data_volumes = [v.split(":")[0] for n in CLUSTER_NODES for v in services[n]["volumes"]]
+    assert len(set(data_volumes)) == 3  # one data path per node
+
+    app = services["api-cluster"]
+    assert app["image"] == services["api"]["image"] and app["build"] == services["api"]["build"]
+    assert {dep: c["condition"] for dep, c in app["depends_on"].items()} == dict.fromkeys(
+        CLUSTER_NODES, "service_healthy"
+    )
+    env = _service_env(app)
+    resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
+    mp = pytest.MonkeyPatch()
+    for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
+        mp.delenv(key)
+    for k, v in resolved.items():
+        mp.setenv(k, v)
+    try:
+        s = Settings()
+    finally:
+        mp.undo()
+    from storage.search import cluster_options, split_hosts
+
+    hosts, _ = split_hosts(s.search_url)
+    assert [re.fullmatch(r"http://([a-z0-9]+):9200", h).group(1) for h in hosts] == list(CLUSTER_NODES)
+    plan = cluster_options(s)["plan"]
+    assert s.search_nodes == 3 and plan.replicas == 1 and s.search_index_period == "year"
+    assert "appdata-cluster:/data" in app["volumes"]
 
 
 def test_api_key_must_be_given(compose):
