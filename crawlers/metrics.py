@@ -5,13 +5,16 @@ with status >= 400 counts ``http_<status>``, a download exception counts its cla
 (``TimeoutError``, ``DNSLookupError``, ``ConnectionRefusedError``...), retries included (each failed
 attempt is one). The :class:`CrawlMetrics` extension counts postings the spiders yield
 (``item_scraped``), records dropped as invalid (``invalid_posting``) and spider exceptions
-(``spider_<exception>``).
+(``spider_<exception>``). With ``SKILLSIGNAL_METRICS_PORT`` set, the crawl process serves these
+counters itself (``prometheus_client.start_http_server``) while it runs.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from prometheus_client import start_http_server
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
@@ -19,6 +22,9 @@ from scrapy.http import Response
 from skillsignal.core.metrics import CRAWL_ERRORS, POSTINGS_CRAWLED
 
 from .items import PostingItem
+from .pipelines import settings_from_crawler
+
+log = logging.getLogger(__name__)
 
 
 class CrawlMetricsMiddleware:
@@ -38,6 +44,10 @@ class CrawlMetrics:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlMetrics:
+        port = settings_from_crawler(crawler).metrics_port
+        if port:
+            start_http_server(port)
+            log.info("crawl metrics served on port %d", port)
         ext = cls()
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)

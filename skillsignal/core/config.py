@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         "1,000,000-character description (the most a posting keeps) and a full ingest batch.",
     )
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on which a crawl process serves its own Prometheus metrics (postings crawled, crawl "
+        "errors by kind) while it runs; unset: none. The API serves GET /metrics on its own port.",
+    )
+
     user_agent: str = "SkillSignalBot/0.1 (+https://github.com/skillsignal; research crawler)"
     proxy: str | None = None
     obey_robots: bool = True
