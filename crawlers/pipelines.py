@@ -39,6 +39,7 @@ from scrapy.exceptions import DropItem
 
 from skillsignal.core.config import Settings
 from skillsignal.core.ingest import PostingSink
+from skillsignal.core.metrics import CRAWL_ERRORS
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, parse_posted, record_to_posting
 
@@ -247,6 +248,7 @@ class IngestItemPipeline:
         except Exception as exc:
             log.error("ingest of %d postings failed: %s; storing them raw with the error recorded", len(postings), exc)
             self.counts["ingest_errors"] += len(postings)
+            CRAWL_ERRORS.labels(kind="ingest").inc(len(postings))
             try:
                 self.counts["stored"] += self._sink.store_failed(postings, f"ingest failed: {exc}")
             except Exception as exc2:

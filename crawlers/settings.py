@@ -57,7 +57,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "crawlers.middlewares.ProxyMiddleware": 740,
+    "crawlers.metrics.CrawlMetricsMiddleware": 950,  # next to the downloader: sees every attempt
 }
+EXTENSIONS = {"crawlers.metrics.CrawlMetrics": 500}
 ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 300,
     "crawlers.pipelines.IngestItemPipeline": 400,

@@ -30,6 +30,7 @@ from nlp.parallel import ParallelExtractor
 from storage import PostingIndex, open_store
 from storage.base import incoming_seen
 
+from .core import metrics
 from .core.config import Settings, get_settings
 from .core.ingest import IngestStats
 from .core.models import Extraction, Posting
@@ -148,6 +149,7 @@ class IngestPipeline:
             self.store.save_extractions(results)
             stats.extracted = sum(1 for _, ext, _ in results if ext is not None)
             stats.extraction_errors = sum(1 for _, ext, _ in results if ext is None)
+        metrics.record_ingest(stats)
         return stats
 
     def _taxonomy_version(self) -> str:
@@ -197,6 +199,9 @@ class IngestPipeline:
             stats.received += len(batch)
             stats.extracted += sum(1 for _, ext, _ in results if ext is not None)
             stats.extraction_errors += sum(1 for _, ext, _ in results if ext is None)
+            metrics.record_extractions(
+                sum(1 for _, ext, _ in results if ext is not None), sum(1 for _, ext, _ in results if ext is None)
+            )
             log.info("reprocessed %d postings", stats.received)
             if progress is not None:
                 progress(len(batch))

@@ -29,6 +29,45 @@ class Settings(BaseSettings):
     )
     search_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch / OpenSearch base URL.")
     search_index: str = Field(default="skillsignal-postings", description="Index alias name.")
+    search_index_period: Literal["none", "year", "month"] = Field(
+        default="year",
+        description="Time-based indices behind the alias: one concrete index per posting year or month (writes go "
+        "to the index of the posting's date, reads go through the alias), or none (one index). Applies to a new "
+        "alias and to reindex(); an existing alias keeps the layout its indices have. See docs/search-cluster.md.",
+    )
+    search_nodes: int = Field(default=1, ge=1, description="Data nodes of the search cluster (sets the replicas).")
+    search_shards: int | None = Field(
+        default=None,
+        ge=1,
+        description="Primary shards per concrete index; unset: from the sizing rule (docs/search-cluster.md): "
+        "expected bytes per index / search_target_shard_gb, at least 1.",
+    )
+    search_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas per primary shard; unset: min(1, search_nodes - 1)."
+    )
+    search_postings_per_year: int = Field(
+        default=5_000_000, ge=1, description="Postings expected per year (the sizing rule's volume)."
+    )
+    search_bytes_per_posting: int = Field(
+        default=8_000,
+        ge=100,
+        description="Primary store bytes per indexed posting (measure: _cat/indices store.size / docs.count).",
+    )
+    search_target_shard_gb: float = Field(
+        default=30.0, ge=1.0, le=50.0, description="Target size of one primary shard (10-50 GB is the usual band)."
+    )
+    search_bulk_chunk: int = Field(default=500, ge=1, description="Most actions in one _bulk request.")
+    search_bulk_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=64 * 1024, description="Most bytes in one _bulk request (bounded chunks)."
+    )
+    search_bulk_max_retries: int = Field(
+        default=6,
+        ge=0,
+        description="Retries of bulk actions the server rejects with 429 (too many requests), with exponential "
+        "backoff from search_bulk_initial_backoff seconds up to search_bulk_max_backoff; then the write fails.",
+    )
+    search_bulk_initial_backoff: float = Field(default=1.0, gt=0, description="First 429 backoff, seconds.")
+    search_bulk_max_backoff: float = Field(default=60.0, gt=0, description="Longest 429 backoff, seconds.")
     redis_url: str | None = Field(
         default=None,
         description="The extraction workers' Redis (redis://host:6379/0): ingest, crawls and POST /v1/postings"
@@ -137,6 +176,14 @@ class Settings(BaseSettings):
         default=True,
         description="At API start-up, import the forecast models and run one forecast in a background "
         "thread, so that the first GET /v1/forecast does not pay the 2–4 s import.",
+    )
+
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on which a crawl process serves its own Prometheus metrics (postings crawled, crawl "
+        "errors by kind) while it runs; unset: none. The API serves GET /metrics on its own port.",
     )
 
     user_agent: str = "SkillSignalBot/0.1 (+https://github.com/skillsignal; research crawler)"

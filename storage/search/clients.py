@@ -1,11 +1,10 @@
 """The two thin client adapters: :class:`OpenSearchIndex` (opensearch-py) and
 :class:`ElasticsearchIndex` (the official ``elasticsearch`` client). They differ only in how the
-client is built, which bulk helper runs and which exceptions mean "not found"/"server trouble";
+client is built, whose bulk helper runs and which exceptions mean "not found"/"server trouble";
 every request body comes from :mod:`storage.search.queries`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -17,6 +16,9 @@ import opensearchpy.helpers
 
 from .index import SearchIndex
 
+#: statuses the official client's transport retries at once on another node (not 429: see connect)
+TRANSPORT_RETRY_ON_STATUS = (502, 503, 504)
+
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """``http://user:pass@host:9200`` -> (``http://host:9200``, (user, pass))."""
@@ -26,6 +28,19 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit(parts._replace(netloc=netloc)), (unquote(parts.username), unquote(parts.password or ""))
+
+
+def split_hosts(url: str) -> tuple[list[str], tuple[str, str] | None]:
+    """``http://u:p@es1:9200,http://es2:9200`` -> ([``http://es1:9200``, ``http://es2:9200``], (u, p)):
+    the nodes of a cluster the client spreads requests over (and fails over between); the
+    credentials are the first URL that carries any."""
+    hosts, auth = [], None
+    for part in url.split(","):
+        if part.strip():
+            host, creds = split_credentials(part.strip())
+            hosts.append(host)
+            auth = auth or creds
+    return hosts, auth
 
 
 class OpenSearchIndex(SearchIndex):
@@ -43,18 +58,13 @@ class OpenSearchIndex(SearchIndex):
     def connect(
         cls, url: str, alias: str = "skillsignal-postings", *, timeout: float = 30.0, **kwargs: Any
     ) -> OpenSearchIndex:
-        host, auth = split_credentials(url)
-        client = opensearchpy.OpenSearch(hosts=[host], http_auth=auth, timeout=timeout, http_compress=True)
+        hosts, auth = split_hosts(url)
+        client = opensearchpy.OpenSearch(hosts=hosts, http_auth=auth, timeout=timeout, http_compress=True)
         return cls(client, alias, **kwargs)
-
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
-        extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
-        ok, errors = self._helpers.bulk(self.client, actions, chunk_size=self.bulk_chunk, raise_on_error=False, **extra)
-        return ok, list(errors)
 
 
 class ElasticsearchIndex(SearchIndex):
-    """Postings in Elasticsearch 8/9 through the official client (``elasticsearch.helpers.streaming_bulk``)."""
+    """Postings in Elasticsearch 8/9 through the official client."""
 
     backend_name = "elasticsearch"
 
@@ -74,25 +84,14 @@ class ElasticsearchIndex(SearchIndex):
         client_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> ElasticsearchIndex:
-        host, auth = split_credentials(url)
-        options: dict[str, Any] = {"request_timeout": timeout, **(client_options or {})}
+        hosts, auth = split_hosts(url)
+        # 429 is left to the bulk helper, which backs off exponentially (BulkOptions); the transport
+        # itself would resend at once, adding load to a cluster that asked for less
+        options: dict[str, Any] = {
+            "request_timeout": timeout,
+            "retry_on_status": TRANSPORT_RETRY_ON_STATUS,
+            **(client_options or {}),
+        }
         if auth:
             options["basic_auth"] = auth
-        return cls(elasticsearch.Elasticsearch(host, **options), alias, **kwargs)
-
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str | None) -> tuple[int, list[dict[str, Any]]]:
-        extra: dict[str, Any] = {"refresh": refresh} if refresh else {}
-        ok, errors = 0, []
-        for success, item in self._helpers.streaming_bulk(
-            self.client,
-            actions,
-            chunk_size=self.bulk_chunk,
-            raise_on_error=False,
-            raise_on_exception=True,
-            **extra,
-        ):
-            if success:
-                ok += 1
-            else:
-                errors.append(item)
-        return ok, errors
+        return cls(elasticsearch.Elasticsearch(hosts, **options), alias, **kwargs)

@@ -1,4 +1,5 @@
-"""The index template (settings + mappings) kept in ``index_template.json``, and index naming."""
+"""The index template (settings + mappings) kept in ``index_template.json``, and index generations
+(names: :mod:`.layout`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..values import POSTING_VALUE_FIELDS
 from .documents import SEEN_FIELDS
+from .layout import ShardPlan
 
 TEMPLATE_FILE = Path(__file__).with_name("index_template.json")
 
@@ -53,30 +55,39 @@ def load_template() -> IndexTemplate:
     return IndexTemplate.model_validate(json.loads(TEMPLATE_FILE.read_text(encoding="utf-8")))
 
 
-def index_body() -> dict[str, Any]:
-    """Body of a create-index request (settings + mappings)."""
+def index_body(plan: ShardPlan | None = None) -> dict[str, Any]:
+    """Body of a create-index request (settings + mappings); ``plan`` sets shards and replicas."""
     t = load_template()
-    return {"settings": t.settings, "mappings": t.mappings}
+    return {"settings": _settings(t, plan), "mappings": t.mappings}
 
 
-def template_body(alias: str) -> dict[str, Any]:
-    """Body of a composable index template that applies to every concrete index behind ``alias``."""
+def _settings(t: IndexTemplate, plan: ShardPlan | None) -> dict[str, Any]:
+    if plan is None:
+        return t.settings
+    return {**t.settings, "number_of_shards": plan.shards, "number_of_replicas": plan.replicas}
+
+
+def template_body(alias: str, plan: ShardPlan | None = None) -> dict[str, Any]:
+    """Body of a composable index template that applies to every concrete index behind ``alias``
+    (an index a period creates on a busy cluster gets these settings even when created by a bulk
+    write racing :meth:`storage.search.SearchIndex.index_for`)."""
     t = load_template()
     return {
         "index_patterns": [f"{alias}-v*"],
         "priority": 100,
         "version": t.version,
         "_meta": {"description": t.description},
-        "template": {"settings": t.settings, "mappings": t.mappings},
+        "template": {"settings": _settings(t, plan), "mappings": t.mappings},
     }
 
 
-def concrete_name(alias: str, now: datetime | None = None) -> str:
-    """A new versioned concrete index name: ``<alias>-v<version>-<UTC yyyymmddhhmmssffffff>``."""
+def new_generation(now: datetime | None = None) -> str:
+    """A new generation of concrete indices: ``v<version>-<UTC yyyymmddhhmmssffffff>``."""
     now = now or datetime.now(UTC)
-    return f"{alias}-v{load_template().version}-{now.strftime('%Y%m%d%H%M%S%f')}"
+    return f"v{load_template().version}-{now.strftime('%Y%m%d%H%M%S%f')}"
 
 
-def initial_name(alias: str) -> str:
-    """The first concrete index behind a new alias (sorts before every timestamped one)."""
-    return f"{alias}-v{load_template().version}-0"
+def initial_generation() -> str:
+    """The generation a new alias starts with (sorts before every timestamped one): a fixed name, so
+    that two processes starting together (API and crawler) create the same indices, not two sets."""
+    return f"v{load_template().version}-0"

@@ -79,7 +79,9 @@ def _service_env(service: dict) -> dict[str, str]:
 # -- compose -------------------------------------------------------------------------------------
 def test_compose_has_elasticsearch_api_and_scheduled_crawler(compose):
     services = compose["services"]
-    assert {"elasticsearch", "api", "crawler", "redis", "worker"} <= set(services)
+    default = {name for name, service in services.items() if not service.get("profiles")}
+    assert {"elasticsearch", "api", "crawler", "redis", "worker"} <= default
+    assert CLUSTER_SERVICES.isdisjoint(default)
     es = services["elasticsearch"]
     assert es["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")
     es_env = _service_env(es)
@@ -104,9 +106,10 @@ def test_worker_service_scales_and_consumes_the_shared_redis(compose):
 def test_every_service_that_needs_elasticsearch_waits_for_it_healthy(compose):
     services = compose["services"]
     assert "curl" in " ".join(services["elasticsearch"]["healthcheck"]["test"])
-    for name in ("api", "crawler", "worker"):
+    for name in ("api", "crawler", "worker", *CLUSTER_APP_SERVICES):
         deps = services[name]["depends_on"]
-        assert deps["elasticsearch"]["condition"] == "service_healthy", name
+        if name not in CLUSTER_APP_SERVICES:
+            assert deps["elasticsearch"]["condition"] == "service_healthy", name
         for dep, cond in deps.items():
             assert dep in services
             if cond["condition"] == "service_healthy":
@@ -136,6 +139,60 @@ def test_app_services_point_at_the_elasticsearch_service(compose, env_example):
             mp.undo()
         assert s.backend == "elasticsearch" and str(s.data_dir) == "/data"
         assert s.search_index == env_example["SKILLSIGNAL_SEARCH_INDEX"]
+
+
+CLUSTER_NODES = ("es01", "es02", "es03")
+CLUSTER_APP_SERVICES = ("api-cluster", "crawler-cluster", "worker-cluster")
+CLUSTER_SERVICES = {*CLUSTER_NODES, *CLUSTER_APP_SERVICES}
+
+
+def test_cluster_profile_is_a_three_node_cluster_the_app_points_at(compose, env_example):
+    services = compose["services"]
+    assert {n for n, s in services.items() if "cluster" in (s.get("profiles") or [])} == CLUSTER_SERVICES
+    envs = {n: _service_env(services[n]) for n in CLUSTER_NODES}
+    for name, env in envs.items():
+        assert env["node.name"] == name and env["cluster.name"] == "skillsignal"
+        assert "discovery.type" not in env  # not single-node
+        assert sorted(env["cluster.initial_master_nodes"].split(",")) == list(CLUSTER_NODES)
+        assert sorted(env["discovery.seed_hosts"].split(",")) == sorted(set(CLUSTER_NODES) - {name})
+        assert "curl" in " ".join(services[name]["healthcheck"]["test"])
+        assert services[name]["image"] == services["elasticsearch"]["image"]
+        assert all(p.startswith("127.0.0.1:") for p in services[name].get("ports", []))
+    data_volumes = [v.split(":")[0] for n in CLUSTER_NODES for v in services[n]["volumes"]]
+    assert len(set(data_volumes)) == 3  # one data path per node
+
+    for name, plain in zip(CLUSTER_APP_SERVICES, ("api", "crawler", "worker"), strict=True):
+        app = services[name]
+        assert app["image"] == services[plain]["image"] and app["command"] == services[plain]["command"]
+        deps = {dep: c["condition"] for dep, c in app["depends_on"].items()}
+        assert {dep: deps[dep] for dep in CLUSTER_NODES} == dict.fromkeys(CLUSTER_NODES, "service_healthy")
+        assert "elasticsearch" not in deps  # the single node stays off
+        s = _resolved_settings(_service_env(app), env_example)
+        from storage.search import cluster_options, split_hosts
+
+        hosts, _ = split_hosts(s.search_url)
+        assert [re.fullmatch(r"http://([a-z0-9]+):9200", h).group(1) for h in hosts] == list(CLUSTER_NODES)
+        plan = cluster_options(s)["plan"]
+        assert s.search_nodes == 3 and plan.replicas == 1 and s.search_index_period == "year"
+        # one Redis database of their own: never the default services' queues
+        assert s.redis_url == "redis://redis:6379/1"
+        assert s.crawl_redis_url == ("redis://redis:6379/1" if name == "crawler-cluster" else None)
+        assert "appdata-cluster:/data" in app["volumes"]
+    assert services["api-cluster"]["build"] == services["api"]["build"]
+
+
+def _resolved_settings(env: dict, env_example: dict) -> Settings:
+    """The Settings a container with ``env`` (interpolated from .env.example) would read."""
+    resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
+    mp = pytest.MonkeyPatch()
+    for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
+        mp.delenv(key)
+    for k, v in resolved.items():
+        mp.setenv(k, v)
+    try:
+        return Settings()
+    finally:
+        mp.undo()
 
 
 def test_api_key_must_be_given(compose):

@@ -81,7 +81,10 @@ def test_reindex_builds_a_new_index_and_swaps_the_alias(index, tmp_path):
     before = index.current_indices()
     ranking = index.ranking("skills", metric="median_salary").model_dump()
     new = reindex(index)
-    assert index.current_indices() == [new] and new not in before
+    now = index.current_indices()
+    assert now and all(name.startswith(f"{new}-") for name in now) and not set(now) & set(before)
+    # one index per posting year: the 30 postings are all of 2026
+    assert now == [f"{new}-2026"]
     assert not any(index.client.indices.exists(index=name) for name in before)  # old index deleted
     assert index.ranking("skills", metric="median_salary").model_dump() == ranking
     assert index.totals().duplicate_postings == 1

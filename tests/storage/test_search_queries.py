@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import fts
 from storage.filters import PostingFilter
-from storage.search import ElasticsearchIndex, mapping, median_of_histogram
+from storage.search import ElasticsearchIndex, Layout, ShardPlan, mapping, median_of_histogram
 from storage.search import queries as q
 from storage.search.documents import query_phrases, to_document, to_hit
 
@@ -147,9 +147,9 @@ def test_template_schema_rejects_a_mapping_that_misses_document_fields():
     del broken["mappings"]["properties"]["salary_mid"]
     with pytest.raises(ValidationError, match="salary_mid"):
         mapping.IndexTemplate.model_validate(broken)
-    name = mapping.concrete_name("skillsignal-postings")
+    name = Layout("skillsignal-postings", mapping.new_generation(), "month").index_for(date(2026, 3, 9))
     pattern = mapping.template_body("skillsignal-postings")["index_patterns"][0]
-    assert re.fullmatch(pattern.replace("*", ".*"), name) and f"-v{t.version}-" in name
+    assert re.fullmatch(pattern.replace("*", ".*"), name) and f"-v{t.version}-" in name and name.endswith("-2026-03")
 
 
 @pytest.mark.parametrize(
@@ -225,13 +225,20 @@ def recording_es():
 
 def test_elasticsearch_adapter_sends_the_builder_bodies_as_elasticsearch_expects(recording_es):
     url, seen = recording_es
-    index = ElasticsearchIndex.connect(url.replace("http://", "http://elastic:s3cret@"), "jobs")
+    index = ElasticsearchIndex.connect(
+        url.replace("http://", "http://elastic:s3cret@"), "jobs", plan=ShardPlan(shards=3, replicas=1)
+    )
     created = [(m, p) for m, p, _, _ in seen]
     assert ("PUT", "/_index_template/jobs-template") in created
-    put_index = [p for m, p in created if m == "PUT" and p.startswith("/jobs-v")]
-    assert len(put_index) == 1
+    template = next(json.loads(b) for m, p, _, b in seen if p == "/_index_template/jobs-template")
+    assert template["template"]["settings"]["number_of_shards"] == 3
+    assert template["template"]["settings"]["number_of_replicas"] == 1
+    put_index = [(p, json.loads(b)) for m, p, _, b in seen if m == "PUT" and p.startswith("/jobs-v")]
+    # the index of this year's postings, so that the alias exists before the first write
+    assert [p for p, _ in put_index] == [f"/jobs-v{mapping.load_template().version}-0-{date.today().year}"]
+    assert put_index[0][1]["settings"]["number_of_shards"] == 3
     alias_call = next(json.loads(b) for m, p, _, b in seen if p.startswith("/_aliases"))
-    assert alias_call["actions"][0]["add"] == {"index": put_index[0][1:], "alias": "jobs", "is_write_index": True}
+    assert alias_call["actions"][0]["add"] == {"index": put_index[0][0][1:], "alias": "jobs"}
     assert all(h.get("authorization", "").startswith("Basic ") for _, _, h, _ in seen)
 
     seen.clear()
@@ -240,7 +247,8 @@ def test_elasticsearch_adapter_sends_the_builder_bodies_as_elasticsearch_expects
     assert len(bulk) == 1 and "refresh=wait_for" in bulk[0][1]
     assert "compatible-with=9" in bulk[0][2]["content-type"] and "x-ndjson" in bulk[0][2]["content-type"]
     lines = [json.loads(x) for x in bulk[0][3].decode().splitlines()]
-    assert lines[0] == {"update": {"_index": "jobs", "_id": "p1"}}
+    # written to the index of the posting's year (created first), never through the alias
+    assert lines[0] == {"update": {"_index": f"jobs-v{mapping.load_template().version}-0-2026", "_id": "p1"}}
     # the partial doc leaves near-duplicate marks alone; the upsert inserts unmarked
     assert "is_dup" not in lines[1]["doc"] and lines[1]["upsert"]["is_dup"] is False
     assert lines[1]["doc"]["salary_mid"] == 15000

@@ -1,9 +1,10 @@
 """The ``backend`` fixture: every backend under test, loaded with the same generated postings.
 
-Backends: ``sqlite`` (always); ``opensearch-osmem`` (OpenSearchIndex on an in-memory osmem-server);
-``elasticsearch-osmem`` (ElasticsearchIndex, the official client through a test-only transport shim,
-on the same server); ``elasticsearch`` / ``opensearch`` (real servers, when ``ELASTICSEARCH_URL`` /
-``OPENSEARCH_URL`` is set; skipped otherwise).
+Backends: ``sqlite`` (always); ``opensearch-osmem`` (OpenSearchIndex on an in-memory osmem-server,
+one concrete index per posting month); ``elasticsearch-osmem`` (ElasticsearchIndex, the official
+client through a test-only transport shim, on the same server, one index per posting year);
+``elasticsearch`` / ``opensearch`` (real servers, when ``ELASTICSEARCH_URL`` / ``OPENSEARCH_URL``
+is set; skipped otherwise).
 
 To add a backend, add a factory to ``FACTORIES``: a callable taking the pytest request and a
 temporary directory and returning an empty :class:`storage.base.PostingIndex` (skip inside it when
@@ -32,7 +33,8 @@ def _sqlite(request, tmp: Path) -> PostingIndex:
 def _opensearch_osmem(request, tmp: Path) -> PostingIndex:
     from storage.search import OpenSearchIndex
 
-    return OpenSearchIndex.connect(request.getfixturevalue("osmem_search_url"), unique_alias("conf-os"))
+    # monthly indices: every answer must span the many concrete indices behind the alias
+    return OpenSearchIndex.connect(request.getfixturevalue("osmem_search_url"), unique_alias("conf-os"), period="month")
 
 
 def _elasticsearch_osmem(request, tmp: Path) -> PostingIndex:

@@ -56,11 +56,11 @@ def _shim_node_class():
     return ProductShimNode
 
 
-def elasticsearch_client_for_osmem(url: str):
+def elasticsearch_client_for_osmem(url: str, **options):
     """The official client, configured with :class:`ProductShimNode` to reach osmem."""
     from elasticsearch import Elasticsearch
 
-    return Elasticsearch(url, node_class=_shim_node_class(), request_timeout=60)
+    return Elasticsearch(url, node_class=_shim_node_class(), request_timeout=60, **options)
 
 
 def real_server_url(name: str) -> str:
