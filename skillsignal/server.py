@@ -12,9 +12,9 @@ from api.app import create_app
 from nlp.extractor import Extractor
 from storage import PostingIndex
 
-from .core.config import Settings
+from .core.config import Settings, get_settings
 from .pipeline import IngestPipeline
-from .workers import extraction_queue
+from .workers import extraction_queue, register_queue_metrics
 
 
 def api_ingest(settings: Settings, store: PostingIndex, extractor: Extractor | None) -> IngestPipeline:
@@ -25,5 +25,8 @@ def api_ingest(settings: Settings, store: PostingIndex, extractor: Extractor | N
 
 
 def build_app(settings: Settings | None = None, store: PostingIndex | None = None) -> FastAPI:
-    """The full API over ``store`` (default: the one ``settings`` names), ingest included."""
+    """The full API over ``store`` (default: the one ``settings`` names), ingest included; its
+    ``/metrics`` reads the extraction queue from Redis when the workers extract."""
+    settings = settings or get_settings()
+    register_queue_metrics(settings)
     return create_app(settings, store, ingest_factory=api_ingest)

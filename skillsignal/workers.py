@@ -33,6 +33,7 @@ from skill_taxonomy import default_taxonomy
 from storage import PostingIndex, open_store
 
 from .core.config import Settings
+from .core.metrics import QueueStats, set_queue_stats_provider
 from .core.models import Posting
 from .pipeline import IngestPipeline
 
@@ -121,6 +122,22 @@ def queue_status(settings: Settings, client: redis.Redis | None = None, now: flo
     now = time.time() if now is None else now
     lag = max(0.0, now - float(oldest[0][1])) if oldest else 0.0
     return QueueStatus(depth=sum(int(n) for n in lengths), pending_postings=int(pending), lag_seconds=lag)
+
+
+def register_queue_metrics(settings: Settings) -> None:
+    """Make ``/metrics`` report this Redis queue: postings queued and not yet extracted, and the age of
+    the oldest; without ``Settings.redis_url`` it unregisters (``/metrics`` then counts the store's
+    unextracted postings)."""
+    if not settings.redis_url:
+        set_queue_stats_provider(None)
+        return
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+
+    def provider() -> QueueStats:
+        status = queue_status(settings, client)
+        return QueueStats(depth=status.pending_postings, lag_seconds=status.lag_seconds)
+
+    set_queue_stats_provider(provider)
 
 
 class CeleryQueue:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from nlp.extractor import Extractor
@@ -147,6 +148,14 @@ def test_without_workers_postings_wait_in_the_queue_with_their_lag(worker_settin
         time.sleep(0.2)
         again = post(client, worker_settings, postings)  # not yet extracted: queued again
         assert again.status_code == 202 and again.json()["queued"] == 15
+        scraped = {
+            s.name: s.value
+            for family in text_string_to_metric_families(client.get("/metrics").text)
+            for s in family.samples
+        }
+        # /metrics reads the Redis queue: the postings waiting, and the oldest's age
+        assert scraped["skillsignal_extraction_queue_depth"] == 15
+        assert 0.2 <= scraped["skillsignal_extraction_lag_seconds"] <= time.time() - before
     stats = store.stats()
     assert (stats["postings"], stats["extracted"]) == (15, 0)
     assert store.totals().total_postings == 15  # stored raw: counted in the totals at once
