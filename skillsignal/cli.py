@@ -16,6 +16,7 @@ import typer
 from skill_taxonomy.cli import app as taxonomy_app
 
 from .core.config import get_settings
+from .core.state_files import check_sqlite_file, store_remedy
 from .progress import progress_bar
 
 app = typer.Typer(
@@ -64,7 +65,9 @@ def _fail(message: str) -> None:
 
 def _clear_errors(command):
     """One line and exit code 2, not a traceback, when the store is damaged or refuses the
-    work (StoreError says what is wrong and what to do) or a crawl cannot start."""
+    work (StoreError says what is wrong and what to do) or a crawl cannot start. An SQLite store
+    whose file is empty, not SQLite or truncated is refused before the command imports anything
+    (the store's own check, run early: ingest and serve would otherwise load spaCy and torch first)."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
@@ -72,6 +75,9 @@ def _clear_errors(command):
         from storage import StoreError, corrupt_error, is_corruption  # lazy: keeps `skillsignal --help` fast
 
         try:
+            settings = get_settings()
+            if settings.backend == "sqlite":
+                check_sqlite_file(settings.db_path, store_remedy(settings.db_path))
             return command(*args, **kwargs)
         except (StoreError, CrawlError) as exc:
             _fail(str(exc))

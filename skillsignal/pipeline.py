@@ -22,11 +22,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import islice
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from nlp.extractor import ExtractionError, Extractor
 from nlp.fields import normalise_posting
-from nlp.parallel import ParallelExtractor
 from storage import PostingIndex, open_store
 from storage.base import incoming_seen
 
@@ -35,6 +33,10 @@ from .core.config import Settings, get_settings
 from .core.ingest import IngestStats
 from .core.models import Extraction, Posting
 from .dedup import Deduper
+
+if TYPE_CHECKING:
+    from nlp.extractor import Extractor
+    from nlp.parallel import ParallelExtractor
 
 #: (posting, its extraction or None, the error or None), as the store saves them
 ExtractionResult = tuple[Posting, Extraction | None, str | None]
@@ -98,6 +100,11 @@ class IngestPipeline:
     @property
     def extractor(self) -> Extractor | ParallelExtractor:
         if self._extractor is None:
+            # lazy: spaCy and torch (~3 s of imports) load only when a pipeline extracts; a crawl
+            # or an ingest with extraction off never needs them
+            from nlp.extractor import Extractor
+            from nlp.parallel import ParallelExtractor
+
             if self.workers > 1:
                 self._extractor = ParallelExtractor.from_settings(self.settings, self.workers)
             else:
@@ -179,6 +186,8 @@ class IngestPipeline:
 
     def extract_postings(self, postings: list[Posting]) -> list[ExtractionResult]:
         """(posting, extraction or None, error or None) for each posting."""
+        from nlp.extractor import ExtractionError  # lazy: loaded with the extractor (see extractor)
+
         out: list[ExtractionResult] = []
         for posting, result in zip(postings, self.extractor.extract_many(postings), strict=True):
             if isinstance(result, ExtractionError):

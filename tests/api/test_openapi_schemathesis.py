@@ -50,7 +50,9 @@ def small_live_url(tmp_path_factory):
 def test_schemathesis_finds_no_failure(small_live_url, tmp_path):
     import httpx
 
-    operations = sum(len(ops) for ops in httpx.get(f"{small_live_url}/openapi.json").json()["paths"].values())
+    operations = sum(
+        len(ops) for ops in httpx.get(f"{small_live_url}/openapi.json", timeout=60).json()["paths"].values()
+    )
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",

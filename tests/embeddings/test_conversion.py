@@ -33,8 +33,9 @@ def test_folder_is_a_complete_sentence_transformers_model(converted):
     modules = json.loads((converted / "modules.json").read_text())
     assert [m["type"].rsplit(".", 1)[1] for m in modules] == ["Transformer", "Pooling", "Normalize"]
     assert is_converted(converted)
-    # no temporary folders left beside it
-    assert [p.name for p in converted.parent.iterdir()] == [converted.name]
+    # no temporary folders left beside it (the session's other tests may have put their vector
+    # cache, <model_dir>/vectors, there before this one runs: under pytest-xdist the order varies)
+    assert sorted(p.name for p in converted.parent.iterdir() if p.name != "vectors") == [converted.name]
 
 
 def test_sentence_transformer_loads_it_offline(st_model):

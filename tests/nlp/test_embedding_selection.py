@@ -43,7 +43,7 @@ def _facts(result) -> dict:
 
 
 @pytest.mark.model
-def test_selection_gives_what_embedding_everything_gives(shared_dir, settings, monkeypatch):
+def test_selection_gives_what_embedding_everything_gives(shared_dir, settings, model_in_data_dir, monkeypatch):
     from nlp.extractor import Extractor
     from nlp.occupation import OccupationScorer
 
@@ -90,7 +90,7 @@ def test_auto_workers_follow_cores_and_input_size(settings, monkeypatch):
 
 
 @pytest.mark.model
-def test_worker_processes_with_the_model_give_one_process_lines(shared_dir, settings, tmp_path):
+def test_worker_processes_with_the_model_give_one_process_lines(shared_dir, settings, model_in_data_dir, tmp_path):
     from nlp.batch import extract_jsonl
 
     src = shared_dir / "data" / "postings-dev.jsonl"

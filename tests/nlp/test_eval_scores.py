@@ -72,5 +72,5 @@ def test_dev_scores_without_embeddings(shared_dir, tmp_path, settings):
 
 
 @pytest.mark.model
-def test_dev_scores_with_embeddings(shared_dir, tmp_path, settings):
+def test_dev_scores_with_embeddings(shared_dir, tmp_path, settings, model_in_data_dir):
     _check(*_run(shared_dir, tmp_path, settings, use_embeddings=True))

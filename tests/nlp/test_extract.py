@@ -148,7 +148,7 @@ def test_from_settings_uses_the_bundled_taxonomy(settings):
 
 
 @pytest.mark.model
-def test_embedding_extractor_batches_and_matches(settings):
+def test_embedding_extractor_batches_and_matches(settings, model_in_data_dir):
     ex = Extractor.from_settings(settings, use_embeddings=True)
     assert "skillsignal_skill_embeddings" in ex.nlp.pipe_names
     calls_before = ex.embedder.model_calls

@@ -92,7 +92,7 @@ def test_every_step_reads_100k_characters_without_the_cut(uncut, extractor, shap
 
 @pytest.mark.model
 @pytest.mark.timeout(300)
-def test_one_megabyte_description_with_embeddings(settings):
+def test_one_megabyte_description_with_embeddings(settings, model_in_data_dir):
     ex = Extractor.from_settings(settings, use_embeddings=True)
     for shape in ("postings", "english C/R", "one clause"):
         extraction = ex.extract(_posting(SHAPES[shape](1_000_000)))

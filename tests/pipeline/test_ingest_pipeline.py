@@ -144,9 +144,12 @@ def _write_jsonl(path, n: int) -> None:
 
 @pytest.mark.slow
 def test_ingest_killed_halfway_then_rerun_counts_each_posting_once(tmp_path):
+    """Killed once its first batch (200) is stored; 800 postings leave three more batches (~4 s
+    of extraction) to kill it in, and the re-run must finish all 800."""
+    total = 800
     data_dir = tmp_path / "data"
     src = tmp_path / "postings.jsonl"
-    _write_jsonl(src, 3000)
+    _write_jsonl(src, total)
     env = {"SKILLSIGNAL_DATA_DIR": str(data_dir), "SKILLSIGNAL_USE_EMBEDDINGS": "false", "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "skillsignal.cli", "ingest", str(src)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -165,13 +168,13 @@ def test_ingest_killed_halfway_then_rerun_counts_each_posting_once(tmp_path):
     assert proc.poll() is None, "the ingest finished before it could be interrupted; make the file bigger"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert 0 < stored < 3000
+    assert 0 < stored < total
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0] == 3000
-    assert conn.execute("SELECT COUNT(DISTINCT id) FROM postings").fetchone()[0] == 3000
+    assert conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0] == total
+    assert conn.execute("SELECT COUNT(DISTINCT id) FROM postings").fetchone()[0] == total
     not_extracted = conn.execute("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NULL").fetchone()[0]
     assert not_extracted == 0
 
