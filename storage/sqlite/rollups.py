@@ -142,46 +142,54 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
             )
 
 
-#: the columns of the delta table of each source (TEMP, per connection): a cell of a row as the
-#: roll-ups store it (missing keys as :data:`NULL_KEY`), then ``s``, +1 counted in or -1 counted out
+#: the columns of the delta tables of each source (TEMP, per connection): a cell of a row as the
+#: roll-ups store it (missing keys as :data:`NULL_KEY`), then ``n``: +1 counted in, -1 counted out
+#: (in the net table: the sum per cell, never 0)
 _DELTA_COLUMNS = {
     "postings": ("day", "month", "is_dup", "sal", *POSTING_KEYS),
     "posting_skills": ("skill_id", "day", "month", "is_dup", *(k for k in POSTING_KEYS if k != "source")),
 }
-_DELTA_TABLE = {"postings": "ru_delta_p", "posting_skills": "ru_delta_s"}
-#: the link column of each source a write names its rows by
+#: per source: the table of the rows counted in and out, and the table of their sums per cell
+_DELTA_TABLES = {"postings": ("ru_delta_p", "ru_net_p"), "posting_skills": ("ru_delta_s", "ru_net_s")}
+#: the column of each source that names its posting
 _ROW_ID = {"postings": "rid", "posting_skills": "pid"}
 
 
-def _delta_ddl(source: str) -> str:
+def _delta_ddl(source: str) -> list[str]:
     cols = ", ".join(f"{c} {'REAL' if c == 'sal' else ''}".strip() for c in _DELTA_COLUMNS[source])
-    return f"CREATE TEMP TABLE IF NOT EXISTS {_DELTA_TABLE[source]} ({cols}, s INTEGER NOT NULL)"
+    return [f"CREATE TEMP TABLE IF NOT EXISTS {t} ({cols}, n INTEGER NOT NULL)" for t in _DELTA_TABLES[source]]
 
 
 def _delta_insert(source: str, marks: str) -> str:
     """Copy the cells of the rows of ``source`` whose posting is one of ``marks`` into its delta table."""
     exprs = ", ".join(_stored(c) for c in _DELTA_COLUMNS[source])
     return (
-        f"INSERT INTO {_DELTA_TABLE[source]}({', '.join(_DELTA_COLUMNS[source])}, s) "
+        f"INSERT INTO {_DELTA_TABLES[source][0]}({', '.join(_DELTA_COLUMNS[source])}, n) "
         f"SELECT {exprs}, ? FROM {source} WHERE {_ROW_ID[source]} IN ({marks})"
     )
 
 
-def _apply_sql(c: Cuboid, grain: Grain) -> tuple[str, str]:
-    """The upsert of a cuboid's grain from the summed delta cells, and the delete of the cells it emptied."""
+def _net_insert(source: str) -> str:
+    """Sum the delta table of ``source`` per cell into its net table, leaving out what cancels."""
+    cols = ", ".join(_DELTA_COLUMNS[source])
+    delta, net = _DELTA_TABLES[source]
+    return f"INSERT INTO {net} SELECT {cols}, SUM(n) FROM {delta} GROUP BY {cols} HAVING SUM(n) <> 0"
+
+
+def _apply_sql(c: Cuboid, grain: Grain, table: str) -> tuple[str, str]:
+    """The upsert of a cuboid's grain from the cells of the delta or net ``table``, summed per cell of
+    the cuboid, and the delete of the cells it may have emptied (those a row was counted out of)."""
     keys = ", ".join(_key_columns(c, grain))
-    delta = _DELTA_TABLE[c.source]
     where = "is_dup = 0 AND sal IS NOT NULL" if c.salary else "TRUE"
     month = ", MIN(month)" if grain == "day" else ""
     upsert = (
         f"INSERT INTO {c.table(grain)}({keys}{', month' if grain == 'day' else ''}, n, d) "
-        f"SELECT {keys}{month}, SUM(s), SUM(s * is_dup) FROM {delta} WHERE {where} GROUP BY {keys} "
-        f"HAVING SUM(s) <> 0 OR SUM(s * is_dup) <> 0 "
+        f"SELECT {keys}{month}, SUM(n), SUM(n * is_dup) FROM {table} WHERE {where} GROUP BY {keys} "
+        f"HAVING SUM(n) <> 0 OR SUM(n * is_dup) <> 0 "
         f"ON CONFLICT({keys}) DO UPDATE SET n = n + excluded.n, d = d + excluded.d"
     )
     delete = (
-        f"DELETE FROM {c.table(grain)} WHERE n = 0 AND ({keys}) IN "
-        f"(SELECT {keys} FROM {delta} WHERE {where} GROUP BY {keys} HAVING SUM(s) < 0)"
+        f"DELETE FROM {c.table(grain)} WHERE n = 0 AND ({keys}) IN (SELECT {keys} FROM {table} WHERE n < 0 AND {where})"
     )
     return upsert, delete
 
@@ -191,18 +199,19 @@ class RollupDeltas:
 
     Every write path of the store (``writes.py``: upserts and re-extractions, near-duplicate marks)
     counts out (:meth:`count`, -1) the rows as they were and counts in (+1) the rows as they are;
-    their cells go to a TEMP delta table per source, and :meth:`apply` sums them per cell of every
-    cuboid in SQL (``GROUP BY`` the cuboid's primary key, so the upserts touch its B-tree in key
-    order). What cancels out (a posting stored again unchanged) writes nothing. Summing per cell
-    first is what keeps ingest fast: a batch of a few thousand postings touches far fewer cells than
-    rows.
+    their cells go to a TEMP delta table per source. :meth:`apply` sums them per cell in SQL: when
+    rows were counted out, first per row cell into a net table (what cancels out, a posting stored
+    again unchanged, is gone there and writes nothing), then per cell of every cuboid (``GROUP BY``
+    the cuboid's primary key, so the upserts touch its B-tree in key order). Summing per cell first
+    is what keeps ingest fast: a batch of a few thousand postings touches far fewer cells than rows.
     """
 
     def __init__(self, tx: sqlite3.Connection) -> None:
         self._tx = tx
-        self._out = False  # some row was counted out: cells may have fallen to zero
-        for source in _DELTA_TABLE:
-            tx.execute(_delta_ddl(source))
+        self._out = False  # some row was counted out: cells may cancel, or fall to zero
+        for source in _DELTA_TABLES:
+            for ddl in _delta_ddl(source):
+                tx.execute(ddl)
 
     def count(self, rids: Sequence[int], sign: int) -> None:
         """Count the stored rows of the postings ``rids`` (postings and skill links) in (+1) or out (-1)."""
@@ -210,19 +219,30 @@ class RollupDeltas:
         for i in range(0, len(rids), 500):
             chunk = list(rids[i : i + 500])
             marks = ",".join("?" * len(chunk))
-            for source in _DELTA_TABLE:
+            for source in _DELTA_TABLES:
                 self._tx.execute(_delta_insert(source, marks), [sign, *chunk])
 
     def apply(self) -> None:
         """Write the summed changes to every cuboid (deleting the cells that fell to zero), and empty the delta tables."""
-        for c in CUBOIDS:
-            for grain in c.grains:
-                upsert, delete = _apply_sql(c, grain)
-                self._tx.execute(upsert)
-                if self._out:
-                    self._tx.execute(delete)
-        for table in _DELTA_TABLE.values():
-            self._tx.execute(f"DELETE FROM {table}")
+        for source, (delta, net) in _DELTA_TABLES.items():
+            table, emptied = delta, False
+            if self._out:
+                self._tx.execute(_net_insert(source))
+                table = net
+                if self._tx.execute(f"SELECT 1 FROM {net} LIMIT 1").fetchone() is None:
+                    continue
+                emptied = self._tx.execute(f"SELECT 1 FROM {net} WHERE n < 0 LIMIT 1").fetchone() is not None
+            for c in CUBOIDS:
+                if c.source != source:
+                    continue
+                for grain in c.grains:
+                    upsert, delete = _apply_sql(c, grain, table)
+                    self._tx.execute(upsert)
+                    if emptied:
+                        self._tx.execute(delete)
+        for tables in _DELTA_TABLES.values():
+            for table in tables:
+                self._tx.execute(f"DELETE FROM {table}")
         self._out = False
 
 
