@@ -50,7 +50,7 @@ FILTER_KEYS = {
 }
 #: facet -> roll-up key column
 FACET_KEYS = {**FILTER_KEYS, "skills": "skill_id"}
-#: every column a trigger copies into a posting cuboid (the key columns any posting cuboid may use)
+#: every column a posting cell carries (the key columns any posting cuboid may use)
 POSTING_KEYS = tuple(FILTER_KEYS.values())
 
 
