@@ -12,7 +12,7 @@ v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each postin
     document (or the dates it carries), none closed. ``p_signal`` covers every column the signal
     cells read, in the catalogue's grouping order, so they scan it instead of the documents.
 v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × key columns ×
-    duplicate flag (× exact salary midpoint), kept exact by triggers; on upgrade built from the rows.
+    duplicate flag (× exact salary midpoint), kept exact by the write paths; on upgrade built from the rows.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def create_schema(tx: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";\n"):
         if statement.strip():
             tx.execute(statement)
-    for statement in rollup_ddl():  # trigger bodies hold ";": one statement each
+    for statement in rollup_ddl():
         tx.execute(statement)
 
 

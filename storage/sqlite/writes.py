@@ -15,7 +15,7 @@ from .. import fts
 from ..base import SeenDates, latest_by_id, merge_seen, posted_date
 from ..values import POSTING_VALUE_FIELDS, competency_ids, posting_values, unique_skills
 from .connection import SQLiteConnection
-from .rollups import LINK_CELL_COLUMNS, POSTING_CELL_COLUMNS, RollupDeltas
+from .rollups import RollupDeltas
 from .sql import LINK_COPIED, SQL_COLUMNS, day_number, from_day, month_number
 
 #: the columns of a ``postings`` row: the shared posting values under their SQL names, then the
@@ -98,51 +98,21 @@ class SQLiteWrites(SQLiteConnection):
             )
             return cur.rowcount
 
-    @staticmethod
-    def _counted_out(tx: sqlite3.Connection, rids: Sequence[int], deltas: RollupDeltas) -> None:
-        """Take the stored rows of ``rids`` (postings and skill links) out of the roll-ups."""
-        for i in range(0, len(rids), 500):
-            chunk = list(rids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            for row in tx.execute(
-                f"SELECT {', '.join(POSTING_CELL_COLUMNS)} FROM postings WHERE rid IN ({marks})", chunk
-            ):
-                deltas.posting(tuple(row), -1)
-            for row in tx.execute(
-                f"SELECT {', '.join(LINK_CELL_COLUMNS)} FROM posting_skills WHERE pid IN ({marks})", chunk
-            ):
-                deltas.link(tuple(row), -1)
-
     @classmethod
     def _set_duplicates(cls, tx: sqlite3.Connection, dup_of: Mapping[str, str | None]) -> None:
         rows = [(v, int(v is not None), k) for k, v in dup_of.items()]
         stored = cls._stored(tx, list(dup_of))
         moved = [s.rid for pid, s in stored.items() if s.is_dup != int(dup_of[pid] is not None)]
-        deltas = RollupDeltas()
-        cls._counted_out(tx, moved, deltas)
+        deltas = RollupDeltas(tx)
+        deltas.count(moved, -1)
         tx.executemany("UPDATE postings SET dup_of=?, is_dup=? WHERE id=?", rows)
         for table in ("posting_skills", "posting_competencies"):
             tx.executemany(
                 f"UPDATE {table} SET is_dup=? WHERE pid=(SELECT rid FROM postings WHERE id=?)",
                 [(flag, pid) for _, flag, pid in rows],
             )
-        cls._counted_in(tx, moved, deltas)
-        deltas.apply(tx)
-
-    @staticmethod
-    def _counted_in(tx: sqlite3.Connection, rids: Sequence[int], deltas: RollupDeltas) -> None:
-        """Count the stored rows of ``rids`` (postings and skill links) into the roll-ups."""
-        for i in range(0, len(rids), 500):
-            chunk = list(rids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            for row in tx.execute(
-                f"SELECT {', '.join(POSTING_CELL_COLUMNS)} FROM postings WHERE rid IN ({marks})", chunk
-            ):
-                deltas.posting(tuple(row), 1)
-            for row in tx.execute(
-                f"SELECT {', '.join(LINK_CELL_COLUMNS)} FROM posting_skills WHERE pid IN ({marks})", chunk
-            ):
-                deltas.link(tuple(row), 1)
+        deltas.count(moved, 1)
+        deltas.apply()
 
     @staticmethod
     def _stored(tx: sqlite3.Connection, ids: Sequence[str]) -> dict[str, _Stored]:
@@ -162,9 +132,9 @@ class SQLiteWrites(SQLiteConnection):
         latest = latest_by_id(postings)
         ids = list(latest)
         before = self._stored(tx, ids)
-        deltas = RollupDeltas()
+        deltas = RollupDeltas(tx)
         if before:
-            self._counted_out(tx, [s.rid for s in before.values()], deltas)
+            deltas.count([s.rid for s in before.values()], -1)
             old = [(s.rid,) for s in before.values()]
             tx.executemany("DELETE FROM posting_skills WHERE pid=?", old)
             tx.executemany("DELETE FROM posting_competencies WHERE pid=?", old)
@@ -187,17 +157,11 @@ class SQLiteWrites(SQLiteConnection):
         skill_rows = []
         competency_rows = []
         for p, row in zip(batch, rows, strict=True):
-            is_dup = after[p.id].is_dup
-            deltas.posting(tuple(is_dup if c == "is_dup" else row[c] for c in POSTING_CELL_COLUMNS), 1)
             if not p.extraction:
                 continue
-            rid = after[p.id].rid
+            is_dup, rid = after[p.id].is_dup, after[p.id].rid
             copied = [is_dup if c == "is_dup" else row[c] for c in LINK_COPIED]
-            cell = tuple(is_dup if c == "is_dup" else row[c] for c in LINK_CELL_COLUMNS[1:])
-            skills = unique_skills(p.extraction)
-            skill_rows += [(rid, s.id, int(s.required), s.score, *copied) for s in skills]
-            for s in skills:
-                deltas.link((s.id, *cell), 1)
+            skill_rows += [(rid, s.id, int(s.required), s.score, *copied) for s in unique_skills(p.extraction)]
             competency_rows += [(rid, cid, *copied) for cid in competency_ids(p.extraction)]
         tx.executemany(
             f"INSERT INTO posting_skills(pid, skill_id, required, score, {', '.join(LINK_COPIED)}) "
@@ -209,4 +173,5 @@ class SQLiteWrites(SQLiteConnection):
             f"VALUES ({','.join('?' * (2 + len(LINK_COPIED)))})",
             competency_rows,
         )
-        deltas.apply(tx)
+        deltas.count([after[pid].rid for pid in ids], 1)
+        deltas.apply()
