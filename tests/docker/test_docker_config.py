@@ -167,7 +167,7 @@ def test_cluster_profile_is_a_three_node_cluster_the_app_points_at(compose, env_
         deps = {dep: c["condition"] for dep, c in app["depends_on"].items()}
         assert {dep: deps[dep] for dep in CLUSTER_NODES} == dict.fromkeys(CLUSTER_NODES, "service_healthy")
         assert "elasticsearch" not in deps  # the single node stays off
-        s = _resolved_settings(_service_env(app), env_example)
+        s = _settings_from(_service_env(app), env_example)
         from storage.search import cluster_options, split_hosts
 
         hosts, _ = split_hosts(s.search_url)
@@ -179,20 +179,6 @@ def test_cluster_profile_is_a_three_node_cluster_the_app_points_at(compose, env_
         assert s.crawl_redis_url == ("redis://redis:6379/1" if name == "crawler-cluster" else None)
         assert "appdata-cluster:/data" in app["volumes"]
     assert services["api-cluster"]["build"] == services["api"]["build"]
-
-
-def _resolved_settings(env: dict, env_example: dict) -> Settings:
-    """The Settings a container with ``env`` (interpolated from .env.example) would read."""
-    resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
-    mp = pytest.MonkeyPatch()
-    for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
-        mp.delenv(key)
-    for k, v in resolved.items():
-        mp.setenv(k, v)
-    try:
-        return Settings()
-    finally:
-        mp.undo()
 
 
 def test_api_key_must_be_given(compose):
@@ -386,6 +372,7 @@ def test_crontab_entries_are_well_formed():
 
 # -- distributed crawling --------------------------------------------------------------------------
 def _settings_from(env: dict[str, str], env_example: dict[str, str]) -> Settings:
+    """The Settings a container with ``env`` (interpolated from .env.example) would read."""
     resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
     mp = pytest.MonkeyPatch()
     for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
