@@ -127,16 +127,7 @@ def test_app_services_point_at_the_elasticsearch_service(compose, env_example):
         m = re.fullmatch(r"http://(?:[^@/]+@)?([a-z0-9_-]+):(\d+)", url)
         assert m and m.group(1) in services and int(m.group(2)) == es_port, url
         # the resolved environment is a valid Settings object
-        resolved = {k: _interpolate(v, env_example) for k, v in env.items() if k.startswith("SKILLSIGNAL_")}
-        mp = pytest.MonkeyPatch()
-        for key in [k for k in os.environ if k.startswith("SKILLSIGNAL_")]:
-            mp.delenv(key)
-        for k, v in resolved.items():
-            mp.setenv(k, v)
-        try:
-            s = Settings()
-        finally:
-            mp.undo()
+        s = _settings_from(env, env_example)
         assert s.backend == "elasticsearch" and str(s.data_dir) == "/data"
         assert s.search_index == env_example["SKILLSIGNAL_SEARCH_INDEX"]
 
