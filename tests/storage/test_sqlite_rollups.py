@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillMatch
 from storage import PostingFilter
+from storage.base import PostingIndex
 from storage.sqlite import SQLiteStore
 from storage.sqlite.rollups import CUBOIDS, plan, rebuild_rollups
 from storage.sqlite.sql import day_number
@@ -98,7 +99,7 @@ filter_st = st.fixed_dictionaries(
 ROUTED_FACETS = ["occupations", "directions", "levels", "provinces", "regions", "sources", "skills"]
 
 
-def load(store: SQLiteStore, w: dict) -> None:
+def load(store: PostingIndex, w: dict) -> None:
     postings = [make(i, d) for i, d in enumerate(w["postings"])]
     store.index_postings(postings)
     n = len(postings)
@@ -111,7 +112,7 @@ def load(store: SQLiteStore, w: dict) -> None:
     store.mark_seen({f"p{i % n}": FIRST + timedelta(days=200) for i, _ in w["dups"]})
 
 
-def answers(store: SQLiteStore, flt: PostingFilter | None) -> dict[str, object]:
+def answers(store: PostingIndex, flt: PostingFilter | None) -> dict[str, object]:
     out: dict[str, object] = {
         "totals": store.totals(flt),
         "unique": store.count_postings(flt, unique_only=True),
