@@ -1,4 +1,4 @@
-"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v4."""
+"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v5."""
 
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ class SQLiteMigrations(SQLiteWrites):
                 if current == 2:
                     backfill_competencies(tx)
                 rebuild_rollups(tx)  # v4 -> v5: the roll-ups of the stored rows
-            else:
+            else:  # a new file, or v5 -> v6 (a new index)
                 create_schema(tx)
             tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        if current in (1, 2, 3, 4):
+        if current:
             log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)
         else:
             log.info("created SkillSignal store %s (schema v%d)", self.path, SCHEMA_VERSION)

@@ -92,14 +92,16 @@ class SQLiteReads(SQLiteConnection):
         def one(sql: str) -> int:
             return int(conn.execute(sql).fetchone()[0])
 
+        # every count from the roll-ups or a partial index: no row scan (they serve /metrics scrapes)
+        postings = one("SELECT COALESCE(SUM(n), 0) FROM ru_all_m")
         return {
             "path": str(self.path),
             "schema_version": self.schema_version,
-            "postings": one("SELECT COUNT(*) FROM postings"),
-            "extracted": one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NOT NULL"),
+            "postings": postings,
+            "extracted": postings - one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NULL"),
             "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
-            "duplicates": one("SELECT COUNT(*) FROM postings WHERE is_dup = 1"),
-            "skill_mentions": one("SELECT COUNT(*) FROM posting_skills"),
+            "duplicates": one("SELECT COALESCE(SUM(d), 0) FROM ru_all_m"),
+            "skill_mentions": one("SELECT COALESCE(SUM(n), 0) FROM ru_skill_m"),
         }
 
     # -- full-text search (storage.shared.SharedIndex.search_postings) ---------------------------------

@@ -13,6 +13,9 @@ v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each postin
     cells read, in the catalogue's grouping order, so they scan it instead of the documents.
 v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × key columns ×
     duplicate flag (× exact salary midpoint), kept exact by the write paths; on upgrade built from the rows.
+v6: ``p_errors``, a partial index of the postings whose extraction failed, so the store's counts
+    (``stats()``: /metrics, ``skillsignal status``) read two small partial indexes and the roll-ups
+    instead of scanning every row (seconds at 1M postings).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sqlite3
 from ..fts import TOKENIZE
 from .rollups import rollup_ddl
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -82,6 +85,7 @@ CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
 CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;
+CREATE INDEX IF NOT EXISTS p_errors ON postings(id) WHERE extraction_error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS p_open ON postings(source, last_seen) WHERE closed_on IS NULL;
 CREATE INDEX IF NOT EXISTS p_signal ON postings(month, occupation_code, level, province, region,
     occupation_direction, is_dup, salary_mid, experience_min, education_level, first_seen, last_seen, closed_on, day);

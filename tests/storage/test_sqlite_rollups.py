@@ -128,6 +128,48 @@ def answers(store: PostingIndex, flt: PostingFilter | None) -> dict[str, object]
     return out
 
 
+def row_stats(conn: sqlite3.Connection) -> dict[str, object]:
+    """``stats()`` counted from the rows (the store reads roll-ups and partial indices instead)."""
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    return {
+        "path": None,
+        "schema_version": 6,
+        "postings": one("SELECT COUNT(*) FROM postings"),
+        "extracted": one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NOT NULL"),
+        "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
+        "duplicates": one("SELECT COUNT(*) FROM postings WHERE is_dup = 1"),
+        "skill_mentions": one("SELECT COUNT(*) FROM posting_skills"),
+    }
+
+
+def test_store_counts_read_no_rows(tmp_path: Path) -> None:
+    """Every count ``stats()`` takes (each /metrics scrape) reads a roll-up or a partial index, and a
+    v5 file gets the failed-extraction index on upgrade."""
+    path = tmp_path / "v5.sqlite3"
+    store = SQLiteStore(path)
+    postings = [make(i, d) for i, d in enumerate(_sample_postings())]
+    store.index_postings(postings)
+    store.save_extractions([(postings[2], None, "boom")])
+    conn = store._connect()
+    conn.execute("DROP INDEX p_errors")
+    conn.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
+    store.close()
+    upgraded = SQLiteStore(path)
+    conn = upgraded._connect()
+    assert upgraded.schema_version == 6
+    assert upgraded.stats() | {"path": None} == row_stats(conn)
+    assert upgraded.stats()["extraction_errors"] == 1 and upgraded.stats()["extracted"] == 3
+    plans = [
+        " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM postings WHERE {where}"))
+        for where in ("taxonomy_version IS NULL", "extraction_error IS NOT NULL")
+    ]
+    assert "p_unextracted" in plans[0] and "p_errors" in plans[1], plans
+    upgraded.close()
+
+
 def rollup_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     tables = [c.table(g) for c in CUBOIDS for g in c.grains]
     return {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}")) for t in tables}
@@ -152,6 +194,7 @@ def test_rollups_answer_as_the_row_scan(writes: dict, filters: list[PostingFilte
             rebuilt = rollup_rows(conn)
             conn.execute("ROLLBACK")
             assert kept == rebuilt  # every write path kept the roll-ups equal to the rows
+            assert store.stats() | {"path": None} == row_stats(conn)  # the counts /metrics scrapes
             for flt in [None, *filters]:
                 store.use_rollups = True
                 fast = answers(store, flt)
@@ -209,7 +252,7 @@ def test_v4_store_gets_its_roll_ups_built_on_upgrade(tmp_path: Path) -> None:
     conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
     store.close()
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version == 5
+    assert upgraded.schema_version == 6
     assert answers(upgraded, None) == expected
     assert upgraded._connect().execute("SELECT SUM(n) FROM ru_all_m").fetchone()[0] == 4
     upgraded.close()
