@@ -21,18 +21,31 @@ Clusters and canonical posting
 
 Incremental, re-run safe
     Signatures persist in a table ``dedup_signatures`` (id, fingerprint, 4-byte x 128 MinHash,
-    normalised title and company, posted date, current mark) in the store's SQLite file (for a
-    store without a file: ``<data_dir>/dedup.sqlite3``). A :class:`Deduper` loads them once (a
-    few ms per thousand) and keeps the LSH index in memory; :meth:`Deduper.update` checks only
-    postings that are new or whose fingerprint changed, re-derives the clusters they touch
+    normalised title and company, posted date, current mark, write sequence) in the store's SQLite
+    file (for a store without a file: ``<data_dir>/dedup.sqlite3``). A :class:`Deduper` loads them
+    once (a few ms per thousand) and keeps the LSH index in memory; :meth:`Deduper.update` checks
+    only postings that are new or whose fingerprint changed, re-derives the clusters they touch
     (including a cluster a changed posting left) and writes only marks that change. Feeding the
     same postings again writes nothing. Store marks are written before the signature rows, so a
     run killed in between is repaired by the next one.
+
+Several processes on one file
+    Crawler processes of one distributed crawl (and API / ingest processes) each keep their own
+    in-memory index over the same table. An update holds an exclusive lock (``flock`` on
+    ``<file>.dedup-lock``, not the file's write lock, so the store's own writes go on) from its
+    check through the marks to its save, so updates of different processes run one after the
+    other (a few ms each); it first reads the rows other processes saved since its last read
+    (every save takes the next number of a write sequence kept in the table). So a posting is
+    always checked against every signature saved before it, whichever process saved it, and the
+    marks equal those of one process fed the same postings. Processes on different machines need
+    one shared file for this (a search-backend store keeps ``dedup.sqlite3`` in each machine's
+    data folder: run ``python -m skillsignal.dedup`` once after such a crawl).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import re
 import sqlite3
@@ -169,8 +182,10 @@ CREATE TABLE IF NOT EXISTS dedup_signatures (
     title TEXT NOT NULL,
     company TEXT NOT NULL,
     posted TEXT NOT NULL,
-    dup_of TEXT
+    dup_of TEXT,
+    seq INTEGER NOT NULL DEFAULT 0  -- the write that saved the row (other processes read what is new)
 )"""
+_COLUMNS = "id, fingerprint, sig, title, company, posted, dup_of"
 _META = "dedup_meta"
 
 
@@ -186,6 +201,8 @@ class Deduper:
         self._by_fp: dict[str, set[str]] = {}
         self._members: dict[str, set[str]] = {}  # canonical -> its duplicates
         self._conn: sqlite3.Connection | None = None
+        self._seq = 0  # the highest write sequence read from the table
+        self._lock_path = self.db_path.with_name(self.db_path.name + ".dedup-lock")
         self._lock = threading.RLock()  # one update at a time (the API serves from a thread pool)
 
     @classmethod
@@ -203,6 +220,10 @@ class Deduper:
             self._conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(dedup_signatures)")}
+            if "seq" not in columns:  # a table written before processes shared it
+                self._conn.execute("ALTER TABLE dedup_signatures ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS dedup_signatures_seq ON dedup_signatures(seq)")
             self._conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = self._conn.execute(f"SELECT value FROM {_META} WHERE key='params'").fetchone()
             params = f"k={SHINGLE};perm={NUM_PERM};seed={SEED};t={self.threshold};tt={TITLE_MIN_SIMILARITY}"
@@ -218,7 +239,9 @@ class Deduper:
         started = time.perf_counter()
         self._entries = {}
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-        rows = self._db().execute("SELECT id, fingerprint, sig, title, company, posted, dup_of FROM dedup_signatures")
+        db = self._db()
+        self._seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM dedup_signatures").fetchone()[0])
+        rows = db.execute(f"SELECT {_COLUMNS} FROM dedup_signatures WHERE seq <= ?", (self._seq,))
         with self._lsh.insertion_session() as session:
             for pid, fp, blob, title, company, posted, dup_of in rows:
                 e = Entry(fp, _from_bytes(blob), title, company, posted, dup_of)
@@ -227,6 +250,27 @@ class Deduper:
                 self._index(pid, e)
         log.info("dedup: %d signatures loaded in %.2f s", len(self._entries), time.perf_counter() - started)
         return self._entries
+
+    def _catch_up(self) -> None:
+        """Read the rows other processes saved since this one last read (inside the write lock)."""
+        entries, lsh = self._loaded()
+        rows = (
+            self._db()
+            .execute(f"SELECT {_COLUMNS}, seq FROM dedup_signatures WHERE seq > ? ORDER BY seq", (self._seq,))
+            .fetchall()
+        )
+        for pid, fp, blob, title, company, posted, dup_of, seq in rows:
+            old = entries.pop(pid, None)
+            if old is not None:
+                self._unindex(pid, old)
+                lsh.remove(pid)
+            e = Entry(fp, _from_bytes(blob), title, company, posted, dup_of)
+            entries[pid] = e
+            lsh.insert(pid, e.sig, check_duplication=False)
+            self._index(pid, e)
+            self._seq = max(self._seq, int(seq))
+        if rows:
+            log.debug("dedup: %d signatures saved by other processes read", len(rows))
 
     def _index(self, pid: str, e: Entry) -> None:
         self._by_fp.setdefault(e.fingerprint, set()).add(pid)
@@ -269,9 +313,19 @@ class Deduper:
 
     # -- updates -------------------------------------------------------------------------
     def update(self, postings: Iterable[Posting]) -> DedupStats:
-        """Check ``postings`` (new or changed) against all known ones and write changed marks."""
-        with self._lock:
-            return self._update(postings)
+        """Check ``postings`` (new or changed) against all known ones, those other processes saved
+        included, and write changed marks."""
+        with self._lock, self._lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # check, mark and save one process at a time
+            try:
+                self._catch_up()
+                return self._update(postings)
+            except BaseException:
+                self._entries = None  # memory may be ahead of the file: read it again next time
+                self._by_fp, self._members = {}, {}
+                raise
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _update(self, postings: Iterable[Posting]) -> DedupStats:
         stats = DedupStats()
@@ -351,10 +405,14 @@ class Deduper:
             for pid in ids
             if (e := entries.get(pid)) is not None
         ]
+        self._seq += 1  # under the lock of update(): no other process saves in between
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("INSERT OR REPLACE INTO dedup_signatures VALUES (?,?,?,?,?,?,?)", rows)
+            db.executemany(
+                f"INSERT OR REPLACE INTO dedup_signatures({_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?)",
+                [(*row, self._seq) for row in rows],
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -365,6 +423,7 @@ class Deduper:
         """Forget every signature and mark, and derive them again from ``postings`` (the whole store)."""
         self._db().execute("DELETE FROM dedup_signatures")
         self._entries = None
+        self._seq = 0
         self._by_fp, self._members = {}, {}
         total = DedupStats()
         started = time.perf_counter()

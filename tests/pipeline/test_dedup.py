@@ -214,3 +214,61 @@ def test_pipeline_marks_duplicates_and_reruns_are_safe(tmp_path, settings):
         pipe.close()
     assert marks(store) == {"q-1": None, "q-2": "q-1", "q-3": None}
     assert store.stats()["duplicates"] == 1 and store.count_postings(unique_only=True) == 2
+
+
+def _cluster_postings() -> list[Posting]:
+    """Six jobs, each posted three times with small edits on different days (18 postings), plus
+    six unrelated ones: the clusters any delivery order must find."""
+    topics = ["车联网", "智慧医疗", "跨境电商", "工业互联网", "金融风控", "智能客服"]
+    out = []
+    for t, topic in enumerate(topics):
+        text = BASE.replace("车联网", topic)
+        for k, variant in enumerate((text, text.replace("五分钟", "三分钟"), text + "（可远程）")):
+            out.append(
+                job(f"c{t}-{k}", f"{topic}大数据开发工程师", f"云杉{t}科技", variant, date(2026, 4, 1 + 3 * k + t))
+            )
+        out.append(job(f"u{t}", f"{topic}安卓开发", f"青禾{t}", OTHER.replace("门店", topic), date(2026, 4, 2)))
+    return out
+
+
+def _deliver(path: str, ids: list[str], barrier) -> None:
+    """One crawler process: its own store connection and Deduper, postings one at a time."""
+    by_id = {p.id: p for p in _cluster_postings()}
+    store = SQLiteStore(path)
+    deduper = Deduper(store, store.path)
+    deduper.update([])  # loaded before the others store anything: only catching up finds their work
+    barrier.wait()
+    for pid in ids:
+        store.upsert_postings([by_id[pid]])
+        deduper.update([by_id[pid]])
+    deduper.close()
+    store.close()
+
+
+def test_processes_sharing_a_store_mark_as_one_process(tmp_path):
+    """Three processes (as in a distributed crawl) each deliver a third of the postings, the
+    members of every cluster spread over them, at once; the marks equal one process's."""
+    import multiprocessing
+
+    postings = _cluster_postings()
+    one = SQLiteStore(tmp_path / "one.sqlite3")
+    one.upsert_postings(postings)
+    Deduper(one, one.path).update(postings)
+    want = marks(one)
+    one.close()
+    assert sum(1 for v in want.values() if v) == 12  # two duplicates in each of the six clusters
+
+    path = str(tmp_path / "shared.sqlite3")
+    SQLiteStore(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    shares = [[p.id for p in postings[i::3]] for i in range(3)]
+    procs = [ctx.Process(target=_deliver, args=(path, share, barrier)) for share in shares]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    shared = SQLiteStore(path)
+    assert marks(shared) == want
+    shared.close()
