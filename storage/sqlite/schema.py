@@ -13,6 +13,13 @@ v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each postin
     cells read, in the catalogue's grouping order, so they scan it instead of the documents.
 v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × key columns ×
     duplicate flag (× exact salary midpoint), kept exact by the write paths; on upgrade built from the rows.
+v6: without the indexes the roll-ups made redundant (:data:`RETIRED_INDEXES`): ``p_dir``, ``p_level``,
+    ``p_province`` (a filter on dates, occupations, directions, levels, provinces, regions, sources
+    is a roll-up's; with another field the row scan walks ``p_occ``, ``p_city``, ``p_company`` or
+    ``p_day``) and ``ps_day`` (skill rankings over a window are ``ru_skill_*``'s; the row scan walks
+    ``ps_skill`` or ``ps_occ``). Each was a B-tree every posting (or skill link) writes into at its
+    date: under a shuffled bulk import, a page rewritten per posting and index
+    (``benchmarks/bench_query.py --order shuffled``). On upgrade they are dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ import sqlite3
 from ..fts import TOKENIZE
 from .rollups import rollup_ddl
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+#: indexes of earlier versions that v6 no longer keeps (see the module docstring)
+RETIRED_INDEXES = ("p_dir", "p_level", "p_province", "ps_day")
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -76,9 +86,6 @@ CREATE TABLE IF NOT EXISTS postings (
 );
 CREATE INDEX IF NOT EXISTS p_day ON postings(day, month, is_dup, salary_mid);
 CREATE INDEX IF NOT EXISTS p_occ ON postings(occupation_code, day, month, is_dup, salary_mid);
-CREATE INDEX IF NOT EXISTS p_dir ON postings(occupation_direction, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS p_level ON postings(level, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
 CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;
@@ -94,7 +101,6 @@ CREATE TABLE IF NOT EXISTS posting_skills (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup);
 CREATE TABLE IF NOT EXISTS posting_competencies (
     pid INTEGER NOT NULL,               -- postings.rid
     competency_id TEXT NOT NULL,        -- a statement id of the taxonomy
@@ -112,6 +118,12 @@ def create_schema(tx: sqlite3.Connection) -> None:
             tx.execute(statement)
     for statement in rollup_ddl():
         tx.execute(statement)
+
+
+def drop_retired_indexes(tx: sqlite3.Connection) -> None:
+    """v5 -> v6: drop the indexes the roll-ups made redundant (:data:`RETIRED_INDEXES`)."""
+    for index in RETIRED_INDEXES:
+        tx.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:
