@@ -13,13 +13,15 @@ v4: ``first_seen``, ``last_seen`` and ``closed_on`` (day numbers) of each postin
     cells read, in the catalogue's grouping order, so they scan it instead of the documents.
 v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × key columns ×
     duplicate flag (× exact salary midpoint), kept exact by the write paths; on upgrade built from the rows.
-v6: without the indexes the roll-ups made redundant (:data:`RETIRED_INDEXES`): ``p_dir``, ``p_level``,
-    ``p_province`` (a filter on dates, occupations, directions, levels, provinces, regions, sources
-    is a roll-up's; with another field the row scan walks ``p_occ``, ``p_city``, ``p_company`` or
-    ``p_day``) and ``ps_day`` (skill rankings over a window are ``ru_skill_*``'s; the row scan walks
-    ``ps_skill`` or ``ps_occ``). Each was a B-tree every posting (or skill link) writes into at its
-    date: under a shuffled bulk import, a page rewritten per posting and index
-    (``benchmarks/bench_query.py --order shuffled``). On upgrade they are dropped.
+v6: without the indexes the roll-ups made redundant (:data:`RETIRED_INDEXES`): ``ps_day`` (a skill
+    ranking over dates and roll-up keys is ``ru_skill_*``'s; the row scan walks ``ps_skill`` or
+    ``ps_occ``) and ``p_level`` (a level filter is a roll-up's; with a field no roll-up holds, a
+    third of the postings match a level, and the row scan walks ``p_day``, ``p_occ`` or
+    ``p_province`` instead). Each was a B-tree every posting (or skill link) writes into at its
+    date: under a shuffled bulk import, about a page rewritten per posting and index
+    (``benchmarks/bench_query.py --order shuffled``). ``p_province`` and ``p_dir`` stay: a province
+    or a direction with a salary, experience or education filter is a row scan, and they keep it
+    to the few postings that match. On upgrade the retired ones are dropped.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .rollups import rollup_ddl
 SCHEMA_VERSION = 6
 
 #: indexes of earlier versions that v6 no longer keeps (see the module docstring)
-RETIRED_INDEXES = ("p_dir", "p_level", "p_province", "ps_day")
+RETIRED_INDEXES = ("p_level", "ps_day")
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -86,6 +88,8 @@ CREATE TABLE IF NOT EXISTS postings (
 );
 CREATE INDEX IF NOT EXISTS p_day ON postings(day, month, is_dup, salary_mid);
 CREATE INDEX IF NOT EXISTS p_occ ON postings(occupation_code, day, month, is_dup, salary_mid);
+CREATE INDEX IF NOT EXISTS p_dir ON postings(occupation_direction, day, month, is_dup);
+CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
 CREATE INDEX IF NOT EXISTS p_unextracted ON postings(id) WHERE taxonomy_version IS NULL;

@@ -217,9 +217,7 @@ def test_v4_store_gets_its_roll_ups_built_on_upgrade(tmp_path: Path) -> None:
 
 #: the v5 indexes that v6 drops, as v5 created them
 _V5_INDEXES = {
-    "p_dir": "postings(occupation_direction, day, month, is_dup)",
     "p_level": "postings(level, day, month, is_dup)",
-    "p_province": "postings(province, day, month, is_dup)",
     "ps_day": "posting_skills(day, skill_id, month, is_dup)",
 }
 
@@ -244,6 +242,7 @@ def test_v5_store_loses_the_retired_indexes_on_upgrade_and_answers_the_same(tmp_
     filters = [
         None,
         PostingFilter(provinces=["北京"], levels=["中级"], start=FIRST + timedelta(days=10)),
+        PostingFilter(levels=["中级"], salary_min=9000),  # no roll-up answers a salary range
         PostingFilter(directions=["d1"], cities=["成都"]),  # no roll-up answers a city
         PostingFilter(skills=["python", "sql"], end=FIRST + timedelta(days=50)),  # nor two skills
     ]
