@@ -1,4 +1,4 @@
-"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v5."""
+"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v6."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from skillsignal.core.models import Posting
 from skillsignal.core.state_files import StoreError
 
 from .rollups import rebuild_rollups
-from .schema import SCHEMA_VERSION, add_seen_columns, backfill_competencies, create_schema, migrate_v1_tables
+from .schema import (
+    SCHEMA_VERSION,
+    add_seen_columns,
+    backfill_competencies,
+    create_schema,
+    drop_retired_indexes,
+    migrate_v1_tables,
+)
 from .writes import SQLiteWrites
 
 log = logging.getLogger(__name__)
@@ -33,14 +40,17 @@ class SQLiteMigrations(SQLiteWrites):
                 old = migrate_v1_tables(tx)
                 create_schema(tx)
                 self._copy_v1(tx, old)
-            elif current in (2, 3, 4):
-                add_seen_columns(tx)
+            elif current in (2, 3, 4, 5):  # v5 -> v6: p_errors (create_schema), retired indexes dropped
+                if current < 5:
+                    add_seen_columns(tx)
                 create_schema(tx)
                 if current == 2:
                     backfill_competencies(tx)
-                rebuild_rollups(tx)  # v4 -> v5: the roll-ups of the stored rows
-            else:  # a new file, or v5 -> v6 (a new index)
+                if current < 5:
+                    rebuild_rollups(tx)  # v4 -> v5: the roll-ups of the stored rows
+            else:  # a new file
                 create_schema(tx)
+            drop_retired_indexes(tx)  # v5 -> v6 (v1's own indexes were dropped with its tables)
             tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         if current:
             log.info("migrated SkillSignal store %s from schema v%d to v%d", self.path, current, SCHEMA_VERSION)

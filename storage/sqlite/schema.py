@@ -15,7 +15,16 @@ v5: the roll-ups (``rollups.py``): posting and skill-link counts per period × k
     duplicate flag (× exact salary midpoint), kept exact by the write paths; on upgrade built from the rows.
 v6: ``p_errors``, a partial index of the postings whose extraction failed, so the store's counts
     (``stats()``: /metrics, ``skillsignal status``) read two small partial indexes and the roll-ups
-    instead of scanning every row (seconds at 1M postings).
+    instead of scanning every row (seconds at 1M postings); and v6 drops the indexes the roll-ups
+    made redundant (:data:`RETIRED_INDEXES`): ``ps_day`` (a skill
+    ranking over dates and roll-up keys is ``ru_skill_*``'s; the row scan walks ``ps_skill`` or
+    ``ps_occ``) and ``p_level`` (a level filter is a roll-up's; with a field no roll-up holds, a
+    third of the postings match a level, and the row scan walks ``p_day``, ``p_occ`` or
+    ``p_province`` instead). Each was a B-tree every posting (or skill link) writes into at its
+    date: under a shuffled bulk import, about a page rewritten per posting and index
+    (``benchmarks/bench_query.py --order shuffled``). ``p_province`` and ``p_dir`` stay: a province
+    or a direction with a salary, experience or education filter is a row scan, and they keep it
+    to the few postings that match. On upgrade the retired ones are dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ from ..fts import TOKENIZE
 from .rollups import rollup_ddl
 
 SCHEMA_VERSION = 6
+
+#: indexes of earlier versions that v6 no longer keeps (see the module docstring)
+RETIRED_INDEXES = ("p_level", "ps_day")
 
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
@@ -80,7 +92,6 @@ CREATE TABLE IF NOT EXISTS postings (
 CREATE INDEX IF NOT EXISTS p_day ON postings(day, month, is_dup, salary_mid);
 CREATE INDEX IF NOT EXISTS p_occ ON postings(occupation_code, day, month, is_dup, salary_mid);
 CREATE INDEX IF NOT EXISTS p_dir ON postings(occupation_direction, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS p_level ON postings(level, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_province ON postings(province, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS p_city ON postings(city, day);
 CREATE INDEX IF NOT EXISTS p_company ON postings(company, day);
@@ -98,7 +109,6 @@ CREATE TABLE IF NOT EXISTS posting_skills (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ps_skill ON posting_skills(skill_id, day, month, is_dup);
 CREATE INDEX IF NOT EXISTS ps_occ ON posting_skills(occupation_code, skill_id, day, month, is_dup);
-CREATE INDEX IF NOT EXISTS ps_day ON posting_skills(day, skill_id, month, is_dup);
 CREATE TABLE IF NOT EXISTS posting_competencies (
     pid INTEGER NOT NULL,               -- postings.rid
     competency_id TEXT NOT NULL,        -- a statement id of the taxonomy
@@ -116,6 +126,12 @@ def create_schema(tx: sqlite3.Connection) -> None:
             tx.execute(statement)
     for statement in rollup_ddl():
         tx.execute(statement)
+
+
+def drop_retired_indexes(tx: sqlite3.Connection) -> None:
+    """v5 -> v6: drop the indexes the roll-ups made redundant (:data:`RETIRED_INDEXES`)."""
+    for index in RETIRED_INDEXES:
+        tx.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 def migrate_v1_tables(tx: sqlite3.Connection) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from storage import PostingFilter
 from storage.base import PostingIndex
 from storage.sqlite import SQLiteStore
 from storage.sqlite.rollups import CUBOIDS, plan, rebuild_rollups
+from storage.sqlite.schema import RETIRED_INDEXES, SCHEMA_VERSION
 from storage.sqlite.sql import day_number
 
 FIRST = date(2026, 1, 20)
@@ -252,9 +253,64 @@ def test_v4_store_gets_its_roll_ups_built_on_upgrade(tmp_path: Path) -> None:
     conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
     store.close()
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version == 6
+    assert upgraded.schema_version == SCHEMA_VERSION == 6
     assert answers(upgraded, None) == expected
     assert upgraded._connect().execute("SELECT SUM(n) FROM ru_all_m").fetchone()[0] == 4
+    upgraded.close()
+
+
+#: the v5 indexes that v6 drops, as v5 created them
+_V5_INDEXES = {
+    "p_level": "postings(level, day, month, is_dup)",
+    "ps_day": "posting_skills(day, skill_id, month, is_dup)",
+}
+
+
+def _indexes(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_v5_store_loses_the_retired_indexes_on_upgrade_and_answers_the_same(tmp_path: Path) -> None:
+    """A v5 file (the roll-ups, and the date-keyed indexes they made redundant) opens as v6: those
+    indexes are gone, every answer (roll-ups and forced row scan, filters the roll-ups cannot answer
+    included) is what it was, and writes keep the roll-ups equal to the rows."""
+    path = tmp_path / "v5.sqlite3"
+    store = SQLiteStore(path)
+    store.index_postings([make(i, d) for i, d in enumerate(_sample_postings())])
+    store.set_duplicates({"p1": "p0"})
+    conn = store._connect()
+    assert set(RETIRED_INDEXES) == set(_V5_INDEXES) and not _indexes(conn) & set(RETIRED_INDEXES)
+    for name, on in _V5_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON {on}")
+    conn.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
+    filters = [
+        None,
+        PostingFilter(provinces=["北京"], levels=["中级"], start=FIRST + timedelta(days=10)),
+        PostingFilter(levels=["中级"], salary_min=9000),  # no roll-up answers a salary range
+        PostingFilter(directions=["d1"], cities=["成都"]),  # no roll-up answers a city
+        PostingFilter(skills=["python", "sql"], end=FIRST + timedelta(days=50)),  # nor two skills
+    ]
+    expected = {}
+    for flt in filters:
+        for rollups in (True, False):
+            store.use_rollups = rollups
+            expected[(repr(flt), rollups)] = answers(store, flt)
+    store.close()
+
+    upgraded = SQLiteStore(path)
+    assert upgraded.schema_version == SCHEMA_VERSION == 6
+    assert not _indexes(upgraded._connect()) & set(RETIRED_INDEXES)
+    for flt in filters:
+        for rollups in (True, False):
+            upgraded.use_rollups = rollups
+            assert answers(upgraded, flt) == expected[(repr(flt), rollups)], (flt, rollups)
+    upgraded.index_postings([make(9, {**_sample_postings()[3], "day": 70})])
+    conn = upgraded._connect()
+    kept = rollup_rows(conn)
+    conn.execute("BEGIN")
+    rebuild_rollups(conn)
+    assert rollup_rows(conn) == kept
+    conn.execute("ROLLBACK")
     upgraded.close()
 
 

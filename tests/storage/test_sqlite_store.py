@@ -46,6 +46,24 @@ def test_creates_versioned_wal_database(tmp_path):
     assert mode == "wal"
 
 
+def test_commits_leave_the_wal_to_grow_past_sqlites_default_checkpoint(tmp_path):
+    """A bulk ingest is not copied into the database file after every commit (SQLite's default
+    checkpoints once the WAL holds 1,000 pages): three commits of ~3 MB each stay in the WAL, the
+    file keeps its size, and a reopened store reads them all."""
+    path = tmp_path / "s.sqlite3"
+    store = SQLiteStore(path)
+    empty = path.stat().st_size
+    text = "数据分析 " * 4000  # ~20 KB of description per posting (its document and its full text)
+    for batch in range(3):
+        store.index_postings(
+            [make_posting(f"b{batch}-{i}", posted=date(2026, 9, 1), description=text) for i in range(150)]
+        )
+    wal = path.with_name(path.name + "-wal").stat().st_size
+    assert wal > 2 * 1000 * 4096 and path.stat().st_size == empty
+    store.close()
+    assert SQLiteStore(path).count_postings() == 450
+
+
 def test_upsert_by_id_never_double_counts(tmp_path):
     store = SQLiteStore(tmp_path / "s.sqlite3")
     batch = [make_posting(f"p{i}", posted=date(2026, 9, 1 + i), occ="2-02-38-01", skills=("python",)) for i in range(5)]
