@@ -255,12 +255,13 @@ def extract_batch(items: Sequence[Sequence[str]]) -> WorkerTotals:
     if todo:
         log.info("extracting %d postings", len(todo))
         results = pipeline.extract_postings(todo)
-        # a posting re-ingested with other content meanwhile is left to the task its new version queued
+        # saved only where the stored content is still the one extracted (checked in the save's own
+        # transaction); a posting re-ingested with other content meanwhile is left to the task its
+        # new version queued
+        store.save_extractions(results, expected={r[0].id: wanted[r[0].id] for r in results})
         now = store.fingerprints([p.id for p in todo])
         fresh = [r for r in results if now.get(r[0].id, ("", None))[0] == wanted[r[0].id]]
         stale |= {r[0].id for r in results} - {r[0].id for r in fresh}
-        if fresh:
-            store.save_extractions(fresh)
         totals.extracted = sum(1 for _, ext, _ in fresh if ext is not None)
         totals.errors = sum(1 for _, ext, _ in fresh if ext is None)
     totals.stale = len(stale)

@@ -154,6 +154,11 @@ def with_seen(posting: Posting, seen: SeenDates) -> Posting:
     return posting
 
 
+def with_extractions(results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> list[Posting]:
+    """Each posting carrying its extraction (or its error), as ``save_extractions`` stores it."""
+    return [p.model_copy(update={"extraction": ext, "extraction_error": err}) for p, ext, err in results]
+
+
 def experience_band(years_min: float | None) -> str:
     if years_min is None:
         return EXPERIENCE_ANY
@@ -336,8 +341,17 @@ class PostingIndex(Protocol):
         merged with the stored ones (:func:`merge_seen`), never replaced."""
         ...
 
-    def save_extractions(self, results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> int:
-        """Attach each posting's extraction (or its error) and re-index it; returns how many."""
+    def save_extractions(
+        self,
+        results: Sequence[tuple[Posting, Extraction | None, str | None]],
+        expected: Mapping[str, str] | None = None,
+    ) -> int:
+        """Attach each posting's extraction (or its error) and re-index it; returns how many.
+
+        With ``expected`` (id -> content fingerprint the extraction was made from), a posting whose
+        stored fingerprint is no longer that one (stored again with other content meanwhile) is left
+        as it is: an extraction never overwrites a newer version. SQLite checks and writes in one
+        transaction; a search backend checks just before its bulk write."""
         ...
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:

@@ -29,6 +29,7 @@ from .base import (
     period_count,
     periods,
     totals_from_counts,
+    with_extractions,
     zero_filled,
 )
 from .filters import PostingFilter
@@ -215,6 +216,9 @@ class SharedIndex(ABC):
     def index_postings(self, postings: Sequence[Posting]) -> int: ...
 
     @abstractmethod
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]: ...
+
+    @abstractmethod
     def date_range(self) -> tuple[date, date] | None: ...
 
     @abstractmethod
@@ -295,9 +299,16 @@ class SharedIndex(ABC):
         """:meth:`index_postings` under the name the store's first callers used."""
         return self.index_postings(postings)
 
-    def save_extractions(self, results: Sequence[tuple[Posting, Extraction | None, str | None]]) -> int:
-        updated = [p.model_copy(update={"extraction": ext, "extraction_error": err}) for p, ext, err in results]
-        return self.index_postings(updated)
+    def save_extractions(
+        self,
+        results: Sequence[tuple[Posting, Extraction | None, str | None]],
+        expected: Mapping[str, str] | None = None,
+    ) -> int:
+        updated = with_extractions(results)
+        if expected is not None:
+            stored = self.fingerprints([p.id for p in updated])
+            updated = [p for p in updated if p.id in stored and stored[p.id][0] == expected.get(p.id)]
+        return self.index_postings(updated) if updated else 0
 
     # -- queries ------------------------------------------------------------------------------------
     def _window(self, flt: PostingFilter | None) -> tuple[date, date] | None:

@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from skillsignal.core.models import Posting
+from skillsignal.core.models import Extraction, Posting
 
 from .. import fts
-from ..base import SeenDates, latest_by_id, merge_seen, posted_date
+from ..base import SeenDates, latest_by_id, merge_seen, posted_date, with_extractions
 from ..values import POSTING_VALUE_FIELDS, competency_ids, posting_values, unique_skills
 from .connection import SQLiteConnection
 from .rollups import RollupDeltas
@@ -64,6 +64,33 @@ class SQLiteWrites(SQLiteConnection):
         with self._tx() as tx:
             self._upsert(tx, postings)
         return len({p.id for p in postings})
+
+    def save_extractions(
+        self,
+        results: Sequence[tuple[Posting, Extraction | None, str | None]],
+        expected: Mapping[str, str] | None = None,
+    ) -> int:
+        """See :meth:`storage.base.PostingIndex.save_extractions`: the fingerprint check and the
+        write in one transaction, so no other writer stores a posting in between."""
+        updated = with_extractions(results)
+        if not updated:
+            return 0
+        with self._tx() as tx:
+            if expected is not None:
+                stored = self._stored_fingerprints(tx, [p.id for p in updated])
+                updated = [p for p in updated if p.id in stored and stored[p.id] == expected.get(p.id)]
+            if updated:
+                self._upsert(tx, updated)
+        return len({p.id for p in updated})
+
+    @staticmethod
+    def _stored_fingerprints(tx: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            query = f"SELECT id, fingerprint FROM postings WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update((pid, fingerprint) for pid, fingerprint in tx.execute(query, chunk))
+        return out
 
     def refresh(self) -> None:
         """Nothing to do: a committed write is visible to the next read."""

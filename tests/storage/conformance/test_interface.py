@@ -117,6 +117,31 @@ def test_save_extractions_attaches_results_and_keeps_marks(backend, dataset):
     assert backend.get_posting(marked.id) == marked.model_copy(update={"first_seen": crawl, "last_seen": crawl})
 
 
+def test_save_extractions_never_overwrites_a_newer_version(backend, dataset):
+    """An extraction made from content the store has since replaced is not saved over it (what an
+    extraction worker relies on); one made from the stored content is."""
+    postings, _ = dataset
+    old = next(p for p in postings if p.extraction is None)
+    newer = old.model_copy(update={"description": old.description + " 另：岗位已调整。", "fingerprint": ""})
+    newer.fingerprint = newer.compute_fingerprint()
+    extraction = next(p for p in postings if p.extraction).extraction
+    assert newer.fingerprint != old.fingerprint
+    try:
+        backend.index_postings([newer])
+        backend.refresh()
+        assert backend.save_extractions([(old, extraction, None)], expected={old.id: old.fingerprint}) == 0
+        backend.refresh()
+        assert backend.get_posting(old.id).description == newer.description
+        assert backend.get_posting(old.id).extraction is None
+        saved = backend.save_extractions([(newer, extraction, None)], expected={newer.id: newer.fingerprint})
+        backend.refresh()
+        assert saved == 1 and backend.get_posting(old.id).extraction == extraction
+    finally:
+        backend.index_postings([old])
+        backend.refresh()
+    assert backend.fingerprints([old.id]) == {old.id: (old.fingerprint, None)}
+
+
 def _annotations_naming(path: Path, names: set[str]) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
