@@ -240,7 +240,8 @@ class Deduper:
         self._entries = {}
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
         db = self._db()
-        self._seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM dedup_signatures").fetchone()[0])
+        # never backwards (after a rebuild emptied the table): other processes catch up from theirs
+        self._seq = max(self._seq, int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM dedup_signatures").fetchone()[0]))
         rows = db.execute(f"SELECT {_COLUMNS} FROM dedup_signatures WHERE seq <= ?", (self._seq,))
         with self._lsh.insertion_session() as session:
             for pid, fp, blob, title, company, posted, dup_of in rows:
@@ -423,7 +424,6 @@ class Deduper:
         """Forget every signature and mark, and derive them again from ``postings`` (the whole store)."""
         self._db().execute("DELETE FROM dedup_signatures")
         self._entries = None
-        self._seq = 0
         self._by_fp, self._members = {}, {}
         total = DedupStats()
         started = time.perf_counter()
