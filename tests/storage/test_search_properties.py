@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -26,7 +26,7 @@ from storage.search import OpenSearchIndex
 from storage.sqlite import SQLiteStore
 
 from .conformance.servers import unique_alias
-from .test_sqlite_rollups import answers, filter_st, load, writes_st
+from .test_sqlite_rollups import PROPERTY_SETTINGS, answers, filter_st, load, writes_st
 
 
 def plain(value: Any) -> Any:
@@ -62,12 +62,7 @@ def drop(index: OpenSearchIndex) -> None:
     index.close()
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=15, **PROPERTY_SETTINGS)
 @given(writes=writes_st, filters=st.lists(filter_st, min_size=1, max_size=3))
 def test_search_aggregations_answer_as_the_sqlite_row_scan(
     osmem_search_url: str, writes: dict, filters: list[PostingFilter | None]

@@ -176,12 +176,15 @@ def rollup_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     return {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}")) for t in tables}
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+#: the property tests' hypothesis settings (derandomized: CI sees the same examples), but their size
+PROPERTY_SETTINGS = {
+    "deadline": None,
+    "derandomize": True,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+
+
+@settings(max_examples=30, **PROPERTY_SETTINGS)
 @given(writes=writes_st, filters=st.lists(filter_st, min_size=1, max_size=4))
 def test_rollups_answer_as_the_row_scan(writes: dict, filters: list[PostingFilter | None]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
