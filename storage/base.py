@@ -50,7 +50,8 @@ language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -356,6 +357,14 @@ class PostingIndex(Protocol):
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:
         """Mark postings as near-duplicates of another (``None`` clears the mark)."""
+        ...
+
+    def bulk_load(self, progress: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
+        """A context for a large import (an initial load, a historical dump): the backend may put
+        off upkeep it can do faster once at the end — SQLite builds its date-keyed indexes and
+        roll-ups after the rows, a search backend stops refreshing per write. Writes inside are
+        committed as usual; queries stay right meanwhile but may be slower. ``progress`` is told of
+        each step of the work at the end."""
         ...
 
     def mark_seen(self, seen: Mapping[str, date]) -> dict[str, str]:

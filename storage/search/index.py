@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -349,6 +350,14 @@ class SearchIndex(SearchAggregations):
 
     def refresh(self) -> None:
         self._call(self.client.indices.refresh, index=self.alias)
+
+    @contextmanager
+    def bulk_load(self, progress: Callable[[str], None] | None = None) -> Iterator[None]:
+        """See :meth:`storage.base.PostingIndex.bulk_load`: nothing is put off here. The engines'
+        advice for bulk indexing (no refresh per write) does not fit: an upsert finds the stored
+        copies of its ids by search, and must see those an earlier batch of the same import wrote
+        (or a posting whose date moved it would keep two copies)."""
+        yield
 
     # -- reads: postings ---------------------------------------------------------------------
     def get_posting(self, posting_id: str) -> Posting | None:

@@ -25,6 +25,7 @@ from ..base import (
 from ..filters import PostingFilter
 from ..results import Interval
 from ..shared import KeyedPeriodCounts, SeriesCounts
+from .bulk import bulk_load_pending
 from .connection import SQLiteConnection
 from .rollups import FACET_KEYS, NULL_KEY, Plan, period_expr, plan
 from .sql import (
@@ -66,7 +67,13 @@ class SQLiteAnalytics(SQLiteConnection):
         interval: Interval | None = None,
         salary: bool = False,
     ) -> Plan | None:
-        return plan(flt, group=group, interval=interval, salary=salary) if self.use_rollups else None
+        if not self.use_rollups or self._bulk_load_running():
+            return None
+        return plan(flt, group=group, interval=interval, salary=salary)
+
+    def _bulk_load_running(self) -> bool:
+        """A bulk load (``bulk.py``) has left the roll-ups stale and dropped the indexes queries may name."""
+        return bulk_load_pending(self._connect())
 
     def _counts(self, flt: PostingFilter | None) -> tuple[int, int]:
         ru = self._rollup(flt)
@@ -135,7 +142,7 @@ class SQLiteAnalytics(SQLiteConnection):
             inner, params = ru.union(f"{column} AS k, n AS c, d AS dup", f"{column} <> ?", (NULL_KEY,))
             sql = f"SELECT k, SUM(c) AS n, SUM(dup) AS d FROM ({inner}) GROUP BY k"
         else:
-            key, src, where, params, a = facet_source(facet, flt)
+            key, src, where, params, a = facet_source(facet, flt, not self._bulk_load_running())
             sql = f"SELECT {key} AS k, COUNT(*) AS n, TOTAL({a}.is_dup) AS d FROM {src} WHERE {where} GROUP BY k"
         if metric is not None:
             sql += f" ORDER BY {_ORDER[metric]}, k LIMIT ?"
@@ -149,7 +156,7 @@ class SQLiteAnalytics(SQLiteConnection):
             inner, params = ru.union(f"{column} AS k, sal, n", f"{column} <> ?", (NULL_KEY,))
             sql = f"SELECT k, sal, SUM(n) FROM ({inner}) GROUP BY k, sal"
         else:
-            key, src, where, params, a = facet_source(facet, flt)
+            key, src, where, params, a = facet_source(facet, flt, not self._bulk_load_running())
             sql = (
                 f"SELECT {key} AS k, {a}.salary_mid, COUNT(*) FROM {src} WHERE {where} AND {a}.is_dup = 0 "
                 f"AND {a}.salary_mid IS NOT NULL GROUP BY k, {a}.salary_mid"
@@ -164,7 +171,7 @@ class SQLiteAnalytics(SQLiteConnection):
     ) -> dict[tuple[tuple[str | None, ...], str], tuple[int, int]]:
         """One GROUP BY over the facet's source (a link table copies the dimension columns, so it
         answers alone whenever it can answer the filter), restricted to the window's months."""
-        key, src, where, params, a = facet_source(facet, flt)
+        key, src, where, params, a = facet_source(facet, flt, not self._bulk_load_running())
         months, month_params = month_bounds(flt, a)
         cols = [f"{a}.{EXPORT_COLUMNS[d]}" for d in by]
         group = ", ".join([*cols, "k"])
@@ -197,7 +204,7 @@ class SQLiteAnalytics(SQLiteConnection):
             ):
                 counts[(k, period_date(per, interval))] = (int(n), int(d))
             return counts
-        key, src, where, params, a = facet_source(facet, flt)
+        key, src, where, params, a = facet_source(facet, flt, not self._bulk_load_running())
         for k, per, n, d in self._connect().execute(
             f"SELECT {key} AS k, {period_sql(a, interval)} AS per, COUNT(*), TOTAL({a}.is_dup) FROM {src} "
             f"WHERE {where} AND {key} IN ({','.join('?' * len(keys))}) GROUP BY k, per",
@@ -209,7 +216,7 @@ class SQLiteAnalytics(SQLiteConnection):
     def _cooccurrence_counts(
         self, flt: PostingFilter | None, limit: int, min_count: int
     ) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
-        src, where, params = skill_source(flt)
+        src, where, params = skill_source(flt, not self._bulk_load_running())
         conn = self._connect()
         sel = f"SELECT s.pid AS pid, s.skill_id AS skill_id FROM {src} WHERE {where} AND s.is_dup = 0"
         singles = dict(

@@ -15,6 +15,7 @@ from .. import fts
 from ..base import SeenDates, with_seen
 from ..filters import PostingFilter
 from ..results import Highlight, HitCount, PostingHit
+from .bulk import bulk_load_pending
 from .connection import SQLiteConnection
 from .sql import from_day, where_clause
 
@@ -92,16 +93,23 @@ class SQLiteReads(SQLiteConnection):
         def one(sql: str) -> int:
             return int(conn.execute(sql).fetchone()[0])
 
-        # every count from the roll-ups or a partial index: no row scan (they serve /metrics scrapes)
-        postings = one("SELECT COALESCE(SUM(n), 0) FROM ru_all_m")
+        # every count from the roll-ups or a partial index: no row scan (they serve /metrics scrapes);
+        # during a bulk load (stale roll-ups) from the rows
+        if bulk_load_pending(conn):
+            postings, duplicates = one("SELECT COUNT(*) FROM postings"), one("SELECT TOTAL(is_dup) FROM postings")
+            mentions = one("SELECT COUNT(*) FROM posting_skills")
+        else:
+            postings, duplicates = one("SELECT TOTAL(n) FROM ru_all_m"), one("SELECT TOTAL(d) FROM ru_all_m")
+            mentions = one("SELECT TOTAL(n) FROM ru_skill_m")
         return {
             "path": str(self.path),
             "schema_version": self.schema_version,
             "postings": postings,
             "extracted": postings - one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NULL"),
             "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
-            "duplicates": one("SELECT COALESCE(SUM(d), 0) FROM ru_all_m"),
-            "skill_mentions": one("SELECT COALESCE(SUM(n), 0) FROM ru_skill_m"),
+            "duplicates": duplicates,
+            "skill_mentions": mentions,
+            "bulk_load_running": bulk_load_pending(conn),
         }
 
     # -- full-text search (storage.shared.SharedIndex.search_postings) ---------------------------------

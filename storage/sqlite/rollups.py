@@ -129,17 +129,22 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
     """Empty every roll-up and fill it again from the rows (the v4 -> v5 migration; also a repair)."""
     for c in CUBOIDS:
         for grain in c.grains:
-            keys = _key_columns(c, grain)
-            exprs = [_stored(k) for k in keys]
-            extra = ["month"] if grain == "day" else []
-            tx.execute(f"DELETE FROM {c.table(grain)}")
-            where = " WHERE is_dup = 0 AND salary_mid IS NOT NULL" if c.salary else ""
-            tx.execute(
-                f"INSERT INTO {c.table(grain)}({', '.join([*keys, *extra, 'n', 'd'])}) "
-                f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)', 'SUM(is_dup)'])} "
-                f"FROM {c.source}{where} "
-                f"GROUP BY {', '.join(exprs)}"
-            )
+            rebuild_rollup(tx, c, grain)
+
+
+def rebuild_rollup(tx: sqlite3.Connection, c: Cuboid, grain: Grain) -> None:
+    """Empty one roll-up table and fill it again from the rows."""
+    keys = _key_columns(c, grain)
+    exprs = [_stored(k) for k in keys]
+    extra = ["month"] if grain == "day" else []
+    tx.execute(f"DELETE FROM {c.table(grain)}")
+    where = " WHERE is_dup = 0 AND salary_mid IS NOT NULL" if c.salary else ""
+    tx.execute(
+        f"INSERT INTO {c.table(grain)}({', '.join([*keys, *extra, 'n', 'd'])}) "
+        f"SELECT {', '.join([*exprs, *(f'MIN({e})' for e in extra), 'COUNT(*)', 'SUM(is_dup)'])} "
+        f"FROM {c.source}{where} "
+        f"GROUP BY {', '.join(exprs)}"
+    )
 
 
 #: the columns of the delta tables of each source (TEMP, per connection): a cell of a row as the
@@ -206,15 +211,20 @@ class RollupDeltas:
     is what keeps ingest fast: a batch of a few thousand postings touches far fewer cells than rows.
     """
 
-    def __init__(self, tx: sqlite3.Connection) -> None:
+    def __init__(self, tx: sqlite3.Connection, deferred: bool = False) -> None:
+        """``deferred``: count nothing (a bulk load, ``bulk.py``, rebuilds every roll-up at its end)."""
         self._tx = tx
+        self._deferred = deferred
         self._out = False  # some row was counted out: cells may cancel, or fall to zero
-        for source in _DELTA_TABLES:
-            for ddl in _delta_ddl(source):
-                tx.execute(ddl)
+        if not deferred:
+            for source in _DELTA_TABLES:
+                for ddl in _delta_ddl(source):
+                    tx.execute(ddl)
 
     def count(self, rids: Sequence[int], sign: int) -> None:
         """Count the stored rows of the postings ``rids`` (postings and skill links) in (+1) or out (-1)."""
+        if self._deferred:
+            return
         self._out = self._out or (sign < 0 and bool(rids))
         for i in range(0, len(rids), 500):
             chunk = list(rids[i : i + 500])
@@ -224,6 +234,8 @@ class RollupDeltas:
 
     def apply(self) -> None:
         """Write the summed changes to every cuboid (deleting the cells that fell to zero), and empty the delta tables."""
+        if self._deferred:
+            return
         for source, (delta, net) in _DELTA_TABLES.items():
             table, emptied = delta, False
             if self._out:

@@ -39,6 +39,24 @@ SCHEMA_VERSION = 6
 #: indexes of earlier versions that v6 no longer keeps (see the module docstring)
 RETIRED_INDEXES = ("p_level", "ps_day")
 
+#: the secondary indexes a bulk load (``bulk.py``) drops and builds again at its end: each keyed by
+#: a filter column and the date, so a shuffled import writes into them all over; ``id``'s unique
+#: index (the upsert's key) and the small partial indexes (``stats()``, the workers) stay
+DEFERRABLE_INDEXES = (
+    "p_day",
+    "p_occ",
+    "p_dir",
+    "p_province",
+    "p_city",
+    "p_company",
+    "p_open",
+    "p_signal",
+    "ps_skill",
+    "ps_occ",
+    "pc_comp",
+    "pc_occ",
+)
+
 #: the hot filter columns of ``postings`` each link table copies (``sql.LINK_COPIED``), so that a
 #: query filtering on them alone never reads ``postings``
 _LINK_COLUMNS = """    day INTEGER NOT NULL,
@@ -126,6 +144,14 @@ def create_schema(tx: sqlite3.Connection) -> None:
             tx.execute(statement)
     for statement in rollup_ddl():
         tx.execute(statement)
+
+
+def index_ddl(name: str) -> str:
+    """The CREATE statement of one index of the schema."""
+    for statement in _SCHEMA.split(";\n"):
+        if statement.strip().startswith(f"CREATE INDEX IF NOT EXISTS {name} ON "):
+            return statement
+    raise KeyError(f"no index {name} in the schema")
 
 
 def drop_retired_indexes(tx: sqlite3.Connection) -> None:

@@ -154,33 +154,38 @@ def one_skill_source(flt: PostingFilter | None) -> tuple[str, list[object]] | No
     return " AND ".join([*clauses, "s.skill_id = ?"]), [*params, flt.skills[0]]
 
 
-def link_source(flt: PostingFilter | None, table: str, alias: str, occ_index: str) -> tuple[str, str, list[object]]:
+def link_source(
+    flt: PostingFilter | None, table: str, alias: str, occ_index: str | None
+) -> tuple[str, str, list[object]]:
     """FROM text and WHERE text (alias ``alias`` = the link table ``table``) for skill- or competency-level
-    queries: the link table alone when it can answer the filter, else joined to ``postings``."""
+    queries: the link table alone when it can answer the filter, else joined to ``postings``.
+    ``occ_index``: the link table's occupation index, None while a bulk load has dropped it."""
     if _uses_only_link_table(flt):
         clauses, params = _conditions(flt, alias, f"{alias}.pid")
         # With an occupation filter the occupation index is the one to walk; SQLite's planner
         # otherwise tends to skip-scan the skill index and read every link row.
         source = f"{table} {alias}"
-        if flt is not None and flt.occupations:
+        if flt is not None and flt.occupations and occ_index:
             source += f" INDEXED BY {occ_index}"
         return source, " AND ".join(clauses) or "1=1", params
     clauses, params = _conditions(flt, "p", "p.rid")
     return f"{table} {alias} JOIN postings p ON p.rid = {alias}.pid", " AND ".join(clauses) or "1=1", params
 
 
-def skill_source(flt: PostingFilter | None) -> tuple[str, str, list[object]]:
-    """FROM text and WHERE text (alias ``s`` = posting_skills) for skill-level queries."""
-    return link_source(flt, "posting_skills", "s", "ps_occ")
+def skill_source(flt: PostingFilter | None, hint: bool = True) -> tuple[str, str, list[object]]:
+    """FROM text and WHERE text (alias ``s`` = posting_skills) for skill-level queries; ``hint``:
+    name the occupation index (False while a bulk load has dropped it)."""
+    return link_source(flt, "posting_skills", "s", "ps_occ" if hint else None)
 
 
-def facet_source(facet: str, flt: PostingFilter | None) -> tuple[str, str, str, list[object], str]:
-    """(key expression, FROM, WHERE, params, row alias) for grouping by ``facet``."""
+def facet_source(facet: str, flt: PostingFilter | None, hint: bool = True) -> tuple[str, str, str, list[object], str]:
+    """(key expression, FROM, WHERE, params, row alias) for grouping by ``facet``; ``hint`` as in
+    :func:`skill_source`."""
     if facet == "skills":
-        src, where, params = skill_source(flt)
+        src, where, params = skill_source(flt, hint)
         return "s.skill_id", src, where, params, "s"
     if facet == "competencies":
-        src, where, params = link_source(flt, "posting_competencies", "c", "pc_occ")
+        src, where, params = link_source(flt, "posting_competencies", "c", "pc_occ" if hint else None)
         return "c.competency_id", src, where, params, "c"
     column = FACET_COLUMNS[facet]
     where, params = where_clause(flt)

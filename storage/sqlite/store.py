@@ -6,8 +6,9 @@ afterwards (:meth:`SQLiteStore.save_extractions`), so a failing extraction loses
 
 The store composes its parts, one job each: ``connection`` (a connection per thread, write
 transactions), ``writes`` (upserts, near-duplicate marks), ``migrations`` (schema versions),
-``reads`` (postings, full-text search) and ``analytics`` (the counting hooks, in SQL); the queries
-themselves come from :class:`storage.shared.SharedIndex`, shared with the search backend.
+``bulk`` (a large import that builds its indexes and roll-ups at the end), ``reads`` (postings,
+full-text search) and ``analytics`` (the counting hooks, in SQL); the queries themselves come from
+:class:`storage.shared.SharedIndex`, shared with the search backend.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from skillsignal.core.state_files import check_sqlite_file, corrupt_error, is_co
 
 from ..shared import SharedIndex
 from .analytics import SQLiteAnalytics
+from .bulk import SQLiteBulkLoad
 from .migrations import SQLiteMigrations
 from .reads import SQLiteReads
 
 
-class SQLiteStore(SQLiteMigrations, SQLiteReads, SQLiteAnalytics, SharedIndex):
+class SQLiteStore(SQLiteMigrations, SQLiteBulkLoad, SQLiteReads, SQLiteAnalytics, SharedIndex):
     """Postings and their extracted facts in one SQLite file; safe to share across threads. It
     implements :class:`storage.base.PostingIndex`."""
 
@@ -38,6 +40,7 @@ class SQLiteStore(SQLiteMigrations, SQLiteReads, SQLiteAnalytics, SharedIndex):
         check_sqlite_file(self.path, store_remedy(self.path))
         try:
             self._migrate()
+            self._finish_interrupted_bulk_load()
         except sqlite3.DatabaseError as exc:
             if is_corruption(exc):
                 self.close()

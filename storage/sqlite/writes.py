@@ -53,6 +53,10 @@ def _seen_of(first: int, last: int, closed: int | None) -> SeenDates:
 
 
 class SQLiteWrites(SQLiteConnection):
+    #: True while this store runs a bulk load (``bulk.py``): its writes leave the roll-ups to the
+    #: rebuild at the end
+    _bulk_loading: bool = False
+
     def index_postings(self, postings: Sequence[Posting]) -> int:
         """Insert or replace postings by id (raw fields and any extraction they carry).
 
@@ -125,12 +129,11 @@ class SQLiteWrites(SQLiteConnection):
             )
             return cur.rowcount
 
-    @classmethod
-    def _set_duplicates(cls, tx: sqlite3.Connection, dup_of: Mapping[str, str | None]) -> None:
+    def _set_duplicates(self, tx: sqlite3.Connection, dup_of: Mapping[str, str | None]) -> None:
         rows = [(v, int(v is not None), k) for k, v in dup_of.items()]
-        stored = cls._stored(tx, list(dup_of))
+        stored = self._stored(tx, list(dup_of))
         moved = [s.rid for pid, s in stored.items() if s.is_dup != int(dup_of[pid] is not None)]
-        deltas = RollupDeltas(tx)
+        deltas = RollupDeltas(tx, deferred=self._bulk_loading)
         deltas.count(moved, -1)
         tx.executemany("UPDATE postings SET dup_of=?, is_dup=? WHERE id=?", rows)
         for table in ("posting_skills", "posting_competencies"):
@@ -159,7 +162,7 @@ class SQLiteWrites(SQLiteConnection):
         latest = latest_by_id(postings)
         ids = list(latest)
         before = self._stored(tx, ids)
-        deltas = RollupDeltas(tx)
+        deltas = RollupDeltas(tx, deferred=self._bulk_loading)
         if before:
             deltas.count([s.rid for s in before.values()], -1)
             old = [(s.rid,) for s in before.values()]

@@ -22,7 +22,7 @@ from storage.search import (
     shard_plan,
 )
 from storage.search.clients import TRANSPORT_RETRY_ON_STATUS
-from tests.storage.conformance.servers import elasticsearch_client_for_osmem, unique_alias
+from tests.storage.conformance.servers import drop_search_indices, elasticsearch_client_for_osmem, unique_alias
 from tests.storage.rejecting_proxy import RejectingProxy
 
 GB = 1024**3
@@ -39,16 +39,11 @@ def _posting(pid: str, day: date, title: str = "数据分析师") -> Posting:
     )
 
 
-def _drop(index) -> None:
-    for name in index.current_indices():
-        index.delete_index(name)
-
-
 @pytest.fixture
 def monthly(osmem_search_url):
     idx = OpenSearchIndex.connect(osmem_search_url, unique_alias("t-month"), period="month")
     yield idx
-    _drop(idx)
+    drop_search_indices(idx)
 
 
 def _where(index, pid: str) -> list[str]:
@@ -101,7 +96,7 @@ def test_settings_reach_the_template_and_the_created_index(osmem_search_url):
         idx_settings = store.client.indices.get_settings(index=name)[name]["settings"]["index"]
         assert (str(idx_settings["number_of_shards"]), str(idx_settings["number_of_replicas"])) == ("5", "1")
     finally:
-        _drop(store)
+        drop_search_indices(store)
 
 
 # -- time-based indices ----------------------------------------------------------------------------
@@ -185,7 +180,7 @@ def test_reindex_switches_a_single_index_alias_to_yearly_indices(osmem_search_ur
         yearly.index_postings([_posting("z", date(2024, 1, 1))])
         assert _where(yearly, "z") == [f"{new}-2024"]
     finally:
-        _drop(single)
+        drop_search_indices(single)
 
 
 # -- bulk retries and back-pressure ----------------------------------------------------------------
@@ -202,7 +197,7 @@ def behind_proxy(request, osmem_search_url):
     bulk = BulkOptions(max_retries=3, initial_backoff=0.2, max_backoff=1.0, chunk_size=50)
     index = _client_index(request.param, proxy.url, unique_alias("t-429"), bulk=bulk)
     yield index, proxy
-    _drop(index)
+    drop_search_indices(index)
     proxy.close()
 
 
@@ -249,5 +244,5 @@ def test_bulk_chunks_are_bounded_in_bytes(osmem_search_url):
         assert len(proxy.bulk_times) >= 3
         assert index.totals().total_postings == 100
     finally:
-        _drop(index)
+        drop_search_indices(index)
         proxy.close()

@@ -14,7 +14,7 @@ from storage import CursorError, open_store
 from storage.filters import PostingFilter
 from storage.search import OpenSearchIndex, SearchStoreError, reindex
 from storage.sqlite import SQLiteStore
-from tests.storage.conformance.servers import unique_alias
+from tests.storage.conformance.servers import drop_search_indices, unique_alias
 
 
 def _postings(n: int = 30) -> list[Posting]:
@@ -46,8 +46,7 @@ def _postings(n: int = 30) -> list[Posting]:
 def index(osmem_search_url):
     idx = OpenSearchIndex.connect(osmem_search_url, unique_alias("t-search"))
     yield idx
-    for name in idx.current_indices():
-        idx.delete_index(name)
+    drop_search_indices(idx)
 
 
 def test_reindexing_the_same_ids_keeps_counts_and_duplicate_marks(index):

@@ -25,7 +25,7 @@ from storage import PostingFilter
 from storage.search import OpenSearchIndex
 from storage.sqlite import SQLiteStore
 
-from .conformance.servers import unique_alias
+from .conformance.servers import drop_search_indices, unique_alias
 from .test_sqlite_rollups import PROPERTY_SETTINGS, answers, filter_st, load, writes_st
 
 
@@ -56,12 +56,6 @@ def same(a: Any, b: Any, path: str = "") -> None:
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
-def drop(index: OpenSearchIndex) -> None:
-    for name in index.current_indices():
-        index.delete_index(name)
-    index.close()
-
-
 @settings(max_examples=15, **PROPERTY_SETTINGS)
 @given(writes=writes_st, filters=st.lists(filter_st, min_size=1, max_size=3))
 def test_search_aggregations_answer_as_the_sqlite_row_scan(
@@ -80,4 +74,5 @@ def test_search_aggregations_answer_as_the_sqlite_row_scan(
                 same(got, want, f"filter {flt}")
         finally:
             rows.close()
-            drop(search)
+            drop_search_indices(search)
+            search.close()

@@ -143,6 +143,7 @@ def row_stats(conn: sqlite3.Connection) -> dict[str, object]:
         "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
         "duplicates": one("SELECT COUNT(*) FROM postings WHERE is_dup = 1"),
         "skill_mentions": one("SELECT COUNT(*) FROM posting_skills"),
+        "bulk_load_running": False,
     }
 
 

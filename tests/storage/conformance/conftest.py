@@ -21,7 +21,7 @@ import pytest
 from storage.base import PostingIndex
 
 from . import data
-from .servers import elasticsearch_client_for_osmem, real_server_url, unique_alias
+from .servers import drop_search_indices, elasticsearch_client_for_osmem, real_server_url, unique_alias
 
 
 def _sqlite(request, tmp: Path) -> PostingIndex:
@@ -82,10 +82,7 @@ def backend(request, tmp_path_factory, dataset) -> PostingIndex:
     index.set_duplicates(dups)
     index.refresh()
     yield index
-    drop = getattr(index, "current_indices", None)
-    if drop is not None:  # a search index: leave the shared server clean
-        for name in index.current_indices():
-            index.delete_index(name)
+    drop_search_indices(index)  # leave the shared server clean
 
 
 #: the backends the posting-life and signal tests run on
@@ -97,10 +94,7 @@ def empty_backend(request, tmp_path) -> PostingIndex:
     """A fresh, empty store of each backend (one per test)."""
     index = FACTORIES[request.param](request, tmp_path)
     yield index
-    drop = getattr(index, "current_indices", None)
-    if drop is not None:
-        for name in index.current_indices():
-            index.delete_index(name)
+    drop_search_indices(index)
     index.close()
 
 
@@ -123,7 +117,4 @@ def life_backend(request, tmp_path_factory, life_dataset) -> PostingIndex:
     index.close_unseen(*close)
     index.refresh()
     yield index
-    drop = getattr(index, "current_indices", None)
-    if drop is not None:
-        for name in index.current_indices():
-            index.delete_index(name)
+    drop_search_indices(index)

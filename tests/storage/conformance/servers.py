@@ -25,6 +25,14 @@ def unique_alias(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def drop_search_indices(index: object) -> None:
+    """Delete every concrete index behind a search store's alias (the test servers are shared);
+    nothing for a store that is not a search index."""
+    if hasattr(index, "current_indices"):
+        for name in index.current_indices():
+            index.delete_index(name)
+
+
 @pytest.fixture(scope="session")
 def osmem_search_url():
     try:

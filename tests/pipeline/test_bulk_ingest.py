@@ -1,0 +1,91 @@
+"""``skillsignal ingest --bulk``: a real process on a real SQLite file, killed inside its bulk load.
+
+The kill leaves the load unfinished (its row in ``meta``, the date-keyed indexes dropped, the
+roll-ups stale); the next command that opens the store finishes it, and the re-run leaves every
+posting once, with indexes and roll-ups as a store that never bulk-loaded has them.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.sqlite.bulk import bulk_load_pending
+from storage.sqlite.rollups import rebuild_rollups
+from storage.sqlite.schema import DEFERRABLE_INDEXES
+from tests.storage.test_sqlite_rollups import _indexes, rollup_rows
+
+CITIES = ["杭州", "成都", "北京", "武汉", "西安"]
+
+
+def _write_shuffled_jsonl(path: Path, n: int) -> None:
+    """``n`` postings dated over two years in no order (a historical dump)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            k = (i * 7919) % 730  # a permutation of the days, not date order
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"dump-{i:06d}",
+                        "source": "dump",
+                        "title": ("大数据开发工程师", "嵌入式软件工程师", "数据分析师")[i % 3],
+                        "company": f"公司{i % 97}",
+                        "city": CITIES[i % len(CITIES)],
+                        "salary": f"{10 + i % 20}-{20 + i % 20}K",
+                        "description": f"负责数据平台开发，熟悉Python、SQL和Spark。第{i}号岗位。",
+                        "posted": f"{2024 + k // 365}-{1 + (k % 365) // 31:02d}-{1 + (k % 365) % 28:02d}",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+
+
+@pytest.mark.slow
+def test_bulk_ingest_killed_inside_its_load_is_finished_and_counts_each_posting_once(tmp_path: Path) -> None:
+    total = 20_000
+    data_dir = tmp_path / "data"
+    src = tmp_path / "dump.jsonl"
+    _write_shuffled_jsonl(src, total)
+    env = {"SKILLSIGNAL_DATA_DIR": str(data_dir), "SKILLSIGNAL_USE_EMBEDDINGS": "false", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "skillsignal.cli", "ingest", "--no-extract", str(src)]
+    proc = subprocess.Popen([*cmd, "--bulk"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db = data_dir / "skillsignal.sqlite3"
+    deadline = time.monotonic() + 300
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        if db.exists():
+            try:
+                stored = sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM postings").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if stored >= 2000:
+                break
+    assert proc.poll() is None, "the ingest finished before it could be killed; make the file bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(db)
+    assert 0 < stored < total
+    assert bulk_load_pending(conn) and not _indexes(conn) & set(DEFERRABLE_INDEXES)  # killed inside the load
+    conn.close()
+
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["received"] == total
+    conn = sqlite3.connect(db)
+    assert not bulk_load_pending(conn) and set(DEFERRABLE_INDEXES) <= _indexes(conn)
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM postings").fetchone() == (total, total)
+    kept = rollup_rows(conn)
+    conn.execute("BEGIN")
+    rebuild_rollups(conn)
+    assert rollup_rows(conn) == kept  # the finished load and the re-run left the roll-ups exact
+    conn.execute("ROLLBACK")
+    assert conn.execute("SELECT SUM(n) FROM ru_all_m").fetchone()[0] == total
