@@ -1,4 +1,4 @@
-"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v6."""
+"""Bringing a store file to the current schema version (``schema.py``): create, or upgrade v1 to v7."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlite3
 from skillsignal.core.models import Posting
 from skillsignal.core.state_files import StoreError
 
-from .rollups import rebuild_rollups
+from .rollups import rebuild_rollups, relayout_period_first
 from .schema import (
     SCHEMA_VERSION,
     add_seen_columns,
@@ -40,7 +40,7 @@ class SQLiteMigrations(SQLiteWrites):
                 old = migrate_v1_tables(tx)
                 create_schema(tx)
                 self._copy_v1(tx, old)
-            elif current in (2, 3, 4, 5):  # v5 -> v6: p_errors (create_schema), retired indexes dropped
+            elif current in (2, 3, 4, 5, 6):  # v5 -> v6: p_errors (create_schema), retired indexes dropped
                 if current < 5:
                     add_seen_columns(tx)
                 create_schema(tx)
@@ -48,6 +48,8 @@ class SQLiteMigrations(SQLiteWrites):
                     backfill_competencies(tx)
                 if current < 5:
                     rebuild_rollups(tx)  # v4 -> v5: the roll-ups of the stored rows
+                else:
+                    relayout_period_first(tx)  # v6 -> v7: the month leads three skill roll-ups' keys
             else:  # a new file
                 create_schema(tx)
             drop_retired_indexes(tx)  # v5 -> v6 (v1's own indexes were dropped with its tables)

@@ -66,6 +66,10 @@ class Cuboid:
     grains: tuple[Grain, ...]
     source: Literal["postings", "posting_skills"] = "postings"
     salary: bool = False
+    #: the period leads the primary key (schema v7): postings arriving in date order then write
+    #: into one contiguous run of cells (the current month's) instead of one cell per key
+    #: combination all over the table; a window is read as one seek per period (``IN``)
+    period_first: bool = False
 
     def table(self, grain: Grain) -> str:
         return f"ru_{self.name}_{grain[0]}"
@@ -85,10 +89,18 @@ CUBOIDS = (
     Cuboid("geo_sal", ("province", "region", "level"), ("day", "month"), salary=True),
     Cuboid("full_sal", POSTING_KEYS, ("month",), salary=True),
     Cuboid("skill", ("skill_id",), ("day", "month"), "posting_skills"),
-    Cuboid("skill_occ1", ("occupation_code", "skill_id"), ("month",), "posting_skills"),
-    Cuboid("skill_occ", ("occupation_code", "occupation_direction", "level", "skill_id"), ("month",), "posting_skills"),
-    Cuboid("skill_geo", ("province", "region", "level", "skill_id"), ("month",), "posting_skills"),
+    Cuboid("skill_occ1", ("occupation_code", "skill_id"), ("month",), "posting_skills", period_first=True),
+    Cuboid(
+        "skill_occ",
+        ("occupation_code", "occupation_direction", "level", "skill_id"),
+        ("month",),
+        "posting_skills",
+        period_first=True,
+    ),
+    Cuboid("skill_geo", ("province", "region", "level", "skill_id"), ("month",), "posting_skills", period_first=True),
 )
+#: the largest window (in periods) a period-first roll-up reads as one seek per period
+_MAX_PERIOD_SEEKS = 400
 
 #: filter fields a roll-up can answer (``skills``: one skill, for counts that do not group by skill)
 _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
@@ -96,7 +108,10 @@ _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
 
 # -- schema and upkeep --------------------------------------------------------------------------------
 def _key_columns(c: Cuboid, grain: Grain) -> list[str]:
-    """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period."""
+    """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period;
+    the period first in a :attr:`Cuboid.period_first` one."""
+    if c.period_first:
+        return [grain, *c.keys]
     return [*c.keys, grain, *(["sal"] if c.salary else [])]
 
 
@@ -130,6 +145,17 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
     for c in CUBOIDS:
         for grain in c.grains:
             rebuild_rollup(tx, c, grain)
+
+
+def relayout_period_first(tx: sqlite3.Connection) -> None:
+    """v6 -> v7: the :attr:`Cuboid.period_first` roll-ups built again with the period leading their key."""
+    ddl = dict(zip([c.table(g) for c in CUBOIDS for g in c.grains], rollup_ddl(), strict=True))
+    for c in CUBOIDS:
+        if c.period_first:
+            for grain in c.grains:
+                tx.execute(f"DROP TABLE IF EXISTS {c.table(grain)}")
+                tx.execute(ddl[c.table(grain)])
+                rebuild_rollup(tx, c, grain)
 
 
 def rebuild_rollup(tx: sqlite3.Connection, c: Cuboid, grain: Grain) -> None:
@@ -288,12 +314,22 @@ class Plan:
         for piece in self.pieces:
             conds = [c for c in (self.where, extra_where) if c]
             bounds: list[object] = []
-            if piece.lo is not None:
-                conds.append(f"{piece.grain} >= ?")
-                bounds.append(piece.lo)
-            if piece.hi is not None:
-                conds.append(f"{piece.grain} <= ?")
-                bounds.append(piece.hi)
+            if (
+                self.cuboid.period_first
+                and piece.lo is not None
+                and piece.hi is not None
+                and piece.hi - piece.lo < _MAX_PERIOD_SEEKS
+            ):
+                periods = range(piece.lo, piece.hi + 1)  # one seek per period, then the keys' prefix
+                conds.append(f"{piece.grain} IN ({','.join('?' * len(periods))})" if periods else "0")
+                bounds += periods
+            else:
+                if piece.lo is not None:
+                    conds.append(f"{piece.grain} >= ?")
+                    bounds.append(piece.lo)
+                if piece.hi is not None:
+                    conds.append(f"{piece.grain} <= ?")
+                    bounds.append(piece.hi)
             parts.append(f"SELECT {select} FROM {piece.table} WHERE {' AND '.join(conds) or '1=1'}")
             params += [*self.params, *extra_params, *bounds]
         return " UNION ALL ".join(parts), params

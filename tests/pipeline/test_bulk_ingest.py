@@ -8,19 +8,17 @@ posting once, with indexes and roll-ups as a store that never bulk-loaded has th
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from storage.sqlite.bulk import bulk_load_pending
-from storage.sqlite.rollups import rebuild_rollups
 from storage.sqlite.schema import DEFERRABLE_INDEXES
-from tests.storage.test_sqlite_rollups import _indexes, rollup_rows
+from tests.pipeline.killing import kill_once_stored
+from tests.storage.test_sqlite_rollups import _indexes, assert_rollups_equal_a_rebuild
 
 CITIES = ["杭州", "成都", "北京", "武汉", "西安"]
 
@@ -56,22 +54,8 @@ def test_bulk_ingest_killed_inside_its_load_is_finished_and_counts_each_posting_
     _write_shuffled_jsonl(src, total)
     env = {"SKILLSIGNAL_DATA_DIR": str(data_dir), "SKILLSIGNAL_USE_EMBEDDINGS": "false", "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "skillsignal.cli", "ingest", "--no-extract", str(src)]
-    proc = subprocess.Popen([*cmd, "--bulk"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = data_dir / "skillsignal.sqlite3"
-    deadline = time.monotonic() + 300
-    stored = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-        if db.exists():
-            try:
-                stored = sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM postings").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            if stored >= 2000:
-                break
-    assert proc.poll() is None, "the ingest finished before it could be killed; make the file bigger"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    stored = kill_once_stored([*cmd, "--bulk"], env, db, at_least=2000)
     conn = sqlite3.connect(db)
     assert 0 < stored < total
     assert bulk_load_pending(conn) and not _indexes(conn) & set(DEFERRABLE_INDEXES)  # killed inside the load
@@ -83,9 +67,5 @@ def test_bulk_ingest_killed_inside_its_load_is_finished_and_counts_each_posting_
     conn = sqlite3.connect(db)
     assert not bulk_load_pending(conn) and set(DEFERRABLE_INDEXES) <= _indexes(conn)
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM postings").fetchone() == (total, total)
-    kept = rollup_rows(conn)
-    conn.execute("BEGIN")
-    rebuild_rollups(conn)
-    assert rollup_rows(conn) == kept  # the finished load and the re-run left the roll-ups exact
-    conn.execute("ROLLBACK")
+    assert_rollups_equal_a_rebuild(conn)  # the finished load and the re-run left the roll-ups exact
     assert conn.execute("SELECT SUM(n) FROM ru_all_m").fetchone()[0] == total

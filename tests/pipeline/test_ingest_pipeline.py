@@ -5,11 +5,9 @@ an ingest killed halfway and re-run ends with each posting exactly once."""
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date
 
 import pytest
@@ -18,6 +16,7 @@ from nlp.cleaning import clean_text
 from skillsignal.core.models import Posting
 from skillsignal.pipeline import IngestPipeline
 from storage import SQLiteStore
+from tests.pipeline.killing import kill_once_stored
 
 AI_JOB = dict(
     title="计算机视觉算法工程师",
@@ -152,22 +151,8 @@ def test_ingest_killed_halfway_then_rerun_counts_each_posting_once(tmp_path):
     _write_jsonl(src, total)
     env = {"SKILLSIGNAL_DATA_DIR": str(data_dir), "SKILLSIGNAL_USE_EMBEDDINGS": "false", "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "skillsignal.cli", "ingest", str(src)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = data_dir / "skillsignal.sqlite3"
-    deadline = time.monotonic() + 300
-    stored = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        if db.exists():
-            try:
-                stored = sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM postings").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            if stored >= 200:
-                break
-    assert proc.poll() is None, "the ingest finished before it could be interrupted; make the file bigger"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    stored = kill_once_stored(cmd, env, db, at_least=200)
     assert 0 < stored < total
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -22,7 +22,7 @@ from skillsignal.core.models import Extraction, OccupationMatch, Posting, SkillM
 from storage import PostingFilter
 from storage.base import PostingIndex
 from storage.sqlite import SQLiteStore
-from storage.sqlite.rollups import CUBOIDS, plan, rebuild_rollups
+from storage.sqlite.rollups import CUBOIDS, plan, rebuild_rollup, rebuild_rollups
 from storage.sqlite.schema import RETIRED_INDEXES, SCHEMA_VERSION
 from storage.sqlite.sql import day_number
 
@@ -137,7 +137,7 @@ def row_stats(conn: sqlite3.Connection) -> dict[str, object]:
 
     return {
         "path": None,
-        "schema_version": 6,
+        "schema_version": SCHEMA_VERSION,
         "postings": one("SELECT COUNT(*) FROM postings"),
         "extracted": one("SELECT COUNT(*) FROM postings WHERE taxonomy_version IS NOT NULL"),
         "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
@@ -161,7 +161,7 @@ def test_store_counts_read_no_rows(tmp_path: Path) -> None:
     store.close()
     upgraded = SQLiteStore(path)
     conn = upgraded._connect()
-    assert upgraded.schema_version == 6
+    assert upgraded.schema_version == SCHEMA_VERSION
     assert upgraded.stats() | {"path": None} == row_stats(conn)
     assert upgraded.stats()["extraction_errors"] == 1 and upgraded.stats()["extracted"] == 3
     plans = [
@@ -175,6 +175,16 @@ def test_store_counts_read_no_rows(tmp_path: Path) -> None:
 def rollup_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     tables = [c.table(g) for c in CUBOIDS for g in c.grains]
     return {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}")) for t in tables}
+
+
+def assert_rollups_equal_a_rebuild(conn: sqlite3.Connection) -> None:
+    """The roll-up tables as kept equal the same tables rebuilt from the rows (the rebuild rolled back)."""
+    kept = rollup_rows(conn)
+    conn.execute("BEGIN")
+    rebuild_rollups(conn)
+    rebuilt = rollup_rows(conn)
+    conn.execute("ROLLBACK")
+    assert kept == rebuilt
 
 
 #: the property tests' hypothesis settings (derandomized: CI sees the same examples), but their size
@@ -193,12 +203,7 @@ def test_rollups_answer_as_the_row_scan(writes: dict, filters: list[PostingFilte
         try:
             load(store, writes)
             conn = store._connect()
-            kept = rollup_rows(conn)
-            conn.execute("BEGIN")
-            rebuild_rollups(conn)
-            rebuilt = rollup_rows(conn)
-            conn.execute("ROLLBACK")
-            assert kept == rebuilt  # every write path kept the roll-ups equal to the rows
+            assert_rollups_equal_a_rebuild(conn)  # every write path kept the roll-ups equal to the rows
             assert store.stats() | {"path": None} == row_stats(conn)  # the counts /metrics scrapes
             for flt in [None, *filters]:
                 store.use_rollups = True
@@ -257,7 +262,7 @@ def test_v4_store_gets_its_roll_ups_built_on_upgrade(tmp_path: Path) -> None:
     conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
     store.close()
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version == SCHEMA_VERSION == 6
+    assert upgraded.schema_version == SCHEMA_VERSION == 7
     assert answers(upgraded, None) == expected
     assert upgraded._connect().execute("SELECT SUM(n) FROM ru_all_m").fetchone()[0] == 4
     upgraded.close()
@@ -302,7 +307,7 @@ def test_v5_store_loses_the_retired_indexes_on_upgrade_and_answers_the_same(tmp_
     store.close()
 
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version == SCHEMA_VERSION == 6
+    assert upgraded.schema_version == SCHEMA_VERSION == 7
     assert not _indexes(upgraded._connect()) & set(RETIRED_INDEXES)
     for flt in filters:
         for rollups in (True, False):
@@ -310,11 +315,61 @@ def test_v5_store_loses_the_retired_indexes_on_upgrade_and_answers_the_same(tmp_
             assert answers(upgraded, flt) == expected[(repr(flt), rollups)], (flt, rollups)
     upgraded.index_postings([make(9, {**_sample_postings()[3], "day": 70})])
     conn = upgraded._connect()
-    kept = rollup_rows(conn)
-    conn.execute("BEGIN")
-    rebuild_rollups(conn)
-    assert rollup_rows(conn) == kept
-    conn.execute("ROLLBACK")
+    assert_rollups_equal_a_rebuild(conn)
+    upgraded.close()
+
+
+def _primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    cols = [(r[5], r[1]) for r in conn.execute(f"PRAGMA table_info({table})") if r[5]]
+    return [name for _, name in sorted(cols)]
+
+
+def test_v6_store_gets_its_skill_month_roll_ups_keyed_by_month_first_and_answers_the_same(tmp_path: Path) -> None:
+    """A v6 file (the skill roll-ups by occupation or place keyed by them first, the month last)
+    opens as v7 with the month leading those keys; every answer is what it was, and writes keep the
+    roll-ups equal to the rows."""
+    path = tmp_path / "v6.sqlite3"
+    store = SQLiteStore(path)
+    store.index_postings([make(i, d) for i, d in enumerate(_sample_postings())])
+    conn = store._connect()
+    relaid = [c for c in CUBOIDS if c.period_first]
+    assert {c.name for c in relaid} == {"skill_occ1", "skill_occ", "skill_geo"}
+    for c in relaid:  # back to v6's layout
+        table = c.table("month")
+        conn.execute(f"DROP TABLE {table}")
+        cols = ", ".join(f"{k} TEXT NOT NULL" for k in c.keys)
+        conn.execute(
+            f"CREATE TABLE {table} ({cols}, month INTEGER NOT NULL, n INTEGER NOT NULL, d INTEGER NOT NULL, "
+            f"PRIMARY KEY ({', '.join(c.keys)}, month)) WITHOUT ROWID"
+        )
+        rebuild_rollup(conn, c, "month")
+        assert _primary_key(conn, table)[-1] == "month"
+    conn.execute("UPDATE meta SET value='6' WHERE key='schema_version'")
+    months = {"start": date(2026, 2, 1), "end": date(2026, 3, 31)}  # whole months: the month roll-ups answer
+    filters = [
+        None,
+        PostingFilter(**months, occupations=["2-02-10-01"]),
+        PostingFilter(**months, provinces=["北京"], levels=["中级"]),
+        PostingFilter(start=FIRST + timedelta(days=10), end=FIRST + timedelta(days=70), levels=["中级"]),
+    ]
+    expected = {repr(f): answers(store, f) for f in filters}
+    store.close()
+
+    upgraded = SQLiteStore(path)
+    assert upgraded.schema_version == SCHEMA_VERSION == 7
+    conn = upgraded._connect()
+    for c in relaid:
+        assert _primary_key(conn, c.table("month")) == ["month", *c.keys]
+    for flt in filters:
+        assert answers(upgraded, flt) == expected[repr(flt)], flt
+        upgraded.use_rollups = False
+        assert answers(upgraded, flt) == expected[repr(flt)], flt  # and the row scan's
+        upgraded.use_rollups = True
+    # the skill rankings of those filters read the re-laid roll-ups, a seek per month
+    assert plan(filters[1], group="skills").cuboid.name == "skill_occ1"
+    assert plan(filters[2], group="skills").cuboid.name == "skill_geo"
+    upgraded.index_postings([make(9, {**_sample_postings()[3], "day": 70})])
+    assert_rollups_equal_a_rebuild(conn)
     upgraded.close()
 
 

@@ -235,7 +235,7 @@ def test_v3_store_gets_seen_dates_from_its_documents_on_upgrade(tmp_path):
     upgraded = SQLiteStore(path)
     from storage.schema import SCHEMA_VERSION
 
-    assert upgraded.schema_version == SCHEMA_VERSION == 6
+    assert upgraded.schema_version == SCHEMA_VERSION == 7
     got = {p.id: (p.first_seen, p.last_seen, p.closed_on) for p in upgraded.iter_postings()}
     assert got == {"a": (date(2026, 9, 2), date(2026, 9, 2), None), "b": (date(2026, 9, 5), date(2026, 9, 5), None)}
     assert upgraded.close_unseen("test", date(2026, 9, 3)) == 1  # a: last seen before that crawl
