@@ -170,14 +170,17 @@ def ingest(
     ),
     source: str | None = typer.Option(None, help="Source name for records that carry none."),
     extract: bool = typer.Option(True, "--extract/--no-extract", help="Extract facts while ingesting."),
-    bulk: bool = typer.Option(
-        False,
-        "--bulk",
+    bulk: bool | None = typer.Option(
+        None,
+        "--bulk/--no-bulk",
         help="A large import (a first load, a historical dump about the size of the store or larger): the "
         "SQLite store builds its date-keyed indexes and roll-ups once at the end instead of per posting — "
         "several times faster for postings in any date order, but the end takes time in proportion to the "
         "whole store (~2.5 min per million postings), so not for a daily top-up. Queries meanwhile stay "
-        "right but scan rows; an interrupted load is finished by the next command that opens the store.",
+        "right but scan rows; an interrupted load is finished by the next command that opens the store. "
+        "Default: on for a file of at least SKILLSIGNAL_BULK_LOAD_MIN_POSTINGS (50,000) records that is at "
+        "least as large as the store.",
+        show_default=False,
     ),
 ) -> None:
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
@@ -199,7 +202,8 @@ def ingest(
 
     settings = get_settings()
     queue = extraction_queue(settings) if extract else None
-    workers = worker_count(settings, estimate_records(path)) if extract and queue is None else 1
+    expected = estimate_records(path)
+    workers = worker_count(settings, expected) if extract and queue is None else 1
     pipeline = IngestPipeline(settings, extract=extract, workers=workers, queue=queue)
     bad = 0
 
@@ -214,12 +218,16 @@ def ingest(
 
     if extract and queue is None:
         _ = pipeline.extractor  # load the model before the bar starts counting
+    if bulk is None:  # a first load or a dump at least the store's size, and a large one
+        stored = int(str(pipeline.store.stats()["postings"]))
+        bulk = (expected or 0) >= max(settings.bulk_load_min_postings, stored)
     loading = pipeline.store.bulk_load(progress=lambda step: typer.echo(step, err=True)) if bulk else nullcontext()
-    with loading, progress_bar("ingest", total=estimate_records(path)) as bar:
+    with loading, progress_bar("ingest", total=expected) as bar:
         stats = pipeline.process(good_postings(), progress=bar.advance)
     pipeline.close()
     result = stats.model_dump()
     result["rejected_records"] = bad
+    result["bulk_load"] = bulk
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     extract_parallel_min_postings: int = Field(
         default=500, ge=1, description="Smallest input that extract_workers=0 (auto) spreads over worker processes."
     )
+    bulk_load_min_postings: int = Field(
+        default=50_000,
+        ge=1,
+        description="`skillsignal ingest` without --bulk/--no-bulk bulk-loads (the SQLite store builds its "
+        "date-keyed indexes and roll-ups once at the end: storage/sqlite/bulk.py) a file of at least this many "
+        "records that is also at least as large as the store already is.",
+    )
     use_embeddings: bool = Field(default=True, description="Turn embedding-based matching off for the fastest runs.")
     max_extract_chars: int = Field(
         default=10_000,

@@ -110,9 +110,8 @@ _ROLLUP_FIELDS = {"start", "end", "skills", *FILTER_KEYS}
 def _key_columns(c: Cuboid, grain: Grain) -> list[str]:
     """The primary key: the cuboid's keys first (a filter on them reads a prefix), then the period;
     the period first in a :attr:`Cuboid.period_first` one."""
-    if c.period_first:
-        return [grain, *c.keys]
-    return [*c.keys, grain, *(["sal"] if c.salary else [])]
+    sal = ["sal"] if c.salary else []
+    return [grain, *c.keys, *sal] if c.period_first else [*c.keys, grain, *sal]
 
 
 def _stored(column: str) -> str:
