@@ -362,7 +362,7 @@ class PostingIndex(Protocol):
     def bulk_load(self, progress: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
         """A context for a large import (an initial load, a historical dump): the backend may put
         off upkeep it can do faster once at the end — SQLite builds its date-keyed indexes and
-        roll-ups after the rows, a search backend stops refreshing per write. Writes inside are
+        roll-ups after the rows; the search backend puts nothing off. Writes inside are
         committed as usual; queries stay right meanwhile but may be slower. ``progress`` is told of
         each step of the work at the end."""
         ...

@@ -93,7 +93,7 @@ class SQLiteBulkLoad(SQLiteWrites):
                 "(a few minutes per million postings)",
                 self.path,
             )
-            self._finish_bulk_load(lambda step: log.info("%s", step))
+            self._finish_bulk_load(None)
 
     def _finish_bulk_load(self, progress: Progress | None) -> None:
         tell = progress or (lambda step: log.info("%s", step))

@@ -95,7 +95,8 @@ class SQLiteReads(SQLiteConnection):
 
         # every count from the roll-ups or a partial index: no row scan (they serve /metrics scrapes);
         # during a bulk load (stale roll-ups) from the rows
-        if bulk_load_pending(conn):
+        bulk_loading = bulk_load_pending(conn)
+        if bulk_loading:
             postings, duplicates = one("SELECT COUNT(*) FROM postings"), one("SELECT TOTAL(is_dup) FROM postings")
             mentions = one("SELECT COUNT(*) FROM posting_skills")
         else:
@@ -109,7 +110,7 @@ class SQLiteReads(SQLiteConnection):
             "extraction_errors": one("SELECT COUNT(*) FROM postings WHERE extraction_error IS NOT NULL"),
             "duplicates": duplicates,
             "skill_mentions": mentions,
-            "bulk_load_running": bulk_load_pending(conn),
+            "bulk_load_running": bulk_loading,
         }
 
     # -- full-text search (storage.shared.SharedIndex.search_postings) ---------------------------------

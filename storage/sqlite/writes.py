@@ -27,12 +27,13 @@ _ROW_COLUMNS = (
 
 
 class _Stored(NamedTuple):
-    """What an upsert needs of a stored posting row."""
+    """What an upsert (and a conditional save of extractions) needs of a stored posting row."""
 
     rid: int
     is_dup: int
     seen: SeenDates
     source: str
+    fingerprint: str
 
 
 def posting_row(p: Posting, seen: SeenDates, now: str) -> dict[str, object]:
@@ -81,20 +82,11 @@ class SQLiteWrites(SQLiteConnection):
             return 0
         with self._tx() as tx:
             if expected is not None:
-                stored = self._stored_fingerprints(tx, [p.id for p in updated])
-                updated = [p for p in updated if p.id in stored and stored[p.id] == expected.get(p.id)]
+                stored = self._stored(tx, [p.id for p in updated])
+                updated = [p for p in updated if p.id in stored and stored[p.id].fingerprint == expected.get(p.id)]
             if updated:
                 self._upsert(tx, updated)
         return len({p.id for p in updated})
-
-    @staticmethod
-    def _stored_fingerprints(tx: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            query = f"SELECT id, fingerprint FROM postings WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update((pid, fingerprint) for pid, fingerprint in tx.execute(query, chunk))
-        return out
 
     def refresh(self) -> None:
         """Nothing to do: a committed write is visible to the next read."""
@@ -149,12 +141,12 @@ class SQLiteWrites(SQLiteConnection):
         out: dict[str, _Stored] = {}
         for i in range(0, len(ids), 500):
             chunk = list(ids[i : i + 500])
-            for rid, pid, is_dup, first, last, closed, source in tx.execute(
-                "SELECT rid, id, is_dup, first_seen, last_seen, closed_on, source FROM postings "
+            for rid, pid, is_dup, first, last, closed, source, fingerprint in tx.execute(
+                "SELECT rid, id, is_dup, first_seen, last_seen, closed_on, source, fingerprint FROM postings "
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             ):
-                out[pid] = _Stored(rid, is_dup, _seen_of(first, last, closed), source)
+                out[pid] = _Stored(rid, is_dup, _seen_of(first, last, closed), source, fingerprint)
         return out
 
     def _upsert(self, tx: sqlite3.Connection, postings: Sequence[Posting]) -> None:
