@@ -13,9 +13,10 @@ even): sentence P / R / F1, top-1 accuracy, posting-level P / R / F1, coverage, 
 matches at the posting's own level, and matcher time per posting.
 
 ``--cv``: the learned decision (``LearnedDecision`` in ``nlp/competencies.py``) cross-validated:
-features of every (sentence, candidate statement) pair, a logistic regression (L2, Newton steps,
-numpy) trained on the pairs of the gold occupation, ``--folds`` folds grouped by posting (fold =
-rank of sha1(posting id) mod folds), each held-out fold decided by the model of the other folds.
+features of every (sentence, candidate statement) pair, boosted trees (``--model``; or a logistic
+regression) trained on the pairs of the gold occupation (``--train``), ``--folds`` folds grouped by
+company (``--group``: a company's postings share duty templates, so they stay in one fold; fold =
+rank of sha1(group key) mod folds), each held-out fold decided by the model of the other folds.
 Printed per threshold: the cross-validated figures with the gold occupation and level, and with
 the predicted occupation and level (the extractor's). ``--write`` stores the model fitted on all
 postings, with ``--threshold``, in ``nlp/data/competency_rules.yaml`` (``lexical_model`` or, with
@@ -330,13 +331,36 @@ def feature_names(args, uses_embeddings: bool) -> list[str]:
     return names
 
 
+def kept_for_training(posting_id: str, fraction: float) -> bool:
+    """Whether a training posting is kept under ``--train-fraction`` (a fixed share of the postings,
+    by sha1 of the id; the same postings every run) - for the learning curve."""
+    return fraction >= 1 or int(hashlib.sha1(f"train:{posting_id}".encode()).hexdigest(), 16) % 1000 < fraction * 1000
+
+
+def fold_group(record: dict, by: str) -> str:
+    """The key postings are kept together by in the folds: ``posting`` (its id) or ``company`` (its
+    company's name, else its id). A company's postings share templates - the same duty sentences
+    with another level or city - so a posting-grouped fold can learn a held-out posting's sentences
+    from its sibling."""
+    company = re.sub(r"\s+", "", record.get("company") or "") if by == "company" else ""
+    return f"company:{company}" if company else record["id"]
+
+
+def assign_folds(items: list[dict], group_of: dict[str, str], folds: int) -> dict[str, int]:
+    """posting id -> fold: the groups of ``items`` ranked by sha1 of their key, dealt round."""
+    groups = sorted({group_of[it["pid"]] for it in items}, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
+    fold = {g: r % folds for r, g in enumerate(groups)}
+    return {it["pid"]: fold[group_of[it["pid"]]] for it in items}
+
+
 def cross_validate(args, gold, records, by_post) -> None:
     from nlp.competencies import FEATURES
 
     extractor, items = collect(args, gold, records, by_post)
     names = feature_names(args, extractor.uses_embeddings)
+    group_of = {it["pid"]: fold_group(records[it["pid"]], args.group) for it in items}
     ranked = sorted(items, key=lambda it: hashlib.sha1(it["pid"].encode()).hexdigest())
-    fold_of = {it["pid"]: r % args.folds for r, it in enumerate(ranked)}
+    fold_of = assign_folds(ranked, group_of, args.folds)
     matcher = extractor.matcher
 
     def pairs(its, setting="gold"):
@@ -353,7 +377,7 @@ def cross_validate(args, gold, records, by_post) -> None:
         other folds (pairs of the gold occupation)."""
         probs: dict[str, dict] = {"gold": {}, "predicted": {}}
         for k in range(folds):
-            x, y = pairs([it for it in its if fold(it) != k])
+            x, y = pairs([it for it in its if fold(it) != k and kept_for_training(it["pid"], args.train_fraction)])
             model = fit_model(x, y, names, args)
             for it in its:
                 if fold(it) != k:
@@ -391,7 +415,7 @@ def cross_validate(args, gold, records, by_post) -> None:
     chosen: dict[int, float] = {}
     for k in range(args.folds):
         inner = [it for it in ranked if fold_of[it["pid"]] != k]
-        inner_fold = {it["pid"]: r % (args.folds - 1) for r, it in enumerate(inner)}
+        inner_fold = assign_folds(inner, group_of, args.folds - 1)
         inner_probs = out_of_fold(inner, args.folds - 1, lambda it, folds=inner_fold: folds[it["pid"]])
         ids = {it["pid"] for it in inner}
         inner_gold = [g for g in gold if g.key[0] in ids]
@@ -406,8 +430,9 @@ def cross_validate(args, gold, records, by_post) -> None:
         f"learning rate {args.learning_rate}"
     )
     print(
-        f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by posting; embeddings "
+        f"cross-validated learned decision ({args.model}), {args.folds} folds grouped by {args.group}; embeddings "
         f"{'on' if extractor.uses_embeddings else 'off'}; {what}"
+        f"{f'; trained on {args.train_fraction:.0%} of the training postings' if args.train_fraction < 1 else ''}"
         f"{'; pairs without lexical evidence get p 0' if args.needs_evidence else ''}; at most {args.max_per_sentence} a "
         f"sentence{', same work at two levels allowed' if args.same_work_levels else ''}; "
         f"features: {', '.join(names)}"
@@ -535,6 +560,18 @@ def main() -> None:
     mode.add_argument("--no-embeddings", dest="emb", action="store_false")
     parser.add_argument("--cv", action="store_true", help="cross-validate the learned decision")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--group",
+        choices=["company", "posting"],
+        default="company",
+        help="keep a company's postings in one fold (default; they share duty templates) or only each posting",
+    )
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=1.0,
+        help="fit each fold's model on this share of its training postings (the learning curve: 0.5, 0.75, 1)",
+    )
     parser.add_argument(
         "--thresholds",
         type=float,
