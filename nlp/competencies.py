@@ -330,6 +330,12 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@lru_cache(maxsize=65536)
+def _kept_chars(ch: str) -> str:
+    """The letters and digits one raw character becomes (NFKC, case-folded), for :class:`RawLocator`."""
+    return "".join(c for c in _norm(ch) if c.isalnum())
+
+
 @lru_cache(maxsize=8192)
 def _term_pattern(term: str) -> re.Pattern[str] | None:
     """A Latin term matches only as a whole token (``go`` not inside ``google``); others as substrings."""
@@ -406,10 +412,9 @@ class RawLocator:
         chars: list[str] = []
         where: list[int] = []
         for i, ch in enumerate(raw):
-            for c in _norm(ch):
-                if c.isalnum():
-                    chars.append(c)
-                    where.append(i)
+            for c in _kept_chars(ch):
+                chars.append(c)
+                where.append(i)
         self.compact = "".join(chars)
         self.where = where
         self.cursor = 0
@@ -582,13 +587,24 @@ class CompetencyMatcher:
         rules = self.rules
         shape = (len(sentences), len(statements))
         out, n_terms, n_skills, dir_hit, cover, top = (np.zeros(shape, np.float64) for _ in range(6))
-        vocab = {t for st in statements for t in st.terms}
+        # which statements each term and each skill can touch: a pair that none of the sentence's
+        # terms or skills touches scores 0 in every part, so it is never visited
+        by_term: dict[str, list[int]] = {}
+        by_skill: dict[str, list[int]] = {}
+        for j, st in enumerate(statements):
+            if st.total <= 0:
+                continue
+            for t in st.terms:
+                by_term.setdefault(t, []).append(j)
+            for sk in st.skills.keys() | st.direction_skills:
+                by_skill.setdefault(sk, []).append(j)
         for i, sent in enumerate(sentences):
             text = _norm(sent.text)
-            present = {t for t in vocab if contains(text, t)}  # each term looked up once a sentence
-            for j, st in enumerate(statements):
-                if st.total <= 0:
-                    continue
+            present = {t for t in by_term if contains(text, t)}  # each term looked up once a sentence
+            touched = {j for t in present for j in by_term[t]}
+            touched.update(j for sk in sent.skills for j in by_skill.get(sk, ()))
+            for j in sorted(touched):
+                st = statements[j]
                 hit = [w for t, w in st.terms.items() if t in present]
                 shared = [w for s, w in st.skills.items() if s in sent.skills]
                 got = sum(hit) + sum(shared)
@@ -675,11 +691,10 @@ class CompetencyMatcher:
     @staticmethod
     def _margin(values: np.ndarray, rivals: np.ndarray) -> np.ndarray:
         """values[i, j] minus the best value of j's rivals in row i (0 when j has none)."""
-        out = np.empty_like(values)
-        for j in range(values.shape[1]):
-            best = values[:, rivals[j]].max(axis=1) if rivals[j].any() else np.zeros(values.shape[0])
-            out[:, j] = values[:, j] - np.maximum(best, 0.0)
-        return out
+        # each column's rivals' values side by side (the others -inf), their best floored at 0
+        masked = np.where(rivals[None, :, :], values[:, None, :], -np.inf)
+        best = masked.max(axis=2, initial=-np.inf)
+        return values - np.maximum(best, 0.0)
 
     def _tables(self, code: str, level: str, direction: str | None) -> _Tables:
         key = (code, level, direction)

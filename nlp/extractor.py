@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = "1.0.0"
-#: Postings per spaCy batch (one embedding call per step per batch).
-BATCH_SIZE = 64
+#: Postings per spaCy batch: one embedding call per step per batch, and the texts of a call that
+#: have the same token count run through the model together, so larger batches cost less CPU a
+#: posting (see nlp.parallel.MAX_TASK; results never depend on the batch).
+BATCH_SIZE = 256
 #: Most new terms kept per posting.
 MAX_NEW_TERMS = 30
 

@@ -31,8 +31,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Postings per task sent to a worker.
-CHUNK = 16
+#: Most postings per task sent to a worker. A task's texts are embedded in one call, where texts
+#: of the same token count run through the model together, so a larger task costs less CPU a
+#: posting: 2,000 dev postings on 2 workers ran 103 postings/s at 16 a task, 126/s at 64, 145/s
+#: at 128 and 149/s at 256 (the same extractions). A call's postings are dealt in equal tasks, one
+#: per worker, up to this size.
+MAX_TASK = 128
+#: Calls of at most this many postings are extracted in the parent (a task's hand-over costs more).
+MIN_PARALLEL = 16
 #: Most workers ``extract_workers = 0`` (auto) starts (each holds ~0.35 GB of its own).
 MAX_AUTO_WORKERS = 4
 
@@ -55,6 +61,12 @@ def worker_count(settings: Settings, postings: int | None) -> int:
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(usable_cores(), MAX_AUTO_WORKERS))
+
+
+def task_size(postings: int, workers: int) -> int:
+    """Postings per task for one call over ``postings``: an equal share per worker, at most
+    :data:`MAX_TASK` (256 postings on 2 workers: two tasks of 128; 200: two of 100)."""
+    return max(1, min(MAX_TASK, -(-postings // max(1, workers))))
 
 
 _WORKER_EXTRACTOR: Any = None  # set in each worker process only (never in the parent)
@@ -109,9 +121,10 @@ class ParallelExtractor:
         return getattr(self.extractor, name)
 
     def extract_many(self, postings: Sequence[Posting]) -> list[Extraction | ExtractionError]:
-        if self._pool is None or len(postings) <= CHUNK:
+        if self._pool is None or len(postings) <= MIN_PARALLEL:
             return self.extractor.extract_many(postings)
-        chunks = [list(postings[i : i + CHUNK]) for i in range(0, len(postings), CHUNK)]
+        size = task_size(len(postings), self.workers)
+        chunks = [list(postings[i : i + size]) for i in range(0, len(postings), size)]
         out: list = []
         for part, counters in self._pool.imap(_extract_chunk, chunks):
             out.extend(part)
