@@ -444,3 +444,65 @@ def test_own_level_first_hands_equal_evidence_to_the_postings_level_and_leaves_o
     out = matcher.own_level_first(stmts, "高级", prob, lexical)
     assert list(out[0, [s_, m, j]]) == [0.9, 0.6, 0.3]  # own level, then the nearest below
     assert list(out[1, [j, m, s_]]) == [0.9, 0.6, 0.3]  # the model decides
+
+
+def _every_pair_lexical(matcher: CompetencyMatcher, sentences, statements) -> tuple[np.ndarray, ...]:
+    """The lexical parts by their definition, every (sentence, statement) pair visited."""
+    from nlp.competencies import _norm, contains
+
+    rules = matcher.rules
+    shape = (len(sentences), len(statements))
+    out, n_terms, n_skills, dir_hit, cover, top = (np.zeros(shape) for _ in range(6))
+    for i, sent in enumerate(sentences):
+        text = _norm(sent.text)
+        for j, st in enumerate(statements):
+            if st.total <= 0:
+                continue
+            hit = [w for t, w in st.terms.items() if contains(text, t)]
+            shared = [w for s, w in st.skills.items() if s in sent.skills]
+            bonus = rules.skill_bonus * len(shared)
+            if sent.skills & st.direction_skills:
+                bonus += rules.direction_skill_bonus
+                dir_hit[i, j] = 1.0
+            got = sum(hit) + sum(shared)
+            out[i, j] = min(1.0, got / min(rules.term_saturation * st.total, rules.term_saturation_weight) + bonus)
+            n_terms[i, j], n_skills[i, j], cover[i, j] = len(hit), len(shared), got / st.total
+            top[i, j] = max(hit + shared, default=0.0)
+    return out, n_terms, n_skills, dir_hit, cover, top
+
+
+def test_lexical_scores_and_margins_equal_their_every_pair_definition():
+    """lexical_parts visits only the pairs a sentence's terms or skills touch, and _margin takes
+    each column's best rival at once: both must give exactly what visiting every pair gives, on
+    the bundled taxonomy - statement texts, a statement's skills alone, a direction's skill alone,
+    mixtures and a sentence of nothing."""
+    matcher = CompetencyMatcher(_bundled_taxonomy())
+    rng = np.random.default_rng(7)
+    met: list[bool] = []
+    for code in ("2-02-38-01", "2-02-38-03", "2-02-38-09", "2-06-07-13"):
+        stmts = [st for st, _ in matcher.candidates(code, "中级", None)]
+        sentences = [SentenceInput("有良好的沟通能力和团队精神")]
+        for _ in range(25):
+            a, b = (stmts[int(k)] for k in rng.integers(0, len(stmts), 2))
+            skills = frozenset(rng.choice(sorted((set(a.skills) | set(b.direction_skills)) or {"none"}), size=1))
+            sentences += [
+                SentenceInput(f"负责{a.text}，熟悉{b.text[: len(b.text) // 2]}", skills=skills, kind="duties"),
+                SentenceInput("熟悉相关工具", skills=frozenset(b.direction_skills)),
+                SentenceInput(a.text[::2], skills=frozenset(a.skills)),
+            ]
+        got = matcher.lexical_parts(sentences, stmts)
+        want = _every_pair_lexical(matcher, sentences, stmts)
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+        met += [got[0].any(), got[3].any()]
+        rivals = matcher._rivals(stmts)
+        lex = got[0]
+        margin = np.stack(
+            [
+                lex[:, j] - np.maximum(lex[:, rivals[j]].max(axis=1) if rivals[j].any() else 0.0, 0.0)
+                for j in range(len(stmts))
+            ],
+            axis=1,
+        )
+        assert np.array_equal(matcher._margin(lex, rivals), margin)
+    assert all(met[0::2]) and any(met[1::2])  # terms met everywhere, direction skills somewhere
