@@ -293,6 +293,12 @@ def collect(args, gold, records, by_post):
                 for j, st in enumerate(stmts):
                     y[i, j] = st.id in lab
             it[name] = (stmts, x, y, train)
+        # (skills named, statements carried) of each labelled sentence: what SkillLinks counts
+        it["labelled"] = [
+            (sent.skills, labels[key][0])
+            for sent, key in zip(it["sents"], it["keys"], strict=True)
+            if key is not None and not labels.get(key, (set(), True))[1]
+        ]
     return extractor, items
 
 
@@ -328,7 +334,7 @@ def feature_names(args, uses_embeddings: bool) -> list[str]:
         names = [f for f in FEATURES if f not in EMBEDDING_FEATURES]
     else:
         names = [f for f in FEATURES if uses_embeddings or f not in EMBEDDING_FEATURES]
-    return names
+    return [f for f in names if f not in args.drop_features]
 
 
 def kept_for_training(posting_id: str, fraction: float) -> bool:
@@ -346,11 +352,39 @@ def fold_group(record: dict, by: str) -> str:
     return f"company:{company}" if company else record["id"]
 
 
-def assign_folds(items: list[dict], group_of: dict[str, str], folds: int) -> dict[str, int]:
-    """posting id -> fold: the groups of ``items`` ranked by sha1 of their key, dealt round."""
-    groups = sorted({group_of[it["pid"]] for it in items}, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
+def assign_folds(items: list[dict], group_of: dict[str, str], folds: int, salt: str = "") -> dict[str, int]:
+    """posting id -> fold: the groups of ``items`` ranked by sha1 of ``salt`` + their key, dealt
+    round (another salt, another split)."""
+    groups = sorted(
+        {group_of[it["pid"]] for it in items}, key=lambda k: hashlib.sha1(f"{salt}{k}".encode()).hexdigest()
+    )
     fold = {g: r % folds for r, g in enumerate(groups)}
     return {it["pid"]: fold[group_of[it["pid"]]] for it in items}
+
+
+def training_links(its: list[dict], company_of: dict[str, str]):
+    """``SkillLinks`` counted from the labelled sentences of ``its``, and per employer the part
+    its own postings add (left out of a training posting's own features: an employer's postings
+    share sentences)."""
+    from nlp.competencies import SkillLinks
+
+    by_company: dict[str, list] = defaultdict(list)
+    for it in its:
+        by_company[company_of[it["pid"]]] += it["labelled"]
+    own = defaultdict(SkillLinks, {c: SkillLinks.count(pairs) for c, pairs in by_company.items()})
+    return SkillLinks.count(pair for it in its for pair in it["labelled"]), own
+
+
+def with_links(it: dict, setting: str, links) -> tuple:
+    """``it[setting]`` with the skill-link feature columns computed from ``links``."""
+    from nlp.competencies import FEATURES
+
+    stmts, x, y, train = it[setting]
+    if not stmts:
+        return stmts, x, y, train
+    x = x.copy()
+    x[..., FEATURES.index("skill_link") : FEATURES.index("skill_link_count") + 1] = links.features(it["sents"], stmts)
+    return stmts, x, y, train
 
 
 def cross_validate(args, gold, records, by_post) -> None:
@@ -363,27 +397,34 @@ def cross_validate(args, gold, records, by_post) -> None:
     fold_of = assign_folds(ranked, group_of, args.folds)
     matcher = extractor.matcher
 
+    company_of = {it["pid"]: fold_group(records[it["pid"]], "company") for it in items}
+
     def pairs(its, setting="gold"):
+        """The training pairs of ``its``, each posting's skill-link features counted from the
+        others' sentences less its own employer's (as a held-out posting sees them)."""
+        links, own = training_links(its, company_of)
         xs, ys = [], []
         for it in its:
-            stmts, x, y, train = it[setting]
+            stmts, x, y, train = with_links(it, setting, links.minus(own[company_of[it["pid"]]]))
             if stmts and train.any():
                 xs.append(x[train].reshape(-1, len(FEATURES)))
                 ys.append(y[train].reshape(-1))
-        return np.vstack(xs), np.concatenate(ys)
+        return np.vstack(xs), np.concatenate(ys), links
 
     def out_of_fold(its, folds: int, fold) -> dict[str, dict[str, np.ndarray | None]]:
         """p of every (sentence, candidate) of ``its``, each posting by the model fitted on the
-        other folds (pairs of the gold occupation)."""
+        other folds (pairs of the gold occupation), its skill links counted from those folds."""
         probs: dict[str, dict] = {"gold": {}, "predicted": {}}
         for k in range(folds):
-            x, y = pairs([it for it in its if fold(it) != k and kept_for_training(it["pid"], args.train_fraction)])
+            x, y, links = pairs(
+                [it for it in its if fold(it) != k and kept_for_training(it["pid"], args.train_fraction)]
+            )
             model = fit_model(x, y, names, args)
             for it in its:
                 if fold(it) != k:
                     continue
                 for setting in probs:
-                    stmts, xx, _, _ = it[setting]
+                    stmts, xx, _, _ = with_links(it, setting, links)
                     probs[setting][it["pid"]] = model.probability(xx) if stmts else None
         return probs
 
@@ -409,20 +450,31 @@ def cross_validate(args, gold, records, by_post) -> None:
             f"R {fig['posting']['recall']:.3f}  coverage {fig['coverage']['predicted']:.3f}"
         )
 
-    probs = out_of_fold(items, args.folds, lambda it: fold_of[it["pid"]])
-    # the operating point without looking at the fold: per outer fold, the threshold with the best
-    # F1 of an inner cross-validation over the other folds' postings (gold occupation)
-    chosen: dict[int, float] = {}
-    for k in range(args.folds):
-        inner = [it for it in ranked if fold_of[it["pid"]] != k]
-        inner_fold = assign_folds(inner, group_of, args.folds - 1)
-        inner_probs = out_of_fold(inner, args.folds - 1, lambda it, folds=inner_fold: folds[it["pid"]])
-        ids = {it["pid"] for it in inner}
-        inner_gold = [g for g in gold if g.key[0] in ids]
-        chosen[k] = max(
-            args.thresholds,
-            key=lambda t: (score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t),
-        )
+    def split_run(fold_of: dict[str, int], salt: str = ""):
+        """Out-of-fold p of every posting, and per outer fold the operating point chosen without
+        looking at the fold: the threshold with the best F1 of an inner cross-validation over the
+        other folds' postings (gold occupation)."""
+        probs = out_of_fold(items, args.folds, lambda it: fold_of[it["pid"]])
+        chosen: dict[int, float] = {}
+        for k in range(args.folds):
+            inner = [it for it in ranked if fold_of[it["pid"]] != k]
+            inner_fold = assign_folds(inner, group_of, args.folds - 1, salt)
+            inner_probs = out_of_fold(inner, args.folds - 1, lambda it, folds=inner_fold: folds[it["pid"]])
+            ids = {it["pid"] for it in inner}
+            inner_gold = [g for g in gold if g.key[0] in ids]
+            chosen[k] = max(
+                args.thresholds,
+                key=lambda t: (score(inner_gold, predictions(inner, inner_probs, "gold", t))["sentence"]["f1"], -t),
+            )
+        return probs, chosen
+
+    def nested(fold_of, probs, chosen, setting) -> dict:
+        preds = []
+        for k in range(args.folds):
+            preds += predictions([it for it in items if fold_of[it["pid"]] == k], probs, setting, chosen[k])
+        return score(gold, preds)
+
+    probs, chosen = split_run(fold_of)
     what = (
         f"L2 {args.l2}"
         if args.model == "logistic"
@@ -452,14 +504,25 @@ def cross_validate(args, gold, records, by_post) -> None:
             for j, hits in found.items():
                 preds += [Prediction(it["pid"], stmts[j].id, p, it["keys"][i], "") for p, i in hits]
         print(line("rule", score(gold, preds)))
-        nested = []
-        for k in range(args.folds):
-            part = [it for it in items if fold_of[it["pid"]] == k]
-            nested += predictions(part, probs, setting, chosen[k])
-        print(line("nested", score(gold, nested)))
+        print(line("nested", nested(fold_of, probs, chosen, setting)))
         for t in args.thresholds:
             print(line(f"t {t:.2f}", score(gold, predictions(items, probs, setting, t))))
-    x, y = pairs(items)
+    if args.splits > 1:  # the same nested figures over further fold splits: how much is the split
+        runs = {"gold": [], "predicted": []}
+        for n in range(args.splits):
+            salt = f"split{n}:" if n else ""
+            split = fold_of if n == 0 else assign_folds(ranked, group_of, args.folds, salt)
+            split_probs, split_chosen = (probs, chosen) if n == 0 else split_run(split, salt)
+            for setting, figs in runs.items():
+                figs.append(nested(split, split_probs, split_chosen, setting)["sentence"])
+        for setting, figs in runs.items():
+            f1 = np.array([f["f1"] for f in figs])
+            print(
+                f" nested over {args.splits} fold splits, {setting} occupation: mean sentence P "
+                f"{np.mean([f['precision'] for f in figs]):.3f} R {np.mean([f['recall'] for f in figs]):.3f} "
+                f"F1 {f1.mean():.3f} (sd {f1.std(ddof=1):.3f}; " + ", ".join(f"{v:.3f}" for v in f1) + ")"
+            )
+    x, y, links = pairs(items)
     model = fit_model(x, y, names, args, args.threshold)
     if model.trees:
         print(
@@ -473,6 +536,8 @@ def cross_validate(args, gold, records, by_post) -> None:
         )
     if args.write:
         write_model("embedding_model" if model.needs_vectors else "lexical_model", model, len(items), args.folds)
+        if {"skill_link", "skill_link_count"} & set(model.features):
+            write_links(links, len(items))
 
 
 def write_model(key: str, model, n_postings: int, folds: int) -> None:
@@ -506,6 +571,22 @@ def write_model(key: str, model, n_postings: int, folds: int) -> None:
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     RULES.write_text(text, encoding="utf-8")
     print(f" wrote {key} to {RULES}")
+
+
+def write_links(links, n_postings: int) -> None:
+    """The gold's skill links (counted from every gold posting) beside the rules file, named by
+    its ``skill_links_file``."""
+    name = "competency_skill_links.json"
+    (RULES.parent / name).write_text(
+        json.dumps(links.model_dump(), ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+        encoding="utf-8",
+    )
+    text = RULES.read_text(encoding="utf-8")
+    line = f"skill_links_file: {name}  # written by benchmarks/bench_competencies.py --cv --write ({n_postings} gold postings)\n"
+    pattern = re.compile(r"^skill_links_file:.*\n", re.M)
+    text = pattern.sub(lambda _: line, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + line
+    RULES.write_text(text, encoding="utf-8")
+    print(f" wrote the skill links of {len(links.sentences)} skills to {RULES.parent / name}")
 
 
 # ---------------------------------------------------------------------------- coverage
@@ -565,6 +646,15 @@ def main() -> None:
         choices=["company", "posting"],
         default="company",
         help="keep a company's postings in one fold (default; they share duty templates) or only each posting",
+    )
+    parser.add_argument(
+        "--drop-features", nargs="*", default=[], help="features the learned model leaves out (ablation)"
+    )
+    parser.add_argument(
+        "--splits",
+        type=int,
+        default=1,
+        help="repeat the nested cross-validation over this many fold splits and print the mean (the split's noise)",
     )
     parser.add_argument(
         "--train-fraction",

@@ -47,7 +47,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -105,6 +105,9 @@ FEATURES: tuple[str, ...] = (
     "function_top",  # 1 when the sentence's best lexical candidate is of the statement's function
     "cosine_top",  # 1 when no candidate has a higher cosine
     "cosine_gap",  # cosine minus the sentence's best cosine (<= 0)
+    # --- what the gold's labelled sentences naming the same skills carried (SkillLinks)
+    "skill_link",  # best over the sentence's skills: share of gold sentences naming it that carry the statement
+    "skill_link_count",  # best over the sentence's skills: how many gold sentences naming it carry the statement
 )
 EMBEDDING_FEATURES = frozenset({"cosine", "cosine_margin", "cosine_top", "cosine_gap"})
 
@@ -258,6 +261,73 @@ class LearnedDecision(BaseModel):
         return p
 
 
+class SkillLinks(BaseModel):
+    """Which statements the competency gold's labelled sentences carry when they name a taxonomy
+    skill: ``sentences[skill]`` labelled sentences name the skill, ``statements[skill][id]`` of
+    them carry statement ``id``. Skills recur across employers where sentences do not (a
+    Verilog requirement asks for the IC verification statement whoever writes it), so the link
+    is learned per skill, never per sentence. Counted by ``benchmarks/bench_competencies.py
+    --write`` into ``competency_skill_links.json``; cross-validation counts it from the training
+    folds only, leaving each training posting's own employer out (:meth:`minus`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sentences: dict[str, int] = Field(default_factory=dict)
+    statements: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> SkillLinks:
+        for skill, carried in self.statements.items():
+            n = self.sentences.get(skill, 0)
+            bad = {sid: c for sid, c in carried.items() if not 0 < c <= n}
+            if bad:
+                raise ValueError(f"skill {skill!r}: statement counts {bad} outside 1..{n} (its sentences)")
+        if any(n < 0 for n in self.sentences.values()):
+            raise ValueError("sentence counts must not be negative")
+        return self
+
+    @classmethod
+    def count(cls, labelled: Iterable[tuple[Iterable[str], Iterable[str]]]) -> SkillLinks:
+        """From (skills the sentence names, statement ids it carries) per labelled sentence."""
+        sentences: dict[str, int] = {}
+        statements: dict[str, dict[str, int]] = {}
+        for skills, ids in labelled:
+            ids = set(ids)
+            for skill in set(skills):
+                sentences[skill] = sentences.get(skill, 0) + 1
+                for sid in ids:
+                    carried = statements.setdefault(skill, {})
+                    carried[sid] = carried.get(sid, 0) + 1
+        return cls(sentences=sentences, statements=statements)
+
+    def minus(self, other: SkillLinks) -> SkillLinks:
+        """These counts without ``other``'s (counted from a subset of the same sentences)."""
+        sentences = {k: n - other.sentences.get(k, 0) for k, n in self.sentences.items()}
+        statements: dict[str, dict[str, int]] = {}
+        for skill, carried in self.statements.items():
+            theirs = other.statements.get(skill, {})
+            left = {sid: c - theirs.get(sid, 0) for sid, c in carried.items() if c > theirs.get(sid, 0)}
+            if left:
+                statements[skill] = left
+        return SkillLinks(sentences={k: n for k, n in sentences.items() if n > 0}, statements=statements)
+
+    def features(self, sentences: Sequence[SentenceInput], statements: Sequence[Statement]) -> np.ndarray:
+        """(sentences x statements x 2): over the sentence's skills, the best share ``carried /
+        (sentences + 1)`` (the + 1 keeps a skill seen once from counting as certain) and the best
+        count of gold sentences that carry the statement."""
+        out = np.zeros((len(sentences), len(statements), 2), np.float64)
+        col = {st.id: j for j, st in enumerate(statements)}
+        for i, sent in enumerate(sentences):
+            for skill in sorted(sent.skills):
+                n = self.sentences.get(skill, 0)
+                for sid, c in self.statements.get(skill, {}).items():
+                    j = col.get(sid)
+                    if j is not None:
+                        out[i, j, 0] = max(out[i, j, 0], c / (n + 1))
+                        out[i, j, 1] = max(out[i, j, 1], float(c))
+        return out
+
+
 class CompetencyRules(BaseModel):
     """Schema of ``competency_rules.yaml``."""
 
@@ -291,6 +361,9 @@ class CompetencyRules(BaseModel):
     lexical_model: LearnedDecision | None = None
     #: the learned decision for sentences with a vector (None: ``lexical_model`` serves them too)
     embedding_model: LearnedDecision | None = None
+    #: the gold's skill-to-statement counts (``skill_links_file`` beside the rules; None: the
+    #: skill_link features are 0)
+    skill_links: SkillLinks | None = None
 
     @model_validator(mode="after")
     def _check_models(self) -> CompetencyRules:
@@ -303,8 +376,11 @@ class CompetencyRules(BaseModel):
 
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> CompetencyRules:
-    """The rules file, with each learned model's ``trees_file`` (JSON beside it) read in."""
+    """The rules file, with each learned model's ``trees_file`` and the ``skill_links_file``
+    (JSON beside it) read in."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "skill_links_file" in data:
+        data["skill_links"] = json.loads((path.parent / data.pop("skill_links_file")).read_text(encoding="utf-8"))
     for key in ("lexical_model", "embedding_model"):
         model = data.get(key)
         if isinstance(model, dict) and "trees_file" in model:
@@ -738,9 +814,11 @@ class CompetencyMatcher:
         sentences: Sequence[SentenceInput],
         sentence_vectors: dict[int, np.ndarray] | None = None,
         resources=None,
+        links: SkillLinks | None = None,
     ) -> tuple[list[Statement], np.ndarray, np.ndarray]:
         """(candidate statements, features (sentences × statements × :data:`FEATURES`), whether
-        each sentence has a vector). The cosine features are 0 for a sentence without one."""
+        each sentence has a vector). The cosine features are 0 for a sentence without one; the
+        skill-link features read ``links`` (default: the rules' ``skill_links``)."""
         cands = self.candidates(code, level, direction)
         stmts = [st for st, _ in cands]
         x = np.zeros((len(sentences), len(stmts), len(FEATURES)), np.float64)
@@ -777,6 +855,9 @@ class CompetencyMatcher:
         x[..., f("function_best")] = np.where(same_fn[None, :, :], lex[:, None, :], 0.0).max(axis=2)
         top_j = np.argmax(lex, axis=1)
         x[..., f("function_top")] = same_fn[top_j] & (best > 0)
+        links = links if links is not None else self.rules.skill_links
+        if links is not None:
+            x[..., f("skill_link") : f("skill_link_count") + 1] = links.features(sentences, stmts)
         if sentence_vectors:
             rows = sorted(i for i in sentence_vectors if 0 <= i < len(sentences))
             if rows:

@@ -372,6 +372,7 @@ def test_tree_schema_is_checked_and_trees_file_is_read(tmp_path):
             ]
         )
     data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    data.pop("skill_links_file")  # a rules file without skill links: the features read 0
     model = _tree_model()
     (tmp_path / "my_trees.json").write_text(
         json.dumps({"baseline": model.baseline, "trees": [t.model_dump() for t in model.trees]})
@@ -506,3 +507,47 @@ def test_lexical_scores_and_margins_equal_their_every_pair_definition():
         )
         assert np.array_equal(matcher._margin(lex, rivals), margin)
     assert all(met[0::2]) and any(met[1::2])  # terms met everywhere, direction skills somewhere
+
+
+def test_skill_links_count_what_labelled_sentences_naming_a_skill_carry():
+    from nlp.competencies import FEATURES, SkillLinks
+
+    labelled = [
+        ({"cnn", "python"}, {"t.j.2"}),
+        ({"cnn"}, {"t.j.2", "t.m.1"}),
+        ({"cnn"}, set()),  # names the skill, carries nothing: counts as a sentence
+        ({"kaldi"}, {"t.m.2"}),
+    ]
+    links = SkillLinks.count(labelled)
+    assert links.sentences == {"cnn": 3, "python": 1, "kaldi": 1}
+    assert links.statements["cnn"] == {"t.j.2": 2, "t.m.1": 1}
+    # one employer's part taken out: its sentences and what they carried
+    mine = SkillLinks.count(labelled[:1])
+    rest = links.minus(mine)
+    assert rest.sentences == {"cnn": 2, "kaldi": 1} and rest.statements["cnn"] == {"t.j.2": 1, "t.m.1": 1}
+    assert rest == SkillLinks.count(labelled[1:])
+    # per pair: the best share carried / (sentences + 1) and the best count over the sentence's skills
+    matcher = CompetencyMatcher(small_taxonomy())
+    sents = [SentenceInput("使用卷积神经网络", skills=frozenset({"cnn", "kaldi"})), SentenceInput("沟通")]
+    stmts = [st for st, _ in matcher.candidates(OCC, "中级", None)]
+    f = links.features(sents, stmts)
+    col = {st.id: j for j, st in enumerate(stmts)}
+    assert f[0, col["t.j.2"]].tolist() == [0.5, 2.0] and f[0, col["t.m.2"]].tolist() == [0.5, 1.0]
+    assert f[0, col["t.m.1"]].tolist() == [0.25, 1.0] and not f[1].any() and not f[0, col["t.j.1"]].any()
+    # the matcher's features read the rules' links unless given others; no links: 0
+    _, x, _ = matcher.features(OCC, "中级", None, sents, links=links)
+    assert np.array_equal(x[..., FEATURES.index("skill_link")], f[..., 0])
+    assert not matcher.features(OCC, "中级", None, sents)[1][..., FEATURES.index("skill_link_count")].any()
+    with pytest.raises(ValidationError, match="outside"):
+        SkillLinks(sentences={"cnn": 1}, statements={"cnn": {"t.j.2": 2}})  # more carriers than sentences
+
+
+def test_the_bundled_skill_links_name_skills_and_statements_of_the_taxonomy():
+    rules = load_rules()
+    taxonomy = _bundled_taxonomy()
+    ids = {c.id for occ in taxonomy.occupations.values() for cs in occ.levels.values() for c in cs}
+    links = rules.skill_links
+    assert links is not None and rules.lexical_model is not None
+    assert {"skill_link", "skill_link_count"} <= set(rules.lexical_model.features)
+    assert links.sentences and set(links.sentences) <= set(taxonomy.skills)
+    assert {sid for carried in links.statements.values() for sid in carried} <= ids
