@@ -26,7 +26,10 @@ Sentence by sentence, each sentence is scored against the statements of the post
   (sentence, statement) pair (:data:`FEATURES`) give a probability; a sentence gets the statements
   that reach the model's threshold (at most ``max_per_sentence``), and where it matches the same
   work at several levels equally well, the posting's own level first (:meth:`CompetencyMatcher.own_level_first`).
-  Fitted and cross-validated by posting on the competency gold (``benchmarks/bench_competencies.py --cv``).
+  Among the features, what the gold's labelled sentences naming the same taxonomy skills carried
+  (:class:`SkillLinks`: counted per skill, so it carries across employers where sentences do not).
+  Fitted on the competency gold and cross-validated with an employer's postings kept in one fold
+  (``benchmarks/bench_competencies.py --cv``).
 * **Decision** (``decision: rule``). Per sentence, the best statement is kept when its score (penalties included)
   reaches ``threshold`` (``lexical_threshold`` for a sentence read without a vector) and leads
   the best statement that is not the same work at another level by ``margin``; further
