@@ -15,7 +15,8 @@ are planted, each in one occupation only:
 * ``PAY`` (集成电路): advertised pay jumps by 40 %.
 
 The two other occupations (``CONTROLS``) change only with the market. Each posting carries its
-extraction (so it is indexed as is, never re-extracted), its first / last seen dates and, when it
+extraction (so it is indexed as is, never re-extracted) - its competencies are statements of the
+bundled standards, of its occupation and level, so the dashboard names them -, its first / last seen dates and, when it
 closed before ``crawl_end``, its closing day; about ``duplicate_rate`` of them are reposts, marked
 as near-duplicates of the posting they repeat.
 """
@@ -29,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from signals.periods import add_months
+from skill_taxonomy import default_taxonomy
 from skillsignal.core.models import Posting
 from storage.base import PostingIndex
 
@@ -108,9 +110,25 @@ class History:
     duplicates: dict[str, str] = field(default_factory=dict)
 
 
+#: competency statements a generated posting may carry: the first few of its occupation and level
+STATEMENTS_PER_LEVEL = 3
+
+
+def _statements() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(occupation, level) -> the first :data:`STATEMENTS_PER_LEVEL` (id, text) statements of the
+    bundled taxonomy."""
+    occupations = default_taxonomy().occupations
+    return {
+        (occ, str(level)): [(c.id, c.text) for c in comps[:STATEMENTS_PER_LEVEL]]
+        for occ in OCCUPATIONS
+        for level, comps in occupations[occ].levels.items()
+    }
+
+
 def generate(spec: HistorySpec) -> History:
     """The history of ``spec`` (the same postings, with the same ids, for the same spec)."""
     rng = np.random.default_rng(spec.seed)
+    statements = _statements()
     history = History(postings=[])
     serial = 0
     east = [i for i, (_, _, r) in enumerate(PROVINCES) if r == "east"]
@@ -129,7 +147,7 @@ def generate(spec: HistorySpec) -> History:
                 provinces += [east[i] for i in rng.choice(len(east), size=extra, p=east_p)]
             for prov in provinces:
                 serial += 1
-                posting = _posting(rng, spec, serial, occ, PROVINCES[prov], month, days, planted)
+                posting = _posting(rng, spec, serial, occ, PROVINCES[prov], month, days, planted, statements)
                 history.postings.append(posting)
                 if rng.random() < spec.duplicate_rate:
                     serial += 1
@@ -152,6 +170,7 @@ def _posting(
     month: date,
     days: int,
     planted: bool,
+    statements: dict[tuple[str, str], list[tuple[str, str]]],
 ) -> Posting:
     level = LEVELS[int(rng.integers(0, 3))]
     posted = month + timedelta(days=int(rng.integers(0, days)))
@@ -165,8 +184,9 @@ def _posting(
     years = float(rng.choice(years_choices, p=years_p))
     education = str(rng.choice(EDUCATION, p=EDUCATION_P))
     skills = [{"id": s, "name": s} for s in SKILLS[occ] if rng.random() < 0.6]
-    code = occ.split("-")[-1]
-    comp_ids = [f"stmt.{code}.{i}" for i in range(3) if rng.random() < 0.5]
+    offered = statements.get((occ, level), [])
+    picks = [i for i in range(STATEMENTS_PER_LEVEL) if rng.random() < 0.5]  # the draws whatever the taxonomy holds
+    comps = [offered[i] for i in picks if i < len(offered)]
     province, city, region = place
     crawled = datetime.combine(last_seen, time(12), tzinfo=UTC)
     # one validation of the whole record (nested dicts), not one per nested model: ~2x faster
@@ -191,7 +211,7 @@ def _posting(
                 "occupation": {"code": occ, "name": NAMES[occ], "score": 1.0},
                 "level": level,
                 "skills": skills,
-                "competencies": [{"id": c, "text": c, "level": level} for c in comp_ids],
+                "competencies": [{"id": cid, "text": text, "level": level} for cid, text in comps],
                 "taxonomy_version": spec.source,
                 "extractor_version": spec.source,
                 "extracted_at": crawled,  # not the clock: the same spec gives the same records

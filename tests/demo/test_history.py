@@ -82,3 +82,25 @@ def test_forecast_answers_over_the_demo_store(demo_settings: Settings, loaded: t
         r = client.get("/v1/forecast", params={"horizon": 6, "occupations": DEMAND, "regions": "east"})
         assert r.status_code == 200, r.text
         assert len(r.json()["forecast"]) == 6
+
+
+def test_the_histories_competencies_are_statements_of_their_occupation_and_level(
+    loaded: tuple[SQLiteStore, int],
+) -> None:
+    """The dashboard names what it ranks: every competency of the history is a statement of the
+    bundled standards, of the posting's occupation and level."""
+    store, _ = loaded
+    taxonomy = default_taxonomy()
+    statements = {
+        c.id: (code, level)
+        for code, occ in taxonomy.occupations.items()
+        for level, comps in occ.levels.items()
+        for c in comps
+    }
+    ranked = store.ranking("competencies", PostingFilter(), limit=50).buckets
+    assert len(ranked) >= 10
+    for bucket in ranked:
+        assert bucket.key in statements
+        code, level = statements[bucket.key]
+        in_cell = PostingFilter(occupations=[code], levels=[level])
+        assert bucket.key in {b.key for b in store.ranking("competencies", in_cell, limit=50).buckets}
