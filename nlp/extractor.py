@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "1.0.0"
+#: Stamped on every extraction; bumped when the same posting extracts differently (1.1.0: the
+#: competency decision reads the gold's skill links), so stored extractions can be told apart and
+#: `skillsignal reprocess` brings them up to date.
+EXTRACTOR_VERSION = "1.1.0"
 #: Postings per spaCy batch: one embedding call per step per batch, and the texts of a call that
 #: have the same token count run through the model together, so larger batches cost less CPU a
 #: posting (see nlp.parallel.MAX_TASK; results never depend on the batch).
