@@ -9,6 +9,7 @@ import logging
 import os
 import sqlite3
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -186,8 +187,6 @@ def ingest(
     """Import a file of postings other scrapers left. Records are upserted by id: importing the
     same file twice leaves each posting once. With SKILLSIGNAL_REDIS_URL set the postings are stored
     raw and their extraction queued to `skillsignal worker` processes ("queued" in the output)."""
-    from contextlib import nullcontext
-
     from crawlers.importers import MappingError, estimate_records, import_file  # lazy: keeps `skillsignal --help` fast
 
     from .pipeline import IngestPipeline  # lazy: keeps `skillsignal --help` fast

@@ -40,7 +40,7 @@ class SQLiteMigrations(SQLiteWrites):
                 old = migrate_v1_tables(tx)
                 create_schema(tx)
                 self._copy_v1(tx, old)
-            elif current in (2, 3, 4, 5, 6):  # v5 -> v6: p_errors (create_schema), retired indexes dropped
+            elif current in (2, 3, 4, 5, 6):  # v2..v6 -> v7: new tables and indexes (create_schema), then below
                 if current < 5:
                     add_seen_columns(tx)
                 create_schema(tx)
@@ -49,7 +49,7 @@ class SQLiteMigrations(SQLiteWrites):
                 if current < 5:
                     rebuild_rollups(tx)  # v4 -> v5: the roll-ups of the stored rows
                 else:
-                    relayout_period_first(tx)  # v6 -> v7: the month leads three skill roll-ups' keys
+                    relayout_period_first(tx)  # v5, v6 -> v7: the month leads three skill roll-ups' keys
             else:  # a new file
                 create_schema(tx)
             drop_retired_indexes(tx)  # v5 -> v6 (v1's own indexes were dropped with its tables)

@@ -123,20 +123,21 @@ def _stored(column: str) -> str:
     return f"IFNULL({column}, '{NULL_KEY}')"
 
 
+def _table_ddl(c: Cuboid, grain: Grain) -> str:
+    """The CREATE statement of one roll-up table."""
+    keys = _key_columns(c, grain)
+    cols = [f"{k} {'TEXT' if k in c.keys else 'REAL' if k == 'sal' else 'INTEGER'} NOT NULL" for k in keys]
+    if grain == "day":
+        cols.append("month INTEGER NOT NULL")  # a day cell carries its month (a window's edges by month)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {c.table(grain)} ({', '.join(cols)}, n INTEGER NOT NULL, d INTEGER NOT NULL, "
+        f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID"
+    )
+
+
 def rollup_ddl() -> list[str]:
     """CREATE statements of every roll-up table."""
-    out = []
-    for c in CUBOIDS:
-        for grain in c.grains:
-            keys = _key_columns(c, grain)
-            cols = [f"{k} {'TEXT' if k in c.keys else 'REAL' if k == 'sal' else 'INTEGER'} NOT NULL" for k in keys]
-            if grain == "day":
-                cols.append("month INTEGER NOT NULL")  # a day cell carries its month (a window's edges by month)
-            out.append(
-                f"CREATE TABLE IF NOT EXISTS {c.table(grain)} ({', '.join(cols)}, n INTEGER NOT NULL, d INTEGER NOT NULL, "
-                f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID"
-            )
-    return out
+    return [_table_ddl(c, grain) for c in CUBOIDS for grain in c.grains]
 
 
 def rebuild_rollups(tx: sqlite3.Connection) -> None:
@@ -148,12 +149,11 @@ def rebuild_rollups(tx: sqlite3.Connection) -> None:
 
 def relayout_period_first(tx: sqlite3.Connection) -> None:
     """v6 -> v7: the :attr:`Cuboid.period_first` roll-ups built again with the period leading their key."""
-    ddl = dict(zip([c.table(g) for c in CUBOIDS for g in c.grains], rollup_ddl(), strict=True))
     for c in CUBOIDS:
         if c.period_first:
             for grain in c.grains:
                 tx.execute(f"DROP TABLE IF EXISTS {c.table(grain)}")
-                tx.execute(ddl[c.table(grain)])
+                tx.execute(_table_ddl(c, grain))
                 rebuild_rollup(tx, c, grain)
 
 
