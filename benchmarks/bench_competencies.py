@@ -371,7 +371,7 @@ def training_links(its: list[dict], company_of: dict[str, str]):
     by_company: dict[str, list] = defaultdict(list)
     for it in its:
         by_company[company_of[it["pid"]]] += it["labelled"]
-    own = defaultdict(SkillLinks, {c: SkillLinks.count(pairs) for c, pairs in by_company.items()})
+    own = {c: SkillLinks.count(pairs) for c, pairs in by_company.items()}
     return SkillLinks.count(pair for it in its for pair in it["labelled"]), own
 
 
@@ -403,9 +403,10 @@ def cross_validate(args, gold, records, by_post) -> None:
         """The training pairs of ``its``, each posting's skill-link features counted from the
         others' sentences less its own employer's (as a held-out posting sees them)."""
         links, own = training_links(its, company_of)
+        seen_by = {company: links.minus(part) for company, part in own.items()}  # what each employer's postings see
         xs, ys = [], []
         for it in its:
-            stmts, x, y, train = with_links(it, setting, links.minus(own[company_of[it["pid"]]]))
+            stmts, x, y, train = with_links(it, setting, seen_by[company_of[it["pid"]]])
             if stmts and train.any():
                 xs.append(x[train].reshape(-1, len(FEATURES)))
                 ys.append(y[train].reshape(-1))
