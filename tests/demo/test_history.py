@@ -84,7 +84,7 @@ def test_forecast_answers_over_the_demo_store(demo_settings: Settings, loaded: t
         assert len(r.json()["forecast"]) == 6
 
 
-def test_the_histories_competencies_are_statements_of_their_occupation_and_level(
+def test_the_history_carries_statements_of_each_postings_occupation_and_level(
     loaded: tuple[SQLiteStore, int],
 ) -> None:
     """The dashboard names what it ranks: every competency of the history is a statement of the
