@@ -27,38 +27,55 @@ def statement_ids(code: str) -> set[str]:
     return {c.id for comps in occ.levels.values() for c in comps}
 
 
-def parse(lines, sentences: list[dict]) -> dict[str, list[dict]]:
+def parse_line(raw: str, by_post: dict[str, list[dict]]) -> tuple[str, dict[int, tuple[list[str], bool]]] | None:
+    """One line of the notation: ``(posting id, {sid: (labels, excluded)})`` for the sentences it
+    names, or None for a blank or comment line. Raises ValueError on an unknown posting, sentence
+    or statement id, a sentence named twice, or more than ``MAX_LABELS`` labels."""
+    line = raw.split("#", 1)[0].strip()
+    if not line:
+        return None
+    pid, *items = line.split()
+    if pid not in by_post:
+        raise ValueError(f"unknown posting {pid}")
+    rows = by_post[pid]
+    known = statement_ids(rows[0]["occupation"])
+    given: dict[int, tuple[list[str], bool]] = {}
+    for item in items:
+        sid_s, _, value = item.partition(":")
+        sid = int(sid_s)
+        if not 0 <= sid < len(rows):
+            raise ValueError(f"{pid}: no sentence {sid}")
+        if sid in given:
+            raise ValueError(f"{pid}: sentence {sid} given twice")
+        if value == "x":
+            given[sid] = ([], True)
+            continue
+        ids = [v for v in value.split(",") if v]
+        bad = [i for i in ids if i not in known]
+        if bad:
+            raise ValueError(f"{pid} [{sid}]: not statements of {rows[0]['occupation']}: {bad}")
+        if len(ids) > MAX_LABELS or len(set(ids)) != len(ids):
+            raise ValueError(f"{pid} [{sid}]: 0..{MAX_LABELS} distinct labels")
+        given[sid] = (ids, False)
+    return pid, given
+
+
+def sentences_by_posting(sentences: list[dict]) -> dict[str, list[dict]]:
     by_post: dict[str, list[dict]] = {}
     for r in sentences:
         by_post.setdefault(r["posting_id"], []).append(r)
+    return by_post
+
+
+def parse(lines, sentences: list[dict]) -> dict[str, list[dict]]:
+    """Gold rows per posting named in ``lines``; sentences a line does not name get ``[]``."""
+    by_post = sentences_by_posting(sentences)
     out: dict[str, list[dict]] = {}
     for raw in lines:
-        line = raw.split("#", 1)[0].strip()
-        if not line:
+        parsed = parse_line(raw, by_post)
+        if parsed is None:
             continue
-        pid, *items = line.split()
-        if pid not in by_post:
-            raise ValueError(f"unknown posting {pid}")
-        rows = by_post[pid]
-        known = statement_ids(rows[0]["occupation"])
-        given: dict[int, tuple[list[str], bool]] = {}
-        for item in items:
-            sid_s, _, value = item.partition(":")
-            sid = int(sid_s)
-            if not 0 <= sid < len(rows):
-                raise ValueError(f"{pid}: no sentence {sid}")
-            if sid in given:
-                raise ValueError(f"{pid}: sentence {sid} given twice")
-            if value == "x":
-                given[sid] = ([], True)
-                continue
-            ids = [v for v in value.split(",") if v]
-            bad = [i for i in ids if i not in known]
-            if bad:
-                raise ValueError(f"{pid} [{sid}]: not statements of {rows[0]['occupation']}: {bad}")
-            if len(ids) > MAX_LABELS or len(set(ids)) != len(ids):
-                raise ValueError(f"{pid} [{sid}]: 0..{MAX_LABELS} distinct labels")
-            given[sid] = (ids, False)
+        pid, given = parsed
         out[pid] = [
             {
                 "posting_id": pid,
@@ -68,7 +85,7 @@ def parse(lines, sentences: list[dict]) -> dict[str, list[dict]]:
                 "labels": given.get(r["sid"], ([], False))[0],
                 "excluded": given.get(r["sid"], ([], False))[1],
             }
-            for r in rows
+            for r in by_post[pid]
         ]
     return out
 
