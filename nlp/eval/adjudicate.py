@@ -97,8 +97,8 @@ def show(
         m = meta[key]
         if occupation and m["occupation"] != occupation:
             continue
-        occ = tax.occupations[m["occupation"]]
-        statements = {c.id: (level, c) for level, cs in occ.levels.items() for c in cs}
+        occ = tax.occupations.get(m["occupation"])
+        statements = {c.id: (level, c) for level, cs in occ.levels.items() for c in cs} if occ else {}
         desc = texts[key[0]].get("description") or ""
         lines.append(f"## {key[0]} [{key[1]}] | {m['occupation']} {m['level']} | {texts[key[0]].get('title')}")
         lines.append(f"   {desc[m['start'] : m['end']]}")

@@ -23,8 +23,10 @@ MAX_LABELS = 3
 
 
 def statement_ids(code: str) -> set[str]:
-    occ = default_taxonomy().occupations[code]
-    return {c.id for comps in occ.levels.values() for c in comps}
+    """The statement ids of occupation ``code``; none for ``other`` (a look-alike posting: every
+    sentence [] or excluded)."""
+    occ = default_taxonomy().occupations.get(code)
+    return {c.id for comps in occ.levels.values() for c in comps} if occ else set()
 
 
 def parse_line(raw: str, by_post: dict[str, list[dict]]) -> tuple[str, dict[int, tuple[list[str], bool]]] | None:

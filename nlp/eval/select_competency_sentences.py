@@ -27,6 +27,13 @@
    letters/CJK characters are left out. The annotator may still mark a kept sentence as
    ``excluded`` (not a duty or requirement) in the gold.
 
+4. ``--extend ID=CODE ...`` appends reviewed postings to an existing file instead of selecting
+   again (the extractor's predictions move as it improves, so a fresh selection would pick other
+   postings; the file, once labelled, is the set). Each posting is cut into sentences as above,
+   with the current extractor's prediction recorded, its level corrected by ``level:`` in
+   ``selection_review.yaml``; a posting already in the file, one with HTML markup, or one outside
+   4..16 sentences is refused.
+
 Output: one JSON line per sentence ``{posting_id, sid, start, end, occupation, level,
 predicted_occupation, predicted_level, section}`` - ids, offsets and metadata only, never text.
 The first line is a header ``{"header": {...}}`` saying how the file was made.
@@ -176,6 +183,53 @@ def select(records: list[dict], predicted: dict[str, tuple[str, str]], review: d
     return chosen
 
 
+def extension(records: dict[str, dict], additions: dict[str, str], existing: set[str], review: dict) -> list[dict]:
+    """Postings to append (``additions``: id -> the occupation it is labelled against), in the
+    shape :func:`select` returns; ValueError names a posting that cannot be added."""
+    bad = [pid for pid in additions if pid in existing or pid not in records]
+    if bad:
+        raise ValueError(f"already in the file or not in the postings: {bad}")
+    codes = [code for code in additions.values() if code not in CORE_CODES]
+    if codes:
+        raise ValueError(f"not core occupations: {codes} (one of {', '.join(CORE_CODES)})")
+    predicted = predict([records[pid] for pid in additions])
+    out = []
+    for pid, code in additions.items():
+        desc = records[pid].get("description") or ""
+        sents = [] if _HTML.search(desc) else candidate_sentences(desc)
+        if not MIN_SENTENCES <= len(sents) <= MAX_INCLUDED:
+            raise ValueError(f"{pid}: {len(sents)} sentences (or HTML markup); {MIN_SENTENCES}..{MAX_INCLUDED} wanted")
+        pred_code, pred_level = predicted[pid]
+        out.append(
+            {
+                "posting_id": pid,
+                "occupation": code,
+                "level": review["level"].get(pid, pred_level),
+                "predicted_occupation": pred_code,
+                "predicted_level": pred_level,
+                "sentences": sents,
+            }
+        )
+    return out
+
+
+def _rows(post: dict) -> list[dict]:
+    return [
+        {
+            "posting_id": post["posting_id"],
+            "sid": i,
+            "start": s["start"],
+            "end": s["end"],
+            "occupation": post["occupation"],
+            "level": post["level"],
+            "predicted_occupation": post["predicted_occupation"],
+            "predicted_level": post["predicted_level"],
+            "section": s["section"],
+        }
+        for i, s in enumerate(post["sentences"])
+    ]
+
+
 def write(chosen: list[dict], out: Path, postings_path: Path) -> int:
     header = {
         "header": {
@@ -191,18 +245,7 @@ def write(chosen: list[dict], out: Path, postings_path: Path) -> int:
     with out.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps(header, ensure_ascii=False) + "\n")
         for post in chosen:
-            for i, s in enumerate(post["sentences"]):
-                row = {
-                    "posting_id": post["posting_id"],
-                    "sid": i,
-                    "start": s["start"],
-                    "end": s["end"],
-                    "occupation": post["occupation"],
-                    "level": post["level"],
-                    "predicted_occupation": post["predicted_occupation"],
-                    "predicted_level": post["predicted_level"],
-                    "section": s["section"],
-                }
+            for row in _rows(post):
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
     return n
@@ -215,9 +258,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--predictions", type=Path, help="cache file for the extractor's predictions (reused when present)"
     )
+    parser.add_argument(
+        "--extend",
+        nargs="+",
+        metavar="ID=CODE",
+        help="append these reviewed postings (labelled against CODE) to --out instead of selecting",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = [json.loads(line) for line in args.postings.open(encoding="utf-8") if line.strip()]
+    if args.extend:
+        if not all("=" in item for item in args.extend):
+            parser.error("--extend takes ID=CODE items")
+        additions = dict(item.split("=", 1) for item in args.extend)
+        existing = {json.loads(line).get("posting_id") for line in args.out.open(encoding="utf-8")}
+        try:
+            posts = extension({r.get("id"): r for r in records}, additions, existing, load_review())
+        except ValueError as exc:
+            parser.exit(2, f"select_competency_sentences: {exc}\n")
+        with args.out.open("a", encoding="utf-8") as fh:
+            for post in posts:
+                for row in _rows(post):
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                log.info(
+                    "%s %s %s: %d sentences",
+                    post["posting_id"],
+                    post["occupation"],
+                    post["level"],
+                    len(post["sentences"]),
+                )
+        return 0
     if args.predictions and args.predictions.exists():
         predicted = {k: tuple(v) for k, v in json.loads(args.predictions.read_text(encoding="utf-8")).items()}
     else:

@@ -19,7 +19,9 @@ from skill_taxonomy import default_taxonomy
 
 
 def statement_lines(code: str) -> list[str]:
-    occ = default_taxonomy().occupations[code]
+    occ = default_taxonomy().occupations.get(code)
+    if occ is None:
+        return [f"== {code}: not a core occupation (a look-alike posting): no statement applies"]
     out = [f"== {code} {occ.name_zh}: {occ.definition}"]
     for level, comps in occ.levels.items():
         for c in comps:

@@ -36,3 +36,11 @@ def test_parse_fills_unnamed_sentences_with_no_label():
 def test_parse_refuses_wrong_labels(line):
     with pytest.raises(ValueError):
         parse([line], ROWS)
+
+
+def test_a_look_alike_posting_takes_no_statement():
+    rows = [{**r, "occupation": "other"} for r in ROWS]
+    out = parse(["P 1:x"], rows)
+    assert [(r["labels"], r["excluded"]) for r in out["P"]] == [([], False), ([], True), ([], False), ([], False)]
+    with pytest.raises(ValueError, match="not statements of other"):
+        parse(["P 0:ai.j.1.1"], rows)
