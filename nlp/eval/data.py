@@ -13,7 +13,12 @@ HERE = Path(__file__).parent
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 DEFAULT_POSTINGS = SHARED / "data" / "postings-dev.jsonl"
 DEFAULT_SENTENCES = HERE / "competency_sentences.jsonl"
+#: the gold: the two full passes merged, every disagreement adjudicated (nlp/eval/adjudicate.py)
 DEFAULT_GOLD = HERE / "competency_gold.jsonl"
+PASS1 = HERE / "competency_gold_pass1.jsonl"
+PASS3 = HERE / "competency_gold_pass3.jsonl"  # the full second pass (pass 2 is the earlier 1-in-5 sample)
+ADJUDICATION = HERE / "competency_adjudication.txt"
+OCCUPATION_REVIEW = HERE / "occupation_review.yaml"
 
 
 def _rows(path: Path) -> list[dict]:
