@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Stamped on every extraction; bumped when the same posting extracts differently (1.1.0: the
-#: competency decision reads the gold's skill links), so stored extractions can be told apart and
-#: `skillsignal reprocess` brings them up to date.
-EXTRACTOR_VERSION = "1.1.0"
+#: competency decision reads the gold's skill links; 1.2.0: it is refitted on the adjudicated gold),
+#: so stored extractions can be told apart and `skillsignal reprocess` brings them up to date.
+EXTRACTOR_VERSION = "1.2.0"
 #: Postings per spaCy batch: one embedding call per step per batch, and the texts of a call that
 #: have the same token count run through the model together, so larger batches cost less CPU a
 #: posting (see nlp.parallel.MAX_TASK; results never depend on the batch).

@@ -57,7 +57,13 @@ def small_taxonomy() -> Taxonomy:
 
 @pytest.fixture(scope="module")
 def matcher() -> CompetencyMatcher:
-    return CompetencyMatcher(small_taxonomy())
+    """The bundled learned decision, kept at p >= 0.2: the toy taxonomy has no skills, so the skill
+    features that carry most real matches read 0 and its clear matches score ~0.28, under the
+    bundled 0.3; what these tests check is the level and direction rule, not that calibration."""
+    rules = load_rules()
+    assert rules.lexical_model is not None
+    model = rules.lexical_model.model_copy(update={"threshold": 0.2})
+    return CompetencyMatcher(small_taxonomy(), rules=rules.model_copy(update={"lexical_model": model}))
 
 
 def test_level_rule_own_and_lower_levels_and_at_most_the_next_one_up():
