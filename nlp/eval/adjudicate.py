@@ -65,11 +65,11 @@ def merge(pass_a: list[dict], pass_b: list[dict], decisions: dict[SentenceKey, t
     """Pass A's rows where the passes agree, the decision where they disagree."""
     if len(pass_a) != len(pass_b) or set(_by_key(pass_a)) != set(_by_key(pass_b)):
         raise ValueError("the two passes must label the same sentences")
-    open_ = disagreements(pass_a, pass_b)
-    undecided = [k for k in open_ if k not in decisions]
+    disputed = disagreements(pass_a, pass_b)
+    undecided = [k for k in disputed if k not in decisions]
     if undecided:
         raise ValueError(f"{len(undecided)} disagreements not decided, e.g. {undecided[:5]}")
-    extra = sorted(set(decisions) - set(open_))
+    extra = sorted(set(decisions) - set(disputed))
     if extra:
         raise ValueError(f"decisions for sentences the passes agree on: {extra[:5]}")
     out = []
