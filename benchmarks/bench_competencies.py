@@ -670,7 +670,9 @@ def main() -> None:
         default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8],
     )
     parser.add_argument("--threshold", type=float, default=0.5, help="threshold stored by --write")
-    parser.add_argument("--max-per-sentence", type=int, default=2)
+    parser.add_argument(
+        "--max-per-sentence", type=int, default=3, help="statements a sentence may get (the guideline: up to 3)"
+    )
     parser.add_argument("--write", action="store_true")
     parser.add_argument(
         "--features",
