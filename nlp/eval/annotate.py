@@ -1,6 +1,9 @@
-"""Write labels into a gold file from a compact notation (the annotator's typing aid).
+"""Write labels into a pass file from a compact notation (the annotator's typing aid).
 
-    PYTHONPATH=. python -m nlp.eval.annotate --gold nlp/eval/competency_gold.jsonl < labels.txt
+    PYTHONPATH=. python -m nlp.eval.annotate --gold MY_PASS.jsonl < labels.txt
+
+(The gold itself, ``competency_gold.jsonl``, is not written here: ``adjudicate merge`` builds it
+from two passes and the adjudicator's decisions.)
 
 One line per posting: ``POSTING_ID  SID:ID,ID  SID:x ...``. ``SID:x`` marks the sentence
 excluded (not a duty or requirement); ``SID:ID,ID`` gives its labels, most specific first;
@@ -16,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from nlp.eval.data import DEFAULT_GOLD, DEFAULT_SENTENCES, load_gold, load_sentences
+from nlp.eval.data import DEFAULT_SENTENCES, load_gold, load_sentences
 from skill_taxonomy import default_taxonomy
 
 MAX_LABELS = 3
@@ -94,7 +97,9 @@ def parse(lines, sentences: list[dict]) -> dict[str, list[dict]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument(
+        "--gold", type=Path, required=True, help="the pass file to write (postings named are replaced whole)"
+    )
     parser.add_argument("--sentences", type=Path, default=DEFAULT_SENTENCES)
     args = parser.parse_args(argv)
     sentences = load_sentences(args.sentences)
