@@ -16,12 +16,11 @@ disagreements may be: anything else is an error that names the sentences.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from nlp.eval.annotate import parse_line, sentences_by_posting
-from nlp.eval.data import DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences
+from nlp.eval.data import DEFAULT_POSTINGS, DEFAULT_SENTENCES, load_gold, load_postings, load_sentences, write_gold
 from skill_taxonomy import default_taxonomy
 
 SentenceKey = tuple[str, int]  # posting id, sid
@@ -110,12 +109,6 @@ def show(
     return lines
 
 
-def write_gold(path: Path, rows: list[dict]) -> None:
-    with Path(path).open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,12 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write("\n".join(show(pass_a, pass_b, sentences, texts, args.occupation)) + "\n")
             return 0
         with args.decisions.open(encoding="utf-8") as fh:
-            merged = merge(pass_a, pass_b, read_decisions(fh, sentences))
+            decisions = read_decisions(fh, sentences)
+        merged = merge(pass_a, pass_b, decisions)  # refuses unless the decisions are exactly the disagreements
     except ValueError as exc:
         parser.exit(2, f"adjudicate: {exc}\n")
     write_gold(args.out, merged)
-    n = len(disagreements(pass_a, pass_b))
-    sys.stderr.write(f"{len(merged)} sentences in {args.out}, {n} decided by adjudication\n")
+    sys.stderr.write(f"{len(merged)} sentences in {args.out}, {len(decisions)} decided by adjudication\n")
     return 0
 
 

@@ -15,11 +15,10 @@ posting's occupation (from ``competency_sentences.jsonl``); an unknown id is an 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from nlp.eval.data import DEFAULT_SENTENCES, load_gold, load_sentences
+from nlp.eval.data import DEFAULT_SENTENCES, load_gold, load_sentences, write_gold
 from skill_taxonomy import default_taxonomy
 
 MAX_LABELS = 3
@@ -111,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             kept.setdefault(row["posting_id"], []).append(row)
     kept.update(new)
     order = list(dict.fromkeys(r["posting_id"] for r in sentences))
-    with args.gold.open("w", encoding="utf-8") as fh:
-        for pid in order:
-            for row in kept.get(pid, []):
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_gold(args.gold, [row for pid in order for row in kept.get(pid, [])])
     n = sum(len(v) for v in kept.values())
     sys.stderr.write(f"{len(kept)} postings, {n} sentences in {args.gold}\n")
     return 0

@@ -45,6 +45,13 @@ def load_gold(path: Path = DEFAULT_GOLD) -> list[dict]:
     return _rows(path)
 
 
+def write_gold(path: Path, rows: list[dict]) -> None:
+    """Gold rows to ``path``, one JSON line each, in the order given (what :func:`load_gold` reads)."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def load_postings(path: Path = DEFAULT_POSTINGS, ids: set[str] | None = None) -> dict[str, dict]:
     """The raw JSONL records of ``path`` by id (only ``ids`` when given)."""
     out: dict[str, dict] = {}
