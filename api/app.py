@@ -39,7 +39,7 @@ from storage import (
 
 from .deps import IngestFactory
 from .metrics import install_metrics
-from .openapi import SingleValueQuery, install_openapi, mount_docs, path_regex
+from .openapi import QueryCheck, install_openapi, mount_docs, path_regex
 from .routers import (
     analytics,
     catalogue,
@@ -257,6 +257,6 @@ def create_app(
     mount_dashboard(app)
     mount_docs(app)
     install_openapi(app, settings, lambda: default_taxonomy(settings.taxonomy_overlay))
-    install_metrics(app)  # inside SingleValueQuery: it sees the scope the router fills in
-    app.add_middleware(SingleValueQuery, fastapi_app=app)
+    install_metrics(app)  # inside QueryCheck: it sees the scope the router fills in
+    app.add_middleware(QueryCheck, fastapi_app=app)
     return app

@@ -6,6 +6,8 @@
 * :func:`mount_docs` serves Swagger UI at ``/docs`` from the app's own files
   (``api/static/vendor/swagger-ui``, copied from the ``swagger-ui-dist`` npm package by
   ``scripts/setup.sh``): nothing is fetched from a CDN, so the page works offline.
+* :class:`QueryCheck` holds each query string to its operation's parameters in the document: an
+  unknown or a repeated one-value parameter answers 422 instead of being dropped or overwritten.
 """
 
 from __future__ import annotations
@@ -130,51 +132,59 @@ def _takes_many(schema: dict[str, Any]) -> bool:
     return any(b.get("type") == "array" for b in schema.get("anyOf", [schema]))
 
 
-class SingleValueQuery:
-    """ASGI middleware: a query parameter the OpenAPI document types as one value (a number, a date,
-    an interval) answers 422 when it is repeated, instead of silently taking the last one."""
+class QueryCheck:
+    """ASGI middleware checking a query string against the OpenAPI document of its operation: a
+    parameter the operation does not take (a misspelling such as ``occupation=`` for ``occupations=``
+    would otherwise be dropped silently and answer for every posting), and a one-value parameter (a
+    number, a date, an interval) given twice (otherwise the last one silently wins), each answer 422
+    naming the parameter. Paths the document does not list (the docs, the dashboard's files) pass."""
 
     def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-        self._table: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
+        self._table: list[tuple[re.Pattern[str], str, tuple[str, ...], frozenset[str]]] | None = None
 
-    def table(self) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    def table(self) -> list[tuple[re.Pattern[str], str, tuple[str, ...], frozenset[str]]]:
+        """Per operation: its path, method, every query parameter it takes and the one-value ones."""
         if self._table is None:
             rows = []
             for template, operations in self.fastapi_app.openapi().get("paths", {}).items():
                 for method, op in operations.items():
-                    scalars = frozenset(
-                        p["name"]
-                        for p in op.get("parameters", [])
-                        if p.get("in") == "query" and not _takes_many(p.get("schema", {}))
-                    )
-                    rows.append((path_regex(template), method.upper(), scalars))
+                    query = [p for p in op.get("parameters", []) if p.get("in") == "query"]
+                    taken = tuple(sorted(p["name"] for p in query))
+                    scalars = frozenset(p["name"] for p in query if not _takes_many(p.get("schema", {})))
+                    rows.append((path_regex(template), method.upper(), taken, scalars))
             self._table = rows
         return self._table
+
+    def problem(self, method: str, path: str, names: list[str]) -> dict[str, Any] | None:
+        """The 422 detail item for ``names`` (the query string's, in order) on ``method path``, or None."""
+        for regex, op_method, taken, scalars in self.table():
+            if op_method != method or not regex.fullmatch(path):
+                continue
+            unknown = [k for k in names if k not in taken]
+            if unknown:
+                valid = ", ".join(taken) if taken else "none"
+                return {
+                    "loc": ["query", unknown[0]],
+                    "type": "unknown_parameter",
+                    "msg": f"{unknown[0]}: not a parameter of {method} {path} (it takes: {valid})",
+                }
+            repeated = sorted({k for k in names if names.count(k) > 1} & scalars)
+            if repeated:
+                return {
+                    "loc": ["query", repeated[0]],
+                    "type": "repeated_parameter",
+                    "msg": f"{repeated[0]}: give it once (it takes one value, it was repeated)",
+                }
+            return None
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("query_string"):
             names = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
-            repeated = {k for k in names if names.count(k) > 1}
-            if repeated:
-                for regex, method, scalars in self.table():
-                    if method == scope["method"] and regex.fullmatch(scope["path"]):
-                        bad = sorted(repeated & scalars)
-                        if bad:
-                            response = JSONResponse(
-                                status_code=422,
-                                content={
-                                    "detail": [
-                                        {
-                                            "loc": ["query", bad[0]],
-                                            "type": "repeated_parameter",
-                                            "msg": f"{bad[0]}: give it once (it takes one value, it was repeated)",
-                                        }
-                                    ]
-                                },
-                            )
-                            await response(scope, receive, send)
-                            return
-                        break
+            problem = self.problem(scope["method"], scope["path"], names)
+            if problem is not None:
+                await JSONResponse(status_code=422, content={"detail": [problem]})(scope, receive, send)
+                return
         await self.app(scope, receive, send)

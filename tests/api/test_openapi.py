@@ -84,6 +84,24 @@ def test_a_repeated_one_value_parameter_is_422(client):
     assert client.get("/v1/totals?levels=初级&levels=中级").status_code == 200  # lists repeat
 
 
+def test_a_parameter_the_endpoint_does_not_take_is_422_not_ignored(client):
+    """A misspelt filter must not answer for every posting: ``occupation`` for ``occupations``."""
+    whole = client.get("/v1/totals").json()["unique_postings"]
+    code = client.get("/v1/totals?occupations=other").json()
+    assert code["unique_postings"] < whole  # the real parameter filters
+    res = client.get("/v1/rankings/skills?occupation=2-02-38-01&limit=3")
+    assert res.status_code == 422
+    (problem,) = res.json()["detail"]
+    assert problem["loc"] == ["query", "occupation"] and problem["type"] == "unknown_parameter"
+    assert problem["msg"].startswith("occupation: not a parameter of GET /v1/rankings/skills")
+    assert "occupations" in problem["msg"] and "limit" in problem["msg"]  # the ones it does take
+    # the first unknown one is named, whatever follows; paths outside the document are not checked
+    assert client.get("/v1/totals?levels=初级&bogus=1&zzz=2").json()["detail"][0]["loc"] == ["query", "bogus"]
+    assert client.get("/health?probe=1").json()["detail"][0]["msg"].endswith("(it takes: none)")
+    assert client.get("/dashboard/?v=2").status_code == 200
+    assert client.get("/docs?v=2").status_code == 200
+
+
 @pytest.mark.parametrize(
     "url,kwargs",
     [
