@@ -352,7 +352,8 @@ class PostingIndex(Protocol):
         With ``expected`` (id -> content fingerprint the extraction was made from), a posting whose
         stored fingerprint is no longer that one (stored again with other content meanwhile) is left
         as it is: an extraction never overwrites a newer version. SQLite checks and writes in one
-        transaction; a search backend checks just before its bulk write."""
+        transaction; a search backend writes each posting on the condition that its copy is still the
+        one it checked (``if_seq_no`` / ``if_primary_term``)."""
         ...
 
     def set_duplicates(self, dup_of: Mapping[str, str | None]) -> None:

@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from skillsignal.core.models import Posting
+from skillsignal.core.models import Extraction, Posting
 
-from ..base import SeenDates, latest_by_id, merge_seen, posted_date
+from ..base import SeenDates, latest_by_id, merge_seen, posted_date, with_extractions
 from . import mapping
 from . import queries as q
 from .aggregations import SearchAggregations, SearchStoreError
@@ -56,12 +56,16 @@ class BulkOptions(BaseModel):
 @dataclass(frozen=True)
 class StoredDoc:
     """What a write needs to know of a posting already indexed: its seen dates, source, near-duplicate
-    mark and the concrete indices holding it (two only after a move that failed half-way)."""
+    mark and the concrete indices holding it (two only after a move that failed half-way); its
+    content fingerprint, and the (``_seq_no``, ``_primary_term``) of its copy when there is one copy
+    (what a conditional write names: :meth:`SearchIndex.save_extractions`)."""
 
     seen: SeenDates
     source: str
     dup_of: str | None
     indices: tuple[str, ...]
+    fingerprint: str | None = None
+    version: tuple[int, int] | None = None
 
 
 class SearchIndex(SearchAggregations):
@@ -290,14 +294,62 @@ class SearchIndex(SearchAggregations):
         out: dict[str, StoredDoc] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            body = q.ids_body(chunk, ["id", "source", "crawled_at", "dup_of", *SEEN_FIELDS])
+            body = q.ids_body(chunk, ["id", "source", "crawled_at", "dup_of", "fingerprint", *SEEN_FIELDS])
             body["size"] = 2 * len(chunk)  # a half-done move leaves two copies
+            body["seq_no_primary_term"] = True
             for h in self._search(body)["hits"]["hits"]:
                 src = h["_source"]
                 held = out.get(src["id"])
                 indices = (*held.indices, h["_index"]) if held else (h["_index"],)
-                out[src["id"]] = StoredDoc(stored_seen(src), src["source"], src.get("dup_of"), tuple(sorted(indices)))
+                version = None if held else (int(h["_seq_no"]), int(h["_primary_term"]))
+                out[src["id"]] = StoredDoc(
+                    stored_seen(src),
+                    src["source"],
+                    src.get("dup_of"),
+                    tuple(sorted(indices)),
+                    src.get("fingerprint"),
+                    version,
+                )
         return out
+
+    def save_extractions(
+        self,
+        results: Sequence[tuple[Posting, Extraction | None, str | None]],
+        expected: Mapping[str, str] | None = None,
+    ) -> int:
+        """See :meth:`storage.base.PostingIndex.save_extractions`. With ``expected``, the check and the
+        write are one step for each posting (optimistic concurrency): its write carries the
+        ``if_seq_no`` / ``if_primary_term`` of the copy whose fingerprint was checked, so a posting
+        stored again between the check and the write answers 409 and stays as the other writer left it
+        (as does one deleted meanwhile: 404). A posting held twice (a move that failed half-way) or
+        whose date now belongs to another index takes :meth:`index_postings`'s path, checked just
+        before it."""
+        updated = with_extractions(results)
+        if expected is None or not updated:
+            return self.index_postings(updated) if updated else 0
+        latest = latest_by_id(updated)
+        stored = self._stored(list(latest))
+        layout = self.layout
+        conditional: list[Posting] = []
+        other: list[Posting] = []
+        for pid, (p, _) in latest.items():
+            held = stored.get(pid)
+            if held is None or held.fingerprint != expected.get(pid):
+                continue  # gone, or stored again with other content: left as it is
+            one_copy = held.version is not None and held.indices == (layout.index_for(posted_date(p)),)
+            (conditional if one_copy else other).append(p)
+        merged = {pid: merge_seen(stored[pid].seen, latest[pid][1]) for pid in (p.id for p in conditional)}
+        actions = []
+        for action in self.write_actions(conditional, layout, seen=merged):
+            seq_no, term = stored[action["_id"]].version or (0, 0)
+            action.pop("upsert")  # the copy exists (and an upsert may not name a version)
+            actions.append({**action, "if_seq_no": seq_no, "if_primary_term": term})
+        written, errors = self._bulk(actions, self._refresh_arg()) if actions else (0, [])
+        raced = [e for e in errors if next(iter(e.values())).get("status") in (404, 409)]
+        if raced:
+            log.info("%d extractions not saved: their postings changed after the check", len(raced))
+        self._check([e for e in errors if e not in raced])
+        return written + (self.index_postings(other) if other else 0)
 
     def _located(self, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
         """(id, concrete index) of each stored copy of ``ids``."""

@@ -205,3 +205,38 @@ def test_reindex_carries_the_seen_dates_and_reads_an_older_index_by_its_crawl_da
     sqlite.index_postings(ps[:1])
     reindex(index, sqlite.iter_postings())
     assert [(p.first_seen, p.last_seen) for p in index.iter_postings()] == [(date(2026, 3, 1), date(2026, 3, 9))]
+
+
+def test_an_extraction_never_overwrites_a_version_stored_between_its_check_and_its_write(index):
+    """The race the fingerprint check alone leaves open: another writer stores new content after
+    save_extractions has read the stored copy and before its bulk write. The write names the copy it
+    checked (if_seq_no), so the server refuses it and the newer version stays, unextracted."""
+    ps = _postings(4)
+    ps[0].extraction = ps[1].extraction = None
+    index.index_postings(ps)
+    extraction = ps[3].extraction
+    newer = ps[0].model_copy(update={"description": ps[0].description + "（岗位已调整）", "fingerprint": ""})
+    newer.fingerprint = newer.compute_fingerprint()
+    read_stored = index._stored
+
+    def read_then_another_writer_stores(ids):
+        held = read_stored(ids)
+        index._stored = read_stored  # once
+        index.index_postings([newer])  # lands between the check and the write
+        return held
+
+    index._stored = read_then_another_writer_stores
+    saved = index.save_extractions(
+        [(ps[0], extraction, None), (ps[1], extraction, None)],
+        expected={ps[0].id: ps[0].fingerprint, ps[1].id: ps[1].fingerprint},
+    )
+    assert index._stored == read_stored and saved == 1  # ps[1], whose copy nobody touched
+    stored = index.get_posting(ps[0].id)
+    assert stored.description == newer.description and stored.extraction is None
+    assert index.get_posting(ps[1].id).extraction == extraction
+    # seen dates and near-duplicate marks ride along as before on the conditional path
+    index.set_duplicates({ps[2].id: ps[1].id})
+    assert index.save_extractions([(ps[2], extraction, None)], expected={ps[2].id: ps[2].fingerprint}) == 1
+    again = index.get_posting(ps[2].id)
+    assert again.extraction == extraction and index.totals().duplicate_postings == 1
+    assert (again.first_seen, again.last_seen) == (date(2026, 3, 1), date(2026, 3, 1))
