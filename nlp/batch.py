@@ -6,7 +6,10 @@ Every input line gives one output line that keeps the record's ``id``: occupatio
 direction, score, other_hint}, level, skills [{id, name, mentions, score, required}],
 competencies, new_terms [{term, count}], the parsed fields (salary, experience, education,
 location) and taxonomy_version. A line that cannot be read or extracted gives
-``{"id": ..., "error": "..."}`` and the run goes on. The CLI is ``skillsignal extract IN -o OUT``.
+``{"id": ..., "error": "..."}`` and the run goes on. The file is read as the importers read it
+(:mod:`skillsignal.core.encodings`): UTF-8, or GB18030/GBK when its lines say so, never half and
+half; a line of bytes that are not text in that encoding is such an error line, not mojibake.
+The CLI is ``skillsignal extract IN -o OUT``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from nlp.extractor import ExtractionError
 from nlp.fields import normalise_posting
 from nlp.parallel import ParallelExtractor, worker_count
+from skillsignal.core.encodings import LABELS, decoded_lines, detect_encoding
 from skillsignal.core.models import Extraction, Posting
 from skillsignal.core.records import record_to_posting
 
@@ -90,8 +94,11 @@ def extract_jsonl(
         "load_seconds": round(load_s, 2),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
+    encoding = detect_encoding(Path(input))
+    stats["encoding"] = LABELS.get(encoding, encoding)
+    log.info("%s: reading as %s", input, stats["encoding"])
     run_started = time.perf_counter()
-    with Path(input).open(encoding="utf-8", errors="replace") as src, Path(output).open("w", encoding="utf-8") as dst:
+    with Path(output).open("w", encoding="utf-8") as dst:
         pending: list[tuple[int, str | None, Posting | None, str | None]] = []
 
         def flush() -> None:
@@ -115,12 +122,14 @@ def extract_jsonl(
             pending.clear()
             log.info("extracted %d lines (%d errors)", stats["lines"], stats["errors"])
 
-        for raw in src:
+        for lineno, raw, undecodable in decoded_lines(Path(input), encoding):
             if not raw.strip():
                 continue
             stats["lines"] += 1
             rid = None
             try:
+                if undecodable is not None:
+                    raise ValueError(f"line {lineno}: {undecodable}")
                 record = json.loads(raw)
                 if not isinstance(record, dict):
                     raise ValueError("line is not a JSON object")

@@ -232,7 +232,9 @@ def ingest(
 
 @app.command()
 def extract(
-    input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of postings (flat records)."),
+    input: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSONL of postings (flat records), UTF-8 or GBK/GB18030."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="JSONL to write: one line per input line."),
     embeddings: bool | None = typer.Option(
         None,

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from skillsignal.core.encodings import detect_encoding
 from skillsignal.core.models import Posting
 from skillsignal.core.records import RecordError, record_to_posting
 
-from .encoding import detect_encoding
 from .mapping import MappingError, MappingSpec, apply_mapping, guess_preset, preset_names, resolve_mapping
 from .readers import read_csv, read_jsonl, read_xlsx
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from skillsignal.core.encodings import decoded_lines
 from skillsignal.core.models import MAX_DESCRIPTION_CHARS
-
-from .encoding import decoded_lines
 
 Row = tuple[int, dict[str, Any] | str]
 

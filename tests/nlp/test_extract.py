@@ -137,6 +137,35 @@ def test_extract_jsonl_writes_one_line_per_input_line(tmp_path, settings):
     assert first["salary"]["min"] is not None
     assert first["taxonomy_version"]
     assert "error" in lines[1] and "error" in lines[2]
+    assert stats["encoding"] == "UTF-8"
+
+
+def test_extract_jsonl_reads_a_gbk_file_and_names_an_undecodable_line(tmp_path, settings):
+    """A GBK export is read as GBK (it was read as lossy UTF-8: the title came out as mojibake and
+    the occupation was lost), and a line of bytes that are text in neither is an error naming it."""
+    from nlp.batch import extract_jsonl
+
+    rows = [
+        {"id": "g1", "title": "大数据开发工程师", "description": "熟悉Hadoop、Spark，负责大数据平台开发"},
+        {"id": "g2", "title": "数据分析师", "description": "熟练使用SQL与Excel进行数据分析"},
+    ]
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes(b"".join((json.dumps(r, ensure_ascii=False) + "\n").encode("gbk") for r in rows))
+    out = tmp_path / "out.jsonl"
+    stats = extract_jsonl(gbk, out, settings=settings, use_embeddings=False)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert stats["encoding"] == "GB18030/GBK" and stats["errors"] == 0
+    assert [row["title"] for row in lines] == ["大数据开发工程师", "数据分析师"]
+    assert lines[0]["occupation"]["code"] == "2-02-38-03"
+    assert {s["id"] for s in lines[0]["skills"]} >= {"hadoop", "spark"}
+
+    mixed = tmp_path / "mixed.jsonl"  # UTF-8, one line broken by a stray byte
+    good = (json.dumps(rows[1], ensure_ascii=False) + "\n").encode("utf-8")
+    mixed.write_bytes(good + b'{"id": "bad", "title": "\xff\xfe"}\n' + good)
+    stats = extract_jsonl(mixed, out, settings=settings, use_embeddings=False)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert stats["encoding"] == "UTF-8" and stats["errors"] == 1 and stats["extracted"] == 2
+    assert lines[1]["error"].startswith("ValueError: line 2: not UTF-8 text like the rest of the file (byte 0xff")
 
 
 def test_from_settings_uses_the_bundled_taxonomy(settings):

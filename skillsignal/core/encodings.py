@@ -1,4 +1,4 @@
-"""Which text encoding a file is in, and its lines decoded one by one.
+"""Which text encoding a file is in, and its lines decoded one by one (the importers and `extract` read files alike).
 
 A file is UTF-8 (with or without BOM) or GB18030 (a superset of GBK and GB2312, so one
 fallback reads all three). The whole file is checked first, in 1 MiB chunks (constant memory,
