@@ -160,6 +160,13 @@ def crawl(
         redis_url=redis,
     )
     typer.echo(stats.model_dump_json(indent=2))
+    found = stats.postings_found + stats.unchanged + stats.skipped_done
+    if not found and (stats.download_errors or stats.http_errors):  # every way in failed: not a success
+        _fail(
+            f"nothing could be read from {', '.join(urls)}: {stats.download_errors} download errors, "
+            f"{stats.http_errors} HTTP error answers, no posting found (the log: {stats.log_file}). Check the "
+            "URL, the network and the site's robots.txt, then run the same command again: the crawl resumes"
+        )
 
 
 @app.command()

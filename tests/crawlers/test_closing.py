@@ -3,6 +3,8 @@ local site into a real SQLite file, the crawl date set through ``SKILLSIGNAL_CRA
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import date
 
 import pytest
@@ -90,3 +92,29 @@ def test_skillsignal_crawl_keep_unseen_leaves_dropped_postings_open(crawl_settin
         closed = CliRunner().invoke(app, [*args, site.list_url])
         assert closed.exit_code == 0, closed.output
         assert _lives(crawl_settings)["testsite-3"][2] == date(2026, 10, 1)
+
+
+def test_skillsignal_crawl_that_reaches_nothing_fails_with_one_error_line(crawl_settings, monkeypatch):
+    """Every request refused (nothing listens) or answered 404: exit 2 and an error line saying what
+    to check, after the stats - not exit 0 as if the site had no postings. A site that answers with
+    no posting is still a success."""
+    from typer.testing import CliRunner
+
+    from skillsignal.cli import app
+
+    monkeypatch.setenv("SKILLSIGNAL_USE_EMBEDDINGS", "false")
+    args = ["--data-dir", str(crawl_settings.data_dir), "crawl", "--no-polite"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    refused = CliRunner().invoke(app, [*args, f"http://127.0.0.1:{port}/jobs"])
+    assert refused.exit_code == 2, refused.output
+    assert json.loads(refused.stdout)["download_errors"] > 0
+    (line,) = [ln for ln in refused.stderr.splitlines() if ln.startswith("error:")]
+    assert f"nothing could be read from http://127.0.0.1:{port}/jobs" in line and "run the same command again" in line
+    with JobSite(n=2) as site:
+        missing = CliRunner().invoke(app, [*args, site.list_url.replace("/jobs", "/no-such-board")])
+        assert missing.exit_code == 2 and "HTTP error answers" in missing.stderr, missing.output
+        site.state.unlisted = {1, 2}
+        empty = CliRunner().invoke(app, [*args, site.list_url])
+        assert empty.exit_code == 0, empty.output
