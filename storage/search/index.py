@@ -230,11 +230,13 @@ class SearchIndex(SearchAggregations):
     def _refresh_arg(self) -> str | None:
         return "wait_for" if self.refresh_on_write else None
 
-    def _check(self, errors: list[dict[str, Any]], ignore_missing: bool = False) -> None:
-        bad = [e for e in errors if not (ignore_missing and next(iter(e.values())).get("status") == 404)]
+    def _check(self, errors: list[dict[str, Any]], ignore: tuple[int, ...] = ()) -> int:
+        """Raise on a failed bulk item unless its status is one of ``ignore``; returns how many were."""
+        bad = [e for e in errors if next(iter(e.values())).get("status") not in ignore]
         if bad:
             first = json.dumps(bad[0], ensure_ascii=False)[:500]
             raise SearchStoreError(f"{len(bad)} bulk actions failed; first: {first}")
+        return len(errors)
 
     def write_actions(
         self,
@@ -286,7 +288,7 @@ class SearchIndex(SearchAggregations):
                 ]
             log.debug("%d postings moved to another period's index", len(moved))
         _, errors = self._bulk(actions, self._refresh_arg())
-        self._check(errors, ignore_missing=True)  # a delete of a copy already gone is fine
+        self._check(errors, ignore=(404,))  # a delete of a copy already gone is fine
         return len(latest)
 
     def _stored(self, ids: Sequence[str]) -> dict[str, StoredDoc]:
@@ -330,25 +332,26 @@ class SearchIndex(SearchAggregations):
         latest = latest_by_id(updated)
         stored = self._stored(list(latest))
         layout = self.layout
-        conditional: list[Posting] = []
+        versions: dict[str, tuple[int, int]] = {}  # id -> the copy checked, for the conditional writes
         other: list[Posting] = []
         for pid, (p, _) in latest.items():
             held = stored.get(pid)
             if held is None or held.fingerprint != expected.get(pid):
                 continue  # gone, or stored again with other content: left as it is
-            one_copy = held.version is not None and held.indices == (layout.index_for(posted_date(p)),)
-            (conditional if one_copy else other).append(p)
-        merged = {pid: merge_seen(stored[pid].seen, latest[pid][1]) for pid in (p.id for p in conditional)}
+            if held.version is not None and held.indices == (layout.index_for(posted_date(p)),):
+                versions[pid] = held.version
+            else:
+                other.append(p)
+        merged = {pid: merge_seen(stored[pid].seen, latest[pid][1]) for pid in versions}
         actions = []
-        for action in self.write_actions(conditional, layout, seen=merged):
-            seq_no, term = stored[action["_id"]].version or (0, 0)
+        for action in self.write_actions([latest[pid][0] for pid in versions], layout, seen=merged):
+            seq_no, term = versions[action["_id"]]
             action.pop("upsert")  # the copy exists (and an upsert may not name a version)
             actions.append({**action, "if_seq_no": seq_no, "if_primary_term": term})
         written, errors = self._bulk(actions, self._refresh_arg()) if actions else (0, [])
-        raced = [e for e in errors if next(iter(e.values())).get("status") in (404, 409)]
+        raced = self._check(errors, ignore=(404, 409))  # deleted or stored again after the check
         if raced:
-            log.info("%d extractions not saved: their postings changed after the check", len(raced))
-        self._check([e for e in errors if e not in raced])
+            log.info("%d extractions not saved: their postings changed after the check", raced)
         return written + (self.index_postings(other) if other else 0)
 
     def _located(self, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -398,7 +401,7 @@ class SearchIndex(SearchAggregations):
             for pid, name in self._located(dup_of)
         )
         _, errors = self._bulk(actions, self._refresh_arg())
-        self._check(errors, ignore_missing=True)  # marks for unknown ids are no-ops, as in SQLite
+        self._check(errors, ignore=(404,))  # marks for unknown ids are no-ops, as in SQLite
 
     def refresh(self) -> None:
         self._call(self.client.indices.refresh, index=self.alias)
