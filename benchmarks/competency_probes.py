@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -96,13 +95,13 @@ def maxsim_columns(items: list[dict], model, max_chars: int) -> Columns:
     return out
 
 
-def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"\s+", "", text.lower())
-    return {text[k : k + 2] for k in range(len(text) - 1)}
-
-
 def bigram_columns(items: list[dict]) -> Columns:
-    """The two bigram-overlap columns of every posting."""
+    """The two bigram-overlap columns of every posting (bigrams of the texts' matching keys)."""
+    from skillsignal.core.text import char_bigrams, normalize_term
+
+    def _bigrams(text: str) -> set[str]:
+        return char_bigrams(normalize_term(text))
+
     out: Columns = {}
     for it in items:
         sents = [_bigrams(s.text) for s in it["sents"]]
